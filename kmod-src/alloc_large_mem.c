@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * alloc_large_mem - allocate a large vmalloc() buffer and keep it until unload.
+ *
+ * The experiment behind vmtop: how much memory can kernel code obtain from
+ * vmalloc(), and what does /proc/meminfo show while it holds it?
+ *
+ * Parameters (read-only in /sys/module/alloc_large_mem/parameters/):
+ *   memsize   size to allocate, in MiB (default 100)
+ *   fill      byte written to every byte of the buffer (default 0xff)
+ *   oom_safe  Y: fail with -ENOMEM instead of waking the OOM killer (default)
+ *             N: plain vmalloc(), as the original experiment did
+ *
+ * Results (read-only in /sys/module/alloc_large_mem/results/):
+ *   bytes     bytes allocated
+ *   alloc_ns  nanoseconds spent in the allocator
+ *   fill_ns   nanoseconds spent filling the buffer
+ *
+ * Kernel log, one line per event, key=value after a fixed verb:
+ *   alloc_large_mem: load memsize_mib=N bytes=N oom_safe=Y alloc_ns=N fill_ns=N
+ *   alloc_large_mem: fail memsize_mib=N bytes=N oom_safe=Y err=-N stage=S
+ *   alloc_large_mem: unload memsize_mib=N bytes=N
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kernel.h>
+#include <linux/kobject.h>
+#include <linux/ktime.h>
+#include <linux/minmax.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/overflow.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/sizes.h>
+#include <linux/sysfs.h>
+#include <linux/vmalloc.h>
+
+static unsigned long memsize = 100;
+module_param(memsize, ulong, 0444);
+MODULE_PARM_DESC(memsize, "Size to allocate with vmalloc, in MiB (default 100)");
+
+static unsigned char fill = 0xff;
+module_param(fill, byte, 0444);
+MODULE_PARM_DESC(fill, "Byte written to every byte of the buffer (default 0xff)");
+
+static bool oom_safe = true;
+module_param(oom_safe, bool, 0444);
+MODULE_PARM_DESC(oom_safe,
+		 "Y: fail with ENOMEM rather than invoke the OOM killer (default); N: plain vmalloc()");
+
+/* Filled in chunks so that multi-GiB fills can reschedule and be interrupted. */
+#define FILL_CHUNK SZ_1M
+
+static void *buf;
+static size_t buf_bytes;
+static u64 alloc_ns;
+static u64 fill_ns;
+
+static ssize_t bytes_show(struct kobject *kobj, struct kobj_attribute *attr, char *out)
+{
+	return sysfs_emit(out, "%zu\n", buf_bytes);
+}
+
+static ssize_t alloc_ns_show(struct kobject *kobj, struct kobj_attribute *attr, char *out)
+{
+	return sysfs_emit(out, "%llu\n", alloc_ns);
+}
+
+static ssize_t fill_ns_show(struct kobject *kobj, struct kobj_attribute *attr, char *out)
+{
+	return sysfs_emit(out, "%llu\n", fill_ns);
+}
+
+static struct kobj_attribute bytes_attr = __ATTR_RO(bytes);
+static struct kobj_attribute alloc_ns_attr = __ATTR_RO(alloc_ns);
+static struct kobj_attribute fill_ns_attr = __ATTR_RO(fill_ns);
+
+static struct attribute *result_attrs[] = {
+	&bytes_attr.attr,
+	&alloc_ns_attr.attr,
+	&fill_ns_attr.attr,
+	NULL,
+};
+
+static const struct attribute_group result_group = {
+	.name = "results",
+	.attrs = result_attrs,
+};
+
+static void report_failure(size_t bytes, int err, const char *stage)
+{
+	pr_err("fail memsize_mib=%lu bytes=%zu oom_safe=%c err=%d stage=%s\n",
+	       memsize, bytes, oom_safe ? 'Y' : 'N', err, stage);
+}
+
+static void *allocate(size_t bytes)
+{
+	/*
+	 * __GFP_RETRY_MAYFAIL makes the page allocator give up instead of
+	 * invoking the OOM killer; __GFP_NOWARN keeps the expected failure
+	 * out of the log. Plain vmalloc() is GFP_KERNEL, which may OOM-kill.
+	 */
+	if (oom_safe)
+		return __vmalloc(bytes, GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
+	return vmalloc(bytes);
+}
+
+/* Returns 0, or -EINTR if the loading process was killed during the fill. */
+static int fill_buffer(u8 *p, size_t bytes)
+{
+	size_t off, len;
+
+	for (off = 0; off < bytes; off += len) {
+		len = min_t(size_t, FILL_CHUNK, bytes - off);
+		memset(p + off, fill, len);
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
+	return 0;
+}
+
+static int __init alloc_large_mem_init(void)
+{
+	size_t bytes;
+	u64 t0;
+	int err;
+
+	/* The original module computed 1024 * 1024 * memsize in int, which overflows. */
+	if (memsize == 0 || check_mul_overflow(memsize, (unsigned long)SZ_1M, &bytes)) {
+		pr_err("fail memsize_mib=%lu bytes=0 oom_safe=%c err=%d stage=param\n",
+		       memsize, oom_safe ? 'Y' : 'N', -EINVAL);
+		pr_err("memsize must be between 1 and %lu MiB\n", ULONG_MAX / SZ_1M);
+		return -EINVAL;
+	}
+
+	t0 = ktime_get_ns();
+	buf = allocate(bytes);
+	alloc_ns = ktime_get_ns() - t0;
+	if (!buf) {
+		report_failure(bytes, -ENOMEM, "vmalloc");
+		return -ENOMEM;
+	}
+
+	t0 = ktime_get_ns();
+	err = fill_buffer(buf, bytes);
+	fill_ns = ktime_get_ns() - t0;
+	if (err)
+		goto free_buf;
+	buf_bytes = bytes;
+
+	err = sysfs_create_group(&THIS_MODULE->mkobj.kobj, &result_group);
+	if (err)
+		goto free_buf;
+
+	pr_info("load memsize_mib=%lu bytes=%zu oom_safe=%c alloc_ns=%llu fill_ns=%llu\n",
+		memsize, bytes, oom_safe ? 'Y' : 'N', alloc_ns, fill_ns);
+	return 0;
+
+free_buf:
+	report_failure(bytes, err, err == -EINTR ? "fill" : "sysfs");
+	vfree(buf);
+	buf = NULL;
+	buf_bytes = 0;
+	return err;
+}
+
+static void __exit alloc_large_mem_exit(void)
+{
+	sysfs_remove_group(&THIS_MODULE->mkobj.kobj, &result_group);
+	vfree(buf);
+	pr_info("unload memsize_mib=%lu bytes=%zu\n", memsize, buf_bytes);
+}
+
+module_init(alloc_large_mem_init);
+module_exit(alloc_large_mem_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("vmtop developers");
+MODULE_DESCRIPTION("Allocate a large vmalloc() buffer to observe kernel memory limits");
+MODULE_VERSION("0.1.0");

@@ -1,0 +1,172 @@
+//! Binary units: parsing memsize arguments and formatting byte counts (MiB, GiB).
+
+use thiserror::Error;
+
+pub const KIB: u64 = 1024;
+pub const MIB: u64 = 1024 * KIB;
+pub const GIB: u64 = 1024 * MIB;
+
+/// The forms a memsize accepts, quoted in every parse error.
+pub const MEMSIZE_FORMS: &str =
+    "a whole number of MiB (300), or with a unit: 300M, 300MiB, 2G, 2GiB, 1T, 4096K";
+
+#[derive(Debug, Error, PartialEq, Eq)]
+#[error("invalid memsize {input:?}: {reason}; use {forms}", forms = MEMSIZE_FORMS)]
+pub struct MemsizeError {
+    pub input: String,
+    pub reason: &'static str,
+}
+
+/// Parse a memsize into MiB. Accepts `300`, `300M`, `300MiB`, `2G`, `2GiB`, `1T`, `4096K`
+/// (binary units; case-insensitive; `B` suffix optional). Rejects 0, negatives,
+/// fractions of a MiB, empty input, overflow and junk.
+pub fn parse_memsize_mib(input: &str) -> Result<u64, MemsizeError> {
+    let err = |reason| MemsizeError {
+        input: input.to_string(),
+        reason,
+    };
+    let s = input.trim();
+    if s.is_empty() {
+        return Err(err("it is empty"));
+    }
+    if s.starts_with('-') {
+        return Err(err("it is negative"));
+    }
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(split);
+    if digits.is_empty() {
+        return Err(err("it does not start with a number"));
+    }
+    if unit.starts_with('.') || unit.starts_with(',') {
+        return Err(err("fractions are not accepted"));
+    }
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| err("the number is too large"))?;
+    let unit = unit.trim().to_ascii_lowercase();
+    // Size of one unit in KiB, so that K can express whole MiB too.
+    let kib_per_unit: u64 = match unit.as_str() {
+        "" | "m" | "mb" | "mib" => 1024,
+        "k" | "kb" | "kib" => 1,
+        "g" | "gb" | "gib" => 1024 * 1024,
+        "t" | "tb" | "tib" => 1024 * 1024 * 1024,
+        _ => return Err(err("the unit is not one of K, M, G, T (KiB, MiB, GiB, TiB)")),
+    };
+    let kib = n
+        .checked_mul(kib_per_unit)
+        .ok_or_else(|| err("the size overflows"))?;
+    if kib == 0 {
+        return Err(err("it is zero"));
+    }
+    if kib % 1024 != 0 {
+        return Err(err("it is not a whole number of MiB"));
+    }
+    let mib = kib / 1024;
+    // The module multiplies by 2^20 in an unsigned long; refuse what cannot be a byte count.
+    if mib.checked_mul(MIB).is_none() {
+        return Err(err("the size overflows"));
+    }
+    Ok(mib)
+}
+
+/// Format a byte count with a binary unit, e.g. `64.0 MiB`, `1.50 GiB`, `12.5 PiB`.
+pub fn fmt_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let mut v = bytes as f64;
+    let mut i = 0;
+    while v >= 1024.0 && i < UNITS.len() - 1 {
+        v /= 1024.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{bytes} B")
+    } else if v >= 100.0 {
+        format!("{v:.0} {}", UNITS[i])
+    } else if v >= 10.0 {
+        format!("{v:.1} {}", UNITS[i])
+    } else {
+        format!("{v:.2} {}", UNITS[i])
+    }
+}
+
+/// Format a signed change in bytes as MiB with a sign, e.g. `+64.2 MiB`, `-205.0 MiB`.
+pub fn fmt_delta_mib(delta_bytes: i64) -> String {
+    let mib = delta_bytes as f64 / MIB as f64;
+    format!("{mib:+.1} MiB")
+}
+
+/// Bytes as (possibly fractional) MiB, for charts.
+pub fn mib_f64(bytes: u64) -> f64 {
+    bytes as f64 / MIB as f64
+}
+
+/// Format nanoseconds for humans: `850 µs`, `12.3 ms`, `4.10 s`.
+pub fn fmt_ns(ns: u64) -> String {
+    if ns < 1_000_000 {
+        format!("{} µs", ns / 1000)
+    } else if ns < 1_000_000_000 {
+        format!("{:.1} ms", ns as f64 / 1e6)
+    } else {
+        format!("{:.2} s", ns as f64 / 1e9)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_plain_and_unit_forms() {
+        assert_eq!(parse_memsize_mib("300"), Ok(300));
+        assert_eq!(parse_memsize_mib("300M"), Ok(300));
+        assert_eq!(parse_memsize_mib("300MiB"), Ok(300));
+        assert_eq!(parse_memsize_mib("512mib"), Ok(512));
+        assert_eq!(parse_memsize_mib("2G"), Ok(2048));
+        assert_eq!(parse_memsize_mib("2GiB"), Ok(2048));
+        assert_eq!(parse_memsize_mib("1T"), Ok(1024 * 1024));
+        assert_eq!(parse_memsize_mib("4096K"), Ok(4));
+        assert_eq!(parse_memsize_mib(" 64 "), Ok(64));
+    }
+
+    #[test]
+    fn rejects_bad_forms_with_reason() {
+        for (input, reason) in [
+            ("0", "it is zero"),
+            ("0G", "it is zero"),
+            ("-5", "it is negative"),
+            ("1.5", "fractions are not accepted"),
+            ("1.5G", "fractions are not accepted"),
+            ("", "it is empty"),
+            ("   ", "it is empty"),
+            ("abc", "it does not start with a number"),
+            ("12parsecs", "the unit is not one of K, M, G, T (KiB, MiB, GiB, TiB)"),
+            ("1000K", "it is not a whole number of MiB"),
+            ("99999999999999999999999", "the number is too large"),
+            ("17592186044416", "the size overflows"),
+            ("18446744073709551615T", "the size overflows"),
+        ] {
+            let e = parse_memsize_mib(input).expect_err(input);
+            assert_eq!(e.reason, reason, "input {input:?}");
+            assert!(e.to_string().contains("300M"), "error names accepted forms");
+        }
+    }
+
+    #[test]
+    fn largest_accepted_is_the_modules_limit() {
+        let max = u64::MAX / MIB;
+        assert_eq!(parse_memsize_mib(&max.to_string()), Ok(max));
+        assert!(parse_memsize_mib(&(max + 1).to_string()).is_err());
+    }
+
+    #[test]
+    fn formats_binary_units() {
+        assert_eq!(fmt_bytes(512), "512 B");
+        assert_eq!(fmt_bytes(64 * MIB), "64.0 MiB");
+        assert_eq!(fmt_bytes(3 * GIB / 2), "1.50 GiB");
+        assert_eq!(fmt_bytes(200 * GIB), "200 GiB");
+        assert_eq!(fmt_delta_mib((64.2 * MIB as f64) as i64), "+64.2 MiB");
+        assert_eq!(fmt_delta_mib(-205 * MIB as i64), "-205.0 MiB");
+        assert_eq!(fmt_ns(4_100_000_000), "4.10 s");
+        assert_eq!(fmt_ns(12_300_000), "12.3 ms");
+    }
+}
