@@ -1,1 +1,255 @@
-//! TODO
+//! Command-line interface (clap). `vmtop` alone opens the dashboard.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Exit codes, documented in README.md.
+pub mod exit {
+    /// Success.
+    pub const OK: i32 = 0;
+    /// The operation failed (load refused, module not loaded, VM error...).
+    pub const FAILED: i32 = 1;
+    /// Bad command line or bad value (memsize, interval...): nothing was done.
+    pub const USAGE: i32 = 2;
+    /// This kernel cannot load modules at all (built without CONFIG_MODULES).
+    pub const NO_MODULE_SUPPORT: i32 = 3;
+    /// Not permitted: loading needs root (CAP_SYS_MODULE).
+    pub const NOT_PERMITTED: i32 = 4;
+}
+
+fn parse_memsize(s: &str) -> Result<u64, String> {
+    crate::units::parse_memsize_mib(s).map_err(|e| e.to_string())
+}
+
+fn parse_interval(s: &str) -> Result<std::time::Duration, String> {
+    let d = parse_duration(s)?;
+    if d < std::time::Duration::from_millis(50) {
+        return Err(format!(
+            "interval {s:?} is below the 50 ms minimum: use e.g. 250ms or 1s"
+        ));
+    }
+    Ok(d)
+}
+
+/// `250ms`, `1s`, `1.5s`, `2m`, or a bare number of milliseconds.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let v: f64 = num
+        .parse()
+        .map_err(|_| format!("invalid duration {s:?}: use e.g. 250ms, 1s, 2m"))?;
+    let secs = match unit.trim() {
+        "ms" | "" => v / 1000.0,
+        "s" => v,
+        "m" | "min" => v * 60.0,
+        "h" => v * 3600.0,
+        _ => return Err(format!("invalid duration {s:?}: use e.g. 250ms, 1s, 2m")),
+    };
+    if !secs.is_finite() || secs <= 0.0 || secs > 1e9 {
+        return Err(format!("invalid duration {s:?}: it must be positive, e.g. 250ms, 1s"));
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "vmtop",
+    version,
+    about = "Load a vmalloc kernel module and watch what the kernel does",
+    long_about = "vmtop loads alloc_large_mem (a module that vmalloc()s MEMSIZE MiB and fills it), \
+unloads it, and shows MemFree/MemAvailable and VmallocUsed live, explaining every failure.\n\n\
+Run without a subcommand for the dashboard (needs root to load; read-only otherwise).",
+    after_help = "Examples:\n  sudo vmtop                      dashboard\n  sudo vmtop load --memsize 300M  load 300 MiB, print what changed\n  sudo vmtop unload\n  vmtop status --json\n  sudo vmtop probe --to 2G        largest memsize that loads\n  vmtop record --duration 30s --interval 250ms --format csv --out mem.csv\n  vmtop lab                       the dashboard in a sandbox VM\n  vmtop lab --exec 'vmtop load --memsize 64 && vmtop status'"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Cmd>,
+    #[command(flatten)]
+    pub dashboard: DashboardArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Mode {
+    /// Fail with ENOMEM instead of waking the OOM killer (oom_safe=Y).
+    Safe,
+    /// Plain vmalloc() as the original article: the OOM killer may kill processes.
+    Unsafe,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ModuleArgs {
+    /// The module file (default: $VMTOP_MODULE, the checkout's kmod-src build, then the installed module)
+    #[arg(long, value_name = "PATH")]
+    pub module: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct DashboardArgs {
+    /// Sampling interval (minimum 50ms)
+    #[arg(long, default_value = "250ms", value_parser = parse_interval, global = false)]
+    pub interval: std::time::Duration,
+    /// Initial memsize for the dashboard
+    #[arg(long, default_value = "100", value_parser = parse_memsize)]
+    pub memsize: u64,
+    /// Allocation mode for loads
+    #[arg(long, value_enum, default_value_t = Mode::Safe)]
+    pub mode: Mode,
+    /// Load without asking for confirmation (demos)
+    #[arg(long)]
+    pub yes: bool,
+    /// On quit, leave the module loaded without asking
+    #[arg(long)]
+    pub keep_loaded: bool,
+    /// How much history to keep
+    #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    pub retention: std::time::Duration,
+    #[command(flatten)]
+    pub module: ModuleArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Load alloc_large_mem with MEMSIZE and report what changed
+    #[command(after_help = "Examples:\n  sudo vmtop load --memsize 64\n  sudo vmtop load --memsize 2G --json\n  sudo vmtop load --memsize 900 --mode unsafe --force")]
+    Load {
+        /// Size to allocate: MiB, or with a unit (300, 300M, 2G, 512MiB)
+        #[arg(long, value_parser = parse_memsize)]
+        memsize: u64,
+        #[arg(long, value_enum, default_value_t = Mode::Safe)]
+        mode: Mode,
+        /// In unsafe mode, load even above MemAvailable minus the reserve
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        module: ModuleArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Unload alloc_large_mem
+    #[command(after_help = "Example:\n  sudo vmtop unload")]
+    Unload {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show whether the kernel can load modules and whether alloc_large_mem is loaded
+    #[command(after_help = "Examples:\n  vmtop status\n  vmtop status --json\n\nExit code 3: this kernel cannot load modules.")]
+    Status {
+        #[command(flatten)]
+        module: ModuleArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Find the largest memsize that loads (safe mode, bisection)
+    #[command(after_help = "Examples:\n  sudo vmtop probe\n  sudo vmtop probe --from 64 --to 4G --precision 1")]
+    Probe {
+        #[arg(long, default_value = "16", value_parser = parse_memsize)]
+        from: u64,
+        /// Upper bound (default: MemTotal)
+        #[arg(long, value_parser = parse_memsize)]
+        to: Option<u64>,
+        #[arg(long, default_value = "1", value_parser = parse_memsize)]
+        precision: u64,
+        #[command(flatten)]
+        module: ModuleArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record memory samples for plotting elsewhere
+    #[command(after_help = "Examples:\n  vmtop record --duration 30s --interval 250ms --out mem.csv\n  vmtop record --duration 1m --format jsonl")]
+    Record {
+        #[arg(long, value_parser = parse_duration)]
+        duration: std::time::Duration,
+        #[arg(long, default_value = "250ms", value_parser = parse_interval)]
+        interval: std::time::Duration,
+        #[arg(long, value_enum, default_value_t = RecordFormat::Csv)]
+        format: RecordFormat,
+        /// Output file (default: standard output)
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print a summary as JSON on stderr when done
+        #[arg(long)]
+        json: bool,
+    },
+    /// Boot a sandbox VM with a real Debian kernel and run vmtop inside it
+    #[command(after_help = "Examples:\n  vmtop lab\n  vmtop lab --mem 512 --append vmalloc=256M\n  vmtop lab --exec 'vmtop load --memsize 64; grep Vmalloc /proc/meminfo'\n\nInside the VM the module is at /lab/alloc_large_mem.ko (also $VMTOP_MODULE).")]
+    Lab(LabArgs),
+    /// (internal) load the module in this process; used by the engine as a child
+    #[command(hide = true, name = "__load-child")]
+    LoadChild {
+        #[arg(long)]
+        path: PathBuf,
+        #[arg(long)]
+        params: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RecordFormat {
+    Csv,
+    Jsonl,
+}
+
+#[derive(Debug, Args)]
+pub struct LabArgs {
+    /// VM memory in MiB
+    #[arg(long, default_value_t = 1024)]
+    pub mem: u64,
+    /// VM CPUs
+    #[arg(long, default_value_t = 2)]
+    pub cpus: u32,
+    /// Kernel image (default: the lab kernel from `make lab`)
+    #[arg(long)]
+    pub kernel: Option<PathBuf>,
+    /// Kernel headers folder for building the module (default: matching the kernel)
+    #[arg(long)]
+    pub kdir: Option<PathBuf>,
+    /// Extra kernel arguments, e.g. "vmalloc=256M"
+    #[arg(long)]
+    pub append: Option<String>,
+    /// Run this shell command line in the VM, print its output, exit with its status
+    #[arg(long)]
+    pub exec: Option<String>,
+    /// Stop the VM after this long (with --exec)
+    #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+    /// Print a JSON summary (with --exec)
+    #[arg(long)]
+    pub json: bool,
+    /// Arguments for the dashboard inside the VM (after --)
+    #[arg(last = true)]
+    pub vmtop_args: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("250ms"), Ok(std::time::Duration::from_millis(250)));
+        assert_eq!(parse_duration("1.5s"), Ok(std::time::Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2m"), Ok(std::time::Duration::from_secs(120)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("-1s").is_err());
+        assert!(parse_interval("10ms").is_err());
+    }
+
+    #[test]
+    fn memsize_errors_exit_2_with_forms() {
+        for bad in ["0", "-1", "1.5", "", "junk", "99999999999999999999999"] {
+            let e = Cli::try_parse_from(["vmtop", "load", "--memsize", bad]).expect_err(bad);
+            assert_eq!(e.exit_code(), exit::USAGE, "{bad}");
+            assert!(e.to_string().contains("300M"), "{bad}: {e}");
+        }
+    }
+}

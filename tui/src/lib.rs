@@ -29,3 +29,4 @@ pub mod dashboard;
 pub mod ui;
 
 pub mod cli;
+pub mod commands;

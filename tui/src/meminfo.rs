@@ -148,11 +148,11 @@ mod tests {
     #[test]
     fn parses_captured_meminfo_in_bytes() {
         let s = Sample::parse(LAB_MEMINFO.as_bytes()).expect("parse");
-        assert_eq!(s.mem_total, 1_002_084 * 1024);
-        assert_eq!(s.mem_free, 842_560 * 1024);
-        assert_eq!(s.mem_available, Some(858_380 * 1024));
+        assert_eq!(s.mem_total, 981_476 * 1024);
+        assert_eq!(s.mem_free, 830_524 * 1024);
+        assert_eq!(s.mem_available, Some(763_804 * 1024));
         assert_eq!(s.vmalloc_total, 13_743_895_347_199 * 1024);
-        assert_eq!(s.vmalloc_used, 68_912 * 1024);
+        assert_eq!(s.vmalloc_used, 71_352 * 1024);
         assert_eq!(s.vmalloc_chunk, 0);
     }
 

@@ -1,1 +1,438 @@
-//! TODO
+//! The sandbox: a real Debian kernel booted under QEMU, with vmtop and the module inside.
+//!
+//! `vmtop lab` finds a lab kernel and its headers, builds alloc_large_mem.ko for that
+//! kernel, writes an initramfs (busybox, vmtop, its shared libraries, the module) and
+//! boots it. Interactive mode runs the dashboard on the VM's serial console; `--exec`
+//! runs a shell command line and returns its output and exit status.
+//!
+//! Nothing here assumes x86_64: the kernel, its headers and the program interpreter are
+//! discovered, and the QEMU binary is chosen from the architecture.
+
+pub mod initramfs;
+pub mod kernel;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+
+pub use kernel::LabKernel;
+
+/// Where the module sits inside the VM.
+pub const GUEST_MODULE: &str = "/lab/alloc_large_mem.ko";
+/// Marker printed by the guest after an `--exec` command; never shown to the user.
+const EXIT_MARKER: &str = "VMTOP-LAB-EXIT=";
+
+#[derive(Debug, Clone)]
+pub struct LabOptions {
+    pub mem_mib: u64,
+    pub cpus: u32,
+    pub kernel: Option<PathBuf>,
+    pub kdir: Option<PathBuf>,
+    pub append: Option<String>,
+    pub exec: Option<String>,
+    /// Kill the VM after this long (exec mode).
+    pub timeout: Duration,
+    /// Terminal size for the dashboard inside the VM.
+    pub rows: u16,
+    pub cols: u16,
+    /// Extra arguments for the dashboard inside the VM.
+    pub vmtop_args: Vec<String>,
+    /// The vmtop binary to put in the VM (default: this one).
+    pub vmtop: Option<PathBuf>,
+    /// Extra files to put in the VM: (host path, guest path).
+    pub files: Vec<(PathBuf, String)>,
+}
+
+impl Default for LabOptions {
+    fn default() -> Self {
+        LabOptions {
+            mem_mib: 1024,
+            cpus: 2,
+            kernel: None,
+            kdir: None,
+            append: None,
+            exec: None,
+            timeout: Duration::from_secs(600),
+            rows: 24,
+            cols: 80,
+            vmtop_args: Vec::new(),
+            vmtop: None,
+            files: Vec::new(),
+        }
+    }
+}
+
+/// What an `--exec` run produced.
+#[derive(Debug)]
+pub struct ExecResult {
+    /// The command's output (the serial console, with the boot noise and marker removed).
+    pub output: String,
+    pub status: i32,
+    pub boot_to_exit: Duration,
+}
+
+/// The checkout this binary was built from, if it runs from one (target/*/vmtop).
+pub fn checkout_dir() -> Option<PathBuf> {
+    if let Ok(dir) = std::env::var("VMTOP_CHECKOUT") {
+        return Some(PathBuf::from(dir));
+    }
+    let exe = std::env::current_exe().ok()?;
+    exe.ancestors()
+        .find(|d| d.join("kmod-src/alloc_large_mem.c").is_file() && d.join("Cargo.toml").is_file())
+        .map(Path::to_path_buf)
+}
+
+/// The module source: `VMTOP_KMOD_SRC`, the checkout's kmod-src, or the installed copy.
+pub fn module_source() -> anyhow::Result<PathBuf> {
+    let mut tried = Vec::new();
+    let candidates = std::env::var_os("VMTOP_KMOD_SRC")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain(checkout_dir().map(|d| d.join("kmod-src")))
+        .chain([PathBuf::from("/usr/local/share/vmtop/kmod-src")]);
+    for c in candidates {
+        if c.join("alloc_large_mem.c").is_file() {
+            return Ok(c);
+        }
+        tried.push(c.display().to_string());
+    }
+    bail!(
+        "cannot find the module source (alloc_large_mem.c) in {}: run from a checkout or `make install`",
+        tried.join(", ")
+    )
+}
+
+/// Build alloc_large_mem.ko for `kdir` in a build folder of its own (never in kmod-src,
+/// which holds the host's build). Returns the .ko path.
+pub fn build_module(kdir: &Path, release: &str, work: &Path) -> anyhow::Result<PathBuf> {
+    let src = module_source()?;
+    let dir = work.join(format!("module-{release}"));
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("creating the module build folder {}", dir.display()))?;
+    for f in ["alloc_large_mem.c", "Kbuild"] {
+        let (from, to) = (src.join(f), dir.join(f));
+        // Copy only when changed, so make can skip an up-to-date build.
+        let same = std::fs::read(&from).ok() == std::fs::read(&to).ok();
+        if !same {
+            std::fs::copy(&from, &to).with_context(|| {
+                format!("copying {} to {}", from.display(), to.display())
+            })?;
+        }
+    }
+    let out = Command::new("make")
+        .arg("-C")
+        .arg(kdir)
+        .arg(format!("M={}", dir.display()))
+        .arg("W=1")
+        .arg("modules")
+        .output()
+        .with_context(|| format!("running make -C {} to build the module", kdir.display()))?;
+    if !out.status.success() {
+        bail!(
+            "building the module for {release} failed (make -C {} M={}):\n{}",
+            kdir.display(),
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    let ko = dir.join("alloc_large_mem.ko");
+    if !ko.is_file() {
+        bail!("make succeeded but {} is missing", ko.display());
+    }
+    Ok(ko)
+}
+
+fn find_busybox() -> anyhow::Result<PathBuf> {
+    for p in ["/bin/busybox", "/usr/bin/busybox", "/sbin/busybox"] {
+        let p = PathBuf::from(p);
+        if p.is_file() {
+            if !initramfs::shared_libraries(&p)?.is_empty() {
+                bail!(
+                    "{} is dynamically linked; the lab needs a static busybox: run `make lab` (installs busybox-static)",
+                    p.display()
+                );
+            }
+            return Ok(p);
+        }
+    }
+    bail!("busybox is not installed: run `make lab` (installs busybox-static)")
+}
+
+const INIT: &str = r#"#!/bin/sh
+# vmtop lab init: mount the API filesystems, then run one command and power off.
+/bin/busybox --install -s /bin
+mkdir -p /proc /sys /dev /tmp /root
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
+# Keep kernel messages off the console (they stay readable in /dev/kmsg and dmesg).
+echo 1 > /proc/sys/kernel/printk
+hostname vmtop-lab
+export PATH=/bin:/sbin HOME=/root VMTOP_MODULE=/lab/alloc_large_mem.ko
+if [ -f /lab/exec.sh ]; then
+	sh /lab/exec.sh </dev/null >/dev/console 2>&1
+	echo "VMTOP-LAB-EXIT=$?" >/dev/console
+else
+	set -- $(cat /proc/cmdline)
+	for a; do case "$a" in vmtop.rows=*) rows=${a#*=};; vmtop.cols=*) cols=${a#*=};; esac; done
+	. /lab/env
+	setsid cttyhack sh -c "stty rows ${rows:-24} cols ${cols:-80}; exec /bin/vmtop $(cat /lab/args)"
+fi
+sync
+poweroff -f
+"#;
+
+fn qemu_binary(machine: &str) -> anyhow::Result<&'static str> {
+    Ok(match machine {
+        "x86_64" => "qemu-system-x86_64",
+        "x86" | "i386" | "i686" => "qemu-system-i386",
+        other => bail!("the lab does not know which QEMU runs {other} kernels yet"),
+    })
+}
+
+fn which(prog: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|d| Path::new(d).join(prog))
+        .find(|p| p.is_file())
+}
+
+/// Everything needed to boot: kernel image and initramfs on disk.
+pub struct Prepared {
+    pub kernel: LabKernel,
+    pub initrd: PathBuf,
+    pub qemu: PathBuf,
+    _tmp: TempDir,
+}
+
+/// Find the kernel, build the module, write the initramfs.
+pub fn prepare(opts: &LabOptions) -> anyhow::Result<Prepared> {
+    let kernel = LabKernel::discover(opts.kernel.as_deref(), opts.kdir.as_deref())?;
+    let qemu_name = qemu_binary(std::env::consts::ARCH)?;
+    let qemu = which(qemu_name).with_context(|| {
+        format!("{qemu_name} is not installed: run `make lab` (installs QEMU and the lab kernel)")
+    })?;
+    let work = kernel.work_dir();
+    let ko = build_module(&kernel.kdir, &kernel.release, &work)?;
+
+    let mut a = initramfs::Archive::new();
+    a.copy(&find_busybox()?, "/bin/busybox")?;
+    a.symlink("/bin/sh", "busybox");
+    let vmtop = match &opts.vmtop {
+        Some(p) => p.clone(),
+        None => std::env::current_exe().context("finding the vmtop binary to put in the VM")?,
+    };
+    a.copy(&vmtop, "/bin/vmtop")?;
+    for lib in initramfs::shared_libraries(&vmtop)? {
+        let dest = lib.display().to_string();
+        a.copy(&lib, &dest)?;
+    }
+    a.copy(&ko, GUEST_MODULE)?;
+    for (host, guest) in &opts.files {
+        a.copy(host, guest)?;
+    }
+    a.file("/init", 0o755, INIT.as_bytes());
+    if let Some(cmd) = &opts.exec {
+        a.file("/lab/exec.sh", 0o755, cmd.as_bytes());
+    }
+    let args: Vec<String> = opts.vmtop_args.iter().map(|s| shell_quote(s)).collect();
+    a.file("/lab/args", 0o644, args.join(" ").as_bytes());
+    a.file("/lab/env", 0o644, guest_env().as_bytes());
+
+    let tmp = TempDir::new("vmtop-lab")?;
+    let initrd = tmp.path.join("initrd.cpio");
+    let f = std::fs::File::create(&initrd)
+        .with_context(|| format!("creating {}", initrd.display()))?;
+    a.write_to(std::io::BufWriter::new(f))
+        .with_context(|| format!("writing {}", initrd.display()))?;
+    Ok(Prepared {
+        kernel,
+        initrd,
+        qemu,
+        _tmp: tmp,
+    })
+}
+
+/// Terminal settings passed from the host to the dashboard in the VM.
+fn guest_env() -> String {
+    let term = std::env::var("TERM")
+        .ok()
+        .filter(|t| !t.is_empty() && t != "dumb")
+        .unwrap_or_else(|| "xterm-256color".into());
+    let mut env = format!("export TERM={}\n", shell_quote(&term));
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        env.push_str("export NO_COLOR=1\n");
+    }
+    env
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+fn qemu_command(p: &Prepared, opts: &LabOptions, interactive: bool) -> Command {
+    let mut append = String::from("console=ttyS0 quiet loglevel=1 panic=-1");
+    if interactive {
+        append.push_str(&format!(" vmtop.rows={} vmtop.cols={}", opts.rows, opts.cols));
+    }
+    if let Some(extra) = &opts.append {
+        append.push(' ');
+        append.push_str(extra);
+    }
+    let mut c = Command::new(&p.qemu);
+    // KVM is not usable on the build machines (nested virtualisation): software emulation.
+    c.args(["-accel", "tcg", "-cpu", "max"])
+        .arg("-m")
+        .arg(opts.mem_mib.to_string())
+        .arg("-smp")
+        .arg(opts.cpus.to_string())
+        .args(["-display", "none", "-monitor", "none", "-no-reboot"])
+        // signal=off: Ctrl-C goes to the guest instead of killing QEMU.
+        .args(["-chardev", "stdio,id=con,signal=off", "-serial", "chardev:con"])
+        .arg("-kernel")
+        .arg(&p.kernel.image)
+        .arg("-initrd")
+        .arg(&p.initrd)
+        .arg("-append")
+        .arg(append);
+    c
+}
+
+/// Boot the VM with the dashboard on its console, attached to this terminal.
+pub fn run_interactive(opts: &LabOptions) -> anyhow::Result<i32> {
+    let p = prepare(opts)?;
+    eprintln!(
+        "vmtop lab: booting {} with {} MiB under QEMU (software emulation, a few seconds)...",
+        p.kernel.release, opts.mem_mib
+    );
+    let status = qemu_command(&p, opts, true)
+        .status()
+        .with_context(|| format!("starting {}", p.qemu.display()))?;
+    // QEMU leaves the terminal as the guest left it; make sure it is sane.
+    let _ = Command::new("stty").arg("sane").status();
+    Ok(status.code().unwrap_or(1))
+}
+
+/// Boot, run `opts.exec` in the VM, stream its output to `out`, return its status.
+pub fn run_exec(opts: &LabOptions, out: &mut dyn Write) -> anyhow::Result<ExecResult> {
+    let p = prepare(opts)?;
+    let start = Instant::now();
+    let mut child = qemu_command(&p, opts, false)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("starting {}", p.qemu.display()))?;
+    let stdout = child.stdout.take().context("QEMU stdout")?;
+    let mut stderr = child.stderr.take().context("QEMU stderr")?;
+    let err_thread = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    // Watchdog: a hung guest must not hang the caller.
+    let pid = child.id();
+    let timeout = opts.timeout;
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        if done_rx.recv_timeout(timeout).is_err() {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid as i32),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+            return true;
+        }
+        false
+    });
+
+    let mut output = String::new();
+    let mut status = None;
+    let mut reader = BufReader::new(stdout);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = reader
+            .read_until(b'\n', &mut line)
+            .context("reading the VM console")?;
+        if n == 0 {
+            break;
+        }
+        let text = String::from_utf8_lossy(&line);
+        let text = text.trim_end_matches(['\n', '\r']);
+        if let Some(code) = text.strip_prefix(EXIT_MARKER) {
+            status = code.trim().parse::<i32>().ok();
+            continue;
+        }
+        if is_boot_noise(text) {
+            continue;
+        }
+        output.push_str(text);
+        output.push('\n');
+        let _ = writeln!(out, "{text}");
+    }
+    let qemu_status = child.wait().context("waiting for QEMU")?;
+    let _ = done_tx.send(());
+    let timed_out = watchdog.join().unwrap_or(false);
+    let qemu_err = err_thread.join().unwrap_or_default();
+    if timed_out {
+        bail!(
+            "the lab VM did not finish within {} s and was stopped",
+            opts.timeout.as_secs()
+        );
+    }
+    let Some(status) = status else {
+        bail!(
+            "the lab VM ended without running the command to completion (QEMU {}): {}{}",
+            qemu_status,
+            qemu_err.trim(),
+            if output.is_empty() { String::new() } else { format!("\nconsole:\n{output}") }
+        );
+    };
+    Ok(ExecResult {
+        output,
+        status,
+        boot_to_exit: start.elapsed(),
+    })
+}
+
+/// Lines the firmware and early kernel print before /init takes the console.
+fn is_boot_noise(line: &str) -> bool {
+    line.contains("SeaBIOS")
+        || line.starts_with("Booting from ROM")
+        || line.contains("iPXE")
+        || line.starts_with("\u{1b}c")
+}
+
+/// A temporary directory removed on drop.
+pub struct TempDir {
+    pub path: PathBuf,
+}
+
+impl TempDir {
+    pub fn new(prefix: &str) -> anyhow::Result<TempDir> {
+        let base = std::env::temp_dir();
+        for i in 0..100u32 {
+            let path = base.join(format!("{prefix}-{}-{i}", std::process::id()));
+            match std::fs::create_dir(&path) {
+                Ok(()) => return Ok(TempDir { path }),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => {
+                    return Err(e).with_context(|| format!("creating {}", path.display()))
+                }
+            }
+        }
+        bail!("cannot create a temporary directory in {}", base.display())
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
