@@ -3,9 +3,13 @@
 
 use std::io::Write;
 
+use anyhow::Context as _;
 use clap::Parser;
 
-use crate::cli::{exit, Cli, Cmd, LabArgs};
+use crate::cli::{exit, Cli, Cmd, LabArgs, Mode};
+use crate::diagnose::{Cause, LoaderEnd};
+use crate::engine::{Engine, Event, LoadRequest};
+use crate::units::{fmt_bytes, fmt_delta_mib, fmt_ns};
 
 /// Parse the command line and run; returns the process exit code.
 pub fn main() -> i32 {
@@ -15,6 +19,24 @@ pub fn main() -> i32 {
     };
     let result = match cli.command {
         Some(Cmd::Lab(args)) => lab(args),
+        Some(Cmd::LoadChild { path, params }) => Ok(crate::loader::child_main(&path, &params)),
+        Some(Cmd::Load {
+            memsize,
+            mode,
+            force,
+            module,
+            json,
+        }) => load(
+            LoadRequest {
+                memsize_mib: memsize,
+                oom_safe: mode == Mode::Safe,
+                force,
+            },
+            module.module,
+            json,
+        ),
+        Some(Cmd::Unload { json }) => unload(json),
+        Some(Cmd::Status { module, json }) => status(module.module, json),
         _ => {
             eprintln!("vmtop: not implemented yet");
             Ok(exit::FAILED)
@@ -80,4 +102,174 @@ fn lab(args: LabArgs) -> anyhow::Result<i32> {
     } else {
         crate::lab::run_interactive(&opts)
     }
+}
+
+fn print_json(v: &impl serde::Serialize) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(v).context("encoding JSON")?;
+    println!("{text}");
+    Ok(())
+}
+
+/// Exit code for a failed event: its own for no module support and not permitted.
+fn failure_code(e: &Event) -> i32 {
+    match e.diagnosis().map(|d| d.cause) {
+        Some(Cause::NoModuleSupport) => exit::NO_MODULE_SUPPORT,
+        Some(Cause::NotPermitted) => exit::NOT_PERMITTED,
+        _ => exit::FAILED,
+    }
+}
+
+fn end_text(end: Option<LoaderEnd>) -> String {
+    match end {
+        Some(LoaderEnd::Errno(n)) | Some(LoaderEnd::Refused(n)) => crate::loader::errno_text(n),
+        Some(LoaderEnd::Signal(s)) => match nix::sys::signal::Signal::try_from(s) {
+            Ok(sig) => format!("the loader was killed by {sig}"),
+            Err(_) => format!("the loader was killed by signal {s}"),
+        },
+        None => "refused".into(),
+    }
+}
+
+/// "VmallocUsed +64.2 MiB, MemFree -65.0 MiB, MemAvailable -64.9 MiB".
+pub fn delta_text(e: &Event) -> String {
+    match e.delta {
+        Some(d) => format!(
+            "VmallocUsed {}, MemFree {}, MemAvailable {}",
+            fmt_delta_mib(d.vmalloc_used),
+            fmt_delta_mib(d.mem_free),
+            fmt_delta_mib(d.mem_available)
+        ),
+        None => "figures unavailable".into(),
+    }
+}
+
+fn load(req: LoadRequest, module: Option<std::path::PathBuf>, json: bool) -> anyhow::Result<i32> {
+    let mut engine = Engine::new(std::time::Instant::now(), module);
+    let e = engine.load(&req);
+    if json {
+        print_json(&serde_json::json!({
+            "event": &e,
+            "errno": match engine.last_end() {
+                Some(LoaderEnd::Errno(n)) | Some(LoaderEnd::Refused(n)) => Some(n),
+                _ => None,
+            },
+            "error": e.failed().then(|| end_text(engine.last_end())),
+        }))?;
+        return Ok(if e.failed() { failure_code(&e) } else { exit::OK });
+    }
+    match e.diagnosis() {
+        None => {
+            let mut times = String::new();
+            if let (Some(a), Some(f)) = (e.alloc_ns, e.fill_ns) {
+                times = format!("; allocation {}, fill {}", fmt_ns(a), fmt_ns(f));
+            }
+            println!(
+                "loaded alloc_large_mem memsize={} MiB ({} mode): {} for {} MiB asked{}; took {}",
+                e.memsize_mib,
+                if e.oom_safe { "safe" } else { "unsafe" },
+                delta_text(&e),
+                e.memsize_mib,
+                times,
+                fmt_ns(e.wall_ns)
+            );
+            Ok(exit::OK)
+        }
+        Some(d) => {
+            eprintln!(
+                "vmtop: loading {} MiB failed: {}: {}",
+                e.memsize_mib,
+                end_text(engine.last_end()),
+                d.summary
+            );
+            Ok(failure_code(&e))
+        }
+    }
+}
+
+fn unload(json: bool) -> anyhow::Result<i32> {
+    let mut engine = Engine::new(std::time::Instant::now(), None);
+    let e = engine.unload();
+    if json {
+        print_json(&e)?;
+    } else if let Some(d) = e.diagnosis() {
+        eprintln!("vmtop: {}", d.summary);
+    } else {
+        println!(
+            "unloaded alloc_large_mem (held {} MiB): {}; took {}",
+            e.memsize_mib,
+            delta_text(&e),
+            fmt_ns(e.wall_ns)
+        );
+    }
+    Ok(if e.failed() { failure_code(&e) } else { exit::OK })
+}
+
+fn status(module: Option<std::path::PathBuf>, json: bool) -> anyhow::Result<i32> {
+    let engine = Engine::new(std::time::Instant::now(), module);
+    let k = engine.kernel().clone();
+    let st = engine.status()?;
+    let sample = crate::meminfo::Sample::read().ok();
+    let module_file = engine.module_path().ok();
+    let mismatch = module_file
+        .as_deref()
+        .and_then(|p| crate::module_file::mismatch(p, &k.release).ok().flatten());
+    let code = if !k.module_support {
+        exit::NO_MODULE_SUPPORT
+    } else {
+        exit::OK
+    };
+    if json {
+        print_json(&serde_json::json!({
+            "kernel": &k,
+            "module": &st,
+            "module_file": module_file,
+            "module_file_mismatch": mismatch,
+            "meminfo": sample,
+        }))?;
+        return Ok(code);
+    }
+    println!(
+        "kernel {} ({}): {}, {}",
+        k.release,
+        k.machine,
+        if k.module_support {
+            "can load modules"
+        } else {
+            "built WITHOUT module support (no /proc/modules)"
+        },
+        if k.is_root { "running as root" } else { "not root" }
+    );
+    if let Some(why) = k.why_read_only() {
+        println!("loading is off: {why}");
+    }
+    if k.module_support {
+        if st.loaded {
+            println!(
+                "alloc_large_mem: loaded, memsize {} MiB, oom_safe {}, {} held, allocation {}, fill {}",
+                st.memsize_mib.map_or("?".into(), |m| m.to_string()),
+                st.oom_safe.map_or("?", |s| if s { "Y" } else { "N" }),
+                st.bytes.map_or("?".into(), fmt_bytes),
+                st.alloc_ns.map_or("?".into(), fmt_ns),
+                st.fill_ns.map_or("?".into(), fmt_ns),
+            );
+        } else {
+            println!("alloc_large_mem: not loaded");
+        }
+        match (&module_file, &mismatch) {
+            (Some(p), None) => println!("module file: {}", p.display()),
+            (Some(_), Some(why)) => println!("module file: {why}"),
+            (None, _) => println!("module file: none found (build it with `make module`)"),
+        }
+    }
+    if let Some(s) = sample {
+        println!(
+            "MemTotal {}  MemFree {}  MemAvailable {}  VmallocUsed {}  VmallocTotal {}",
+            fmt_bytes(s.mem_total),
+            fmt_bytes(s.mem_free),
+            fmt_bytes(s.available()),
+            fmt_bytes(s.vmalloc_used),
+            fmt_bytes(s.vmalloc_total)
+        );
+    }
+    Ok(code)
 }

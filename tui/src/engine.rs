@@ -77,63 +77,275 @@ pub struct LoadRequest {
     pub force: bool,
 }
 
+/// In unsafe mode, a request above MemAvailable minus this reserve is refused unless forced.
+/// The reserve is the larger of 64 MiB and 5 % of MemTotal: what the rest of the system
+/// needs so that the OOM killer is not the one who answers.
+pub fn unsafe_reserve(mem_total: u64) -> u64 {
+    (64 * crate::units::MIB).max(mem_total / 20)
+}
+
+/// The unsafe-mode guard: Some(explanation) when `req` must be refused.
+pub fn guard(req: &LoadRequest, now: Option<&crate::meminfo::Sample>) -> Option<String> {
+    use crate::units::{fmt_bytes, MIB};
+    if req.oom_safe || req.force {
+        return None;
+    }
+    let s = now?;
+    let reserve = unsafe_reserve(s.mem_total);
+    let limit = s.available().saturating_sub(reserve);
+    let asked = req.memsize_mib.saturating_mul(MIB);
+    (asked > limit).then(|| {
+        format!(
+            "unsafe mode: {} asked is above MemAvailable {} minus a reserve of {} ({} usable); plain vmalloc() would wake the OOM killer. Use safe mode, a smaller size, or --force",
+            fmt_bytes(asked),
+            fmt_bytes(s.available()),
+            fmt_bytes(reserve),
+            fmt_bytes(limit)
+        )
+    })
+}
+
 /// Drives loads and unloads; owns the clock shared with the sampler.
 /// Blocking: run it off the UI thread.
 pub struct Engine {
     start: std::time::Instant,
     module: Option<std::path::PathBuf>,
+    kernel: crate::kernel::KernelInfo,
+    last_end: Option<crate::diagnose::LoaderEnd>,
+}
+
+/// Parameters passed to the module, as the confirmation pane shows them.
+pub fn module_params(req: &LoadRequest) -> String {
+    format!(
+        "memsize={} oom_safe={}",
+        req.memsize_mib,
+        if req.oom_safe { 'Y' } else { 'N' }
+    )
 }
 
 impl Engine {
     /// `module`: the `--module PATH` override, if any.
     pub fn new(start: std::time::Instant, module: Option<std::path::PathBuf>) -> Engine {
-        Engine { start, module }
+        Engine {
+            start,
+            module,
+            kernel: crate::kernel::KernelInfo::detect(),
+            last_end: None,
+        }
+    }
+
+    pub fn kernel(&self) -> &crate::kernel::KernelInfo {
+        &self.kernel
     }
 
     /// Path of the module file that `load` will use (after discovery), or why there is none.
     pub fn module_path(&self) -> anyhow::Result<std::path::PathBuf> {
-        self.module
-            .clone()
-            .ok_or_else(|| anyhow::anyhow!("module discovery not implemented yet"))
+        crate::module_file::find(self.module.as_deref()).map(|m| m.path)
     }
 
     pub fn status(&self) -> anyhow::Result<ModuleStatus> {
-        Ok(ModuleStatus::default())
+        if !self.kernel.module_support {
+            return Ok(ModuleStatus::default());
+        }
+        crate::loader::status()
+    }
+
+    /// How the last failed load ended (errno or signal), for messages that name it.
+    pub fn last_end(&self) -> Option<crate::diagnose::LoaderEnd> {
+        self.last_end
+    }
+
+    fn now(&self) -> f64 {
+        self.start.elapsed().as_secs_f64()
+    }
+
+    fn failure(
+        &mut self,
+        req: &LoadRequest,
+        end: crate::diagnose::LoaderEnd,
+        log: Vec<String>,
+        before: Option<crate::meminfo::Sample>,
+        after: Option<crate::meminfo::Sample>,
+    ) -> crate::diagnose::Diagnosis {
+        self.last_end = Some(end);
+        crate::diagnose::diagnose(&crate::diagnose::FailureInput {
+            end,
+            requested_mib: req.memsize_mib,
+            oom_safe: req.oom_safe,
+            log,
+            before,
+            after,
+            lockdown: self.kernel.lockdown.clone(),
+            is_root: self.kernel.is_root,
+        })
     }
 
     /// Load the module (in a child process); never panics, a failure is an Event.
     pub fn load(&mut self, req: &LoadRequest) -> Event {
-        Event {
-            t: self.start.elapsed().as_secs_f64(),
+        use crate::diagnose::LoaderEnd;
+        use nix::errno::Errno;
+        let t = self.now();
+        self.last_end = None;
+        let started = std::time::Instant::now();
+        let before = crate::meminfo::Sample::read().ok();
+        let mut event = Event {
+            t,
             kind: EventKind::Load,
             memsize_mib: req.memsize_mib,
             oom_safe: req.oom_safe,
-            outcome: Outcome::Failed {
-                diagnosis: crate::diagnose::diagnose(&crate::diagnose::FailureInput {
-                    end: crate::diagnose::LoaderEnd::Refused(38),
-                    requested_mib: req.memsize_mib,
-                    oom_safe: req.oom_safe,
-                    log: vec![],
-                    before: None,
-                    after: None,
-                    lockdown: None,
-                    is_root: false,
-                }),
-            },
+            outcome: Outcome::Ok,
             wall_ns: 0,
             alloc_ns: None,
             fill_ns: None,
             delta: None,
+        };
+        let refuse = |this: &mut Self, event: &mut Event, errno: Errno, log: Vec<String>| {
+            event.outcome = Outcome::Failed {
+                diagnosis: this.failure(req, LoaderEnd::Refused(errno as i32), log, before, before),
+            };
+        };
+        if !self.kernel.module_support {
+            refuse(self, &mut event, Errno::ENOSYS, vec![]);
+            return event;
         }
+        if !self.kernel.is_root {
+            refuse(self, &mut event, Errno::EPERM, vec![]);
+            return event;
+        }
+        if let Some(why) = guard(req, before.as_ref()) {
+            event.outcome = Outcome::Failed {
+                diagnosis: crate::diagnose::Diagnosis {
+                    cause: crate::diagnose::Cause::PhysicalMemoryShort,
+                    confidence: crate::diagnose::Confidence::Inferred,
+                    summary: format!(
+                        "Not attempted: {} MiB in unsafe mode would wake the OOM killer",
+                        req.memsize_mib
+                    ),
+                    detail: why,
+                    evidence: vec![],
+                },
+            };
+            return event;
+        }
+        let module = match crate::module_file::find(self.module.as_deref()) {
+            Ok(m) => m,
+            Err(e) => {
+                refuse(self, &mut event, Errno::ENOENT, vec![format!("{e:#}")]);
+                return event;
+            }
+        };
+        match crate::module_file::mismatch(&module.path, &self.kernel.release) {
+            Ok(None) => {}
+            Ok(Some(why)) => {
+                refuse(self, &mut event, Errno::ENOEXEC, vec![why]);
+                return event;
+            }
+            Err(e) => {
+                refuse(self, &mut event, Errno::ENOEXEC, vec![format!("{e:#}")]);
+                return event;
+            }
+        }
+        let mut kmsg = crate::kmsg::Kmsg::open_at_end().ok();
+        let end = crate::loader::insert_in_child(&module.path, &module_params(req));
+        event.wall_ns = started.elapsed().as_nanos() as u64;
+        let after = crate::meminfo::Sample::read().ok();
+        let log: Vec<String> = kmsg
+            .as_mut()
+            .map(|k| k.read_available().into_iter().map(|r| r.text).collect())
+            .unwrap_or_default();
+        if let (Some(b), Some(a)) = (before.as_ref(), after.as_ref()) {
+            event.delta = Some(crate::meminfo::Delta::between(b, a));
+        }
+        let end = match end {
+            Ok(crate::loader::ChildEnd::Loaded) => {
+                if let Ok(st) = crate::loader::status() {
+                    event.alloc_ns = st.alloc_ns;
+                    event.fill_ns = st.fill_ns;
+                }
+                return event;
+            }
+            Ok(crate::loader::ChildEnd::Errno(e)) => LoaderEnd::Errno(e),
+            Ok(crate::loader::ChildEnd::Signal(s)) => LoaderEnd::Signal(s),
+            Err(e) => {
+                let mut log = log;
+                log.push(format!("{e:#}"));
+                refuse(self, &mut event, Errno::EIO, log);
+                return event;
+            }
+        };
+        event.outcome = Outcome::Failed {
+            diagnosis: self.failure(req, end, log, before, after),
+        };
+        event
     }
 
+    /// Unload the module; the event carries the memsize it held and what was given back.
     pub fn unload(&mut self) -> Event {
-        let mut e = self.load(&LoadRequest {
-            memsize_mib: 0,
-            oom_safe: true,
-            force: false,
-        });
-        e.kind = EventKind::Unload;
-        e
+        use crate::diagnose::{Cause, Confidence, Diagnosis};
+        let t = self.now();
+        let started = std::time::Instant::now();
+        let st = self.status().unwrap_or_default();
+        let before = crate::meminfo::Sample::read().ok();
+        let mut event = Event {
+            t,
+            kind: EventKind::Unload,
+            memsize_mib: st.memsize_mib.unwrap_or(0),
+            oom_safe: st.oom_safe.unwrap_or(true),
+            outcome: Outcome::Ok,
+            wall_ns: 0,
+            alloc_ns: st.alloc_ns,
+            fill_ns: st.fill_ns,
+            delta: None,
+        };
+        let result = if !self.kernel.module_support {
+            Err(nix::errno::Errno::ENOSYS as i32)
+        } else if !st.loaded {
+            // Checked first: libkmod would also print its own error line for this.
+            Err(nix::errno::Errno::ENOENT as i32)
+        } else {
+            crate::loader::remove()
+        };
+        event.wall_ns = started.elapsed().as_nanos() as u64;
+        match result {
+            Ok(()) => {
+                let after = crate::meminfo::Sample::read().ok();
+                if let (Some(b), Some(a)) = (before.as_ref(), after.as_ref()) {
+                    event.delta = Some(crate::meminfo::Delta::between(b, a));
+                }
+            }
+            Err(errno) => {
+                let (cause, summary) = match nix::errno::Errno::from_raw(errno) {
+                    nix::errno::Errno::ENOENT => (
+                        Cause::Unknown,
+                        "Nothing to unload: alloc_large_mem is not loaded".to_string(),
+                    ),
+                    nix::errno::Errno::EPERM => (
+                        Cause::NotPermitted,
+                        "Unloading needs root: run with sudo".to_string(),
+                    ),
+                    nix::errno::Errno::ENOSYS => (
+                        Cause::NoModuleSupport,
+                        format!("Kernel {} cannot load or unload modules", self.kernel.release),
+                    ),
+                    _ => (
+                        Cause::Unknown,
+                        format!(
+                            "Unload failed: {}",
+                            crate::loader::errno_text(errno)
+                        ),
+                    ),
+                };
+                event.outcome = Outcome::Failed {
+                    diagnosis: Diagnosis {
+                        cause,
+                        confidence: Confidence::Certain,
+                        summary,
+                        detail: format!("delete_module returned {}", crate::loader::errno_text(errno)),
+                        evidence: vec![],
+                    },
+                };
+            }
+        }
+        event
     }
 }

@@ -1,1 +1,149 @@
-//! TODO
+//! Talking to the kernel through libkmod (the `kmod` crate): insert, remove, status.
+//!
+//! Inserting runs in a child process (`vmtop __load-child`): in unsafe mode the OOM killer
+//! kills the process that called init_module, and that must not be the dashboard.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use anyhow::Context as _;
+
+use crate::engine::ModuleStatus;
+use crate::module_file::MODULE_NAME;
+
+/// How a load attempt in the child ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChildEnd {
+    Loaded,
+    /// init_module/finit_module failed with this errno.
+    Errno(i32),
+    /// The child was killed by this signal (SIGKILL from the OOM killer, typically).
+    Signal(i32),
+}
+
+/// Marker the child prints so the parent can tell an errno from any other exit.
+const ERRNO_MARKER: &str = "vmtop-load-errno=";
+
+/// Insert the module in this process. Only for the child (and busybox-free tests).
+pub fn insert_here(path: &Path, params: &str) -> Result<(), i32> {
+    let ctx = kmod::Context::new().map_err(|_| libc_errno_or(nix::errno::Errno::ENOMEM))?;
+    let m = ctx
+        .module_new_from_path(path)
+        .map_err(|e| match e {
+            kmod::Error::ModuleFromPath(errno) => errno.0,
+            _ => nix::errno::Errno::ENOENT as i32,
+        })?;
+    let opts: Vec<&str> = params.split_whitespace().collect();
+    m.insert_module(0, &opts).map_err(|e| match e {
+        kmod::Error::InsertModule(errno) => errno.0,
+        _ => nix::errno::Errno::EIO as i32,
+    })
+}
+
+fn libc_errno_or(default: nix::errno::Errno) -> i32 {
+    match nix::errno::Errno::last() {
+        nix::errno::Errno::UnknownErrno => default as i32,
+        e => e as i32,
+    }
+}
+
+/// Body of `vmtop __load-child`: make this process the OOM killer's first choice,
+/// insert, and report the errno on stdout.
+pub fn child_main(path: &Path, params: &str) -> i32 {
+    // Prefer the child as the OOM victim; failure to set it is not fatal.
+    let _ = std::fs::write("/proc/self/oom_score_adj", "1000");
+    match insert_here(path, params) {
+        Ok(()) => 0,
+        Err(errno) => {
+            println!("{ERRNO_MARKER}{errno}");
+            1
+        }
+    }
+}
+
+/// Insert the module from a child process and report how it ended.
+pub fn insert_in_child(path: &Path, params: &str) -> anyhow::Result<ChildEnd> {
+    let exe = std::env::current_exe().context("finding the vmtop binary to run the loader")?;
+    let out = Command::new(&exe)
+        .arg("__load-child")
+        .arg("--path")
+        .arg(path)
+        .arg("--params")
+        .arg(params)
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .with_context(|| format!("starting the loader {} __load-child", exe.display()))?;
+    use std::os::unix::process::ExitStatusExt;
+    if let Some(sig) = out.status.signal() {
+        return Ok(ChildEnd::Signal(sig));
+    }
+    if out.status.success() {
+        return Ok(ChildEnd::Loaded);
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let errno = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix(ERRNO_MARKER))
+        .and_then(|n| n.parse::<i32>().ok())
+        .with_context(|| {
+            format!(
+                "the loader exited with {} without reporting an errno: {}",
+                out.status,
+                text.trim()
+            )
+        })?;
+    Ok(ChildEnd::Errno(errno))
+}
+
+/// Remove the module. Errors carry the errno.
+pub fn remove() -> Result<(), i32> {
+    let ctx = kmod::Context::new().map_err(|_| nix::errno::Errno::ENOMEM as i32)?;
+    let m = ctx
+        .module_new_from_name(MODULE_NAME)
+        .map_err(|_| nix::errno::Errno::ENOENT as i32)?;
+    m.remove_module(0).map_err(|e| match e {
+        kmod::Error::RemoveModule(errno) => errno.0,
+        _ => nix::errno::Errno::EIO as i32,
+    })
+}
+
+/// Is the module loaded? Read through libkmod's list of loaded modules.
+pub fn is_loaded() -> anyhow::Result<bool> {
+    let ctx = kmod::Context::new().context("creating a libkmod context")?;
+    let loaded = ctx
+        .modules_loaded()
+        .context("listing loaded modules (/proc/modules)")?;
+    Ok(loaded.into_iter().any(|m| m.name() == MODULE_NAME))
+}
+
+fn sysfs_value<T: std::str::FromStr>(rel: &str) -> Option<T> {
+    let p = Path::new("/sys/module").join(MODULE_NAME).join(rel);
+    std::fs::read_to_string(p).ok()?.trim().parse().ok()
+}
+
+/// The module's state as the kernel reports it (parameters and results from sysfs).
+pub fn status() -> anyhow::Result<ModuleStatus> {
+    if !is_loaded()? {
+        return Ok(ModuleStatus::default());
+    }
+    Ok(ModuleStatus {
+        loaded: true,
+        memsize_mib: sysfs_value("parameters/memsize"),
+        oom_safe: sysfs_value::<String>("parameters/oom_safe").map(|s| s == "Y"),
+        fill: sysfs_value("parameters/fill"),
+        bytes: sysfs_value("results/bytes"),
+        alloc_ns: sysfs_value("results/alloc_ns"),
+        fill_ns: sysfs_value("results/fill_ns"),
+    })
+}
+
+/// Name and meaning of an errno, e.g. "ENOMEM (Out of memory)".
+pub fn errno_text(errno: i32) -> String {
+    let e = nix::errno::Errno::from_raw(errno);
+    if e == nix::errno::Errno::UnknownErrno {
+        format!("errno {errno}")
+    } else {
+        format!("{e:?} ({})", e.desc())
+    }
+}

@@ -1,0 +1,91 @@
+# vmtop: two commands do all set-up on a fresh Debian/Ubuntu machine.
+#   make run    install what is missing, build, run the dashboard
+#               (on this machine's kernel if it can load modules, else in the lab VM)
+#   make test   the same set-up plus the lab kernel, then every test
+SHELL := /bin/bash
+CARGO ?= cargo
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PREFIX ?= /usr/local
+KDIR ?= /lib/modules/$(shell uname -r)/build
+LAB_DIR ?= $(CURDIR)/build/lab
+VMTOP := $(CURDIR)/target/release/vmtop
+export VMTOP_LAB_DIR := $(LAB_DIR)
+
+# Debian packages: building vmtop (libkmod via bindgen), the lab VM, the module.
+BUILD_DEPS := build-essential pkg-config libkmod-dev libclang-dev kmod
+LAB_DEPS := qemu-system-x86 busybox-static cpio tmux
+
+.PHONY: all run test deps lab-deps lab module vmtop install uninstall clean check bench
+
+all: vmtop
+
+# Installs only what is missing; apt-get runs through sudo when not root.
+deps:
+	@missing=$$(for p in $(BUILD_DEPS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then echo "installing: $$missing"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; fi
+	@command -v cargo >/dev/null || { echo "cargo not found: install Rust from https://rustup.rs (or apt-get install cargo)" >&2; exit 1; }
+
+lab-deps:
+	@missing=$$(for p in $(LAB_DEPS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then echo "installing: $$missing"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; fi
+
+# The lab kernel: Debian's kernel and headers, downloaded and unpacked (not installed).
+lab: lab-deps vmtop
+	@scripts/fetch-lab-kernel.sh $(LAB_DIR)
+
+vmtop: deps
+	$(CARGO) build --release --locked
+
+# The module for this machine's kernel (needs its headers).
+module:
+	$(MAKE) -C kmod-src KDIR=$(KDIR)
+
+# Host can load modules and has headers: run here (as root); otherwise in the lab.
+run: vmtop
+	@if [ -e /proc/modules ] && [ -d "$(KDIR)" ]; then \
+	  $(MAKE) --no-print-directory module && $(SUDO) $(VMTOP); \
+	else \
+	  echo "this kernel cannot load modules (or has no headers): starting the lab VM"; \
+	  $(MAKE) --no-print-directory lab && $(VMTOP) lab; \
+	fi
+
+check:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets --locked -- -D warnings
+
+# Unit tests, rendering snapshots, then the lab tests (each boots the VM).
+# At most two VMs at once: these machines have two cores.
+test: lab check
+	$(MAKE) --no-print-directory -C kmod-src KDIR=$$(ls -d $(LAB_DIR)/root/usr/src/linux-headers-*/ | grep -v common | head -n 1) W=1 2>&1 | tee build/module-build.log
+	@! grep -q 'warning:' build/module-build.log || { echo "module build has warnings" >&2; exit 1; }
+	$(MAKE) --no-print-directory -C kmod-src clean >/dev/null
+	$(CARGO) build --release --locked
+	VMTOP_BIN=$(VMTOP) $(CARGO) test --release --locked --workspace -- --test-threads=2
+
+bench: vmtop lab-deps
+	tests/bench.sh
+
+install: vmtop
+	$(SUDO) install -D -m 0755 $(VMTOP) $(PREFIX)/bin/vmtop
+	$(SUDO) install -D -m 0644 -t $(PREFIX)/share/vmtop/kmod-src kmod-src/alloc_large_mem.c kmod-src/Kbuild kmod-src/Makefile kmod-src/dkms.conf
+	@if command -v dkms >/dev/null; then \
+	  $(SUDO) rm -rf /usr/src/alloc_large_mem-0.1.0 && $(SUDO) cp -r $(PREFIX)/share/vmtop/kmod-src /usr/src/alloc_large_mem-0.1.0 && \
+	  $(SUDO) dkms install alloc_large_mem/0.1.0; \
+	elif [ -d "$(KDIR)" ]; then \
+	  $(MAKE) module && $(SUDO) install -D -m 0644 kmod-src/alloc_large_mem.ko /lib/modules/$$(uname -r)/updates/alloc_large_mem.ko && $(SUDO) depmod -a; \
+	else echo "no kernel headers at $(KDIR): module not installed (vmtop lab still works)"; fi
+
+uninstall:
+	$(SUDO) rm -f $(PREFIX)/bin/vmtop
+	$(SUDO) rm -rf $(PREFIX)/share/vmtop
+	@if command -v dkms >/dev/null && dkms status alloc_large_mem 2>/dev/null | grep -q .; then \
+	  $(SUDO) dkms remove alloc_large_mem/0.1.0 --all; $(SUDO) rm -rf /usr/src/alloc_large_mem-0.1.0; fi
+	@if [ -f /lib/modules/$$(uname -r)/updates/alloc_large_mem.ko ]; then \
+	  $(SUDO) rm -f /lib/modules/$$(uname -r)/updates/alloc_large_mem.ko && $(SUDO) depmod -a; fi
+
+clean:
+	$(CARGO) clean
+	rm -rf build
+	$(MAKE) -C kmod-src clean >/dev/null 2>&1 || true
