@@ -93,7 +93,7 @@ pub struct DashboardArgs {
     #[arg(long, default_value = "250ms", value_parser = parse_interval, global = false)]
     pub interval: std::time::Duration,
     /// Initial memsize for the dashboard
-    #[arg(long, default_value = "100", value_parser = parse_memsize)]
+    #[arg(long, default_value = "100", value_parser = parse_memsize, allow_negative_numbers = true)]
     pub memsize: u64,
     /// Allocation mode for loads
     #[arg(long, value_enum, default_value_t = Mode::Safe)]
@@ -117,7 +117,7 @@ pub enum Cmd {
     #[command(after_help = "Examples:\n  sudo vmtop load --memsize 64\n  sudo vmtop load --memsize 2G --json\n  sudo vmtop load --memsize 900 --mode unsafe --force")]
     Load {
         /// Size to allocate: MiB, or with a unit (300, 300M, 2G, 512MiB)
-        #[arg(long, value_parser = parse_memsize)]
+        #[arg(long, value_parser = parse_memsize, allow_negative_numbers = true)]
         memsize: u64,
         #[arg(long, value_enum, default_value_t = Mode::Safe)]
         mode: Mode,

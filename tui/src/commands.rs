@@ -61,16 +61,20 @@ fn usage_error(e: clap::Error) -> i32 {
             exit::OK
         }
         ErrorKind::ValueValidation | ErrorKind::InvalidValue => {
-            let text = e.to_string();
-            let line = text.lines().next().unwrap_or("invalid value");
-            eprintln!("vmtop: {}", line.trim_start_matches("error: "));
+            eprintln!("vmtop: {}", first_line(&e));
             exit::USAGE
         }
         _ => {
-            let _ = e.print();
+            eprintln!("vmtop: {} (see vmtop --help)", first_line(&e));
             exit::USAGE
         }
     }
+}
+
+fn first_line(e: &clap::Error) -> String {
+    let text = e.to_string();
+    let line = text.lines().next().unwrap_or("invalid command line");
+    line.trim_start_matches("error: ").to_string()
 }
 
 fn lab(args: LabArgs) -> anyhow::Result<i32> {

@@ -112,6 +112,9 @@ pub struct Engine {
     module: Option<std::path::PathBuf>,
     kernel: crate::kernel::KernelInfo,
     last_end: Option<crate::diagnose::LoaderEnd>,
+    /// Context of the attempt in progress, for the diagnosis.
+    loader_pid: Option<u32>,
+    largest_free: Option<u64>,
 }
 
 /// Parameters passed to the module, as the confirmation pane shows them.
@@ -131,6 +134,8 @@ impl Engine {
             module,
             kernel: crate::kernel::KernelInfo::detect(),
             last_end: None,
+            loader_pid: None,
+            largest_free: None,
         }
     }
 
@@ -177,6 +182,8 @@ impl Engine {
             after,
             lockdown: self.kernel.lockdown.clone(),
             is_root: self.kernel.is_root,
+            vmalloc_largest_free: self.largest_free,
+            loader_pid: self.loader_pid,
         })
     }
 
@@ -186,6 +193,8 @@ impl Engine {
         use nix::errno::Errno;
         let t = self.now();
         self.last_end = None;
+        self.loader_pid = None;
+        self.largest_free = crate::vmallocinfo::largest_free_now();
         let started = std::time::Instant::now();
         let before = crate::meminfo::Sample::read().ok();
         let mut event = Event {
@@ -256,7 +265,10 @@ impl Engine {
         if let (Some(b), Some(a)) = (before.as_ref(), after.as_ref()) {
             event.delta = Some(crate::meminfo::Delta::between(b, a));
         }
-        let end = match end {
+        if let Ok((_, pid)) = &end {
+            self.loader_pid = Some(*pid);
+        }
+        let end = match end.map(|(end, _)| end) {
             Ok(crate::loader::ChildEnd::Loaded) => {
                 if let Ok(st) = crate::loader::status() {
                     event.alloc_ns = st.alloc_ns;

@@ -61,25 +61,31 @@ pub fn child_main(path: &Path, params: &str) -> i32 {
     }
 }
 
-/// Insert the module from a child process and report how it ended.
-pub fn insert_in_child(path: &Path, params: &str) -> anyhow::Result<ChildEnd> {
+/// Insert the module from a child process and report how it ended, with the child's pid
+/// (the OOM killer's log names it).
+pub fn insert_in_child(path: &Path, params: &str) -> anyhow::Result<(ChildEnd, u32)> {
     let exe = std::env::current_exe().context("finding the vmtop binary to run the loader")?;
-    let out = Command::new(&exe)
+    let child = Command::new(&exe)
         .arg("__load-child")
         .arg("--path")
         .arg(path)
         .arg("--params")
         .arg(params)
         .stdin(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
-        .output()
+        .spawn()
         .with_context(|| format!("starting the loader {} __load-child", exe.display()))?;
+    let pid = child.id();
+    let out = child
+        .wait_with_output()
+        .with_context(|| format!("waiting for the loader (pid {pid})"))?;
     use std::os::unix::process::ExitStatusExt;
     if let Some(sig) = out.status.signal() {
-        return Ok(ChildEnd::Signal(sig));
+        return Ok((ChildEnd::Signal(sig), pid));
     }
     if out.status.success() {
-        return Ok(ChildEnd::Loaded);
+        return Ok((ChildEnd::Loaded, pid));
     }
     let text = String::from_utf8_lossy(&out.stdout);
     let errno = text
@@ -93,7 +99,7 @@ pub fn insert_in_child(path: &Path, params: &str) -> anyhow::Result<ChildEnd> {
                 text.trim()
             )
         })?;
-    Ok(ChildEnd::Errno(errno))
+    Ok((ChildEnd::Errno(errno), pid))
 }
 
 /// Remove the module. Errors carry the errno.

@@ -1,0 +1,35 @@
+//! On the build host itself: `vmtop status` tells whether this kernel can load modules.
+
+use std::process::Command;
+
+#[test]
+fn status_reports_module_support_of_this_kernel() {
+    let out = Command::new(env!("CARGO_BIN_EXE_vmtop"))
+        .arg("status")
+        .output()
+        .expect("running vmtop status");
+    let text = String::from_utf8_lossy(&out.stdout);
+    if std::path::Path::new("/proc/modules").exists() {
+        assert_eq!(out.status.code(), Some(0), "{text}");
+        assert!(text.contains("can load modules"), "{text}");
+    } else {
+        // The build machines: no CONFIG_MODULES. Its own exit code, and a way out.
+        assert_eq!(out.status.code(), Some(3), "{text}");
+        assert!(text.contains("without module support"), "{text}");
+        assert!(text.contains("vmtop lab"), "{text}");
+    }
+}
+
+#[test]
+fn bad_memsize_is_one_line_exit_2() {
+    for bad in ["0", "-5", "1.5", "", "12parsecs", "99999999999999999999999"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_vmtop"))
+            .args(["load", "--memsize", bad])
+            .output()
+            .expect("running vmtop load");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{bad}: {err}");
+        assert!(err.contains("300M") && err.contains("2G"), "{bad}: {err}");
+    }
+}

@@ -1,0 +1,106 @@
+//! Issue 2: the module, loaded and unloaded by vmtop in the lab VM, moves the real
+//! kernel's /proc/meminfo as it should, and refuses bad parameters.
+
+mod common;
+use common::lab;
+
+const MIB_KB: i64 = 1024;
+
+#[test]
+fn load_64_then_unload_returns_to_baseline() {
+    let r = lab(
+        &[],
+        r#"
+        vmtop load --memsize 1 && vmtop unload   # warm up: first load allocates kernel bookkeeping
+        sleep 1
+        base_used=$(mi VmallocUsed); echo base_used=$base_used base_free=$(mi MemFree)
+        vmtop load --memsize 64; echo load_rc=$?
+        echo loaded_used=$(mi VmallocUsed) loaded_free=$(mi MemFree)
+        echo param=$(cat /sys/module/alloc_large_mem/parameters/memsize)
+        echo bytes=$(cat /sys/module/alloc_large_mem/results/bytes)
+        echo alloc_ns=$(cat /sys/module/alloc_large_mem/results/alloc_ns) fill_ns=$(cat /sys/module/alloc_large_mem/results/fill_ns)
+        vmtop unload; echo unload_rc=$?
+        # Freed vmalloc areas are purged lazily: give the kernel a moment.
+        for i in 1 2 3 4 5 6 7 8 9 10; do [ "$(mi VmallocUsed)" = "$base_used" ] && break; sleep 0.2; done
+        echo after_used=$(mi VmallocUsed) after_free=$(mi MemFree) after_loaded=$(loaded)
+        dmesg | grep 'alloc_large_mem: \(load\|unload\)' | tail -n 2
+        "#,
+    );
+    assert_eq!(r.status, 0, "{}", r.out);
+    assert_eq!(r.num("load_rc"), 0);
+    assert_eq!(r.num("unload_rc"), 0);
+    let used_rise = r.num("loaded_used") - r.num("base_used");
+    let free_fall = r.num("base_free") - r.num("loaded_free");
+    assert!(used_rise >= 64 * MIB_KB, "VmallocUsed rose by {used_rise} kB");
+    // MemFree falls by about as much (other allocations come and go: 25 % slack).
+    assert!(
+        free_fall >= 48 * MIB_KB && free_fall <= 80 * MIB_KB,
+        "MemFree fell by {free_fall} kB for 64 MiB"
+    );
+    assert_eq!(r.num("param"), 64);
+    assert_eq!(r.num("bytes"), 64 << 20);
+    assert!(r.num("alloc_ns") > 0 && r.num("fill_ns") > 0);
+    assert_eq!(r.num("after_used"), r.num("base_used"), "VmallocUsed exactly back");
+    let free_diff = (r.num("after_free") - r.num("base_free")).abs() as f64;
+    assert!(
+        free_diff <= 0.02 * r.num("base_free") as f64,
+        "MemFree back within 2 %: {} vs {}",
+        r.num("after_free"),
+        r.num("base_free")
+    );
+    assert_eq!(r.num("after_loaded"), 0);
+    assert!(r.out.contains("alloc_large_mem: load memsize_mib=64 bytes=67108864 oom_safe=Y"));
+    assert!(r.out.contains("alloc_large_mem: unload memsize_mib=64 bytes=67108864"));
+}
+
+#[test]
+fn refusals_leave_nothing_loaded_and_cycles_leave_no_trace() {
+    let r = lab(
+        &[],
+        r#"
+        vmtop load --memsize 2000 2>err.txt; echo big_rc=$?; echo big_loaded=$(loaded)
+        echo "big_err: $(cat err.txt)"
+        insmod /lab/alloc_large_mem.ko memsize=0 2>/dev/null; echo zero_rc=$? zero_loaded=$(loaded)
+        # 2^44 MiB parses as an unsigned long but its byte count overflows.
+        insmod /lab/alloc_large_mem.ko memsize=17592186044416 2>/dev/null; echo ovf_rc=$? ovf_loaded=$(loaded)
+        vmtop load --memsize 0 2>err0.txt; echo cli_zero_rc=$? cli_zero_loaded=$(loaded)
+        echo "cli_zero_err: $(cat err0.txt)"
+        dmesg | grep -c 'stage=param' | sed 's/^/param_lines=/'
+        vmtop load --memsize 1 && vmtop unload; sleep 1
+        echo base_used=$(mi VmallocUsed)
+        fails=0
+        i=0; while [ $i -lt 20 ]; do
+            vmtop load --memsize 32 >/dev/null || fails=$((fails+1))
+            vmtop unload >/dev/null || fails=$((fails+1))
+            i=$((i+1))
+        done
+        echo cycle_fails=$fails
+        for i in 1 2 3 4 5 6 7 8 9 10; do [ "$(mi VmallocUsed)" = "$base_used" ] && break; sleep 0.2; done
+        echo cycles_used=$(mi VmallocUsed) cycles_loaded=$(loaded)
+        echo loads_logged=$(dmesg | grep -c 'alloc_large_mem: load memsize_mib=32')
+        echo bad_lines=$(dmesg | grep -c -E 'WARNING|BUG|Oops|soft lockup')
+        "#,
+    );
+    assert_eq!(r.status, 0, "{}", r.out);
+    assert_eq!(r.num("big_rc"), 1);
+    assert_eq!(r.num("big_loaded"), 0);
+    let big_err = r.out.lines().find(|l| l.starts_with("big_err:")).expect("big_err");
+    assert!(big_err.contains("ENOMEM"), "{big_err}");
+    assert_ne!(r.num("zero_rc"), 0);
+    assert_eq!(r.num("zero_loaded"), 0);
+    assert_ne!(r.num("ovf_rc"), 0);
+    assert_eq!(r.num("ovf_loaded"), 0);
+    // busybox insmod retries with init_module after finit_module fails: 2 lines per refusal.
+    assert!(r.num("param_lines") >= 2, "both refusals logged by the module (EINVAL)");
+    assert_eq!(r.num("cli_zero_rc"), 2);
+    assert_eq!(r.num("cli_zero_loaded"), 0);
+    assert_eq!(r.num("cycle_fails"), 0);
+    // VmallocUsed also counts the 16 KiB vmap'd kernel stack of every process
+    // (CONFIG_VMAP_STACK), and the kernel caches freed stacks per CPU: after a loop that
+    // forked 40 processes, a few stacks may differ. One 32 MiB load would be 2048 stacks.
+    let stacks = (r.num("cycles_used") - r.num("base_used")).abs();
+    assert!(stacks <= 4 * 16, "VmallocUsed back at baseline: {} vs {} kB", r.num("cycles_used"), r.num("base_used"));
+    assert_eq!(r.num("cycles_loaded"), 0);
+    assert_eq!(r.num("loads_logged"), 20);
+    assert_eq!(r.num("bad_lines"), 0);
+}
