@@ -70,3 +70,11 @@ pub fn lab(args: &[&str], script: &str) -> Run {
         status: out.status.code().unwrap_or(-1),
     }
 }
+
+/// Where `vmtop lab` builds the module (the lab dir's work folder).
+pub fn lab_work_dir() -> std::path::PathBuf {
+    let lab = std::env::var_os("VMTOP_LAB_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../build/lab"));
+    lab.join("work")
+}

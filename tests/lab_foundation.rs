@@ -31,7 +31,10 @@ fn load_64_then_unload_returns_to_baseline() {
     assert_eq!(r.num("unload_rc"), 0);
     let used_rise = r.num("loaded_used") - r.num("base_used");
     let free_fall = r.num("base_free") - r.num("loaded_free");
-    assert!(used_rise >= 64 * MIB_KB, "VmallocUsed rose by {used_rise} kB");
+    assert!(
+        used_rise >= 64 * MIB_KB,
+        "VmallocUsed rose by {used_rise} kB"
+    );
     // MemFree falls by about as much (other allocations come and go: 25 % slack).
     assert!(
         free_fall >= 48 * MIB_KB && free_fall <= 80 * MIB_KB,
@@ -40,7 +43,11 @@ fn load_64_then_unload_returns_to_baseline() {
     assert_eq!(r.num("param"), 64);
     assert_eq!(r.num("bytes"), 64 << 20);
     assert!(r.num("alloc_ns") > 0 && r.num("fill_ns") > 0);
-    assert_eq!(r.num("after_used"), r.num("base_used"), "VmallocUsed exactly back");
+    assert_eq!(
+        r.num("after_used"),
+        r.num("base_used"),
+        "VmallocUsed exactly back"
+    );
     let free_diff = (r.num("after_free") - r.num("base_free")).abs() as f64;
     assert!(
         free_diff <= 0.02 * r.num("base_free") as f64,
@@ -49,8 +56,12 @@ fn load_64_then_unload_returns_to_baseline() {
         r.num("base_free")
     );
     assert_eq!(r.num("after_loaded"), 0);
-    assert!(r.out.contains("alloc_large_mem: load memsize_mib=64 bytes=67108864 oom_safe=Y"));
-    assert!(r.out.contains("alloc_large_mem: unload memsize_mib=64 bytes=67108864"));
+    assert!(r
+        .out
+        .contains("alloc_large_mem: load memsize_mib=64 bytes=67108864 oom_safe=Y"));
+    assert!(r
+        .out
+        .contains("alloc_large_mem: unload memsize_mib=64 bytes=67108864"));
 }
 
 #[test]
@@ -84,14 +95,21 @@ fn refusals_leave_nothing_loaded_and_cycles_leave_no_trace() {
     assert_eq!(r.status, 0, "{}", r.out);
     assert_eq!(r.num("big_rc"), 1);
     assert_eq!(r.num("big_loaded"), 0);
-    let big_err = r.out.lines().find(|l| l.starts_with("big_err:")).expect("big_err");
+    let big_err = r
+        .out
+        .lines()
+        .find(|l| l.starts_with("big_err:"))
+        .expect("big_err");
     assert!(big_err.contains("ENOMEM"), "{big_err}");
     assert_ne!(r.num("zero_rc"), 0);
     assert_eq!(r.num("zero_loaded"), 0);
     assert_ne!(r.num("ovf_rc"), 0);
     assert_eq!(r.num("ovf_loaded"), 0);
     // busybox insmod retries with init_module after finit_module fails: 2 lines per refusal.
-    assert!(r.num("param_lines") >= 2, "both refusals logged by the module (EINVAL)");
+    assert!(
+        r.num("param_lines") >= 2,
+        "both refusals logged by the module (EINVAL)"
+    );
     assert_eq!(r.num("cli_zero_rc"), 2);
     assert_eq!(r.num("cli_zero_loaded"), 0);
     assert_eq!(r.num("cycle_fails"), 0);
@@ -99,7 +117,12 @@ fn refusals_leave_nothing_loaded_and_cycles_leave_no_trace() {
     // (CONFIG_VMAP_STACK), and the kernel caches freed stacks per CPU: after a loop that
     // forked 40 processes, a few stacks may differ. One 32 MiB load would be 2048 stacks.
     let stacks = (r.num("cycles_used") - r.num("base_used")).abs();
-    assert!(stacks <= 4 * 16, "VmallocUsed back at baseline: {} vs {} kB", r.num("cycles_used"), r.num("base_used"));
+    assert!(
+        stacks <= 4 * 16,
+        "VmallocUsed back at baseline: {} vs {} kB",
+        r.num("cycles_used"),
+        r.num("base_used")
+    );
     assert_eq!(r.num("cycles_loaded"), 0);
     assert_eq!(r.num("loads_logged"), 20);
     assert_eq!(r.num("bad_lines"), 0);

@@ -50,9 +50,22 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
         _ => return Err(format!("invalid duration {s:?}: use e.g. 250ms, 1s, 2m")),
     };
     if !secs.is_finite() || secs <= 0.0 || secs > 1e9 {
-        return Err(format!("invalid duration {s:?}: it must be positive, e.g. 250ms, 1s"));
+        return Err(format!(
+            "invalid duration {s:?}: it must be positive, e.g. 250ms, 1s"
+        ));
     }
     Ok(std::time::Duration::from_secs_f64(secs))
+}
+
+fn parse_copy(s: &str) -> Result<(PathBuf, String), String> {
+    match s.rsplit_once(':') {
+        Some((host, guest)) if !host.is_empty() && guest.starts_with('/') => {
+            Ok((PathBuf::from(host), guest.to_string()))
+        }
+        _ => Err(format!(
+            "invalid --copy {s:?}: use HOST_PATH:/GUEST/PATH, e.g. ./my.ko:/lab/my.ko"
+        )),
+    }
 }
 
 #[derive(Debug, Parser)]
@@ -114,7 +127,9 @@ pub struct DashboardArgs {
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
     /// Load alloc_large_mem with MEMSIZE and report what changed
-    #[command(after_help = "Examples:\n  sudo vmtop load --memsize 64\n  sudo vmtop load --memsize 2G --json\n  sudo vmtop load --memsize 900 --mode unsafe --force")]
+    #[command(
+        after_help = "Examples:\n  sudo vmtop load --memsize 64\n  sudo vmtop load --memsize 2G --json\n  sudo vmtop load --memsize 900 --mode unsafe --force"
+    )]
     Load {
         /// Size to allocate: MiB, or with a unit (300, 300M, 2G, 512MiB)
         #[arg(long, value_parser = parse_memsize, allow_negative_numbers = true)]
@@ -136,7 +151,9 @@ pub enum Cmd {
         json: bool,
     },
     /// Show whether the kernel can load modules and whether alloc_large_mem is loaded
-    #[command(after_help = "Examples:\n  vmtop status\n  vmtop status --json\n\nExit code 3: this kernel cannot load modules.")]
+    #[command(
+        after_help = "Examples:\n  vmtop status\n  vmtop status --json\n\nExit code 3: this kernel cannot load modules."
+    )]
     Status {
         #[command(flatten)]
         module: ModuleArgs,
@@ -144,7 +161,9 @@ pub enum Cmd {
         json: bool,
     },
     /// Find the largest memsize that loads (safe mode, bisection)
-    #[command(after_help = "Examples:\n  sudo vmtop probe\n  sudo vmtop probe --from 64 --to 4G --precision 1")]
+    #[command(
+        after_help = "Examples:\n  sudo vmtop probe\n  sudo vmtop probe --from 64 --to 4G --precision 1"
+    )]
     Probe {
         #[arg(long, default_value = "16", value_parser = parse_memsize)]
         from: u64,
@@ -159,7 +178,9 @@ pub enum Cmd {
         json: bool,
     },
     /// Record memory samples for plotting elsewhere
-    #[command(after_help = "Examples:\n  vmtop record --duration 30s --interval 250ms --out mem.csv\n  vmtop record --duration 1m --format jsonl")]
+    #[command(
+        after_help = "Examples:\n  vmtop record --duration 30s --interval 250ms --out mem.csv\n  vmtop record --duration 1m --format jsonl"
+    )]
     Record {
         #[arg(long, value_parser = parse_duration)]
         duration: std::time::Duration,
@@ -175,7 +196,9 @@ pub enum Cmd {
         json: bool,
     },
     /// Boot a sandbox VM with a real Debian kernel and run vmtop inside it
-    #[command(after_help = "Examples:\n  vmtop lab\n  vmtop lab --mem 512 --append vmalloc=256M\n  vmtop lab --exec 'vmtop load --memsize 64; grep Vmalloc /proc/meminfo'\n\nInside the VM the module is at /lab/alloc_large_mem.ko (also $VMTOP_MODULE).")]
+    #[command(
+        after_help = "Examples:\n  vmtop lab\n  vmtop lab --mem 512 --append vmalloc=256M\n  vmtop lab --exec 'vmtop load --memsize 64; grep Vmalloc /proc/meminfo'\n\nInside the VM the module is at /lab/alloc_large_mem.ko (also $VMTOP_MODULE)."
+    )]
     Lab(LabArgs),
     /// (internal) load the module in this process; used by the engine as a child
     #[command(hide = true, name = "__load-child")]
@@ -216,6 +239,9 @@ pub struct LabArgs {
     /// Stop the VM after this long (with --exec)
     #[arg(long, default_value = "10m", value_parser = parse_duration)]
     pub timeout: std::time::Duration,
+    /// Copy a host file into the VM (repeatable), e.g. --copy ./my.ko:/lab/my.ko
+    #[arg(long, value_name = "HOST:GUEST", value_parser = parse_copy)]
+    pub copy: Vec<(PathBuf, String)>,
     /// Print a JSON summary (with --exec)
     #[arg(long)]
     pub json: bool,
@@ -236,9 +262,18 @@ mod tests {
 
     #[test]
     fn durations() {
-        assert_eq!(parse_duration("250ms"), Ok(std::time::Duration::from_millis(250)));
-        assert_eq!(parse_duration("1.5s"), Ok(std::time::Duration::from_millis(1500)));
-        assert_eq!(parse_duration("2m"), Ok(std::time::Duration::from_secs(120)));
+        assert_eq!(
+            parse_duration("250ms"),
+            Ok(std::time::Duration::from_millis(250))
+        );
+        assert_eq!(
+            parse_duration("1.5s"),
+            Ok(std::time::Duration::from_millis(1500))
+        );
+        assert_eq!(
+            parse_duration("2m"),
+            Ok(std::time::Duration::from_secs(120))
+        );
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("-1s").is_err());
         assert!(parse_interval("10ms").is_err());

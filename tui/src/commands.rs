@@ -37,10 +37,21 @@ pub fn main() -> i32 {
         ),
         Some(Cmd::Unload { json }) => unload(json),
         Some(Cmd::Status { module, json }) => status(module.module, json),
-        _ => {
-            eprintln!("vmtop: not implemented yet");
-            Ok(exit::FAILED)
-        }
+        Some(Cmd::Probe {
+            from,
+            to,
+            precision,
+            module,
+            json,
+        }) => probe(from, to, precision, module.module, json),
+        Some(Cmd::Record {
+            duration,
+            interval,
+            format,
+            out,
+            json,
+        }) => record(duration, interval, format, out, json),
+        None => dashboard(cli.dashboard),
     };
     match result {
         Ok(code) => code,
@@ -90,6 +101,7 @@ fn lab(args: LabArgs) -> anyhow::Result<i32> {
         rows,
         cols,
         vmtop_args: args.vmtop_args,
+        files: args.copy,
         ..Default::default()
     };
     if opts.exec.is_some() {
@@ -159,7 +171,11 @@ fn load(req: LoadRequest, module: Option<std::path::PathBuf>, json: bool) -> any
             },
             "error": e.failed().then(|| end_text(engine.last_end())),
         }))?;
-        return Ok(if e.failed() { failure_code(&e) } else { exit::OK });
+        return Ok(if e.failed() {
+            failure_code(&e)
+        } else {
+            exit::OK
+        });
     }
     match e.diagnosis() {
         None => {
@@ -205,7 +221,11 @@ fn unload(json: bool) -> anyhow::Result<i32> {
             fmt_ns(e.wall_ns)
         );
     }
-    Ok(if e.failed() { failure_code(&e) } else { exit::OK })
+    Ok(if e.failed() {
+        failure_code(&e)
+    } else {
+        exit::OK
+    })
 }
 
 fn status(module: Option<std::path::PathBuf>, json: bool) -> anyhow::Result<i32> {
@@ -241,7 +261,11 @@ fn status(module: Option<std::path::PathBuf>, json: bool) -> anyhow::Result<i32>
         } else {
             "built WITHOUT module support (no /proc/modules)"
         },
-        if k.is_root { "running as root" } else { "not root" }
+        if k.is_root {
+            "running as root"
+        } else {
+            "not root"
+        }
     );
     if let Some(why) = k.why_read_only() {
         println!("loading is off: {why}");
@@ -276,4 +300,175 @@ fn status(module: Option<std::path::PathBuf>, json: bool) -> anyhow::Result<i32>
         );
     }
     Ok(code)
+}
+
+/// Failures that mean "this size does not fit"; anything else stops a probe.
+fn is_size_failure(cause: Cause) -> bool {
+    matches!(
+        cause,
+        Cause::ExceedsTotalPages | Cause::AddressSpaceExhausted | Cause::PhysicalMemoryShort
+    )
+}
+
+fn probe(
+    from: u64,
+    to: Option<u64>,
+    precision: u64,
+    module: Option<std::path::PathBuf>,
+    json: bool,
+) -> anyhow::Result<i32> {
+    let mut engine = Engine::new(std::time::Instant::now(), module);
+    if let Some(why) = engine.kernel().why_read_only() {
+        eprintln!("vmtop: cannot probe: {why}");
+        return Ok(if engine.kernel().module_support {
+            exit::NOT_PERMITTED
+        } else {
+            exit::NO_MODULE_SUPPORT
+        });
+    }
+    if engine.status()?.loaded {
+        eprintln!("vmtop: cannot probe: alloc_large_mem is already loaded: unload it first (vmtop unload)");
+        return Ok(exit::FAILED);
+    }
+    let to = match to {
+        Some(t) => t,
+        None => crate::meminfo::Sample::read()?.mem_total / crate::units::MIB,
+    };
+    if from > to {
+        eprintln!("vmtop: probe range is empty: --from {from} MiB is above --to {to} MiB");
+        return Ok(exit::USAGE);
+    }
+    if !json {
+        println!(
+            "probing {from}..{to} MiB to within {precision} MiB (safe mode, at most {} loads)",
+            crate::probe::max_attempts(from, to, precision)
+        );
+    }
+    let mut events = Vec::new();
+    let result = crate::probe::probe(
+        from,
+        to,
+        precision,
+        |size| {
+            let e = engine.load(&LoadRequest {
+                memsize_mib: size,
+                oom_safe: true,
+                force: false,
+            });
+            let outcome = match e.diagnosis() {
+                None => {
+                    let u = engine.unload();
+                    if let Some(d) = u.diagnosis() {
+                        anyhow::bail!("unloading after {size} MiB failed: {}", d.summary);
+                    }
+                    Ok(true)
+                }
+                Some(d) if is_size_failure(d.cause) => Ok(false),
+                Some(d) => Err(anyhow::anyhow!("{size} MiB: {}", d.summary)),
+            };
+            if !json {
+                let why = match e.diagnosis() {
+                    Some(d) => format!("failed: {}", d.summary),
+                    None => format!("loaded ({})", delta_text(&e)),
+                };
+                println!("attempt {}: {size} MiB {why}", events.len() + 1);
+            }
+            events.push(e);
+            outcome
+        },
+        |_| {},
+    );
+    let result = match result {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("vmtop: probe stopped: {e:#}");
+            return Ok(exit::FAILED);
+        }
+    };
+    if json {
+        print_json(&serde_json::json!({
+            "from_mib": from, "to_mib": to, "precision_mib": precision,
+            "largest_ok_mib": result.largest_ok,
+            "smallest_failed_mib": result.smallest_failed,
+            "loads": result.attempts.len(),
+            "attempts": &result.attempts,
+            "events": &events,
+        }))?;
+    } else {
+        match (result.largest_ok, result.smallest_failed) {
+            (None, _) => println!("nothing loads: even {from} MiB failed"),
+            (Some(ok), None) => {
+                println!("{ok} MiB loads: the limit is above the probed range (try a larger --to)")
+            }
+            (Some(ok), Some(bad)) => println!(
+                "largest memsize that loads: {ok} MiB ({bad} MiB failed); {} loads",
+                result.attempts.len()
+            ),
+        }
+    }
+    Ok(if result.largest_ok.is_some() {
+        exit::OK
+    } else {
+        exit::FAILED
+    })
+}
+
+fn record(
+    duration: std::time::Duration,
+    interval: std::time::Duration,
+    format: crate::cli::RecordFormat,
+    out: Option<std::path::PathBuf>,
+    json: bool,
+) -> anyhow::Result<i32> {
+    use crate::record::Format;
+    let format = match format {
+        crate::cli::RecordFormat::Csv => Format::Csv,
+        crate::cli::RecordFormat::Jsonl => Format::Jsonl,
+    };
+    let mut w: Box<dyn Write> = match &out {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+        )),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let sampler = crate::meminfo::Sampler::new();
+    crate::record::write_header(&mut w, format).context("writing the record header")?;
+    let (mut points, mut gaps) = (0u64, 0u64);
+    let start = std::time::Instant::now();
+    let mut next = start;
+    while start.elapsed() <= duration {
+        let p = sampler.sample();
+        gaps += u64::from(p.sample.is_none());
+        points += 1;
+        crate::record::write_point(&mut w, format, &p).context("writing a sample")?;
+        w.flush().context("flushing the record output")?;
+        // Fixed schedule: a slow read does not shift later samples.
+        next += interval;
+        let now = std::time::Instant::now();
+        if next > now {
+            std::thread::sleep(next - now);
+        }
+    }
+    if json {
+        eprintln!(
+            "{}",
+            serde_json::json!({"points": points, "gaps": gaps, "interval_ms": interval.as_millis() as u64})
+        );
+    }
+    Ok(exit::OK)
+}
+
+fn dashboard(args: crate::cli::DashboardArgs) -> anyhow::Result<i32> {
+    crate::dashboard::run(crate::dashboard::DashboardOptions {
+        interval: args.interval,
+        retention: args.retention.into(),
+        yes: args.yes,
+        keep_loaded: args.keep_loaded,
+        oom_safe: args.mode == Mode::Safe,
+        force: false,
+        memsize_mib: args.memsize,
+        module: args.module.module,
+        no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+    })?;
+    Ok(exit::OK)
 }

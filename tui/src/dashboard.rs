@@ -1,1 +1,543 @@
-//! TODO
+//! The dashboard's terminal loop and threads.
+//!
+//! Threads, all feeding one `Msg` channel that the main loop blocks on:
+//! - sampler: `meminfo::Sampler` every `interval` (shares its start instant with the engine);
+//! - input: crossterm key and resize events;
+//! - worker: owns the `Engine`, runs `Command`s (blocking loads in a child process), sends
+//!   back events, status and "idle"; polls the status every few seconds while idle;
+//! - kernel log: `kmsg::spawn_reader`, forwarded as text lines;
+//! - signals: SIGTERM/SIGINT/SIGHUP end the loop and restore the terminal.
+//!
+//! The loop redraws only when a message arrives; while an operation runs it also wakes every
+//! 250 ms to move the progress indicator. The terminal is restored on quit, on signals and on
+//! panic (a panic hook restores it before the panic message is printed).
+
+use std::io::{IsTerminal as _, Stdout, Write as _};
+use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use crossterm::event::{Event as TermEvent, KeyEvent};
+use crossterm::terminal::{
+    disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
+};
+use ratatui::backend::CrosstermBackend;
+use ratatui::Terminal;
+
+use crate::app::state::MODULE_NAME;
+use crate::app::{map_key, Action, App, AppConfig, Command, Retention};
+use crate::engine::{Engine, Event, LoadRequest, ModuleStatus};
+use crate::kernel::KernelInfo;
+use crate::meminfo::{Point, Sample, Sampler};
+use crate::units::MIB;
+
+/// Shortest sampling interval accepted.
+pub const MIN_INTERVAL: Duration = Duration::from_millis(50);
+/// How often the progress indicator moves while an operation runs.
+const PROGRESS_TICK: Duration = Duration::from_millis(250);
+/// How often the worker re-reads the module status while idle (someone may rmmod by hand).
+const STATUS_POLL: Duration = Duration::from_secs(2);
+/// Probe precision, MiB.
+const PROBE_PRECISION_MIB: u64 = 16;
+
+/// How the dashboard starts.
+#[derive(Debug, Clone)]
+pub struct DashboardOptions {
+    /// Sampling interval (at least `MIN_INTERVAL`; shorter is raised to it).
+    pub interval: Duration,
+    /// History kept for the charts' "all" window.
+    pub retention: Retention,
+    /// Skip load confirmations.
+    pub yes: bool,
+    /// On quit, leave the module loaded without asking.
+    pub keep_loaded: bool,
+    /// Mode for loads: true = oom_safe=Y.
+    pub oom_safe: bool,
+    /// Skip the engine's unsafe-mode guard.
+    pub force: bool,
+    /// Initial memsize, MiB.
+    pub memsize_mib: u64,
+    /// `--module PATH` override.
+    pub module: Option<PathBuf>,
+    /// No colours (the NO_COLOR environment variable also turns them off).
+    pub no_color: bool,
+}
+
+impl Default for DashboardOptions {
+    fn default() -> Self {
+        DashboardOptions {
+            interval: Duration::from_millis(250),
+            retention: Retention::Seconds(600.0),
+            yes: false,
+            keep_loaded: false,
+            oom_safe: true,
+            force: false,
+            memsize_mib: 100,
+            module: None,
+            no_color: false,
+        }
+    }
+}
+
+/// Everything the main loop wakes up for.
+#[derive(Debug)]
+pub enum Msg {
+    Sample(Point),
+    Key(KeyEvent),
+    Resize,
+    /// A load/unload finished (from the worker).
+    EngineEvent(Event),
+    Status(ModuleStatus),
+    /// What the worker is doing now (probe attempts).
+    Progress(String),
+    /// The worker finished a command.
+    Idle,
+    /// A message for the footer.
+    Notice(String),
+    /// One kernel log line.
+    Kmsg(String),
+    Signal(i32),
+    /// The worker stopped (after `Command::Quit`).
+    WorkerExited,
+    /// The terminal input failed; nothing more will come from it.
+    InputClosed(String),
+}
+
+/// NO_COLOR is set to something non-empty (https://no-color.org).
+fn no_color_env() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+}
+
+/// Run the dashboard until the user quits or a signal arrives.
+pub fn run(opts: DashboardOptions) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        std::io::stdout().is_terminal() && std::io::stdin().is_terminal(),
+        "the dashboard needs a terminal; for a log of samples use `vmtop record`"
+    );
+    let interval = opts.interval.max(MIN_INTERVAL);
+    let sampler = Sampler::new();
+    let start = sampler.start();
+    let engine = Engine::new(start, opts.module.clone());
+    let kernel = KernelInfo::detect();
+    let module_path = engine.module_path().map_err(|e| format!("{e:#}"));
+    let initial_status = engine.status();
+
+    let mut app = App::new(
+        kernel,
+        module_path,
+        AppConfig {
+            memsize_mib: opts.memsize_mib,
+            oom_safe: opts.oom_safe,
+            force: opts.force,
+            interval,
+            retention: opts.retention,
+            yes: opts.yes,
+            keep_loaded: opts.keep_loaded,
+        },
+    );
+    app.no_color = opts.no_color || no_color_env();
+    match initial_status {
+        Ok(s) => app.on_status(s),
+        Err(e) => app.on_notice(format!("module status unknown: {e:#}")),
+    }
+
+    let (tx, rx) = mpsc::channel::<Msg>();
+    spawn_signals(tx.clone())?;
+    spawn_sampler(sampler, interval, tx.clone())?;
+    if let Err(e) = spawn_kmsg_feed(tx.clone()) {
+        app.on_kmsg(format!("(kernel log unavailable: {e})"));
+    }
+    let (cmd_tx, cmd_rx) = mpsc::channel::<Command>();
+    std::thread::Builder::new()
+        .name("engine".into())
+        .spawn({
+            let tx = tx.clone();
+            move || worker(engine, cmd_rx, tx)
+        })
+        .context("starting the engine thread")?;
+
+    let mut term = TerminalGuard::enter()?;
+    spawn_input(tx.clone())?;
+    drop(tx);
+
+    let end = main_loop(&mut term, &mut app, &rx, &cmd_tx, start);
+    drop(term);
+
+    // After the terminal is back: say what was left behind.
+    let mut err = std::io::stderr();
+    match &end {
+        Ok(End::Signal(sig)) => {
+            let _ = writeln!(err, "vmtop: stopped by signal {sig}");
+        }
+        Ok(End::InputClosed(why)) => {
+            let _ = writeln!(err, "vmtop: terminal input closed: {why}");
+        }
+        _ => {}
+    }
+    if app.status.loaded {
+        let _ = writeln!(
+            err,
+            "vmtop: {MODULE_NAME} is still loaded{}; unload it with: sudo rmmod {MODULE_NAME}",
+            app.status
+                .memsize_mib
+                .map(|m| format!(" (holding {m} MiB)"))
+                .unwrap_or_default()
+        );
+    }
+    end.map(|_| ())
+}
+
+/// Why the loop ended.
+enum End {
+    Quit,
+    Signal(i32),
+    InputClosed(String),
+}
+
+fn main_loop(
+    term: &mut TerminalGuard,
+    app: &mut App,
+    rx: &Receiver<Msg>,
+    cmd_tx: &Sender<Command>,
+    start: Instant,
+) -> anyhow::Result<End> {
+    // Set when a Quit{unload: true} was sent: wait for the worker before leaving.
+    let mut waiting_for_worker = false;
+    loop {
+        app.on_tick(start.elapsed().as_secs_f64());
+        term.terminal
+            .draw(|f| crate::ui::draw(f, app))
+            .context("drawing the dashboard")?;
+        if app.should_quit && !waiting_for_worker {
+            return Ok(End::Quit);
+        }
+
+        let first = if app.busy.is_some() {
+            match rx.recv_timeout(PROGRESS_TICK) {
+                Ok(m) => Some(m),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => return Ok(End::Quit),
+            }
+        } else {
+            match rx.recv() {
+                Ok(m) => Some(m),
+                Err(_) => return Ok(End::Quit),
+            }
+        };
+        // Handle everything already queued, then draw once.
+        let pending = first
+            .into_iter()
+            .chain(std::iter::from_fn(|| rx.try_recv().ok()));
+        for msg in pending.take(10_000) {
+            let action = match msg {
+                Msg::Sample(p) => {
+                    app.on_sample(p);
+                    None
+                }
+                Msg::Key(k) => map_key(k, app.mode()),
+                Msg::Resize => Some(Action::Resize),
+                Msg::EngineEvent(e) => {
+                    app.on_event(e);
+                    None
+                }
+                Msg::Status(s) => {
+                    app.on_status(s);
+                    None
+                }
+                Msg::Progress(what) => {
+                    app.on_progress(what);
+                    None
+                }
+                Msg::Idle => {
+                    app.on_idle();
+                    None
+                }
+                Msg::Notice(n) => {
+                    app.on_notice(n);
+                    None
+                }
+                Msg::Kmsg(line) => {
+                    app.on_kmsg(line);
+                    None
+                }
+                Msg::Signal(sig) => return Ok(End::Signal(sig)),
+                Msg::WorkerExited => {
+                    app.on_idle();
+                    if waiting_for_worker {
+                        return Ok(End::Quit);
+                    }
+                    None
+                }
+                Msg::InputClosed(why) => return Ok(End::InputClosed(why)),
+            };
+            if let Some(a) = action {
+                if let Some(cmd) = app.update(a) {
+                    if matches!(cmd, Command::Quit { unload: true }) {
+                        waiting_for_worker = true;
+                    }
+                    if cmd_tx.send(cmd).is_err() {
+                        // The worker is gone (it panicked): nothing can act on the kernel.
+                        app.on_idle();
+                        app.on_notice("the engine thread stopped: loading is unavailable".into());
+                        waiting_for_worker = false;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Raw mode + alternate screen, restored on drop and by the panic hook.
+struct TerminalGuard {
+    terminal: Terminal<CrosstermBackend<Stdout>>,
+}
+
+fn restore_terminal() {
+    let _ = disable_raw_mode();
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+}
+
+impl TerminalGuard {
+    fn enter() -> anyhow::Result<TerminalGuard> {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore_terminal();
+            previous(info);
+        }));
+        enable_raw_mode().context("switching the terminal to raw mode")?;
+        let setup = crossterm::execute!(
+            std::io::stdout(),
+            EnterAlternateScreen,
+            crossterm::cursor::Hide
+        );
+        if let Err(e) = setup {
+            restore_terminal();
+            return Err(e).context("entering the alternate screen");
+        }
+        match Terminal::new(CrosstermBackend::new(std::io::stdout())) {
+            Ok(terminal) => Ok(TerminalGuard { terminal }),
+            Err(e) => {
+                restore_terminal();
+                Err(e).context("opening the terminal")
+            }
+        }
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+fn spawn_signals(tx: Sender<Msg>) -> anyhow::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])
+        .context("installing signal handlers")?;
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            for sig in signals.forever() {
+                if tx.send(Msg::Signal(sig)).is_err() {
+                    return;
+                }
+            }
+        })
+        .context("starting the signal thread")?;
+    Ok(())
+}
+
+fn spawn_sampler(sampler: Sampler, interval: Duration, tx: Sender<Msg>) -> anyhow::Result<()> {
+    std::thread::Builder::new()
+        .name("sampler".into())
+        .spawn(move || {
+            // Deadlines, not sleeps, so the interval does not drift with the read time.
+            let mut next = Instant::now();
+            loop {
+                if tx.send(Msg::Sample(sampler.sample())).is_err() {
+                    return;
+                }
+                next += interval;
+                let now = Instant::now();
+                if next > now {
+                    std::thread::sleep(next - now);
+                } else {
+                    next = now;
+                }
+            }
+        })
+        .context("starting the sampler thread")?;
+    Ok(())
+}
+
+fn spawn_input(tx: Sender<Msg>) -> anyhow::Result<()> {
+    std::thread::Builder::new()
+        .name("input".into())
+        .spawn(move || loop {
+            let msg = match crossterm::event::read() {
+                Ok(TermEvent::Key(k)) => Msg::Key(k),
+                Ok(TermEvent::Resize(..)) => Msg::Resize,
+                Ok(_) => continue,
+                Err(e) => {
+                    let _ = tx.send(Msg::InputClosed(e.to_string()));
+                    return;
+                }
+            };
+            if tx.send(msg).is_err() {
+                return;
+            }
+        })
+        .context("starting the input thread")?;
+    Ok(())
+}
+
+/// Kernel log lines, `dmesg`-style, into the dashboard.
+/// Calls `crate::kmsg::spawn_reader(Sender<kmsg::Record>) -> io::Result<JoinHandle<()>>`.
+fn spawn_kmsg_feed(tx: Sender<Msg>) -> std::io::Result<()> {
+    let (rtx, rrx) = mpsc::channel::<crate::kmsg::Record>();
+    crate::kmsg::spawn_reader(rtx)?;
+    std::thread::Builder::new()
+        .name("kmsg-feed".into())
+        .spawn(move || {
+            for r in rrx {
+                let line = format!("[{:>12.6}] {}", r.ts_secs(), r.text);
+                if tx.send(Msg::Kmsg(line)).is_err() {
+                    return;
+                }
+            }
+        })?;
+    Ok(())
+}
+
+/// The engine's thread: runs commands one at a time.
+fn worker(mut engine: Engine, rx: Receiver<Command>, tx: Sender<Msg>) {
+    let send = |m: Msg| tx.send(m).is_ok();
+    let mut last_status: Option<ModuleStatus> = None;
+    let send_status = |engine: &Engine, last: &mut Option<ModuleStatus>| {
+        if let Ok(s) = engine.status() {
+            if last.as_ref() != Some(&s) {
+                *last = Some(s.clone());
+                let _ = tx.send(Msg::Status(s));
+            }
+        }
+    };
+    loop {
+        let cmd = match rx.recv_timeout(STATUS_POLL) {
+            Ok(c) => c,
+            Err(RecvTimeoutError::Timeout) => {
+                send_status(&engine, &mut last_status);
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
+        match cmd {
+            Command::Load(req) => {
+                send(Msg::EngineEvent(engine.load(&req)));
+            }
+            Command::Reload(req) => {
+                let unload = engine.unload();
+                let ok = !unload.failed();
+                send(Msg::EngineEvent(unload));
+                if ok {
+                    send(Msg::EngineEvent(engine.load(&req)));
+                }
+            }
+            Command::Unload => {
+                send(Msg::EngineEvent(engine.unload()));
+            }
+            Command::Probe { oom_safe } => run_probe(&mut engine, oom_safe, &tx),
+            Command::Quit { unload } => {
+                if unload {
+                    send(Msg::EngineEvent(engine.unload()));
+                }
+                last_status = None;
+                send_status(&engine, &mut last_status);
+                send(Msg::WorkerExited);
+                return;
+            }
+        }
+        last_status = None;
+        send_status(&engine, &mut last_status);
+        if !send(Msg::Idle) {
+            return;
+        }
+    }
+}
+
+/// Largest memsize that loads, between 1 MiB and MemTotal, to within 16 MiB: each attempt is
+/// a real load (and unload after success), shown as events.
+fn run_probe(engine: &mut Engine, oom_safe: bool, tx: &Sender<Msg>) {
+    let total_mib = match Sample::read() {
+        Ok(s) => (s.mem_total / MIB).max(1),
+        Err(e) => {
+            let _ = tx.send(Msg::Notice(format!("probe: cannot read MemTotal: {e:#}")));
+            return;
+        }
+    };
+    let result = crate::probe::probe(
+        1,
+        total_mib,
+        PROBE_PRECISION_MIB,
+        |size| {
+            let _ = tx.send(Msg::Progress(format!("probing: loading {size} MiB")));
+            let e = engine.load(&LoadRequest {
+                memsize_mib: size,
+                oom_safe,
+                force: false,
+            });
+            let loaded = !e.failed();
+            let _ = tx.send(Msg::EngineEvent(e));
+            if loaded {
+                let u = engine.unload();
+                let unloaded = !u.failed();
+                let _ = tx.send(Msg::EngineEvent(u));
+                anyhow::ensure!(unloaded, "could not unload after loading {size} MiB");
+            }
+            Ok(loaded)
+        },
+        |a| {
+            let range = match (a.lo, a.hi) {
+                (Some(lo), Some(hi)) => format!("between {lo} and {hi} MiB"),
+                (Some(lo), None) => format!("at least {lo} MiB"),
+                (None, Some(hi)) => format!("below {hi} MiB"),
+                (None, None) => "unknown".into(),
+            };
+            let _ = tx.send(Msg::Progress(format!(
+                "probe attempt {}: {} MiB {}; largest {range}",
+                a.index,
+                a.size,
+                if a.loaded { "loaded" } else { "failed" }
+            )));
+        },
+    );
+    let text = match result {
+        Ok(r) => match (r.largest_ok, r.smallest_failed) {
+            (Some(ok), Some(bad)) => format!(
+                "probe: {ok} MiB loaded, {bad} MiB failed ({} attempts)",
+                r.attempts.len()
+            ),
+            (Some(ok), None) => format!("probe: even {ok} MiB (MemTotal) loaded"),
+            (None, _) => "probe: not even 1 MiB loaded (see the failure banner)".into(),
+        },
+        Err(e) => format!("probe stopped: {e:#}"),
+    };
+    let _ = tx.send(Msg::Notice(text));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_cli() {
+        let o = DashboardOptions::default();
+        assert_eq!(o.interval, Duration::from_millis(250));
+        assert!(o.oom_safe && !o.yes && !o.keep_loaded);
+        assert!(MIN_INTERVAL <= o.interval);
+    }
+}

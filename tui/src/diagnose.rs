@@ -1,10 +1,31 @@
 //! Why a load failed: a pure function of (errno, kernel log lines, memory figures).
 //!
-//! CONTRACT (types used by engine and ui); implementation owned by the engine work.
+//! The kernel messages recognised here, with the Linux 6.1 source that prints them:
+//!
+//! | message (after the `COMM: ` prefix where there is one) | source |
+//! |---|---|
+//! | `vmalloc error: size N, exceeds total pages, mode:0x…(…), nodemask=…` | mm/vmalloc.c `__vmalloc_node_range` → `warn_alloc` (mm/page_alloc.c prefixes `COMM: `) |
+//! | `vmalloc error: size N, vm_struct allocation failed…` | mm/vmalloc.c `__vmalloc_node_range` |
+//! | `vmap allocation for size N failed: use vmalloc=<size> to increase size` | mm/vmalloc.c `alloc_vmap_area` |
+//! | `vmalloc error: size N, failed to allocate pages` / `failed to allocated page array size N` | mm/vmalloc.c `__vmalloc_area_node` |
+//! | `COMM invoked oom-killer: gfp_mask=…` | mm/oom_kill.c `dump_header` |
+//! | `oom-kill:constraint=…,task=COMM,pid=N,uid=N` | mm/oom_kill.c `dump_oom_summary` |
+//! | `Out of memory: Killed process N (COMM) total-vm:…` | mm/oom_kill.c `__oom_kill_process` |
+//! | `NAME: version magic 'A' should be 'B'` (ENOEXEC) | kernel/module/main.c `check_modinfo` |
+//! | `NAME: disagrees about version of symbol S` (ENOEXEC or EINVAL) | kernel/module/version.c `check_version` |
+//! | `NAME: Unknown symbol S (err N)` | kernel/module/main.c `simplify_symbols` |
+//! | `Loading of unsigned module is rejected` (EKEYREJECTED) | kernel/module/signing.c `module_sig_check` |
+//! | `Lockdown: COMM: unsigned module loading is restricted; see man kernel_lockdown.7` (EPERM) | security/lockdown/lockdown.c |
+//! | `alloc_large_mem: fail memsize_mib=N bytes=N oom_safe=Y err=-N stage=S` | kmod-src/alloc_large_mem.c |
+//! | `alloc_large_mem: memsize must be between 1 and N MiB` | kmod-src/alloc_large_mem.c |
+//!
+//! `__GFP_NOWARN` (safe mode) silences every vmalloc and vmap warning above, so in safe mode
+//! the cause is decided from the figures and the confidence says so.
 
 use serde::Serialize;
 
 use crate::meminfo::Sample;
+use crate::units::{fmt_bytes, MIB};
 
 /// What went wrong, in terms a student can follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -93,15 +114,1230 @@ pub struct FailureInput {
     /// Kernel lockdown state from /sys/kernel/security/lockdown, e.g. "[none] integrity confidentiality".
     pub lockdown: Option<String>,
     pub is_root: bool,
+    /// Largest free range of the vmalloc address space just before the attempt, in bytes
+    /// (`crate::vmallocinfo::largest_free_now()`; None when /proc/vmallocinfo is unreadable).
+    pub vmalloc_largest_free: Option<u64>,
+    /// PID of the process that called init_module (the loader child), to recognise it in
+    /// "Killed process PID (comm)" lines.
+    pub loader_pid: Option<u32>,
 }
 
-pub fn diagnose(input: &FailureInput) -> Diagnosis {
-    let _ = input;
+/// Name and meaning of an errno, e.g. `ENOMEM (Out of memory)`.
+pub fn errno_name(errno: i32) -> String {
+    let e = nix::errno::Errno::from_raw(errno);
+    if e == nix::errno::Errno::UnknownErrno {
+        format!("errno {errno}")
+    } else {
+        format!("{e:?} ({})", e.desc())
+    }
+}
+
+/// Name of a signal, e.g. `SIGKILL`, or `signal N` when unknown.
+pub fn signal_name(sig: i32) -> String {
+    nix::sys::signal::Signal::try_from(sig)
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_else(|_| format!("signal {sig}"))
+}
+
+/// The selected lockdown mode from /sys/kernel/security/lockdown ("none [integrity]
+/// confidentiality" → "integrity"), or None when nothing is bracketed.
+pub fn lockdown_mode(state: &str) -> Option<&str> {
+    let open = state.find('[')?;
+    let close = state[open..].find(']')? + open;
+    Some(state[open + 1..close].trim())
+}
+
+/// True when the lockdown state selects a mode other than `none`.
+pub fn lockdown_active(state: &str) -> bool {
+    lockdown_mode(state).is_some_and(|m| !m.is_empty() && m != "none")
+}
+
+/// A process the OOM killer killed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Victim<'a> {
+    line: &'a str,
+    pid: Option<u32>,
+    comm: Option<&'a str>,
+}
+
+/// The module's own failure line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ModuleFail<'a> {
+    line: &'a str,
+    err: Option<i32>,
+    stage: Option<&'a str>,
+}
+
+/// What the kernel log says, line by line.
+#[derive(Debug, Default)]
+struct Facts<'a> {
+    exceeds_total: Option<&'a str>,
+    vm_struct_failed: Option<&'a str>,
+    vmap_failed: Option<&'a str>,
+    pages_failed: Option<&'a str>,
+    oom_invoked: Option<&'a str>,
+    oom_summaries: Vec<Victim<'a>>,
+    victims: Vec<Victim<'a>>,
+    vermagic: Option<&'a str>,
+    symbol_version: Option<&'a str>,
+    unknown_symbol: Option<&'a str>,
+    invalid_format: Option<&'a str>,
+    sig_rejected: Option<&'a str>,
+    lockdown: Option<&'a str>,
+    module_fail: Option<ModuleFail<'a>>,
+    param_range: Option<&'a str>,
+}
+
+impl<'a> Facts<'a> {
+    fn read(log: &'a [String]) -> Facts<'a> {
+        let mut f = Facts::default();
+        for line in log {
+            let l = line.as_str();
+            if l.contains("vmalloc error: size") {
+                if l.contains("exceeds total pages") {
+                    f.exceeds_total.get_or_insert(l);
+                } else if l.contains("vm_struct allocation failed") {
+                    f.vm_struct_failed.get_or_insert(l);
+                } else if l.contains("failed to allocate") {
+                    f.pages_failed.get_or_insert(l);
+                }
+            } else if l.contains("vmap allocation for size") && l.contains("failed") {
+                f.vmap_failed.get_or_insert(l);
+            } else if l.contains("invoked oom-killer:") {
+                f.oom_invoked.get_or_insert(l);
+            } else if let Some(rest) = after(l, "oom-kill:") {
+                f.oom_summaries.push(Victim {
+                    line: l,
+                    pid: kv(rest, ",pid=").and_then(|v| v.parse().ok()),
+                    comm: kv(rest, ",task="),
+                });
+            } else if let Some(rest) = after(l, "Killed process ") {
+                // "Out of memory: Killed process 211 (vmtop) total-vm:…"
+                let digits = rest.split(|c: char| !c.is_ascii_digit()).next();
+                let comm = rest.find('(').and_then(|o| {
+                    let tail = &rest[o + 1..];
+                    tail.find(") total-vm")
+                        .or_else(|| tail.rfind(')'))
+                        .map(|c| &tail[..c])
+                });
+                f.victims.push(Victim {
+                    line: l,
+                    pid: digits.and_then(|d| d.parse().ok()),
+                    comm,
+                });
+            } else if l.contains("version magic '") && l.contains("should be '") {
+                f.vermagic.get_or_insert(l);
+            } else if l.contains("disagrees about version of symbol") {
+                f.symbol_version.get_or_insert(l);
+            } else if l.contains("Unknown symbol") {
+                f.unknown_symbol.get_or_insert(l);
+            } else if l.contains("Invalid module format") {
+                f.invalid_format.get_or_insert(l);
+            } else if l.contains("Loading of") && l.contains("is rejected") {
+                f.sig_rejected.get_or_insert(l);
+            } else if l.contains("Lockdown:") && l.contains("module loading is restricted") {
+                f.lockdown.get_or_insert(l);
+            } else if let Some(rest) = after(l, "alloc_large_mem: fail ") {
+                f.module_fail.get_or_insert(ModuleFail {
+                    line: l,
+                    err: kv(rest, "err=").and_then(|v| v.parse().ok()),
+                    stage: kv(rest, "stage="),
+                });
+            } else if l.contains("memsize must be between") {
+                f.param_range.get_or_insert(l);
+            }
+        }
+        f
+    }
+
+    fn module_stage(&self) -> Option<&'a str> {
+        self.module_fail.and_then(|m| m.stage)
+    }
+
+    fn oom_lines(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.oom_invoked.iter().map(|s| s.to_string()).collect();
+        v.extend(self.oom_summaries.iter().map(|s| s.line.to_string()));
+        v.extend(self.victims.iter().map(|s| s.line.to_string()));
+        v
+    }
+}
+
+/// Text after the first `needle`.
+fn after<'a>(s: &'a str, needle: &str) -> Option<&'a str> {
+    s.find(needle).map(|i| &s[i + needle.len()..])
+}
+
+/// Value of `key` (e.g. "pid=") up to the next ',' or whitespace.
+fn kv<'a>(s: &'a str, key: &str) -> Option<&'a str> {
+    let rest = after(s, key)?;
+    let end = rest
+        .find(|c: char| c == ',' || c.is_whitespace())
+        .unwrap_or(rest.len());
+    Some(&rest[..end])
+}
+
+/// `version magic 'A' should be 'B'` → (A, B).
+fn vermagic_pair(line: &str) -> Option<(&str, &str)> {
+    let a = after(line, "version magic '")?;
+    let a_end = a.find('\'')?;
+    let b = after(&a[a_end..], "should be '")?;
+    let b_end = b.find('\'')?;
+    Some((a[..a_end].trim(), b[..b_end].trim()))
+}
+
+struct Ctx<'a> {
+    input: &'a FailureInput,
+    facts: Facts<'a>,
+    req: u64,
+    /// Constant figures (MemTotal, VmallocTotal) from whichever sample exists.
+    fig: Option<Sample>,
+}
+
+impl Ctx<'_> {
+    fn asked(&self) -> String {
+        format!("{} MiB", self.input.requested_mib)
+    }
+    fn mem_total(&self) -> Option<u64> {
+        self.fig.map(|s| s.mem_total)
+    }
+    fn vmalloc_total(&self) -> Option<u64> {
+        self.fig.map(|s| s.vmalloc_total).filter(|&t| t > 0)
+    }
+    fn available(&self) -> Option<u64> {
+        self.input
+            .before
+            .or(self.input.after)
+            .map(|s| s.available())
+    }
+    fn mode(&self) -> &'static str {
+        if self.input.oom_safe {
+            "safe mode (__vmalloc with GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)"
+        } else {
+            "unsafe mode (plain vmalloc, GFP_KERNEL)"
+        }
+    }
+    /// Every log line the module printed, for evidence.
+    fn module_lines(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        if let Some(m) = self.facts.module_fail {
+            v.push(m.line.to_string());
+        }
+        if let Some(l) = self.facts.param_range {
+            v.push(l.to_string());
+        }
+        v
+    }
+    /// A largest-free-gap figure smaller than the request plus its guard page.
+    fn gap_too_small(&self) -> Option<u64> {
+        self.input
+            .vmalloc_largest_free
+            .filter(|&g| self.req.saturating_add(PAGE) > g)
+    }
+}
+
+/// vmalloc adds one guard page to every area.
+const PAGE: u64 = 4096;
+
+fn diag(
+    cause: Cause,
+    confidence: Confidence,
+    summary: String,
+    detail: String,
+    evidence: Vec<String>,
+) -> Diagnosis {
     Diagnosis {
-        cause: Cause::Unknown,
-        confidence: Confidence::Inferred,
-        summary: "load failed".into(),
-        detail: String::new(),
-        evidence: Vec::new(),
+        cause,
+        confidence,
+        summary,
+        detail,
+        evidence,
+    }
+}
+
+fn lines(v: &[Option<&str>]) -> Vec<String> {
+    v.iter().flatten().map(|s| s.to_string()).collect()
+}
+
+/// Decide why a load failed. Pure: everything it uses is in `input`.
+pub fn diagnose(input: &FailureInput) -> Diagnosis {
+    let cx = Ctx {
+        input,
+        facts: Facts::read(&input.log),
+        req: input.requested_mib.saturating_mul(MIB),
+        fig: input.before.or(input.after),
+    };
+    match input.end {
+        LoaderEnd::Signal(sig) => signalled(&cx, sig),
+        LoaderEnd::Errno(code) => by_errno(&cx, code, false),
+        LoaderEnd::Refused(code) => by_errno(&cx, code, true),
+    }
+}
+
+fn signalled(cx: &Ctx, sig: i32) -> Diagnosis {
+    let f = &cx.facts;
+    let name = signal_name(sig);
+    let is_kill = sig == nix::libc::SIGKILL;
+    let loader_victim = cx
+        .input
+        .loader_pid
+        .and_then(|pid| f.victims.iter().find(|v| v.pid == Some(pid)).copied());
+    let any_victim = f.victims.first().copied();
+    let oom_seen = any_victim.is_some() || f.oom_invoked.is_some() || !f.oom_summaries.is_empty();
+
+    if is_kill && (oom_seen || !cx.input.oom_safe) {
+        let named = match (cx.input.loader_pid, loader_victim, any_victim) {
+            (Some(_), Some(v), _) => Some(v),
+            (None, None, Some(v)) => Some(v),
+            _ => None,
+        };
+        let confidence = if named.is_some() {
+            Confidence::Certain
+        } else if oom_seen
+            || cx
+                .available()
+                .is_some_and(|a| cx.req > a && !cx.input.oom_safe)
+        {
+            Confidence::Likely
+        } else {
+            Confidence::Inferred
+        };
+        let who = named
+            .map(|v| {
+                format!(
+                    " (PID {} {})",
+                    v.pid.map_or("?".to_string(), |p| p.to_string()),
+                    v.comm.unwrap_or("?")
+                )
+            })
+            .unwrap_or_default();
+        let avail = cx
+            .available()
+            .map(|a| format!(" with MemAvailable {}", fmt_bytes(a)))
+            .unwrap_or_default();
+        let summary = format!(
+            "Asked {}{avail} in {}: the OOM killer killed the loader{who}",
+            cx.asked(),
+            if cx.input.oom_safe {
+                "safe mode"
+            } else {
+                "unsafe mode"
+            }
+        );
+        let mut detail = format!(
+            "The loader ended by {name}. In {} the page allocator may not fail a GFP_KERNEL request, so \
+             when memory runs out it wakes the OOM killer, which picks the process with the highest \
+             badness score (usually the biggest) and kills it with SIGKILL. The process inside \
+             init_module() is the one asking, so it is often the victim: the module's own fail line \
+             may still appear, but the loader never sees the errno.",
+            cx.mode()
+        );
+        if named.is_none() {
+            if let (Some(pid), Some(v)) = (cx.input.loader_pid, any_victim) {
+                detail.push_str(&format!(
+                    " The log names another victim ({}), not the loader (PID {pid}): several kills may have happened.",
+                    v.line
+                ));
+            } else if !oom_seen {
+                detail.push_str(
+                    " The kernel log captured no OOM report, so this is inferred from the signal and the mode.",
+                );
+            }
+        }
+        detail.push_str(
+            " Use safe mode (oom_safe=Y): __GFP_RETRY_MAYFAIL makes the allocation fail with ENOMEM instead.",
+        );
+        let mut ev = f.oom_lines();
+        ev.extend(cx.module_lines());
+        return diag(Cause::OomKilled, confidence, summary, detail, ev);
+    }
+
+    let meaning = nix::sys::signal::Signal::try_from(sig)
+        .ok()
+        .map(signal_meaning)
+        .unwrap_or("");
+    let (confidence, extra) = if is_kill {
+        (
+            Confidence::Likely,
+            " The kernel log shows no OOM kill: something else sent SIGKILL (kill -9, a userspace \
+             OOM daemon such as systemd-oomd or earlyoom, or a timeout).",
+        )
+    } else {
+        (Confidence::Certain, "")
+    };
+    diag(
+        Cause::LoaderKilled,
+        confidence,
+        format!("The loader was killed by {name}{meaning} while loading {} MiB", cx.input.requested_mib),
+        format!(
+            "The process that called init_module() died from {name} before the kernel answered.{extra} \
+             Check whether the module is loaded now (lsmod | grep alloc_large_mem) before retrying."
+        ),
+        cx.module_lines(),
+    )
+}
+
+fn signal_meaning(s: nix::sys::signal::Signal) -> &'static str {
+    use nix::sys::signal::Signal::*;
+    match s {
+        SIGKILL => " (killed)",
+        SIGTERM => " (terminated)",
+        SIGINT => " (interrupted, Ctrl-C)",
+        SIGSEGV => " (segmentation fault)",
+        SIGABRT => " (aborted)",
+        SIGBUS => " (bus error)",
+        SIGHUP => " (hang-up)",
+        _ => "",
+    }
+}
+
+fn by_errno(cx: &Ctx, code: i32, refused: bool) -> Diagnosis {
+    use nix::libc;
+    let f = &cx.facts;
+
+    // A module built for another kernel can fail with ENOEXEC, EINVAL or ENOENT: the log decides.
+    if code == libc::ENOEXEC
+        || f.vermagic.is_some()
+        || f.symbol_version.is_some()
+        || f.invalid_format.is_some()
+        || (f.unknown_symbol.is_some() && (code == libc::EINVAL || code == libc::ENOENT))
+    {
+        return wrong_kernel(cx, code);
+    }
+    match code {
+        libc::ENOMEM => no_memory(cx),
+        libc::EEXIST => diag(
+            Cause::AlreadyLoaded,
+            Confidence::Certain,
+            "alloc_large_mem is already loaded (EEXIST): unload it first".into(),
+            "The kernel keeps one instance of a module; a second init_module() returns EEXIST \
+             without running its init. Unload the loaded one (vmtop's unload, or rmmod alloc_large_mem) \
+             and load again with the new memsize."
+                .into(),
+            Vec::new(),
+        ),
+        libc::EKEYREJECTED => diag(
+            Cause::SignatureRejected,
+            Confidence::Certain,
+            "The kernel requires signed modules and rejected alloc_large_mem (EKEYREJECTED)".into(),
+            "This kernel enforces module signatures (CONFIG_MODULE_SIG_FORCE or module.sig_enforce=1), \
+             and alloc_large_mem.ko is not signed with a key the kernel trusts. Sign it with the \
+             kernel's scripts/sign-file and an enrolled key (e.g. via mokutil), or run it in `vmtop lab`."
+                .into(),
+            lines(&[f.sig_rejected]),
+        ),
+        libc::EPERM => not_permitted(cx, refused),
+        libc::ENOSYS => diag(
+            Cause::NoModuleSupport,
+            Confidence::Certain,
+            "This kernel cannot load modules (ENOSYS: built without CONFIG_MODULES)".into(),
+            "init_module() does not exist in a kernel built without module support (there is no \
+             /proc/modules). Nothing can be loaded here: run `vmtop lab` to try it in a VM that boots \
+             a stock kernel."
+                .into(),
+            Vec::new(),
+        ),
+        libc::ENOENT | libc::EACCES => diag(
+            Cause::ModuleFileMissing,
+            if refused {
+                Confidence::Certain
+            } else {
+                Confidence::Likely
+            },
+            format!(
+                "Module file missing or unreadable ({})",
+                errno_name(code)
+            ),
+            "vmtop could not read alloc_large_mem.ko. Build it with `make -C kmod-src` (or pass \
+             --module PATH to a built .ko) and check that the file is readable."
+                .into(),
+            lines(&[f.unknown_symbol]),
+        ),
+        libc::EINVAL => bad_parameter(cx, refused),
+        libc::EINTR => {
+            let stage = f.module_stage();
+            diag(
+                Cause::Interrupted,
+                Confidence::Certain,
+                format!(
+                    "Loading {} MiB was interrupted (EINTR){}",
+                    cx.input.requested_mib,
+                    if stage == Some("fill") {
+                        " while the module was filling the buffer"
+                    } else {
+                        ""
+                    }
+                ),
+                "A fatal signal reached the loader while the module was working; the module freed \
+                 what it had allocated and returned -EINTR. Nothing is left loaded; try again."
+                    .into(),
+                cx.module_lines(),
+            )
+        }
+        _ => {
+            let mut ev = cx.module_lines();
+            ev.extend(
+                cx.input
+                    .log
+                    .iter()
+                    .filter(|l| crate::kmsg::is_relevant(l))
+                    .take(12)
+                    .cloned(),
+            );
+            ev.dedup();
+            diag(
+                Cause::Unknown,
+                Confidence::Inferred,
+                format!("Load failed: {}", errno_name(code)),
+                format!(
+                    "init_module() returned {}{}. vmtop has no specific explanation for it; the kernel \
+                     log lines below may say more.",
+                    errno_name(code),
+                    if refused { " (refused by vmtop before calling the kernel)" } else { "" }
+                ),
+                ev,
+            )
+        }
+    }
+}
+
+fn wrong_kernel(cx: &Ctx, code: i32) -> Diagnosis {
+    let f = &cx.facts;
+    let summary = match f.vermagic.and_then(vermagic_pair) {
+        Some((module, kernel)) => format!(
+            "Module built for another kernel: version magic '{module}' should be '{kernel}'"
+        ),
+        None => match f.symbol_version.or(f.unknown_symbol) {
+            Some(_) => {
+                "Module built against another kernel's symbols (symbol versions disagree)".into()
+            }
+            None => format!(
+                "Invalid module format ({}): alloc_large_mem.ko was built for another kernel",
+                errno_name(code)
+            ),
+        },
+    };
+    diag(
+        Cause::WrongKernel,
+        Confidence::Certain,
+        summary,
+        "A module must be built against the headers of the exact kernel that loads it: the kernel \
+         compares the module's version magic (release, SMP, preempt, modversions) and the CRC of every \
+         symbol it uses. Rebuild it for this kernel: `make -C kmod-src KDIR=/lib/modules/$(uname -r)/build` \
+         (or KDIR=<headers of the target kernel>)."
+            .into(),
+        lines(&[f.vermagic, f.symbol_version, f.unknown_symbol, f.invalid_format]),
+    )
+}
+
+fn not_permitted(cx: &Ctx, refused: bool) -> Diagnosis {
+    let f = &cx.facts;
+    let state = cx.input.lockdown.as_deref();
+    let active = state.is_some_and(lockdown_active);
+    if f.lockdown.is_some() || active {
+        let mode = state.and_then(lockdown_mode).filter(|m| *m != "none");
+        return diag(
+            Cause::Lockdown,
+            if f.lockdown.is_some() {
+                Confidence::Certain
+            } else {
+                Confidence::Likely
+            },
+            format!(
+                "Kernel lockdown{} refuses unsigned modules (EPERM)",
+                mode.map(|m| format!(" ({m})")).unwrap_or_default()
+            ),
+            format!(
+                "The kernel is locked down{} (usually because Secure Boot is on), and in lockdown \
+                 only modules signed with a trusted key may load, even for root. Sign \
+                 alloc_large_mem.ko with a key enrolled via mokutil, disable Secure Boot, or run the \
+                 experiment in `vmtop lab`.",
+                state.map(|s| format!(": /sys/kernel/security/lockdown reads \"{s}\"")).unwrap_or_default()
+            ),
+            lines(&[f.lockdown]),
+        );
+    }
+    if !cx.input.is_root || refused {
+        return diag(
+            Cause::NotPermitted,
+            Confidence::Certain,
+            "Not permitted (EPERM): loading a module needs root — run with sudo".into(),
+            "init_module() requires CAP_SYS_MODULE, which only root normally has. Run `sudo vmtop`.".into(),
+            Vec::new(),
+        );
+    }
+    diag(
+        Cause::NotPermitted,
+        Confidence::Likely,
+        "Not permitted (EPERM) although running as root".into(),
+        "Root without CAP_SYS_MODULE (e.g. inside a container), or module loading switched off \
+         (/proc/sys/kernel/modules_disabled reads 1 until reboot). Run vmtop on the host as root, or \
+         use `vmtop lab`."
+            .into(),
+        Vec::new(),
+    )
+}
+
+fn bad_parameter(cx: &Ctx, refused: bool) -> Diagnosis {
+    let f = &cx.facts;
+    let from_module = f.module_stage() == Some("param") || f.param_range.is_some();
+    let limit = f.param_range.and_then(|l| {
+        after(l, "between 1 and ").map(|r| r.trim_end_matches(|c: char| !c.is_ascii_digit()))
+    });
+    diag(
+        Cause::BadParameter,
+        if from_module || refused {
+            Confidence::Certain
+        } else {
+            Confidence::Likely
+        },
+        format!(
+            "alloc_large_mem rejected memsize={} (EINVAL){}",
+            cx.input.requested_mib,
+            limit
+                .map(|l| format!(": memsize must be between 1 and {l} MiB"))
+                .unwrap_or_default()
+        ),
+        "The module checks memsize before allocating: 0, or a size whose byte count overflows an \
+         unsigned long, is refused with EINVAL. Give a whole number of MiB from 1 upwards."
+            .into(),
+        cx.module_lines(),
+    )
+}
+
+fn no_memory(cx: &Ctx) -> Diagnosis {
+    let f = &cx.facts;
+    let asked = cx.asked();
+    let mem_total = cx.mem_total();
+    let vmalloc_total = cx.vmalloc_total();
+    let nowarn_note = if cx.input.oom_safe {
+        " The kernel printed no warning because safe mode passes __GFP_NOWARN; this is decided from the figures."
+    } else {
+        ""
+    };
+
+    // 1. The kernel's first check: more pages than all RAM.
+    let over_ram = mem_total.is_some_and(|t| cx.req > t);
+    if f.exceeds_total.is_some() || over_ram {
+        let mt = mem_total.map(fmt_bytes).unwrap_or_else(|| "unknown".into());
+        let mut detail = format!(
+            "__vmalloc_node_range() first compares the request with totalram_pages(), the RAM the \
+             kernel manages (MemTotal {mt}), and refuses anything bigger at once with ENOMEM, \
+             before it looks for address space or pages."
+        );
+        match vmalloc_total {
+            Some(vt) if vt / 2 >= cx.req => detail.push_str(&format!(
+                " The vmalloc address space was not the limit: VmallocTotal {} is {} times the request. \
+                 Blaming the vmalloc area, as the original article did, is wrong here.",
+                fmt_bytes(vt),
+                ratio(vt, cx.req)
+            )),
+            Some(vt) if vt < cx.req => detail.push_str(&format!(
+                " It would not fit in the vmalloc address space either (VmallocTotal {}), but the \
+                 kernel checks RAM first.",
+                fmt_bytes(vt)
+            )),
+            _ => {}
+        }
+        if let Some(a) = cx.available() {
+            detail.push_str(&format!(
+                " Try a size below MemAvailable ({}).",
+                fmt_bytes(a)
+            ));
+        }
+        if f.exceeds_total.is_none() {
+            detail.push_str(nowarn_note);
+        }
+        let mut ev = lines(&[f.exceeds_total]);
+        ev.extend(cx.module_lines());
+        return diag(
+            Cause::ExceedsTotalPages,
+            if f.exceeds_total.is_some() {
+                Confidence::Certain
+            } else {
+                Confidence::Inferred
+            },
+            format!(
+                "Asked {asked}, more than all RAM (MemTotal {mt}): vmalloc refuses requests that exceed total pages"
+            ),
+            detail,
+            ev,
+        );
+    }
+
+    // 2. No free range of the vmalloc address space is big enough.
+    let over_space = vmalloc_total.is_some_and(|t| cx.req > t);
+    let gap = cx.gap_too_small();
+    if f.vm_struct_failed.is_some() || f.vmap_failed.is_some() || over_space || gap.is_some() {
+        let vt = vmalloc_total
+            .map(fmt_bytes)
+            .unwrap_or_else(|| "unknown".into());
+        let limit = match (gap, over_space) {
+            (_, true) => format!("VmallocTotal {vt}"),
+            (Some(g), _) => format!("largest free range {}, VmallocTotal {vt}", fmt_bytes(g)),
+            (None, false) => format!("VmallocTotal {vt}"),
+        };
+        let mut detail = format!(
+            "vmalloc needs one contiguous range of kernel virtual addresses as big as the request \
+             (plus a guard page), even though the pages behind it can be scattered. The vmalloc area \
+             holds {vt} of addresses in all"
+        );
+        if let Some(g) = cx.input.vmalloc_largest_free {
+            detail.push_str(&format!(
+                ", and the largest free range in /proc/vmallocinfo was {}",
+                fmt_bytes(g)
+            ));
+        }
+        detail.push_str(
+            ". This is the classic 32-bit limit (a vmalloc area of ~120-640 MiB); on 64-bit kernels \
+             the area is terabytes. Ask for less than the largest free range, or boot with a bigger \
+             vmalloc=<size> (32-bit).",
+        );
+        if f.vm_struct_failed.is_none() && f.vmap_failed.is_none() {
+            detail.push_str(nowarn_note);
+        }
+        let mut ev = lines(&[f.vmap_failed, f.vm_struct_failed]);
+        ev.extend(cx.module_lines());
+        return diag(
+            Cause::AddressSpaceExhausted,
+            if f.vm_struct_failed.is_some() || f.vmap_failed.is_some() {
+                Confidence::Certain
+            } else {
+                Confidence::Inferred
+            },
+            format!(
+                "Asked {asked}, but no free range of the vmalloc address space is that big ({limit})"
+            ),
+            detail,
+            ev,
+        );
+    }
+
+    // 3. The address fits, the RAM exists, but not enough of it is free.
+    let avail = cx.available();
+    let small_space = vmalloc_total.is_some_and(|t| t < 4 * crate::units::GIB);
+    let confidence = if f.pages_failed.is_some() {
+        Confidence::Certain
+    } else if mem_total.is_some()
+        && (cx.input.oom_safe || f.module_stage() == Some("vmalloc"))
+        && !(small_space && cx.input.vmalloc_largest_free.is_none())
+    {
+        Confidence::Likely
+    } else {
+        Confidence::Inferred
+    };
+    let summary = format!(
+        "Asked {asked}, more than the free physical memory (MemAvailable {} of MemTotal {}): the allocator gave up",
+        avail.map(fmt_bytes).unwrap_or_else(|| "unknown".into()),
+        mem_total.map(fmt_bytes).unwrap_or_else(|| "unknown".into()),
+    );
+    let mut detail = format!(
+        "The request is smaller than all RAM and fits in the vmalloc address space, but vmalloc \
+         could not get enough free pages: the kernel itself, page tables, caches that cannot be \
+         dropped and other processes hold the rest. MemAvailable estimates what can still be \
+         obtained without swapping. In {} the allocator gives up and returns ENOMEM instead of \
+         waking the OOM killer, so nothing else was killed.",
+        cx.mode()
+    );
+    if !f.victims.is_empty() {
+        detail.push_str(
+            " The OOM killer did fire during the attempt (see the log lines) but could not free enough.",
+        );
+    }
+    if small_space && cx.input.vmalloc_largest_free.is_none() {
+        detail.push_str(&format!(
+            " This kernel's vmalloc area is small (VmallocTotal {}): a fragmented area may have \
+             been the limit instead; run as root so vmtop can read /proc/vmallocinfo.",
+            vmalloc_total.map(fmt_bytes).unwrap_or_default()
+        ));
+    }
+    detail.push_str(" Try a smaller size, or `vmtop probe` to find the largest that loads now.");
+    let mut ev = lines(&[f.pages_failed]);
+    ev.extend(f.oom_lines());
+    ev.extend(cx.module_lines());
+    diag(Cause::PhysicalMemoryShort, confidence, summary, detail, ev)
+}
+
+/// a / b as a short human ratio ("12.3 million", "3.5"), b > 0.
+fn ratio(a: u64, b: u64) -> String {
+    if b == 0 {
+        return "∞".into();
+    }
+    let r = a as f64 / b as f64;
+    if r >= 1e9 {
+        format!("{:.1} billion", r / 1e9)
+    } else if r >= 1e6 {
+        format!("{:.1} million", r / 1e6)
+    } else if r >= 1e4 {
+        format!("{:.0} thousand", r / 1e3)
+    } else if r >= 10.0 {
+        format!("{r:.0}")
+    } else {
+        format!("{r:.1}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::units::KIB;
+
+    const LAB_MEMINFO: &str = include_str!("../testdata/meminfo-6.1-lab-1g.txt");
+    const OOM: &str = include_str!("../testdata/kmsg-6.1-oom-unsafe.txt");
+    const EXCEEDS_UNSAFE: &str = include_str!("../testdata/kmsg-6.1-exceeds-total-unsafe.txt");
+    const ENOMEM_SAFE: &str = include_str!("../testdata/kmsg-6.1-enomem-safe.txt");
+    const VM_STRUCT_32: &str = include_str!("../testdata/kmsg-i686-vm-struct-failed.txt");
+    const VERMAGIC: &str = include_str!("../testdata/kmsg-6.1-vermagic.txt");
+    const SYMVER: &str = include_str!("../testdata/kmsg-6.1-symbol-version.txt");
+    const LOCKDOWN: &str = include_str!("../testdata/kmsg-6.1-lockdown.txt");
+    const SIG_REJECTED: &str = include_str!("../testdata/kmsg-6.1-sig-rejected.txt");
+    const PARAM: &str = include_str!("../testdata/kmsg-6.1-param.txt");
+
+    fn log(fixture: &str) -> Vec<String> {
+        fixture
+            .lines()
+            .filter_map(crate::kmsg::parse_record)
+            .map(|r| r.text)
+            .collect()
+    }
+
+    fn lab() -> Sample {
+        Sample::parse(LAB_MEMINFO.as_bytes()).expect("lab meminfo parses")
+    }
+
+    /// A 32-bit (i686) machine: 2 GiB RAM, 120 MiB vmalloc area.
+    fn i686() -> Sample {
+        Sample {
+            mem_total: 2_063_000 * KIB,
+            mem_free: 1_800_000 * KIB,
+            mem_available: Some(1_850_000 * KIB),
+            vmalloc_total: 122_880 * KIB,
+            vmalloc_used: 9_000 * KIB,
+            vmalloc_chunk: 0,
+        }
+    }
+
+    fn input(end: LoaderEnd, mib: u64, safe: bool, log: Vec<String>) -> FailureInput {
+        FailureInput {
+            end,
+            requested_mib: mib,
+            oom_safe: safe,
+            log,
+            before: Some(lab()),
+            after: Some(lab()),
+            lockdown: Some("[none] integrity confidentiality".into()),
+            is_root: true,
+            vmalloc_largest_free: None,
+            loader_pid: None,
+        }
+    }
+
+    const ENOMEM: LoaderEnd = LoaderEnd::Errno(12);
+
+    #[test]
+    fn errno_and_signal_names() {
+        assert_eq!(errno_name(12), "ENOMEM (Out of memory)");
+        assert_eq!(
+            errno_name(nix::libc::EKEYREJECTED),
+            "EKEYREJECTED (Key was rejected by service)"
+        );
+        assert_eq!(errno_name(99999), "errno 99999");
+        assert_eq!(signal_name(9), "SIGKILL");
+        assert_eq!(signal_name(15), "SIGTERM");
+        assert_eq!(signal_name(200), "signal 200");
+    }
+
+    #[test]
+    fn lockdown_state_parsing() {
+        assert_eq!(
+            lockdown_mode("[none] integrity confidentiality"),
+            Some("none")
+        );
+        assert_eq!(
+            lockdown_mode("none [integrity] confidentiality"),
+            Some("integrity")
+        );
+        assert!(!lockdown_active("[none] integrity confidentiality"));
+        assert!(lockdown_active("none integrity [confidentiality]"));
+        assert!(!lockdown_active("none integrity confidentiality"));
+    }
+
+    #[test]
+    fn safe_mode_more_than_ram_is_inferred_from_figures() {
+        // Safe mode: __GFP_NOWARN, the log holds only the module's own fail line.
+        let d = diagnose(&input(
+            ENOMEM,
+            2000,
+            true,
+            log(ENOMEM_SAFE.replace("950", "2000").as_str()),
+        ));
+        assert_eq!(d.cause, Cause::ExceedsTotalPages);
+        assert_eq!(d.confidence, Confidence::Inferred);
+        assert!(d.summary.contains("Asked 2000 MiB"), "{}", d.summary);
+        assert!(d.summary.contains("MemTotal 958 MiB"), "{}", d.summary);
+        assert!(d.summary.contains("exceed total pages"));
+        // VmallocTotal (12.5 PiB) dwarfs the request: the detail must say it was not the limit.
+        assert!(d.detail.contains("VmallocTotal 12.5 PiB"), "{}", d.detail);
+        assert!(d.detail.contains("was not the limit"), "{}", d.detail);
+        assert!(d.detail.contains("__GFP_NOWARN"));
+        assert!(d.detail.contains("MemAvailable (746 MiB)"), "{}", d.detail);
+    }
+
+    #[test]
+    fn unsafe_more_than_ram_is_certain_from_the_log() {
+        let d = diagnose(&input(ENOMEM, 2000, false, log(EXCEEDS_UNSAFE)));
+        assert_eq!(d.cause, Cause::ExceedsTotalPages);
+        assert_eq!(d.confidence, Confidence::Certain);
+        assert!(d
+            .evidence
+            .iter()
+            .any(|l| l.contains("size 2097152000, exceeds total pages")));
+        assert!(d.evidence.iter().any(|l| l.contains("stage=vmalloc")));
+    }
+
+    #[test]
+    fn log_line_alone_is_enough_without_figures() {
+        let mut i = input(ENOMEM, 2000, false, log(EXCEEDS_UNSAFE));
+        i.before = None;
+        i.after = None;
+        let d = diagnose(&i);
+        assert_eq!(d.cause, Cause::ExceedsTotalPages);
+        assert_eq!(d.confidence, Confidence::Certain);
+        assert!(d.summary.contains("MemTotal unknown"));
+    }
+
+    #[test]
+    fn physical_memory_short_in_safe_mode() {
+        let d = diagnose(&input(ENOMEM, 950, true, log(ENOMEM_SAFE)));
+        assert_eq!(d.cause, Cause::PhysicalMemoryShort);
+        assert_eq!(d.confidence, Confidence::Likely);
+        assert!(d.summary.contains("Asked 950 MiB"));
+        assert!(d.summary.contains("MemAvailable 746 MiB"), "{}", d.summary);
+        assert!(d.summary.contains("MemTotal 958 MiB"), "{}", d.summary);
+        assert!(d.detail.contains("nothing else was killed"));
+        assert_eq!(d.evidence.len(), 1);
+    }
+
+    #[test]
+    fn physical_memory_short_without_figures_is_inferred() {
+        let mut i = input(ENOMEM, 950, true, vec![]);
+        i.before = None;
+        i.after = None;
+        let d = diagnose(&i);
+        assert_eq!(d.cause, Cause::PhysicalMemoryShort);
+        assert_eq!(d.confidence, Confidence::Inferred);
+    }
+
+    #[test]
+    fn failed_to_allocate_pages_is_certain() {
+        let l = vec!["vmtop: vmalloc error: size 996147200, failed to allocate pages, mode:0xcc0(GFP_KERNEL), nodemask=(null),cpuset=/,mems_allowed=0".to_string()];
+        let d = diagnose(&input(ENOMEM, 950, false, l));
+        assert_eq!(d.cause, Cause::PhysicalMemoryShort);
+        assert_eq!(d.confidence, Confidence::Certain);
+    }
+
+    #[test]
+    fn vm_struct_failure_on_32_bit_is_certain() {
+        let mut i = input(ENOMEM, 300, false, log(VM_STRUCT_32));
+        i.before = Some(i686());
+        i.after = Some(i686());
+        let d = diagnose(&i);
+        assert_eq!(d.cause, Cause::AddressSpaceExhausted);
+        assert_eq!(d.confidence, Confidence::Certain);
+        assert!(d.summary.contains("Asked 300 MiB"));
+        assert!(d.summary.contains("VmallocTotal 120 MiB"), "{}", d.summary);
+        assert!(d
+            .evidence
+            .iter()
+            .any(|l| l.contains("vm_struct allocation failed")));
+        assert!(d
+            .evidence
+            .iter()
+            .any(|l| l.contains("vmap allocation for size")));
+    }
+
+    #[test]
+    fn request_beyond_vmalloc_total_is_inferred_in_safe_mode() {
+        let mut i = input(ENOMEM, 300, true, vec![]);
+        i.before = Some(i686());
+        i.after = None;
+        let d = diagnose(&i);
+        assert_eq!(d.cause, Cause::AddressSpaceExhausted);
+        assert_eq!(d.confidence, Confidence::Inferred);
+        assert!(d.detail.contains("__GFP_NOWARN"));
+    }
+
+    #[test]
+    fn small_largest_gap_is_inferred_address_space() {
+        let mut i = input(ENOMEM, 100, true, vec![]);
+        i.before = Some(i686());
+        i.vmalloc_largest_free = Some(80 * MIB);
+        let d = diagnose(&i);
+        assert_eq!(d.cause, Cause::AddressSpaceExhausted);
+        assert_eq!(d.confidence, Confidence::Inferred);
+        assert!(
+            d.summary.contains("largest free range 80.0 MiB"),
+            "{}",
+            d.summary
+        );
+        // A gap big enough: it is the physical memory instead.
+        i.vmalloc_largest_free = Some(110 * MIB);
+        assert_eq!(diagnose(&i).cause, Cause::PhysicalMemoryShort);
+    }
+
+    #[test]
+    fn more_than_ram_wins_over_address_space_like_the_kernel() {
+        // 32-bit: 3 GiB is above both MemTotal (2 GiB) and VmallocTotal; the kernel checks RAM first.
+        let mut i = input(ENOMEM, 3 * 1024, true, vec![]);
+        i.before = Some(i686());
+        let d = diagnose(&i);
+        assert_eq!(d.cause, Cause::ExceedsTotalPages);
+        assert!(d.detail.contains("checks RAM first"), "{}", d.detail);
+    }
+
+    #[test]
+    fn small_vmalloc_area_without_gap_lowers_confidence() {
+        let mut i = input(ENOMEM, 100, true, vec![]);
+        i.before = Some(i686());
+        let d = diagnose(&i);
+        assert_eq!(d.cause, Cause::PhysicalMemoryShort);
+        assert_eq!(d.confidence, Confidence::Inferred);
+        assert!(d.detail.contains("/proc/vmallocinfo"));
+    }
+
+    #[test]
+    fn oom_kill_named_in_the_log_is_certain() {
+        let mut i = input(LoaderEnd::Signal(9), 950, false, log(OOM));
+        i.loader_pid = Some(211);
+        let d = diagnose(&i);
+        assert_eq!(d.cause, Cause::OomKilled);
+        assert_eq!(d.confidence, Confidence::Certain);
+        assert!(d.summary.contains("Asked 950 MiB"));
+        assert!(d.summary.contains("PID 211 vmtop"), "{}", d.summary);
+        assert!(d.summary.contains("MemAvailable 746 MiB"), "{}", d.summary);
+        assert!(d
+            .evidence
+            .iter()
+            .any(|l| l.starts_with("Out of memory: Killed process 211 (vmtop)")));
+        assert!(d
+            .evidence
+            .iter()
+            .any(|l| l.starts_with("oom-kill:constraint=")));
+        assert!(d.evidence.iter().any(|l| l.contains("invoked oom-killer")));
+        // Without the loader's PID, a victim line still names it.
+        i.loader_pid = None;
+        assert_eq!(diagnose(&i).confidence, Confidence::Certain);
+        // With another PID, the log does not name the loader.
+        i.loader_pid = Some(999);
+        let d = diagnose(&i);
+        assert_eq!(d.cause, Cause::OomKilled);
+        assert_eq!(d.confidence, Confidence::Likely);
+        assert!(d.detail.contains("not the loader (PID 999)"));
+    }
+
+    #[test]
+    fn sigkill_in_unsafe_mode_without_log() {
+        let d = diagnose(&input(LoaderEnd::Signal(9), 950, false, vec![]));
+        assert_eq!(d.cause, Cause::OomKilled);
+        assert_eq!(d.confidence, Confidence::Likely); // 950 MiB > MemAvailable 746 MiB
+        let d = diagnose(&input(LoaderEnd::Signal(9), 64, false, vec![]));
+        assert_eq!(d.cause, Cause::OomKilled);
+        assert_eq!(d.confidence, Confidence::Inferred);
+    }
+
+    #[test]
+    fn sigkill_in_safe_mode_without_oom_is_someone_else() {
+        let d = diagnose(&input(LoaderEnd::Signal(9), 950, true, vec![]));
+        assert_eq!(d.cause, Cause::LoaderKilled);
+        assert_eq!(d.confidence, Confidence::Likely);
+        assert!(d.summary.contains("SIGKILL"));
+        // But an OOM report in the log means the OOM killer, even in safe mode.
+        let d = diagnose(&input(LoaderEnd::Signal(9), 950, true, log(OOM)));
+        assert_eq!(d.cause, Cause::OomKilled);
+    }
+
+    #[test]
+    fn other_signals() {
+        let d = diagnose(&input(LoaderEnd::Signal(15), 64, false, vec![]));
+        assert_eq!(d.cause, Cause::LoaderKilled);
+        assert_eq!(d.confidence, Confidence::Certain);
+        assert!(d.summary.contains("SIGTERM (terminated)"), "{}", d.summary);
+        let d = diagnose(&input(LoaderEnd::Signal(11), 64, true, vec![]));
+        assert!(d.summary.contains("SIGSEGV"));
+    }
+
+    #[test]
+    fn already_loaded() {
+        let d = diagnose(&input(LoaderEnd::Errno(17), 64, true, vec![]));
+        assert_eq!(d.cause, Cause::AlreadyLoaded);
+        assert_eq!(d.confidence, Confidence::Certain);
+        assert!(d.summary.contains("EEXIST"));
+    }
+
+    #[test]
+    fn wrong_kernel_from_vermagic() {
+        let d = diagnose(&input(LoaderEnd::Errno(8), 64, true, log(VERMAGIC)));
+        assert_eq!(d.cause, Cause::WrongKernel);
+        assert_eq!(d.confidence, Confidence::Certain);
+        assert!(
+            d.summary
+                .contains("'6.1.0-55-amd64 SMP preempt mod_unload modversions'"),
+            "{}",
+            d.summary
+        );
+        assert!(
+            d.summary.contains("should be '6.1.0-56-amd64"),
+            "{}",
+            d.summary
+        );
+        assert!(d.detail.contains("make -C kmod-src KDIR="));
+        assert_eq!(d.evidence.len(), 1);
+        // ENOEXEC alone ("Invalid module format").
+        let d = diagnose(&input(LoaderEnd::Errno(8), 64, true, vec![]));
+        assert_eq!(d.cause, Cause::WrongKernel);
+        assert!(d.summary.contains("Invalid module format") || d.summary.contains("ENOEXEC"));
+    }
+
+    #[test]
+    fn wrong_kernel_from_symbol_versions_even_with_einval() {
+        // A CRC mismatch on an ordinary symbol makes init_module return EINVAL, not ENOEXEC.
+        let d = diagnose(&input(LoaderEnd::Errno(22), 64, true, log(SYMVER)));
+        assert_eq!(d.cause, Cause::WrongKernel);
+        assert_eq!(d.confidence, Confidence::Certain);
+        assert!(d
+            .evidence
+            .iter()
+            .any(|l| l.contains("disagrees about version of symbol vmalloc")));
+        assert!(d
+            .evidence
+            .iter()
+            .any(|l| l.contains("Unknown symbol vmalloc (err -22)")));
+    }
+
+    #[test]
+    fn signature_rejected() {
+        let d = diagnose(&input(
+            LoaderEnd::Errno(nix::libc::EKEYREJECTED),
+            64,
+            true,
+            log(SIG_REJECTED),
+        ));
+        assert_eq!(d.cause, Cause::SignatureRejected);
+        assert_eq!(d.confidence, Confidence::Certain);
+        assert_eq!(
+            d.evidence,
+            vec!["Loading of unsigned module is rejected".to_string()]
+        );
+    }
+
+    #[test]
+    fn lockdown_from_log_and_from_state() {
+        let mut i = input(LoaderEnd::Errno(1), 64, true, log(LOCKDOWN));
+        i.lockdown = Some("none [integrity] confidentiality".into());
+        let d = diagnose(&i);
+        assert_eq!(d.cause, Cause::Lockdown);
+        assert_eq!(d.confidence, Confidence::Certain);
+        assert!(d.summary.contains("(integrity)"), "{}", d.summary);
+        // The notice is rate-limited: the state alone still points at lockdown.
+        i.log.clear();
+        let d = diagnose(&i);
+        assert_eq!(d.cause, Cause::Lockdown);
+        assert_eq!(d.confidence, Confidence::Likely);
+    }
+
+    #[test]
+    fn eperm_without_lockdown() {
+        let mut i = input(LoaderEnd::Errno(1), 64, true, vec![]);
+        i.is_root = false;
+        let d = diagnose(&i);
+        assert_eq!(d.cause, Cause::NotPermitted);
+        assert_eq!(d.confidence, Confidence::Certain);
+        assert!(d.summary.contains("sudo"));
+        i.is_root = true;
+        let d = diagnose(&i);
+        assert_eq!(d.cause, Cause::NotPermitted);
+        assert_eq!(d.confidence, Confidence::Likely);
+        assert!(d.detail.contains("modules_disabled"));
+    }
+
+    #[test]
+    fn no_module_support_and_missing_file() {
+        for end in [LoaderEnd::Errno(38), LoaderEnd::Refused(38)] {
+            let d = diagnose(&input(end, 64, true, vec![]));
+            assert_eq!(d.cause, Cause::NoModuleSupport);
+            assert_eq!(d.confidence, Confidence::Certain);
+        }
+        for code in [2, 13] {
+            let d = diagnose(&input(LoaderEnd::Refused(code), 64, true, vec![]));
+            assert_eq!(d.cause, Cause::ModuleFileMissing);
+            assert_eq!(d.confidence, Confidence::Certain);
+        }
+        assert!(diagnose(&input(LoaderEnd::Refused(2), 64, true, vec![]))
+            .summary
+            .contains("ENOENT"));
+        let d = diagnose(&input(LoaderEnd::Errno(2), 64, true, vec![]));
+        assert_eq!(d.cause, Cause::ModuleFileMissing);
+        assert_eq!(d.confidence, Confidence::Likely);
+    }
+
+    #[test]
+    fn bad_parameter_from_the_modules_lines() {
+        let d = diagnose(&input(LoaderEnd::Errno(22), 0, true, log(PARAM)));
+        assert_eq!(d.cause, Cause::BadParameter);
+        assert_eq!(d.confidence, Confidence::Certain);
+        assert!(d.summary.contains("memsize=0"));
+        assert!(
+            d.summary.contains("between 1 and 17592186044415 MiB"),
+            "{}",
+            d.summary
+        );
+        assert_eq!(d.evidence.len(), 2);
+        let d = diagnose(&input(LoaderEnd::Errno(22), 5, true, vec![]));
+        assert_eq!(d.cause, Cause::BadParameter);
+        assert_eq!(d.confidence, Confidence::Likely);
+    }
+
+    #[test]
+    fn interrupted() {
+        let l = vec![
+            "alloc_large_mem: fail memsize_mib=800 bytes=838860800 oom_safe=Y err=-4 stage=fill"
+                .to_string(),
+        ];
+        let d = diagnose(&input(LoaderEnd::Errno(4), 800, true, l));
+        assert_eq!(d.cause, Cause::Interrupted);
+        assert_eq!(d.confidence, Confidence::Certain);
+        assert!(d.summary.contains("filling"));
+    }
+
+    #[test]
+    fn unknown_names_the_errno() {
+        let d = diagnose(&input(LoaderEnd::Errno(16), 64, true, log(OOM)));
+        assert_eq!(d.cause, Cause::Unknown);
+        assert!(
+            d.summary.contains("EBUSY (Device or resource busy)"),
+            "{}",
+            d.summary
+        );
+        assert!(!d.evidence.is_empty());
+    }
+
+    #[test]
+    fn every_summary_carries_numbers_or_names() {
+        // Memory causes quote the request and a figure in MiB/GiB/PiB.
+        for (end, mib, safe, fixture) in [
+            (ENOMEM, 2000, true, ""),
+            (ENOMEM, 950, true, ENOMEM_SAFE),
+            (LoaderEnd::Signal(9), 950, false, OOM),
+        ] {
+            let d = diagnose(&input(end, mib, safe, log(fixture)));
+            assert!(d.summary.contains(&format!("{mib} MiB")), "{}", d.summary);
+            assert!(d.summary.matches(" MiB").count() >= 2, "{}", d.summary);
+        }
+    }
+
+    #[test]
+    fn ratio_formatting() {
+        assert_eq!(ratio(10, 4), "2.5");
+        assert_eq!(ratio(12_500_000, 1), "12.5 million");
+        assert_eq!(ratio(1, 0), "∞");
     }
 }

@@ -337,14 +337,14 @@ impl Engine {
                     ),
                     nix::errno::Errno::ENOSYS => (
                         Cause::NoModuleSupport,
-                        format!("Kernel {} cannot load or unload modules", self.kernel.release),
+                        format!(
+                            "Kernel {} cannot load or unload modules",
+                            self.kernel.release
+                        ),
                     ),
                     _ => (
                         Cause::Unknown,
-                        format!(
-                            "Unload failed: {}",
-                            crate::loader::errno_text(errno)
-                        ),
+                        format!("Unload failed: {}", crate::loader::errno_text(errno)),
                     ),
                 };
                 event.outcome = Outcome::Failed {
@@ -352,7 +352,10 @@ impl Engine {
                         cause,
                         confidence: Confidence::Certain,
                         summary,
-                        detail: format!("delete_module returned {}", crate::loader::errno_text(errno)),
+                        detail: format!(
+                            "delete_module returned {}",
+                            crate::loader::errno_text(errno)
+                        ),
                         evidence: vec![],
                     },
                 };

@@ -27,12 +27,10 @@ const ERRNO_MARKER: &str = "vmtop-load-errno=";
 /// Insert the module in this process. Only for the child (and busybox-free tests).
 pub fn insert_here(path: &Path, params: &str) -> Result<(), i32> {
     let ctx = kmod::Context::new().map_err(|_| libc_errno_or(nix::errno::Errno::ENOMEM))?;
-    let m = ctx
-        .module_new_from_path(path)
-        .map_err(|e| match e {
-            kmod::Error::ModuleFromPath(errno) => errno.0,
-            _ => nix::errno::Errno::ENOENT as i32,
-        })?;
+    let m = ctx.module_new_from_path(path).map_err(|e| match e {
+        kmod::Error::ModuleFromPath(errno) => errno.0,
+        _ => nix::errno::Errno::ENOENT as i32,
+    })?;
     let opts: Vec<&str> = params.split_whitespace().collect();
     m.insert_module(0, &opts).map_err(|e| match e {
         kmod::Error::InsertModule(errno) => errno.0,

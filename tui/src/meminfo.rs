@@ -79,7 +79,7 @@ impl Sampler {
         Sampler {
             start: Instant::now(),
             meminfo: "/proc/meminfo".into(),
-            vmallocinfo: crate::vmallocinfo::readable(),
+            vmallocinfo: crate::vmallocinfo::availability().is_usable(),
         }
     }
 

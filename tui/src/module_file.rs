@@ -76,8 +76,8 @@ fn installed() -> Option<PathBuf> {
 
 /// The `vermagic=` string from the module's .modinfo section.
 pub fn vermagic(path: &Path) -> anyhow::Result<String> {
-    let data =
-        std::fs::read(path).with_context(|| format!("reading the module file {}", path.display()))?;
+    let data = std::fs::read(path)
+        .with_context(|| format!("reading the module file {}", path.display()))?;
     vermagic_of(&data)
         .with_context(|| format!("{} has no vermagic: is it a kernel module?", path.display()))
 }

@@ -40,9 +40,7 @@ pub fn parse_memsize_mib(input: &str) -> Result<u64, MemsizeError> {
     if unit.starts_with('.') || unit.starts_with(',') {
         return Err(err("fractions are not accepted"));
     }
-    let n: u64 = digits
-        .parse()
-        .map_err(|_| err("the number is too large"))?;
+    let n: u64 = digits.parse().map_err(|_| err("the number is too large"))?;
     let unit = unit.trim().to_ascii_lowercase();
     // Size of one unit in KiB, so that K can express whole MiB too.
     let kib_per_unit: u64 = match unit.as_str() {
@@ -50,7 +48,11 @@ pub fn parse_memsize_mib(input: &str) -> Result<u64, MemsizeError> {
         "k" | "kb" | "kib" => 1,
         "g" | "gb" | "gib" => 1024 * 1024,
         "t" | "tb" | "tib" => 1024 * 1024 * 1024,
-        _ => return Err(err("the unit is not one of K, M, G, T (KiB, MiB, GiB, TiB)")),
+        _ => {
+            return Err(err(
+                "the unit is not one of K, M, G, T (KiB, MiB, GiB, TiB)",
+            ))
+        }
     };
     let kib = n
         .checked_mul(kib_per_unit)
@@ -139,7 +141,10 @@ mod tests {
             ("", "it is empty"),
             ("   ", "it is empty"),
             ("abc", "it does not start with a number"),
-            ("12parsecs", "the unit is not one of K, M, G, T (KiB, MiB, GiB, TiB)"),
+            (
+                "12parsecs",
+                "the unit is not one of K, M, G, T (KiB, MiB, GiB, TiB)",
+            ),
             ("1000K", "it is not a whole number of MiB"),
             ("99999999999999999999999", "the number is too large"),
             ("17592186044416", "the size overflows"),

@@ -1,1 +1,1016 @@
-//! TODO
+//! The dashboard's state. It changes only in `App::update` (user actions) and the `on_*`
+//! handlers (messages from the sampler, the worker and the kernel log).
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::engine::{Event, EventKind, LoadRequest, ModuleStatus};
+use crate::kernel::KernelInfo;
+use crate::meminfo::{Point, Sample};
+use crate::units::{fmt_bytes, MIB};
+
+use super::action::{Action, Command};
+use super::history::{History, Retention};
+use super::keys::{Mode, STEP_BIG_MIB, STEP_SMALL_MIB};
+
+/// The module's name as the kernel knows it.
+pub const MODULE_NAME: &str = "alloc_large_mem";
+/// Kernel log lines kept for the kmsg pane.
+pub const KMSG_KEEP: usize = 500;
+/// Longest memsize text accepted while typing.
+const TYPING_MAX: usize = 24;
+
+/// Time span shown by the charts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Window {
+    #[default]
+    S30,
+    M2,
+    M10,
+    All,
+}
+
+impl Window {
+    pub fn next(self) -> Window {
+        match self {
+            Window::S30 => Window::M2,
+            Window::M2 => Window::M10,
+            Window::M10 => Window::All,
+            Window::All => Window::S30,
+        }
+    }
+
+    /// Span in seconds, None for all history.
+    pub fn seconds(self) -> Option<f64> {
+        match self {
+            Window::S30 => Some(30.0),
+            Window::M2 => Some(120.0),
+            Window::M10 => Some(600.0),
+            Window::All => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Window::S30 => "30 s",
+            Window::M2 => "2 min",
+            Window::M10 => "10 min",
+            Window::All => "all",
+        }
+    }
+}
+
+/// What a "yes" in the open dialog will do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pending {
+    Load(LoadRequest),
+    Reload(LoadRequest),
+    Probe {
+        oom_safe: bool,
+    },
+    /// Switch to unsafe mode (oom_safe=N) for the next loads.
+    UnsafeMode,
+    /// Quit with the module loaded: yes unloads first, no leaves it loaded.
+    QuitUnload,
+}
+
+/// A y/N dialog: exactly what will be done to the kernel, and what can happen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirmation {
+    pub pending: Pending,
+    pub title: String,
+    /// What will be done (module path, parameters), one line each.
+    pub actions: Vec<String>,
+    /// Why, and what can happen.
+    pub why: Vec<String>,
+    /// What `y` and `n` mean.
+    pub yes: String,
+    pub no: String,
+}
+
+/// A kernel operation in flight.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Busy {
+    /// e.g. "loading 2048 MiB (safe)".
+    pub what: String,
+    /// Session time it started.
+    pub since_ms: u64,
+}
+
+/// Settings the dashboard starts with.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    pub memsize_mib: u64,
+    pub oom_safe: bool,
+    pub force: bool,
+    pub interval: Duration,
+    pub retention: Retention,
+    pub yes: bool,
+    pub keep_loaded: bool,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig {
+            memsize_mib: 64,
+            oom_safe: true,
+            force: false,
+            interval: Duration::from_millis(250),
+            retention: Retention::default(),
+            yes: false,
+            keep_loaded: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct App {
+    pub kernel: KernelInfo,
+    /// Module file that a load will use, or why there is none.
+    pub module_path: Result<PathBuf, String>,
+    pub status: ModuleStatus,
+    /// Memsize for the next load, MiB.
+    pub memsize_mib: u64,
+    /// Memsize being typed (Some while typing).
+    pub typing: Option<String>,
+    /// Why the typed memsize was refused.
+    pub input_error: Option<String>,
+    /// Mode for the next load: true = oom_safe=1.
+    pub oom_safe: bool,
+    /// Skip the engine's unsafe-mode guard.
+    pub force: bool,
+    pub interval: Duration,
+    pub window: Window,
+    /// Session time the charts are frozen at.
+    pub frozen_at: Option<f64>,
+    pub history: History,
+    pub events: Vec<Event>,
+    pub kmsg: VecDeque<String>,
+    pub confirm: Option<Confirmation>,
+    pub busy: Option<Busy>,
+    /// The last failed event, shown in the banner until dismissed or a load succeeds.
+    pub failure: Option<Event>,
+    /// One-line message for the footer (cleared by the next key).
+    pub notice: Option<String>,
+    pub help: bool,
+    /// Skip load confirmations (`--yes`).
+    pub yes: bool,
+    /// Quit without asking to unload (`--keep-loaded`).
+    pub keep_loaded: bool,
+    /// Session clock, seconds (same clock as samples and events).
+    pub now: f64,
+    pub should_quit: bool,
+    /// No colours (NO_COLOR or --no-color).
+    pub no_color: bool,
+}
+
+impl App {
+    pub fn new(kernel: KernelInfo, module_path: Result<PathBuf, String>, cfg: AppConfig) -> App {
+        App {
+            kernel,
+            module_path,
+            status: ModuleStatus::default(),
+            memsize_mib: cfg.memsize_mib.max(1),
+            typing: None,
+            input_error: None,
+            oom_safe: cfg.oom_safe,
+            force: cfg.force,
+            interval: cfg.interval,
+            window: Window::default(),
+            frozen_at: None,
+            history: History::new(cfg.retention),
+            events: Vec::new(),
+            kmsg: VecDeque::new(),
+            confirm: None,
+            busy: None,
+            failure: None,
+            notice: None,
+            help: false,
+            yes: cfg.yes,
+            keep_loaded: cfg.keep_loaded,
+            now: 0.0,
+            should_quit: false,
+            no_color: false,
+        }
+    }
+
+    /// What the keyboard is talking to.
+    pub fn mode(&self) -> Mode {
+        if self.confirm.is_some() {
+            Mode::Confirm
+        } else if self.help {
+            Mode::Help
+        } else if self.typing.is_some() {
+            Mode::Typing
+        } else {
+            Mode::Normal
+        }
+    }
+
+    pub fn read_only(&self) -> bool {
+        !self.kernel.can_load()
+    }
+
+    pub fn latest(&self) -> Option<&Sample> {
+        self.history.latest_sample()
+    }
+
+    /// Right edge of the charts: the freeze time, or now.
+    pub fn view_end(&self) -> f64 {
+        self.frozen_at.unwrap_or(self.now)
+    }
+
+    /// Time range of the charts.
+    pub fn view_range(&self) -> (f64, f64) {
+        let x1 = self.view_end();
+        let x0 = match self.window.seconds() {
+            Some(s) => x1 - s,
+            None => self.history.first_t().unwrap_or(x1).min(x1 - 10.0),
+        };
+        (x0, x1)
+    }
+
+    /// Seconds the current operation has been running.
+    pub fn busy_for(&self) -> Option<f64> {
+        self.busy
+            .as_ref()
+            .map(|b| (self.now - b.since_ms as f64 / 1000.0).max(0.0))
+    }
+
+    /// The parameters a load passes, as the engine passes them (e.g. `memsize=200 oom_safe=Y`).
+    pub fn params(&self, req: &LoadRequest) -> String {
+        crate::engine::module_params(req)
+    }
+
+    fn request(&self) -> LoadRequest {
+        LoadRequest {
+            memsize_mib: self.memsize_mib,
+            oom_safe: self.oom_safe,
+            force: self.force,
+        }
+    }
+
+    // ---- messages from the threads ----
+
+    pub fn on_sample(&mut self, p: Point) {
+        if p.t > self.now {
+            self.now = p.t;
+        }
+        self.history.push(p);
+    }
+
+    /// Time passed (progress while busy).
+    pub fn on_tick(&mut self, now: f64) {
+        if now > self.now {
+            self.now = now;
+        }
+    }
+
+    pub fn on_event(&mut self, e: Event) {
+        if e.failed() {
+            self.failure = Some(e.clone());
+        } else if matches!(e.kind, EventKind::Load | EventKind::Adopt) {
+            self.failure = None;
+        }
+        self.events.push(e);
+    }
+
+    pub fn on_status(&mut self, s: ModuleStatus) {
+        self.status = s;
+    }
+
+    /// The worker finished the current command.
+    pub fn on_idle(&mut self) {
+        self.busy = None;
+    }
+
+    /// The worker says what it is doing now (e.g. a probe's attempt).
+    pub fn on_progress(&mut self, what: String) {
+        if let Some(b) = self.busy.as_mut() {
+            b.what = what;
+        }
+    }
+
+    /// A message for the footer from outside the user's actions (e.g. a probe's result).
+    pub fn on_notice(&mut self, text: String) {
+        self.notice = Some(text);
+    }
+
+    pub fn on_kmsg(&mut self, line: String) {
+        self.kmsg.push_back(line);
+        while self.kmsg.len() > KMSG_KEEP {
+            self.kmsg.pop_front();
+        }
+    }
+
+    // ---- user actions ----
+
+    /// Apply an action; returns what the worker must do, if anything.
+    pub fn update(&mut self, action: Action) -> Option<Command> {
+        if !matches!(action, Action::Tick | Action::Resize) {
+            self.notice = None;
+        }
+        match action {
+            Action::Tick | Action::Resize => None,
+            Action::Quit => self.quit(),
+            Action::Confirm(yes) => self.answer(yes),
+            Action::Cancel => {
+                match self.mode() {
+                    Mode::Confirm => {
+                        self.confirm = None;
+                        self.notice = Some("cancelled: nothing was done".into());
+                    }
+                    Mode::Help => self.help = false,
+                    Mode::Typing => {
+                        self.typing = None;
+                        self.input_error = None;
+                    }
+                    Mode::Normal => self.failure = None,
+                }
+                None
+            }
+            Action::ToggleHelp => {
+                self.help = !self.help;
+                None
+            }
+            _ if self.confirm.is_some() => None,
+            Action::Digit(c) => {
+                let t = self.typing.get_or_insert_with(String::new);
+                if t.len() < TYPING_MAX {
+                    t.push(c);
+                }
+                self.input_error = None;
+                None
+            }
+            Action::Backspace => {
+                if let Some(t) = self.typing.as_mut() {
+                    t.pop();
+                    self.input_error = None;
+                }
+                None
+            }
+            Action::SubmitMemsize => {
+                if let Some(t) = self.typing.clone() {
+                    match crate::units::parse_memsize_mib(&t) {
+                        Ok(mib) => {
+                            self.memsize_mib = mib;
+                            self.typing = None;
+                            self.input_error = None;
+                        }
+                        Err(e) => self.input_error = Some(e.to_string()),
+                    }
+                }
+                None
+            }
+            Action::StepUp { big } => {
+                let step = if big { STEP_BIG_MIB } else { STEP_SMALL_MIB };
+                self.memsize_mib = self.memsize_mib.saturating_add(step).min(u64::MAX / MIB);
+                None
+            }
+            Action::StepDown { big } => {
+                let step = if big { STEP_BIG_MIB } else { STEP_SMALL_MIB };
+                self.memsize_mib = self.memsize_mib.saturating_sub(step).max(1);
+                None
+            }
+            Action::Freeze => {
+                self.frozen_at = match self.frozen_at {
+                    Some(_) => None,
+                    None => Some(self.now),
+                };
+                None
+            }
+            Action::CycleWindow => {
+                self.window = self.window.next();
+                None
+            }
+            Action::ToggleMode => {
+                if self.oom_safe {
+                    self.confirm = Some(self.confirm_unsafe());
+                } else {
+                    self.oom_safe = true;
+                    self.notice = Some("SAFE mode: next loads use oom_safe=Y".into());
+                }
+                None
+            }
+            Action::Load => self.kernel_action(Pending::Load(self.request())),
+            Action::Reload => {
+                if self.status.loaded {
+                    self.kernel_action(Pending::Reload(self.request()))
+                } else {
+                    self.kernel_action(Pending::Load(self.request()))
+                }
+            }
+            Action::Probe => self.kernel_action(Pending::Probe { oom_safe: true }),
+            Action::Unload => {
+                if let Some(why) = self.cannot_act() {
+                    self.notice = Some(why);
+                    return None;
+                }
+                if !self.status.loaded {
+                    self.notice = Some(format!("{MODULE_NAME} is not loaded: nothing to unload"));
+                    return None;
+                }
+                self.start_busy(format!(
+                    "unloading {}",
+                    self.status
+                        .memsize_mib
+                        .map(|m| format!("{m} MiB"))
+                        .unwrap_or_else(|| MODULE_NAME.into())
+                ));
+                Some(Command::Unload)
+            }
+        }
+    }
+
+    /// Why no kernel action can start now, if so.
+    fn cannot_act(&self) -> Option<String> {
+        if let Some(why) = self.kernel.why_read_only() {
+            return Some(format!("READ-ONLY: {why}"));
+        }
+        if let Some(b) = &self.busy {
+            return Some(format!("busy: {} (wait for it to finish)", b.what));
+        }
+        None
+    }
+
+    /// A load/reload/probe: ask first (unless --yes), then send.
+    fn kernel_action(&mut self, p: Pending) -> Option<Command> {
+        if let Some(why) = self.cannot_act() {
+            self.notice = Some(why);
+            return None;
+        }
+        match p {
+            Pending::Load(_) | Pending::Probe { .. } if self.status.loaded => {
+                self.notice = Some(format!(
+                    "{MODULE_NAME} is already loaded ({}): r reloads with {} MiB, u unloads",
+                    self.status
+                        .memsize_mib
+                        .map(|m| format!("{m} MiB"))
+                        .unwrap_or_else(|| "size unknown".into()),
+                    self.memsize_mib
+                ));
+                return None;
+            }
+            _ => {}
+        }
+        if self.yes {
+            return self.start(p);
+        }
+        self.confirm = Some(self.confirmation(p));
+        None
+    }
+
+    fn start_busy(&mut self, what: String) {
+        self.busy = Some(Busy {
+            what,
+            since_ms: (self.now * 1000.0).round() as u64,
+        });
+    }
+
+    /// Send a confirmed kernel action.
+    fn start(&mut self, p: Pending) -> Option<Command> {
+        let mode = |safe: bool| if safe { "" } else { " UNSAFE" };
+        match p {
+            Pending::Load(req) => {
+                self.failure = None;
+                self.start_busy(format!(
+                    "loading {} MiB{}",
+                    req.memsize_mib,
+                    mode(req.oom_safe)
+                ));
+                Some(Command::Load(req))
+            }
+            Pending::Reload(req) => {
+                self.failure = None;
+                self.start_busy(format!(
+                    "reloading with {} MiB{}",
+                    req.memsize_mib,
+                    mode(req.oom_safe)
+                ));
+                Some(Command::Reload(req))
+            }
+            Pending::Probe { oom_safe } => {
+                self.start_busy("probing the largest memsize that loads".into());
+                Some(Command::Probe { oom_safe })
+            }
+            Pending::UnsafeMode => {
+                self.oom_safe = false;
+                self.notice = Some("UNSAFE mode: next loads use oom_safe=N".into());
+                None
+            }
+            Pending::QuitUnload => {
+                self.should_quit = true;
+                self.start_busy("unloading before quitting".into());
+                Some(Command::Quit { unload: true })
+            }
+        }
+    }
+
+    fn answer(&mut self, yes: bool) -> Option<Command> {
+        let c = self.confirm.take()?;
+        match (c.pending, yes) {
+            (p, true) => self.start(p),
+            (Pending::QuitUnload, false) => {
+                self.should_quit = true;
+                Some(Command::Quit { unload: false })
+            }
+            (_, false) => {
+                self.notice = Some("cancelled: nothing was done".into());
+                None
+            }
+        }
+    }
+
+    fn quit(&mut self) -> Option<Command> {
+        // Quit pressed again while being asked about unloading: leave it loaded and go.
+        let asked = matches!(
+            self.confirm.as_ref().map(|c| c.pending),
+            Some(Pending::QuitUnload)
+        );
+        if self.status.loaded && !self.keep_loaded && !asked {
+            self.help = false;
+            self.confirm = Some(self.confirm_quit());
+            return None;
+        }
+        self.confirm = None;
+        self.should_quit = true;
+        Some(Command::Quit { unload: false })
+    }
+
+    // ---- dialog texts ----
+
+    fn module_line(&self) -> String {
+        match &self.module_path {
+            Ok(p) => format!("module  {}", p.display()),
+            Err(e) => format!("module  NOT FOUND: {e}"),
+        }
+    }
+
+    fn avail_line(&self, req: &LoadRequest) -> Vec<String> {
+        let Some(s) = self.latest() else {
+            return vec![];
+        };
+        let asked = req.memsize_mib * MIB;
+        let mut v = Vec::new();
+        if let Some(refusal) = crate::engine::guard(req, Some(s)) {
+            v.push(format!("⚠ vmtop will refuse this: {refusal}"));
+        }
+        v.push(format!(
+            "MemAvailable is {} of MemTotal {}; VmallocUsed should rise by about {} MiB and MemAvailable fall by as much until unload.",
+            fmt_bytes(s.available()),
+            fmt_bytes(s.mem_total),
+            req.memsize_mib
+        ));
+        if asked > s.mem_total {
+            v.push(format!(
+                "⚠ {} MiB is more than all RAM (MemTotal {}): expect the kernel to refuse it.",
+                req.memsize_mib,
+                fmt_bytes(s.mem_total)
+            ));
+        } else if asked > s.available() {
+            v.push(if req.oom_safe {
+                format!(
+                    "⚠ {} MiB is more than MemAvailable ({}): expect the load to fail with ENOMEM.",
+                    req.memsize_mib,
+                    fmt_bytes(s.available())
+                )
+            } else {
+                format!(
+                    "⚠ {} MiB is more than MemAvailable ({}): expect the OOM killer to act.",
+                    req.memsize_mib,
+                    fmt_bytes(s.available())
+                )
+            });
+        }
+        v
+    }
+
+    fn mode_line(oom_safe: bool) -> String {
+        if oom_safe {
+            "SAFE mode (oom_safe=Y): if memory runs short the load fails with ENOMEM; the OOM killer is not woken.".into()
+        } else {
+            "UNSAFE mode (oom_safe=N): plain vmalloc(); if memory runs short the OOM killer may KILL PROCESSES (maybe this dashboard or your shell).".into()
+        }
+    }
+
+    fn confirmation(&self, p: Pending) -> Confirmation {
+        match p {
+            Pending::Load(req) => {
+                let mut why = vec![format!(
+                    "The module vmalloc()s {} MiB and writes to every byte of it, so the pages are really used.",
+                    req.memsize_mib
+                )];
+                why.extend(self.avail_line(&req));
+                why.push(Self::mode_line(req.oom_safe));
+                Confirmation {
+                    pending: p,
+                    title: format!("Load {MODULE_NAME} with {} MiB?", req.memsize_mib),
+                    actions: vec![
+                        self.module_line(),
+                        format!("params  {}", self.params(&req)),
+                    ],
+                    why,
+                    yes: "load it".into(),
+                    no: "do nothing".into(),
+                }
+            }
+            Pending::Reload(req) => {
+                let mut why = vec![format!(
+                    "Unloading frees the {} held now; the new load vmalloc()s {} MiB and fills it.",
+                    self.status
+                        .memsize_mib
+                        .map(|m| format!("{m} MiB"))
+                        .unwrap_or_else(|| "memory".into()),
+                    req.memsize_mib
+                )];
+                why.extend(self.avail_line(&req));
+                why.push(Self::mode_line(req.oom_safe));
+                Confirmation {
+                    pending: p,
+                    title: format!("Reload {MODULE_NAME} with {} MiB?", req.memsize_mib),
+                    actions: vec![
+                        format!("unload  {MODULE_NAME} (rmmod)"),
+                        self.module_line(),
+                        format!("params  {}", self.params(&req)),
+                    ],
+                    why,
+                    yes: "unload, then load".into(),
+                    no: "do nothing".into(),
+                }
+            }
+            Pending::Probe { oom_safe } => Confirmation {
+                pending: p,
+                title: "Probe the largest memsize that loads?".into(),
+                actions: vec![
+                    self.module_line(),
+                    format!(
+                        "params  memsize=N oom_safe={} for several N (binary search), unloading after each success",
+                        if oom_safe { 'Y' } else { 'N' }
+                    ),
+                ],
+                why: vec![
+                    "Each try allocates and fills N MiB, then frees it: memory pressure comes in bursts.".into(),
+                    Self::mode_line(oom_safe),
+                ],
+                yes: "probe".into(),
+                no: "do nothing".into(),
+            },
+            Pending::UnsafeMode | Pending::QuitUnload => unreachable!("built elsewhere"),
+        }
+    }
+
+    fn confirm_unsafe(&self) -> Confirmation {
+        Confirmation {
+            pending: Pending::UnsafeMode,
+            title: "Switch to UNSAFE mode?".into(),
+            actions: vec!["params  oom_safe=N on the next loads (nothing is loaded now)".into()],
+            why: vec![
+                "The module will use plain vmalloc() (GFP_KERNEL) instead of failing early.".into(),
+                "If memory runs short, the kernel's OOM killer may KILL PROCESSES to free memory: possibly this dashboard, your shell or your editor. Unsaved work can be lost.".into(),
+                "SAFE mode (oom_safe=Y) makes the load fail with ENOMEM instead.".into(),
+            ],
+            yes: "switch to UNSAFE".into(),
+            no: "stay SAFE".into(),
+        }
+    }
+
+    fn confirm_quit(&self) -> Confirmation {
+        let held = self
+            .status
+            .memsize_mib
+            .map(|m| format!("{m} MiB"))
+            .unwrap_or_else(|| "its memory".into());
+        Confirmation {
+            pending: Pending::QuitUnload,
+            title: format!("Unload {MODULE_NAME} before quitting?"),
+            actions: vec![format!("unload  {MODULE_NAME} (rmmod)")],
+            why: vec![
+                format!("The module still holds {held}; it stays allocated until the module is unloaded."),
+                format!("To unload later: sudo rmmod {MODULE_NAME}"),
+            ],
+            yes: "unload and quit".into(),
+            no: "quit, leave it loaded".into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnose::{Cause, Confidence, Diagnosis};
+    use crate::engine::Outcome;
+
+    pub(crate) fn kernel(root: bool, modules: bool) -> KernelInfo {
+        KernelInfo {
+            release: "6.1.0-56-amd64".into(),
+            machine: "x86_64".into(),
+            module_support: modules,
+            is_root: root,
+            lockdown: None,
+        }
+    }
+
+    fn app() -> App {
+        App::new(
+            kernel(true, true),
+            Ok("/tmp/alloc_large_mem.ko".into()),
+            AppConfig::default(),
+        )
+    }
+
+    fn loaded(app: &mut App, mib: u64) {
+        app.on_status(ModuleStatus {
+            loaded: true,
+            memsize_mib: Some(mib),
+            oom_safe: Some(true),
+            ..Default::default()
+        });
+    }
+
+    fn event(kind: EventKind, failed: bool) -> Event {
+        Event {
+            t: 1.0,
+            kind,
+            memsize_mib: 64,
+            oom_safe: true,
+            outcome: if failed {
+                Outcome::Failed {
+                    diagnosis: Diagnosis {
+                        cause: Cause::PhysicalMemoryShort,
+                        confidence: Confidence::Likely,
+                        summary: "short".into(),
+                        detail: String::new(),
+                        evidence: vec![],
+                    },
+                }
+            } else {
+                Outcome::Ok
+            },
+            wall_ns: 0,
+            alloc_ns: None,
+            fill_ns: None,
+            delta: None,
+        }
+    }
+
+    #[test]
+    fn typing_a_memsize_with_unit() {
+        let mut a = app();
+        assert_eq!(a.mode(), Mode::Normal);
+        a.update(Action::Digit('2'));
+        assert_eq!(a.mode(), Mode::Typing);
+        a.update(Action::Digit('G'));
+        assert_eq!(a.typing.as_deref(), Some("2G"));
+        assert_eq!(a.update(Action::SubmitMemsize), None);
+        assert_eq!(a.memsize_mib, 2048);
+        assert_eq!(a.mode(), Mode::Normal);
+    }
+
+    #[test]
+    fn typing_a_bad_memsize_keeps_the_old_one_and_says_why() {
+        let mut a = app();
+        for c in "1000K".chars() {
+            a.update(Action::Digit(c));
+        }
+        a.update(Action::SubmitMemsize);
+        assert_eq!(a.memsize_mib, 64);
+        assert_eq!(a.mode(), Mode::Typing);
+        let e = a.input_error.clone().expect("error shown");
+        assert!(e.contains("not a whole number of MiB"), "{e}");
+        a.update(Action::Backspace);
+        assert_eq!(a.typing.as_deref(), Some("1000"));
+        assert!(a.input_error.is_none());
+        a.update(Action::Cancel);
+        assert_eq!(a.mode(), Mode::Normal);
+        assert_eq!(a.memsize_mib, 64);
+    }
+
+    #[test]
+    fn steps_never_reach_zero() {
+        let mut a = app();
+        a.update(Action::StepUp { big: false });
+        assert_eq!(a.memsize_mib, 80);
+        a.update(Action::StepUp { big: true });
+        assert_eq!(a.memsize_mib, 336);
+        a.update(Action::StepDown { big: true });
+        a.update(Action::StepDown { big: true });
+        assert_eq!(a.memsize_mib, 1);
+        a.update(Action::StepDown { big: false });
+        assert_eq!(a.memsize_mib, 1);
+    }
+
+    #[test]
+    fn load_asks_first_and_shows_module_and_params() {
+        let mut a = app();
+        a.memsize_mib = 200;
+        assert_eq!(
+            a.update(Action::Load),
+            None,
+            "nothing sent before the answer"
+        );
+        assert_eq!(a.mode(), Mode::Confirm);
+        let c = a.confirm.clone().unwrap();
+        let text = c.actions.join("\n");
+        assert!(text.contains("/tmp/alloc_large_mem.ko"), "{text}");
+        assert!(text.contains("memsize=200 oom_safe=Y"), "{text}");
+        assert!(a.busy.is_none());
+        let cmd = a.update(Action::Confirm(true));
+        assert_eq!(
+            cmd,
+            Some(Command::Load(LoadRequest {
+                memsize_mib: 200,
+                oom_safe: true,
+                force: false
+            }))
+        );
+        assert!(a.busy.as_ref().unwrap().what.contains("200 MiB"));
+        assert_eq!(a.mode(), Mode::Normal);
+    }
+
+    #[test]
+    fn load_refused_with_no_or_esc() {
+        let mut a = app();
+        a.update(Action::Load);
+        assert_eq!(a.update(Action::Confirm(false)), None);
+        assert!(a.confirm.is_none() && a.busy.is_none());
+        a.update(Action::Load);
+        assert_eq!(a.update(Action::Cancel), None);
+        assert!(a.confirm.is_none() && a.busy.is_none());
+        // Keys other than y/n/Esc do not reach update in Confirm mode, but actions that do are
+        // ignored while the dialog is open.
+        a.update(Action::Load);
+        assert_eq!(a.update(Action::Unload), None);
+        assert_eq!(a.update(Action::StepUp { big: false }), None);
+        assert_eq!(a.memsize_mib, 64);
+    }
+
+    #[test]
+    fn yes_option_skips_confirmation() {
+        let mut a = app();
+        a.yes = true;
+        assert!(matches!(a.update(Action::Load), Some(Command::Load(_))));
+        assert!(a.confirm.is_none());
+        // Busy: a second load is refused with a notice.
+        assert_eq!(a.update(Action::Load), None);
+        assert!(a.notice.as_deref().unwrap().contains("busy"));
+        a.on_idle();
+        loaded(&mut a, 64);
+        assert_eq!(a.update(Action::Load), None, "already loaded");
+        assert!(a.notice.as_deref().unwrap().contains("already loaded"));
+        a.memsize_mib = 128;
+        assert_eq!(
+            a.update(Action::Reload),
+            Some(Command::Reload(LoadRequest {
+                memsize_mib: 128,
+                oom_safe: true,
+                force: false
+            }))
+        );
+    }
+
+    #[test]
+    fn read_only_refuses_kernel_actions_and_says_why() {
+        let mut a = App::new(kernel(false, true), Err("x".into()), AppConfig::default());
+        a.yes = true;
+        assert_eq!(a.update(Action::Load), None);
+        assert!(a.notice.as_deref().unwrap().contains("needs root"));
+        assert_eq!(a.update(Action::Probe), None);
+        assert_eq!(a.update(Action::Unload), None);
+        let mut b = App::new(kernel(true, false), Err("x".into()), AppConfig::default());
+        b.update(Action::Load);
+        assert!(b
+            .notice
+            .as_deref()
+            .unwrap()
+            .contains("without module support"));
+        assert!(b.confirm.is_none());
+    }
+
+    #[test]
+    fn unsafe_mode_needs_confirmation_safe_does_not() {
+        let mut a = app();
+        a.update(Action::ToggleMode);
+        assert!(a.oom_safe, "not switched before the answer");
+        let c = a.confirm.clone().unwrap();
+        assert!(c.why.join(" ").contains("OOM killer"));
+        assert!(c.why.join(" ").contains("KILL PROCESSES"));
+        a.update(Action::Confirm(false));
+        assert!(a.oom_safe);
+        a.update(Action::ToggleMode);
+        a.update(Action::Confirm(true));
+        assert!(!a.oom_safe);
+        a.update(Action::Load);
+        assert!(a
+            .confirm
+            .as_ref()
+            .unwrap()
+            .actions
+            .join(" ")
+            .contains("oom_safe=N"));
+        a.update(Action::Cancel);
+        // Back to safe: no question.
+        a.update(Action::ToggleMode);
+        assert!(a.oom_safe);
+        assert!(a.confirm.is_none());
+    }
+
+    #[test]
+    fn quit_with_module_loaded_asks_to_unload() {
+        let mut a = app();
+        loaded(&mut a, 200);
+        assert_eq!(a.update(Action::Quit), None);
+        assert_eq!(a.mode(), Mode::Confirm);
+        assert!(!a.should_quit);
+        assert_eq!(
+            a.update(Action::Confirm(true)),
+            Some(Command::Quit { unload: true })
+        );
+        assert!(a.should_quit);
+
+        let mut b = app();
+        loaded(&mut b, 200);
+        b.update(Action::Quit);
+        assert_eq!(
+            b.update(Action::Confirm(false)),
+            Some(Command::Quit { unload: false })
+        );
+        assert!(b.should_quit);
+
+        let mut c = app();
+        loaded(&mut c, 200);
+        c.update(Action::Quit);
+        c.update(Action::Cancel);
+        assert!(!c.should_quit && c.confirm.is_none());
+        // Quit twice (e.g. Ctrl-C Ctrl-C) leaves without unloading.
+        c.update(Action::Quit);
+        assert_eq!(
+            c.update(Action::Quit),
+            Some(Command::Quit { unload: false })
+        );
+        assert!(c.should_quit);
+    }
+
+    #[test]
+    fn quit_without_module_or_with_keep_loaded_is_immediate() {
+        let mut a = app();
+        assert_eq!(
+            a.update(Action::Quit),
+            Some(Command::Quit { unload: false })
+        );
+        assert!(a.should_quit);
+        let mut b = app();
+        b.keep_loaded = true;
+        loaded(&mut b, 200);
+        assert_eq!(
+            b.update(Action::Quit),
+            Some(Command::Quit { unload: false })
+        );
+    }
+
+    #[test]
+    fn failure_banner_stays_until_dismissed_or_success() {
+        let mut a = app();
+        a.on_event(event(EventKind::Load, true));
+        assert!(a.failure.is_some());
+        a.on_event(event(EventKind::Unload, false));
+        assert!(a.failure.is_some(), "an unload does not hide a failed load");
+        a.update(Action::Cancel);
+        assert!(a.failure.is_none());
+        a.on_event(event(EventKind::Load, true));
+        a.on_event(event(EventKind::Load, false));
+        assert!(a.failure.is_none());
+        assert_eq!(a.events.len(), 4, "the log keeps everything");
+    }
+
+    #[test]
+    fn freeze_window_help() {
+        let mut a = app();
+        a.now = 50.0;
+        a.update(Action::Freeze);
+        a.on_tick(60.0);
+        assert_eq!(a.view_range(), (20.0, 50.0));
+        a.update(Action::Freeze);
+        assert_eq!(a.view_end(), 60.0);
+        for w in [Window::M2, Window::M10, Window::All, Window::S30] {
+            a.update(Action::CycleWindow);
+            assert_eq!(a.window, w);
+        }
+        a.update(Action::ToggleHelp);
+        assert_eq!(a.mode(), Mode::Help);
+        a.update(Action::Cancel);
+        assert_eq!(a.mode(), Mode::Normal);
+    }
+
+    #[test]
+    fn busy_progress_uses_session_clock() {
+        let mut a = app();
+        a.yes = true;
+        a.now = 10.0;
+        a.update(Action::Load);
+        a.on_tick(13.2);
+        assert!((a.busy_for().unwrap() - 3.2).abs() < 1e-9);
+        a.on_idle();
+        assert_eq!(a.busy_for(), None);
+    }
+}

@@ -59,7 +59,10 @@ impl LabKernel {
             (None, Some(kdir)) => {
                 check_kdir(kdir)?;
                 let Some(release) = release_of_kdir(kdir) else {
-                    bail!("cannot tell the release of the headers in {}: pass --kernel too", kdir.display());
+                    bail!(
+                        "cannot tell the release of the headers in {}: pass --kernel too",
+                        kdir.display()
+                    );
                 };
                 candidates()
                     .into_iter()
@@ -101,7 +104,10 @@ impl LabKernel {
 
 fn check_image(image: &Path) -> anyhow::Result<()> {
     if !image.is_file() {
-        bail!("kernel image {} does not exist: {NOT_FOUND_HINT}", image.display());
+        bail!(
+            "kernel image {} does not exist: {NOT_FOUND_HINT}",
+            image.display()
+        );
     }
     Ok(())
 }
@@ -139,7 +145,8 @@ fn release_of_kdir(kdir: &Path) -> Option<String> {
 fn sibling_headers(image: &Path, release: &str) -> Option<PathBuf> {
     let root = image.parent()?.parent()?;
     [
-        root.join("usr/src").join(format!("linux-headers-{release}")),
+        root.join("usr/src")
+            .join(format!("linux-headers-{release}")),
         PathBuf::from("/lib/modules").join(release).join("build"),
     ]
     .into_iter()
@@ -171,7 +178,9 @@ pub fn candidates() -> Vec<LabKernel> {
     for dir in lab_dirs() {
         let root = dir.join("root");
         for (release, image) in images_in(&root.join("boot")) {
-            let kdir = root.join("usr/src").join(format!("linux-headers-{release}"));
+            let kdir = root
+                .join("usr/src")
+                .join(format!("linux-headers-{release}"));
             if kdir.join("Makefile").is_file() {
                 out.push(LabKernel {
                     release,

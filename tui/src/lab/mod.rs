@@ -117,9 +117,8 @@ pub fn build_module(kdir: &Path, release: &str, work: &Path) -> anyhow::Result<P
         // Copy only when changed, so make can skip an up-to-date build.
         let same = std::fs::read(&from).ok() == std::fs::read(&to).ok();
         if !same {
-            std::fs::copy(&from, &to).with_context(|| {
-                format!("copying {} to {}", from.display(), to.display())
-            })?;
+            std::fs::copy(&from, &to)
+                .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
         }
     }
     let out = Command::new("make")
@@ -172,6 +171,9 @@ mount -t tmpfs tmpfs /tmp
 mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
 # Keep kernel messages off the console (they stay readable in /dev/kmsg and dmesg).
 echo 1 > /proc/sys/kernel/printk
+# Real addresses in /proc/vmallocinfo for root (hashed otherwise), so vmtop can compute
+# the largest free range of the vmalloc space.
+echo 1 > /proc/sys/kernel/kptr_restrict
 hostname vmtop-lab
 export PATH=/bin:/sbin HOME=/root VMTOP_MODULE=/lab/alloc_large_mem.ko
 if [ -f /lab/exec.sh ]; then
@@ -247,8 +249,8 @@ pub fn prepare(opts: &LabOptions) -> anyhow::Result<Prepared> {
 
     let tmp = TempDir::new("vmtop-lab")?;
     let initrd = tmp.path.join("initrd.cpio");
-    let f = std::fs::File::create(&initrd)
-        .with_context(|| format!("creating {}", initrd.display()))?;
+    let f =
+        std::fs::File::create(&initrd).with_context(|| format!("creating {}", initrd.display()))?;
     a.write_to(std::io::BufWriter::new(f))
         .with_context(|| format!("writing {}", initrd.display()))?;
     Ok(Prepared {
@@ -279,7 +281,10 @@ fn shell_quote(s: &str) -> String {
 fn qemu_command(p: &Prepared, opts: &LabOptions, interactive: bool) -> Command {
     let mut append = String::from("console=ttyS0 quiet loglevel=1 panic=-1");
     if interactive {
-        append.push_str(&format!(" vmtop.rows={} vmtop.cols={}", opts.rows, opts.cols));
+        append.push_str(&format!(
+            " vmtop.rows={} vmtop.cols={}",
+            opts.rows, opts.cols
+        ));
     }
     if let Some(extra) = &opts.append {
         append.push(' ');
@@ -294,7 +299,12 @@ fn qemu_command(p: &Prepared, opts: &LabOptions, interactive: bool) -> Command {
         .arg(opts.cpus.to_string())
         .args(["-display", "none", "-monitor", "none", "-no-reboot"])
         // signal=off: Ctrl-C goes to the guest instead of killing QEMU.
-        .args(["-chardev", "stdio,id=con,signal=off", "-serial", "chardev:con"])
+        .args([
+            "-chardev",
+            "stdio,id=con,signal=off",
+            "-serial",
+            "chardev:con",
+        ])
         .arg("-kernel")
         .arg(&p.kernel.image)
         .arg("-initrd")
@@ -391,7 +401,11 @@ pub fn run_exec(opts: &LabOptions, out: &mut dyn Write) -> anyhow::Result<ExecRe
             "the lab VM ended without running the command to completion (QEMU {}): {}{}",
             qemu_status,
             qemu_err.trim(),
-            if output.is_empty() { String::new() } else { format!("\nconsole:\n{output}") }
+            if output.is_empty() {
+                String::new()
+            } else {
+                format!("\nconsole:\n{output}")
+            }
         );
     };
     Ok(ExecResult {
@@ -407,6 +421,8 @@ fn is_boot_noise(line: &str) -> bool {
         || line.starts_with("Booting from ROM")
         || line.contains("iPXE")
         || line.starts_with("\u{1b}c")
+        // Printed by the kernel at poweroff, after the command's own output.
+        || line.ends_with("reboot: Power down")
 }
 
 /// A temporary directory removed on drop.
@@ -422,9 +438,7 @@ impl TempDir {
             match std::fs::create_dir(&path) {
                 Ok(()) => return Ok(TempDir { path }),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(e) => {
-                    return Err(e).with_context(|| format!("creating {}", path.display()))
-                }
+                Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
             }
         }
         bail!("cannot create a temporary directory in {}", base.display())

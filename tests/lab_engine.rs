@@ -1,0 +1,223 @@
+//! Issue 3: the engine against the real kernel in the lab VM: every failure cause the lab
+//! can produce, with vmtop's diagnosis; the probe checked against a bisection done by hand
+//! with busybox insmod; record output that parses back.
+
+mod common;
+use common::{lab, vmtop};
+
+fn json_after(out: &str, marker: &str) -> serde_json::Value {
+    let start = out
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} missing:\n{out}"))
+        + marker.len();
+    let rest = &out[start..];
+    let end = rest.find("\n}").map_or(rest.len(), |i| i + 2);
+    serde_json::from_str(&rest[..end])
+        .unwrap_or_else(|e| panic!("bad JSON after {marker}: {e}\n{rest}"))
+}
+
+fn cause(v: &serde_json::Value) -> &str {
+    v["event"]["outcome"]["diagnosis"]["cause"]
+        .as_str()
+        .unwrap_or("none")
+}
+
+#[test]
+fn failure_causes_adoption_and_record() {
+    // A module built for another kernel: the same .ko with another release in its vermagic.
+    let ko = std::env::temp_dir().join(format!("vmtop-wrong-{}.ko", std::process::id()));
+    let out = std::process::Command::new(vmtop())
+        .args(["lab", "--exec", "uname -r"])
+        .output()
+        .expect("vmtop lab");
+    let release = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let built = std::fs::read_dir(common::lab_work_dir().join(format!("module-{release}")))
+        .expect("lab module build dir")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "ko"))
+        .expect("built module");
+    let mut bytes = std::fs::read(&built).expect("read ko");
+    let needle = format!("vermagic={release}");
+    let at = bytes
+        .windows(needle.len())
+        .position(|w| w == needle.as_bytes())
+        .expect("vermagic in module");
+    // Change the first digit of the release: same length, another kernel.
+    let digit = at + "vermagic=".len();
+    bytes[digit] = if bytes[digit] == b'9' { b'8' } else { b'9' };
+    std::fs::write(&ko, &bytes).expect("write wrong ko");
+    let copy = format!("{}:/lab/wrong.ko", ko.display());
+
+    let r = lab(
+        &["--copy", &copy],
+        r#"
+        echo "== big"; vmtop load --memsize 2000 --json
+        total=$(( $(mi MemTotal) / 1024 )); avail=$(( $(mi MemAvailable) / 1024 ))
+        mid=$(( (total + avail) / 2 + 16 ))
+        echo between_total=$total between_avail=$avail between_ask=$mid
+        echo "== between"; vmtop load --memsize $mid --json
+        echo between_loaded=$(loaded)
+        echo "== wrong"; vmtop load --memsize 8 --module /lab/wrong.ko --json
+        insmod /lab/wrong.ko memsize=8 2>/dev/null; echo wrong_insmod_rc=$?
+        echo wrong_loaded=$(loaded)
+        dmesg | grep -c 'version magic' | sed 's/^/version_magic_lines=/'
+        insmod /lab/alloc_large_mem.ko memsize=8; echo adopt_insmod_rc=$?
+        vmtop status --json > st.json; echo "== status"; cat st.json
+        echo "== again"; vmtop load --memsize 8 --json
+        vmtop unload; echo adopt_unload_rc=$? adopt_loaded=$(loaded)
+        echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >> /etc/passwd
+        echo "== notroot"; su nobody -s /bin/sh -c 'vmtop load --memsize 8 --json'; echo notroot_rc=$?
+        echo notroot_loaded=$(loaded)
+        vmtop record --duration 2s --interval 100ms --format csv --out /tmp/r.csv; echo record_rc=$?
+        vmtop record --duration 1s --interval 100ms --format jsonl --out /tmp/r.jsonl
+        echo "== csv"; cat /tmp/r.csv; echo "== end csv"
+        echo "== jsonl"; cat /tmp/r.jsonl; echo "== end jsonl"
+        "#,
+    );
+    let _ = std::fs::remove_file(&ko);
+    assert_eq!(r.status, 0, "{}", r.out);
+
+    let big = json_after(&r.out, "== big");
+    assert_eq!(big["errno"], 12);
+    assert_eq!(cause(&big), "exceeds_total_pages", "{big}");
+
+    let between = json_after(&r.out, "== between");
+    assert!(r.num("between_ask") < r.num("between_total"));
+    assert!(r.num("between_ask") > r.num("between_avail"));
+    assert_eq!(between["errno"], 12, "{between}");
+    assert_eq!(cause(&between), "physical_memory_short", "{between}");
+    assert_eq!(r.num("between_loaded"), 0);
+
+    let wrong = json_after(&r.out, "== wrong");
+    assert_eq!(cause(&wrong), "wrong_kernel", "{wrong}");
+    let summary = wrong["event"]["outcome"]["diagnosis"]["summary"].to_string()
+        + &wrong["event"]["outcome"]["diagnosis"]["detail"].to_string();
+    assert!(
+        summary.contains("make"),
+        "names the rebuild command: {summary}"
+    );
+    assert_ne!(
+        r.num("wrong_insmod_rc"),
+        0,
+        "the kernel itself refuses it too"
+    );
+    assert_eq!(r.num("wrong_loaded"), 0);
+    assert!(r.num("version_magic_lines") >= 1);
+
+    assert_eq!(r.num("adopt_insmod_rc"), 0);
+    let st = json_after(&r.out, "== status");
+    assert_eq!(st["module"]["loaded"], true, "{st}");
+    assert_eq!(st["module"]["memsize_mib"], 8, "{st}");
+    let again = json_after(&r.out, "== again");
+    assert_eq!(again["errno"], 17);
+    assert_eq!(cause(&again), "already_loaded");
+    assert_eq!(r.num("adopt_unload_rc"), 0);
+    assert_eq!(r.num("adopt_loaded"), 0);
+
+    let notroot = json_after(&r.out, "== notroot");
+    assert_eq!(cause(&notroot), "not_permitted", "{notroot}");
+    assert_eq!(r.num("notroot_rc"), 4);
+    assert_eq!(r.num("notroot_loaded"), 0);
+
+    assert_eq!(r.num("record_rc"), 0);
+    let section = |a: &str, b: &str| {
+        let s = r.out.find(a).expect(a) + a.len() + 1;
+        let e = r.out.find(b).expect(b);
+        r.out[s..e].to_string()
+    };
+    let csv = vmtop::record::parse_csv(&section("== csv", "== end csv")).expect("csv parses");
+    assert!(
+        csv.len() >= 15 && csv.len() <= 22,
+        "{} points in 2 s at 100 ms",
+        csv.len()
+    );
+    assert!(csv
+        .iter()
+        .all(|p| p.sample.is_some_and(|s| s.mem_total > 0)));
+    assert!(csv.windows(2).all(|w| w[1].t > w[0].t));
+    let jsonl =
+        vmtop::record::parse_jsonl(&section("== jsonl", "== end jsonl")).expect("jsonl parses");
+    assert!(jsonl.len() >= 8, "{} points", jsonl.len());
+}
+
+#[test]
+fn probe_matches_a_bisection_by_hand() {
+    let r = lab(
+        &[],
+        r#"
+        echo "== probe"; vmtop probe --from 16 --to 2000 --precision 1 --json
+        echo probe_loaded=$(loaded)
+        # The same search by hand, with busybox insmod/rmmod (safe mode is the default).
+        lo=16; hi=2000
+        while [ $((hi - lo)) -gt 1 ]; do
+            mid=$(( (lo + hi) / 2 ))
+            if insmod /lab/alloc_large_mem.ko memsize=$mid 2>/dev/null; then rmmod alloc_large_mem; lo=$mid; else hi=$mid; fi
+        done
+        echo manual_ok=$lo manual_fail=$hi
+        "#,
+    );
+    assert_eq!(r.status, 0, "{}", r.out);
+    let p = json_after(&r.out, "== probe");
+    let ok = p["largest_ok_mib"].as_i64().expect("an answer");
+    let loads = p["loads"].as_u64().expect("loads") as f64;
+    let bound = ((2000.0f64 - 16.0) / 1.0).log2().ceil() + 2.0;
+    assert!(loads <= bound, "{loads} loads > {bound}");
+    assert_eq!(r.num("probe_loaded"), 0);
+    let manual = r.num("manual_ok");
+    assert!(
+        (ok - manual).abs() <= 1,
+        "probe {ok} MiB vs by hand {manual} MiB"
+    );
+    eprintln!("probe answer {ok} MiB in {loads} loads; by hand {manual} MiB");
+}
+
+#[test]
+fn unsafe_mode_oom_kill_is_survived_and_diagnosed() {
+    let r = lab(
+        &[],
+        r#"
+        sleep 600 & sentinel=$!
+        ask=$(( $(mi MemTotal) / 1024 - 40 ))
+        echo "== guard"; vmtop load --memsize $ask --mode unsafe --json; echo guard_rc=$?
+        echo "== oom"; vmtop load --memsize $ask --mode unsafe --force --json; echo oom_rc=$?
+        kill -0 $sentinel && echo sentinel_alive=1 || echo sentinel_alive=0
+        echo oom_loaded=$(loaded)
+        echo oom_lines=$(dmesg | grep -c -E 'Out of memory|oom-kill')
+        vmtop load --memsize 16; echo after_rc=$?; vmtop unload
+        "#,
+    );
+    assert_eq!(r.status, 0, "{}", r.out);
+    let guard = json_after(&r.out, "== guard");
+    assert_eq!(r.num("guard_rc"), 1);
+    let gs = guard["event"]["outcome"]["diagnosis"]["summary"].to_string();
+    assert!(gs.contains("Not attempted"), "{gs}");
+    let oom = json_after(&r.out, "== oom");
+    assert_eq!(cause(&oom), "oom_killed", "{oom}");
+    assert_eq!(r.num("oom_rc"), 1, "vmtop itself survived and reported");
+    assert_eq!(r.num("sentinel_alive"), 1);
+    assert_eq!(r.num("oom_loaded"), 0);
+    assert!(r.num("oom_lines") >= 1);
+    assert_eq!(r.num("after_rc"), 0, "the kernel is usable afterwards");
+}
+
+#[test]
+fn signature_enforcement_and_lockdown_refusals() {
+    let sig = lab(
+        &["--append", "module.sig_enforce=1"],
+        r#"echo "== sig"; vmtop load --memsize 8 --json; echo sig_loaded=$(loaded)"#,
+    );
+    let v = json_after(&sig.out, "== sig");
+    assert_eq!(v["errno"], 129, "{v}");
+    assert_eq!(cause(&v), "signature_rejected", "{v}");
+    assert_eq!(sig.num("sig_loaded"), 0);
+
+    let lock = lab(
+        &["--append", "lockdown=integrity"],
+        r#"echo "== lock"; vmtop load --memsize 8 --json; echo lock_loaded=$(loaded)"#,
+    );
+    let v = json_after(&lock.out, "== lock");
+    assert_eq!(v["errno"], 1, "{v}");
+    assert_eq!(cause(&v), "lockdown", "{v}");
+    assert_eq!(lock.num("lock_loaded"), 0);
+}

@@ -1,0 +1,66 @@
+//! The memsize entry: current value or what is being typed, step keys, memory hint.
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::theme::{sym, Theme};
+use crate::app::keys::{STEP_BIG_MIB, STEP_SMALL_MIB};
+use crate::app::App;
+use crate::units::{fmt_bytes, MIB};
+
+pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
+    let mut spans = vec![Span::styled("memsize ", th.bold())];
+    if let Some(t) = &app.typing {
+        spans.push(Span::styled(format!("▸ {t}▏"), th.key()));
+        if let Some(e) = &app.input_error {
+            spans.push(Span::styled(format!(" {} {e}", sym::FAIL), th.failure()));
+        } else {
+            spans.push(Span::styled(
+                format!(
+                    " MiB, or 300M 2G 4096K · Enter sets · Esc keeps {} MiB",
+                    app.memsize_mib
+                ),
+                th.dim(),
+            ));
+        }
+        f.render_widget(Paragraph::new(Line::from(spans)), area);
+        return;
+    }
+
+    spans.push(Span::styled(format!("{} MiB", app.memsize_mib), th.key()));
+    if area.width >= 110 {
+        spans.push(Span::styled(
+            format!(" (+/- {STEP_SMALL_MIB} MiB, ]/[ {STEP_BIG_MIB} MiB, 0-9 to type)"),
+            th.dim(),
+        ));
+    }
+
+    if let Some(s) = app.latest() {
+        let asked = app.memsize_mib.saturating_mul(MIB);
+        if asked > s.mem_total {
+            spans.push(Span::styled(
+                format!(" {} more than MemTotal", sym::WARN),
+                th.warn(),
+            ));
+        } else if asked > s.available() {
+            spans.push(Span::styled(
+                format!(" {} more than MemAvailable", sym::WARN),
+                th.warn(),
+            ));
+        }
+        spans.push(Span::styled(" │ ", th.dim()));
+        let avail_name = if s.mem_available.is_some() {
+            "MemAvailable"
+        } else {
+            "MemFree"
+        };
+        spans.push(Span::raw(format!(
+            "{avail_name} {} of MemTotal {}",
+            fmt_bytes(s.available()),
+            fmt_bytes(s.mem_total)
+        )));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}

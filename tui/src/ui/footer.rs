@@ -1,0 +1,77 @@
+//! Bottom line: the keys for what is on screen, or the last notice.
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::theme::Theme;
+use crate::app::{App, Mode};
+
+/// (key, what it does) for the current mode.
+pub fn keys(app: &App) -> Vec<(&'static str, String)> {
+    match app.mode() {
+        Mode::Confirm => vec![("y", "yes".into()), ("n/Esc", "no".into())],
+        Mode::Help => vec![("Esc/?", "close help".into()), ("q", "quit".into())],
+        Mode::Typing => vec![
+            ("0-9 K M G", "memsize".into()),
+            ("Enter", "set".into()),
+            ("Bksp", "delete".into()),
+            ("Esc", "cancel".into()),
+        ],
+        Mode::Normal => vec![
+            ("l", "load".into()),
+            ("u", "unload".into()),
+            ("r", "reload".into()),
+            ("+-", "16M".into()),
+            ("][", "256M".into()),
+            ("p", "probe".into()),
+            ("m", if app.oom_safe { "unsafe" } else { "safe" }.into()),
+            (
+                "f",
+                if app.frozen_at.is_some() {
+                    "unfreeze"
+                } else {
+                    "freeze"
+                }
+                .into(),
+            ),
+            ("z", app.window.next().label().into()),
+            ("?", "help".into()),
+            ("q", "quit".into()),
+        ],
+    }
+}
+
+pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
+    if let Some(n) = &app.notice {
+        f.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled("» ", th.key()),
+                Span::styled(n.clone(), th.bold()),
+            ])),
+            area,
+        );
+        return;
+    }
+    // Drop the least needed keys (all are in the help) until the line fits.
+    let mut items = keys(app);
+    let width = |items: &[(&str, String)]| -> usize {
+        items
+            .iter()
+            .map(|(k, w)| k.chars().count() + w.chars().count() + 3)
+            .sum()
+    };
+    for drop in ["f", "z", "p", "r"] {
+        if width(&items) <= usize::from(area.width) + 2 {
+            break;
+        }
+        items.retain(|(k, _)| *k != drop);
+    }
+    let mut spans = Vec::new();
+    for (k, what) in items {
+        spans.push(Span::styled(k, th.key()));
+        spans.push(Span::raw(format!(" {what}  ")));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}

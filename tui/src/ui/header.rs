@@ -1,0 +1,82 @@
+//! Top line: kernel, module state, mode, sampling interval, privileges, progress.
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::theme::{sym, Theme};
+use crate::app::App;
+
+pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
+    let sep = || Span::styled(" │ ", th.dim());
+    let mut spans = vec![];
+    if area.width >= 100 {
+        spans.push(Span::styled("vmtop ", th.title()));
+    }
+    spans.push(Span::styled(app.kernel.release.clone(), th.bold()));
+    if area.width >= 100 {
+        spans.push(Span::styled(format!(" {}", app.kernel.machine), th.dim()));
+    }
+    spans.push(sep());
+
+    // Module state; a failure turns it red until dismissed.
+    if let Some(fail) = &app.failure {
+        spans.push(Span::styled(
+            format!(
+                "{} {} FAILED",
+                sym::FAIL,
+                match fail.kind {
+                    crate::engine::EventKind::Unload => "UNLOAD",
+                    _ => "LOAD",
+                }
+            ),
+            th.failure_banner(),
+        ));
+        spans.push(Span::raw(" "));
+    }
+    if app.status.loaded {
+        let size = app
+            .status
+            .memsize_mib
+            .map(|m| format!(" {m} MiB"))
+            .unwrap_or_default();
+        spans.push(Span::styled(
+            format!("{} LOADED{size}", sym::LOADED),
+            th.ok(),
+        ));
+    } else {
+        spans.push(Span::styled(
+            format!("{} not loaded", sym::NOT_LOADED),
+            th.plain(),
+        ));
+    }
+    if let (Some(b), Some(secs)) = (&app.busy, app.busy_for()) {
+        let frame = sym::SPINNER[((secs * 4.0) as usize) % sym::SPINNER.len()];
+        spans.push(sep());
+        spans.push(Span::styled(
+            format!("{frame} {}… {secs:.1} s", b.what),
+            th.busy(),
+        ));
+    }
+    spans.push(sep());
+
+    if app.oom_safe {
+        spans.push(Span::styled("SAFE", th.ok()));
+    } else {
+        spans.push(Span::styled(format!("{} UNSAFE", sym::WARN), th.alert()));
+    }
+    spans.push(sep());
+    spans.push(Span::raw(format!("{} ms", app.interval.as_millis())));
+    spans.push(sep());
+    if app.read_only() {
+        spans.push(Span::styled("READ-ONLY", th.alert()));
+    } else {
+        spans.push(Span::styled("root", th.bold()));
+    }
+    if app.frozen_at.is_some() {
+        spans.push(sep());
+        spans.push(Span::styled("‖ FROZEN", th.alert()));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}

@@ -1,0 +1,59 @@
+//! The kernel log pane: the newest lines from /dev/kmsg.
+
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::tail_fit;
+use super::theme::Theme;
+use crate::app::state::MODULE_NAME;
+use crate::app::App;
+
+/// Lines about trouble, shown in the failure style.
+fn alarming(line: &str) -> bool {
+    const NEEDLES: &[&str] = &[
+        "Out of memory",
+        "oom-kill",
+        "Killed process",
+        "fail",
+        "vmalloc error",
+        "allocation failure",
+        "exceeds total pages",
+    ];
+    NEEDLES.iter().any(|n| line.contains(n))
+}
+
+pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
+    let block = Block::new()
+        .borders(Borders::TOP)
+        .border_style(th.border())
+        .title(Line::styled("Kernel log", th.title()));
+    let inner = block.inner(area);
+    let lines: Vec<Line> = if app.kmsg.is_empty() {
+        vec![Line::styled(
+            "(nothing logged since vmtop started)",
+            th.dim(),
+        )]
+    } else {
+        // Only the newest lines can be shown: do not style thousands of them.
+        let skip = app.kmsg.len().saturating_sub(usize::from(inner.height));
+        let lines = app.kmsg.iter().skip(skip).map(|l| {
+            let style = if alarming(l) {
+                th.failure_text()
+            } else if l.contains(MODULE_NAME) {
+                th.bold()
+            } else {
+                th.plain()
+            };
+            Line::styled(l.clone(), style)
+        });
+        tail_fit(lines, inner.width, inner.height)
+    };
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}

@@ -1,0 +1,341 @@
+//! Rendering snapshots at 80x24 and 160x45, from synthetic samples and events (these test the
+//! drawing, not that a load works). The .snap files under `snapshots/` are the screenshots.
+
+use std::time::Duration;
+
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+
+use super::{buffer_to_string, draw};
+use crate::app::{Action, App, AppConfig, Retention};
+use crate::diagnose::{Cause, Confidence, Diagnosis};
+use crate::engine::{Event, EventKind, ModuleStatus, Outcome};
+use crate::kernel::KernelInfo;
+use crate::meminfo::{Delta, Point, Sample};
+use crate::units::{KIB, MIB};
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (160, 45)];
+
+fn kernel(root: bool, modules: bool) -> KernelInfo {
+    KernelInfo {
+        release: "6.1.0-56-amd64".into(),
+        machine: "x86_64".into(),
+        module_support: modules,
+        is_root: root,
+        lockdown: None,
+    }
+}
+
+/// The lab VM's figures (1024 MiB guest), idle.
+fn base() -> Sample {
+    Sample {
+        mem_total: 1_002_084 * KIB,
+        mem_free: 842_560 * KIB,
+        mem_available: Some(858_380 * KIB),
+        vmalloc_total: 13_743_895_347_199 * KIB,
+        vmalloc_used: 14_512 * KIB,
+        vmalloc_chunk: 0,
+    }
+}
+
+fn app_with(kernel: KernelInfo) -> App {
+    let mut a = App::new(
+        kernel,
+        Ok("/lib/modules/6.1.0-56-amd64/extra/alloc_large_mem.ko".into()),
+        AppConfig {
+            memsize_mib: 200,
+            interval: Duration::from_millis(250),
+            retention: Retention::Seconds(3600.0),
+            ..AppConfig::default()
+        },
+    );
+    a.no_color = true;
+    a
+}
+
+/// 60 s of samples every 250 ms; `held(t)` gives the MiB the module holds at t; a read
+/// failure (gap) from 50.0 to 51.0 s.
+fn fill(app: &mut App, held: impl Fn(f64) -> u64) {
+    for i in 0..=240 {
+        let t = i as f64 * 0.25;
+        let mut s = base();
+        // A little noise so the lines are not flat.
+        let wiggle = ((i * 7) % 5) as u64 * 256 * KIB;
+        let h = held(t) * MIB;
+        s.mem_free = s.mem_free - h - h / 100 - wiggle;
+        s.mem_available = s.mem_available.map(|a| a - h - wiggle);
+        s.vmalloc_used += h + h / 500;
+        let gap = (50.0..51.0).contains(&t);
+        app.on_sample(Point {
+            t,
+            unix_ms: 1_700_000_000_000 + (t * 1000.0) as u64,
+            sample: (!gap).then_some(s),
+            vmalloc_largest_free: None,
+        });
+    }
+    app.on_tick(60.0);
+}
+
+fn load_event(t: f64, mib: u64) -> Event {
+    Event {
+        t,
+        kind: EventKind::Load,
+        memsize_mib: mib,
+        oom_safe: true,
+        outcome: Outcome::Ok,
+        wall_ns: 412_000_000,
+        alloc_ns: Some(38_400_000),
+        fill_ns: Some(301_700_000),
+        delta: Some(Delta {
+            mem_free: -(202 * MIB as i64),
+            mem_available: -(200 * MIB as i64),
+            vmalloc_used: (mib as f64 * 1.002 * MIB as f64) as i64,
+        }),
+    }
+}
+
+fn unload_event(t: f64, mib: u64) -> Event {
+    Event {
+        t,
+        kind: EventKind::Unload,
+        memsize_mib: mib,
+        oom_safe: true,
+        outcome: Outcome::Ok,
+        wall_ns: 21_000_000,
+        alloc_ns: None,
+        fill_ns: None,
+        delta: Some(Delta {
+            mem_free: 201 * MIB as i64,
+            mem_available: 200 * MIB as i64,
+            vmalloc_used: -((mib as f64 * 1.002 * MIB as f64) as i64),
+        }),
+    }
+}
+
+fn failed_event(t: f64, mib: u64) -> Event {
+    Event {
+        t,
+        kind: EventKind::Load,
+        memsize_mib: mib,
+        oom_safe: true,
+        outcome: Outcome::Failed {
+            diagnosis: Diagnosis {
+                cause: Cause::PhysicalMemoryShort,
+                confidence: Confidence::Likely,
+                summary: "Physical memory short: asked 2048 MiB, MemAvailable was 838 MiB".into(),
+                detail: "vmalloc() got the address range but not the pages: ENOMEM in safe mode while 2048 MiB < MemTotal 978 MiB is false, so RAM ran out first. Try 700 MiB or less.".into(),
+                evidence: vec!["alloc_large_mem: fail memsize_mib=2048 bytes=2147483648 oom_safe=Y err=-12 stage=vmalloc".into()],
+            },
+        },
+        wall_ns: 1_830_000_000,
+        alloc_ns: None,
+        fill_ns: None,
+        delta: Some(Delta {
+            mem_free: 0,
+            mem_available: 0,
+            vmalloc_used: 0,
+        }),
+    }
+}
+
+fn loaded_status(mib: u64) -> ModuleStatus {
+    ModuleStatus {
+        loaded: true,
+        memsize_mib: Some(mib),
+        oom_safe: Some(true),
+        fill: Some(0xff),
+        bytes: Some(mib * MIB),
+        alloc_ns: Some(38_400_000),
+        fill_ns: Some(301_700_000),
+    }
+}
+
+fn render(app: &App, w: u16, h: u16) -> String {
+    let mut term = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
+    term.draw(|f| draw(f, app)).expect("draw");
+    buffer_to_string(term.backend().buffer())
+}
+
+fn snap(name: &str, app: &App) {
+    for (w, h) in SIZES {
+        let text = render(app, w, h);
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), text);
+    }
+}
+
+fn idle() -> App {
+    let mut a = app_with(kernel(true, true));
+    fill(&mut a, |_| 0);
+    a
+}
+
+fn loaded() -> App {
+    let mut a = app_with(kernel(true, true));
+    fill(&mut a, |t| if t >= 40.0 { 200 } else { 0 });
+    a.on_event(load_event(40.0, 200));
+    a.on_status(loaded_status(200));
+    a.on_kmsg("[ 8123.456789] alloc_large_mem: load memsize_mib=200 bytes=209715200 oom_safe=Y alloc_ns=38400000 fill_ns=301700000".into());
+    a
+}
+
+fn failure() -> App {
+    let mut a = app_with(kernel(true, true));
+    fill(&mut a, |t| if (12.0..35.0).contains(&t) { 200 } else { 0 });
+    a.on_event(load_event(12.0, 200));
+    a.on_event(unload_event(35.0, 200));
+    a.on_event(failed_event(45.0, 2048));
+    a.on_kmsg("[ 8101.2] alloc_large_mem: load memsize_mib=200 bytes=209715200 oom_safe=Y alloc_ns=38400000 fill_ns=301700000".into());
+    a.on_kmsg("[ 8124.0] alloc_large_mem: unload memsize_mib=200 bytes=209715200".into());
+    a.on_kmsg("[ 8134.1] alloc_large_mem: fail memsize_mib=2048 bytes=2147483648 oom_safe=Y err=-12 stage=vmalloc".into());
+    a.memsize_mib = 2048;
+    a
+}
+
+#[test]
+fn snapshot_idle() {
+    snap("idle", &idle());
+}
+
+#[test]
+fn snapshot_loaded() {
+    snap("loaded", &loaded());
+}
+
+#[test]
+fn snapshot_failure_banner() {
+    snap("failure", &failure());
+}
+
+#[test]
+fn snapshot_help() {
+    let mut a = idle();
+    a.update(Action::ToggleHelp);
+    snap("help", &a);
+}
+
+#[test]
+fn snapshot_read_only() {
+    let mut a = app_with(kernel(true, false));
+    a.module_path = Err("no module file".into());
+    fill(&mut a, |_| 0);
+    snap("read_only", &a);
+}
+
+#[test]
+fn snapshot_confirm_load() {
+    let mut a = idle();
+    a.update(Action::Load);
+    snap("confirm_load", &a);
+}
+
+#[test]
+fn snapshot_confirm_unsafe() {
+    let mut a = idle();
+    a.update(Action::ToggleMode);
+    snap("confirm_unsafe", &a);
+}
+
+// ---- properties that must hold whatever the snapshots say ----
+
+#[test]
+fn failure_is_shown_in_words_everywhere() {
+    for (w, h) in SIZES {
+        let text = render(&failure(), w, h);
+        assert!(text.contains("✗ LOAD FAILED"), "{w}x{h} banner:\n{text}");
+        assert!(text.contains("FAILED"), "{w}x{h} header/events");
+        assert!(text.contains("[likely]"), "{w}x{h} confidence");
+        assert!(text.contains("2048 MiB"), "{w}x{h} numbers");
+        // The marker stays on both charts: at least two ✗ beyond the banner and event log.
+        assert!(text.matches('✗').count() >= 4, "{w}x{h} markers:\n{text}");
+    }
+}
+
+#[test]
+fn loaded_shows_markers_on_both_charts_and_the_delta() {
+    for (w, h) in SIZES {
+        let text = render(&loaded(), w, h);
+        assert!(text.matches('▲').count() >= 3, "{w}x{h}:\n{text}");
+        assert!(text.contains("LOADED 200 MiB"), "{w}x{h}");
+        assert!(
+            text.contains("VmallocUsed +200.4 MiB for 200 MiB asked"),
+            "{w}x{h}:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn read_only_says_why_and_what_to_do() {
+    let mut a = app_with(kernel(false, true));
+    fill(&mut a, |_| 0);
+    for (w, h) in SIZES {
+        let text = render(&a, w, h);
+        assert!(text.contains("READ-ONLY"), "{w}x{h}");
+        assert!(text.contains("sudo vmtop"), "{w}x{h}:\n{text}");
+    }
+}
+
+#[test]
+fn busy_shows_progress() {
+    let mut a = idle();
+    a.yes = true;
+    a.now = 56.8;
+    assert!(a.update(Action::Load).is_some());
+    a.on_tick(60.0);
+    let text = render(&a, 80, 24);
+    assert!(text.contains("loading 200 MiB… 3.2 s"), "{text}");
+}
+
+#[test]
+fn tiny_terminal_does_not_panic() {
+    let a = failure();
+    for (w, h) in [(1, 1), (10, 5), (40, 10), (80, 10), (20, 40)] {
+        render(&a, w, h);
+    }
+    let mut b = idle();
+    b.update(Action::ToggleHelp);
+    render(&b, 30, 8);
+    let mut c = idle();
+    c.update(Action::Load);
+    render(&c, 30, 8);
+}
+
+#[test]
+fn empty_history_renders() {
+    let a = app_with(kernel(true, true));
+    let text = render(&a, 80, 24);
+    assert!(text.contains("memsize 200 MiB"));
+}
+
+fn render_buffer(app: &App, w: u16, h: u16) -> ratatui::buffer::Buffer {
+    let mut term = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
+    term.draw(|f| draw(f, app)).expect("draw");
+    term.backend().buffer().clone()
+}
+
+#[test]
+fn no_color_draws_no_colour_and_colour_marks_failures_red() {
+    use ratatui::style::{Color, Modifier};
+    let mut a = failure();
+    a.no_color = true;
+    let buf = render_buffer(&a, 160, 45);
+    assert!(
+        buf.content()
+            .iter()
+            .all(|c| c.fg == Color::Reset && c.bg == Color::Reset),
+        "NO_COLOR: no cell may carry a colour"
+    );
+    // Still unmissable without colour: the banner is in reverse video.
+    assert!(buf
+        .content()
+        .iter()
+        .any(|c| c.symbol() == "✗" && c.modifier.contains(Modifier::REVERSED)));
+
+    a.no_color = false;
+    let buf = render_buffer(&a, 160, 45);
+    assert!(buf
+        .content()
+        .iter()
+        .any(|c| c.symbol() == "✗" && c.fg == Color::Red));
+    // Never a hard-coded background: readable on dark and light terminals.
+    assert!(buf.content().iter().all(|c| c.bg == Color::Reset));
+}
