@@ -1,0 +1,167 @@
+//! The dashboard used as a person would: in tmux, keys typed with send-keys, the screen
+//! read with capture-pane. On the build host (read-only) and inside the lab VM.
+
+mod common;
+use common::vmtop;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    name: String,
+}
+
+impl Tmux {
+    fn start(name: &str, cols: u16, rows: u16, cmd: &str) -> Tmux {
+        let name = format!("{name}-{}", std::process::id());
+        let ok = Command::new("tmux")
+            .args(["new-session", "-d", "-s", &name, "-x", &cols.to_string(), "-y", &rows.to_string()])
+            .arg(cmd)
+            .env("TERM", "xterm-256color")
+            .status()
+            .expect("tmux installed (make test installs it)");
+        assert!(ok.success());
+        // Keep the pane (and its last screen) after the program exits.
+        let _ = Command::new("tmux")
+            .args(["set-option", "-t", &name, "remain-on-exit", "on"])
+            .status();
+        Tmux { name }
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.name])
+            .output()
+            .expect("capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            let ok = Command::new("tmux")
+                .args(["send-keys", "-t", &self.name, k])
+                .status()
+                .expect("send-keys");
+            assert!(ok.success());
+            std::thread::sleep(Duration::from_millis(150));
+        }
+    }
+
+    /// Wait until `pred(screen)` holds; panics with the last screen after `secs`.
+    fn wait_for(&self, what: &str, secs: u64, pred: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            if start.elapsed() > Duration::from_secs(secs) {
+                panic!("timed out waiting for {what}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+
+    fn dead_status(&self) -> Option<i32> {
+        let out = Command::new("tmux")
+            .args(["display-message", "-p", "-t", &self.name, "#{pane_dead_status}"])
+            .output()
+            .ok()?;
+        String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+    }
+
+    fn dead(&self) -> bool {
+        let out = Command::new("tmux")
+            .args(["display-message", "-p", "-t", &self.name, "#{pane_dead}"])
+            .output()
+            .expect("display-message");
+        String::from_utf8_lossy(&out.stdout).trim() == "1"
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.name])
+            .status();
+    }
+}
+
+/// The number before "MiB" after `label` on the screen, e.g. "VmallocUsed 205 MiB".
+fn mib_after(screen: &str, label: &str) -> Option<f64> {
+    let at = screen.find(label)? + label.len();
+    let rest = screen[at..].trim_start();
+    let num: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    let v: f64 = num.parse().ok()?;
+    let unit = rest[num.len()..].trim_start();
+    if unit.starts_with("GiB") {
+        Some(v * 1024.0)
+    } else if unit.starts_with("MiB") {
+        Some(v)
+    } else if unit.starts_with("KiB") {
+        Some(v / 1024.0)
+    } else {
+        None
+    }
+}
+
+#[test]
+fn host_dashboard_is_read_only_and_quits_cleanly() {
+    for (cols, rows) in [(80u16, 24u16), (160, 45)] {
+        let t = Tmux::start(
+            &format!("vmtop-host-{cols}"),
+            cols,
+            rows,
+            &format!("{} --interval 100ms; echo EXITED=$?", vmtop()),
+        );
+        let s = t.wait_for("the dashboard", 10, |s| s.contains("MemAvailable") && s.contains("VmallocUsed"));
+        if !std::path::Path::new("/proc/modules").exists() {
+            assert!(s.contains("READ-ONLY"), "{s}");
+            assert!(s.contains("without module"), "{s}");
+            assert!(s.contains("vmtop lab"), "{s}");
+            // Loading is refused in read-only mode, with the reason on screen.
+            t.keys(&["l"]);
+            let s = t.screen();
+            assert!(!s.contains("Load alloc_large_mem?"), "no load dialog when read-only:\n{s}");
+        }
+        t.keys(&["q"]);
+        let s = t.wait_for("exit", 10, |s| s.contains("EXITED=") || t.dead());
+        assert!(!s.contains("EXITED=") || s.contains("EXITED=0"), "{s}");
+        assert!(t.dead_status() == Some(0) || s.contains("EXITED=0"), "{s}");
+        // Alternate screen left: the dashboard is gone from the pane.
+        assert!(!s.contains("Kernel log"), "terminal not restored:\n{s}");
+    }
+}
+
+#[test]
+fn lab_dashboard_load_fail_unload_quit() {
+    let t = Tmux::start(
+        "vmtop-lab",
+        100,
+        30,
+        &format!("{} lab -- --yes --interval 250ms; echo EXITED=$?", vmtop()),
+    );
+    let s = t.wait_for("the dashboard in the VM", 120, |s| {
+        s.contains("VmallocUsed") && s.contains("not loaded")
+    });
+    let base = mib_after(&s, "VmallocUsed").expect("VmallocUsed on screen");
+    // Type a memsize, set it, load (--yes: no confirmation).
+    t.keys(&["2", "0", "0", "Enter", "l"]);
+    let s = t.wait_for("200 MiB loaded", 120, |s| {
+        s.contains("Events (1)") && mib_after(s, "VmallocUsed").is_some_and(|v| v >= base + 200.0)
+    });
+    assert!(s.contains("▲"), "load marker on screen:\n{s}");
+    // Ask for more than the VM's RAM: reload unloads, then the load fails.
+    t.keys(&["2", "0", "0", "0", "Enter", "r"]);
+    let s = t.wait_for("the failure banner", 120, |s| s.contains("LOAD FAILED"));
+    assert!(s.contains("more than all RAM"), "diagnosis on screen:\n{s}");
+    assert!(s.contains("✗"), "failure marker:\n{s}");
+    let after = mib_after(&s, "VmallocUsed").expect("VmallocUsed");
+    assert!(after < base + 50.0, "the 200 MiB were unloaded: {after} MiB");
+    t.keys(&["Escape", "q"]);
+    let s = t.wait_for("the VM to power off", 60, |s| s.contains("EXITED="));
+    assert!(s.contains("EXITED=0"), "{s}");
+}
