@@ -15,7 +15,16 @@ impl Tmux {
     fn start(name: &str, cols: u16, rows: u16, cmd: &str) -> Tmux {
         let name = format!("{name}-{}", std::process::id());
         let ok = Command::new("tmux")
-            .args(["new-session", "-d", "-s", &name, "-x", &cols.to_string(), "-y", &rows.to_string()])
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &name,
+                "-x",
+                &cols.to_string(),
+                "-y",
+                &rows.to_string(),
+            ])
             .arg(cmd)
             .env("TERM", "xterm-256color")
             .status()
@@ -64,7 +73,13 @@ impl Tmux {
 
     fn dead_status(&self) -> Option<i32> {
         let out = Command::new("tmux")
-            .args(["display-message", "-p", "-t", &self.name, "#{pane_dead_status}"])
+            .args([
+                "display-message",
+                "-p",
+                "-t",
+                &self.name,
+                "#{pane_dead_status}",
+            ])
             .output()
             .ok()?;
         String::from_utf8_lossy(&out.stdout).trim().parse().ok()
@@ -117,7 +132,9 @@ fn host_dashboard_is_read_only_and_quits_cleanly() {
             rows,
             &format!("{} --interval 100ms; echo EXITED=$?", vmtop()),
         );
-        let s = t.wait_for("the dashboard", 10, |s| s.contains("MemAvailable") && s.contains("VmallocUsed"));
+        let s = t.wait_for("the dashboard", 10, |s| {
+            s.contains("MemAvailable") && s.contains("VmallocUsed")
+        });
         if !std::path::Path::new("/proc/modules").exists() {
             assert!(s.contains("READ-ONLY"), "{s}");
             assert!(s.contains("without module"), "{s}");
@@ -125,7 +142,10 @@ fn host_dashboard_is_read_only_and_quits_cleanly() {
             // Loading is refused in read-only mode, with the reason on screen.
             t.keys(&["l"]);
             let s = t.screen();
-            assert!(!s.contains("Load alloc_large_mem?"), "no load dialog when read-only:\n{s}");
+            assert!(
+                !s.contains("Load alloc_large_mem?"),
+                "no load dialog when read-only:\n{s}"
+            );
         }
         t.keys(&["q"]);
         let s = t.wait_for("exit", 10, |s| s.contains("EXITED=") || t.dead());
@@ -160,7 +180,10 @@ fn lab_dashboard_load_fail_unload_quit() {
     assert!(s.contains("more than all RAM"), "diagnosis on screen:\n{s}");
     assert!(s.contains("✗"), "failure marker:\n{s}");
     let after = mib_after(&s, "VmallocUsed").expect("VmallocUsed");
-    assert!(after < base + 50.0, "the 200 MiB were unloaded: {after} MiB");
+    assert!(
+        after < base + 50.0,
+        "the 200 MiB were unloaded: {after} MiB"
+    );
     t.keys(&["Escape", "q"]);
     let s = t.wait_for("the VM to power off", 60, |s| s.contains("EXITED="));
     assert!(s.contains("EXITED=0"), "{s}");
