@@ -13,7 +13,7 @@ export VMTOP_LAB_DIR := $(LAB_DIR)
 
 # Debian packages: building vmtop (libkmod via bindgen), the lab VM, the module.
 BUILD_DEPS := build-essential pkg-config libkmod-dev libclang-dev kmod
-LAB_DEPS := qemu-system-x86 busybox-static cpio tmux
+LAB_DEPS := qemu-system-x86 busybox-static cpio tmux htop
 
 .PHONY: all run test deps lab-deps lab module vmtop install uninstall clean check bench
 
