@@ -102,7 +102,16 @@ def main():
             px, py = 8 + x * cw, 8 + y * ch
             if g != BG:
                 d.rectangle([px, py, px + cw - 1, py + ch - 1], fill=g)
-            if c != " ":
+            o = ord(c)
+            if 0x2800 <= o <= 0x28FF:
+                # Braille (ratatui's chart dots): drawn as a 2x4 grid, few fonts have them.
+                bits = o - 0x2800
+                for bit, (bx, by) in enumerate([(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2), (0, 3), (1, 3)]):
+                    if bits & (1 << bit):
+                        cx = px + (bx * 2 + 1) * cw // 4
+                        cy = py + (by * 2 + 1) * ch // 8
+                        d.ellipse([cx - 1.5, cy - 1.5, cx + 1.5, cy + 1.5], fill=f)
+            elif c != " ":
                 d.text((px, py + 1), c, font=bold if b else font, fill=f)
     img.save(out)
 
