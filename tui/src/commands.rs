@@ -137,7 +137,7 @@ fn failure_code(e: &Event) -> i32 {
 
 fn end_text(end: Option<LoaderEnd>) -> String {
     match end {
-        Some(LoaderEnd::Errno(n)) | Some(LoaderEnd::Refused(n)) => crate::loader::errno_text(n),
+        Some(LoaderEnd::Errno(n)) | Some(LoaderEnd::Refused(n)) => crate::diagnose::errno_name(n),
         Some(LoaderEnd::Signal(s)) => match nix::sys::signal::Signal::try_from(s) {
             Ok(sig) => format!("the loader was killed by {sig}"),
             Err(_) => format!("the loader was killed by signal {s}"),

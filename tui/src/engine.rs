@@ -344,7 +344,7 @@ impl Engine {
                     ),
                     _ => (
                         Cause::Unknown,
-                        format!("Unload failed: {}", crate::loader::errno_text(errno)),
+                        format!("Unload failed: {}", crate::diagnose::errno_name(errno)),
                     ),
                 };
                 event.outcome = Outcome::Failed {
@@ -354,7 +354,7 @@ impl Engine {
                         summary,
                         detail: format!(
                             "delete_module returned {}",
-                            crate::loader::errno_text(errno)
+                            crate::diagnose::errno_name(errno)
                         ),
                         evidence: vec![],
                     },

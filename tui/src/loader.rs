@@ -141,13 +141,3 @@ pub fn status() -> anyhow::Result<ModuleStatus> {
         fill_ns: sysfs_value("results/fill_ns"),
     })
 }
-
-/// Name and meaning of an errno, e.g. "ENOMEM (Out of memory)".
-pub fn errno_text(errno: i32) -> String {
-    let e = nix::errno::Errno::from_raw(errno);
-    if e == nix::errno::Errno::UnknownErrno {
-        format!("errno {errno}")
-    } else {
-        format!("{e:?} ({})", e.desc())
-    }
-}
