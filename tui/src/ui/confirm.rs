@@ -42,12 +42,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     ]));
 
     let width = area.width.saturating_sub(4).clamp(20, 100);
-    let text_w = width.saturating_sub(2).max(1);
-    let needed: u16 = lines
-        .iter()
-        .map(|l| (l.width() as u16).div_ceil(text_w).max(1))
-        .sum::<u16>()
-        + 2;
+    let needed = super::boxed_height(&lines, width);
     let rect = centered(area, width, needed.min(area.height));
     let title_style = if dangerous { th.alert() } else { th.title() };
     let block = Block::new()

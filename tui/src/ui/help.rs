@@ -42,12 +42,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         Line::raw("VmallocChunk reads 0 since Linux 4.4: the largest free gap comes from /proc/vmallocinfo (root)."),
     ];
     let width = area.width.saturating_sub(2).clamp(20, 96);
-    let text_w = width.saturating_sub(2).max(1);
-    let needed: u16 = lines
-        .iter()
-        .map(|l| (l.width() as u16).div_ceil(text_w).max(1))
-        .sum::<u16>()
-        + 2;
+    let needed = super::boxed_height(&lines, width);
     let rect = centered(area, width, needed.min(area.height));
     f.render_widget(Clear, rect);
     f.render_widget(

@@ -43,6 +43,16 @@ pub fn confidence_word(c: Confidence) -> &'static str {
 }
 
 /// A `width` x `height` rectangle centred in `area`.
+/// Rows a bordered box `width` wide needs for `lines` once wrapped (borders included).
+pub fn boxed_height(lines: &[ratatui::text::Line], width: u16) -> u16 {
+    let text_w = width.saturating_sub(2).max(1);
+    lines
+        .iter()
+        .map(|l| (l.width() as u16).div_ceil(text_w).max(1))
+        .sum::<u16>()
+        + 2
+}
+
 pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width);
     let h = height.min(area.height);
