@@ -105,13 +105,31 @@ pub fn module_source() -> anyhow::Result<PathBuf> {
     )
 }
 
+/// A module built for the lab kernel. The build folder stays locked while this lives, so a
+/// second `vmtop lab` (tests run two at once) neither rebuilds nor reads a half-written .ko.
+pub struct BuiltModule {
+    pub ko: PathBuf,
+    _lock: nix::fcntl::Flock<std::fs::File>,
+}
+
 /// Build alloc_large_mem.ko for `kdir` in a build folder of its own (never in kmod-src,
-/// which holds the host's build). Returns the .ko path.
-pub fn build_module(kdir: &Path, release: &str, work: &Path) -> anyhow::Result<PathBuf> {
+/// which holds the host's build).
+pub fn build_module(kdir: &Path, release: &str, work: &Path) -> anyhow::Result<BuiltModule> {
     let src = module_source()?;
-    let dir = work.join(format!("module-{release}"));
+    // Kbuild resolves M= from inside KDIR, so a relative folder would point elsewhere.
+    let dir = std::path::absolute(work.join(format!("module-{release}")))
+        .with_context(|| format!("resolving the module build folder under {}", work.display()))?;
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("creating the module build folder {}", dir.display()))?;
+    let lock_path = dir.join(".lock");
+    let lock_file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("opening the build lock {}", lock_path.display()))?;
+    let lock = nix::fcntl::Flock::lock(lock_file, nix::fcntl::FlockArg::LockExclusive)
+        .map_err(|(_, e)| anyhow::anyhow!("locking {}: {e}", lock_path.display()))?;
     for f in ["alloc_large_mem.c", "Kbuild"] {
         let (from, to) = (src.join(f), dir.join(f));
         // Copy only when changed, so make can skip an up-to-date build.
@@ -141,7 +159,7 @@ pub fn build_module(kdir: &Path, release: &str, work: &Path) -> anyhow::Result<P
     if !ko.is_file() {
         bail!("make succeeded but {} is missing", ko.display());
     }
-    Ok(ko)
+    Ok(BuiltModule { ko, _lock: lock })
 }
 
 fn find_busybox() -> anyhow::Result<PathBuf> {
@@ -221,7 +239,7 @@ pub fn prepare(opts: &LabOptions) -> anyhow::Result<Prepared> {
         format!("{qemu_name} is not installed: run `make lab` (installs QEMU and the lab kernel)")
     })?;
     let work = kernel.work_dir();
-    let ko = build_module(&kernel.kdir, &kernel.release, &work)?;
+    let module = build_module(&kernel.kdir, &kernel.release, &work)?;
 
     let mut a = initramfs::Archive::new();
     a.copy(&find_busybox()?, "/bin/busybox")?;
@@ -235,7 +253,8 @@ pub fn prepare(opts: &LabOptions) -> anyhow::Result<Prepared> {
         let dest = lib.display().to_string();
         a.copy(&lib, &dest)?;
     }
-    a.copy(&ko, GUEST_MODULE)?;
+    a.copy(&module.ko, GUEST_MODULE)?;
+    drop(module);
     for (host, guest) in &opts.files {
         a.copy(host, guest)?;
     }
