@@ -199,6 +199,7 @@ fn unsafe_mode_oom_kill_is_survived_and_diagnosed() {
         sleep 600 & sentinel=$!
         ask=$(( $(mi MemTotal) / 1024 - 40 ))
         echo "== guard"; vmtop load --memsize $ask --mode unsafe --json; echo guard_rc=$?
+        echo guard_kmsg=$(dmesg | grep -c alloc_large_mem)
         echo "== oom"; vmtop load --memsize $ask --mode unsafe --force --json; echo oom_rc=$?
         kill -0 $sentinel && echo sentinel_alive=1 || echo sentinel_alive=0
         echo oom_loaded=$(loaded)
@@ -211,6 +212,8 @@ fn unsafe_mode_oom_kill_is_survived_and_diagnosed() {
     assert_eq!(r.num("guard_rc"), 1);
     let gs = guard["event"]["outcome"]["diagnosis"]["summary"].to_string();
     assert!(gs.contains("Not attempted"), "{gs}");
+    assert_eq!(cause(&guard), "refused_by_guard", "{guard}");
+    assert_eq!(r.num("guard_kmsg"), 0, "the guard refuses before init_module");
     let oom = json_after(&r.out, "== oom");
     assert_eq!(cause(&oom), "oom_killed", "{oom}");
     assert_eq!(r.num("oom_rc"), 1, "vmtop itself survived and reported");

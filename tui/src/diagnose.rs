@@ -39,6 +39,9 @@ pub enum Cause {
     PhysicalMemoryShort,
     /// The OOM killer killed the loader (unsafe mode).
     OomKilled,
+    /// Not attempted: vmtop's unsafe-mode guard refused a size that would wake the OOM
+    /// killer (`--force` overrides).
+    RefusedByGuard,
     /// The loader died some other way (signal).
     LoaderKilled,
     /// The module is already loaded (EEXIST).

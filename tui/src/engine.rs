@@ -224,8 +224,8 @@ impl Engine {
         if let Some(why) = guard(req, before.as_ref()) {
             event.outcome = Outcome::Failed {
                 diagnosis: crate::diagnose::Diagnosis {
-                    cause: crate::diagnose::Cause::PhysicalMemoryShort,
-                    confidence: crate::diagnose::Confidence::Inferred,
+                    cause: crate::diagnose::Cause::RefusedByGuard,
+                    confidence: crate::diagnose::Confidence::Certain,
                     summary: format!(
                         "Not attempted: {} MiB in unsafe mode would wake the OOM killer",
                         req.memsize_mib
