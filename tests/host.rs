@@ -33,3 +33,22 @@ fn bad_memsize_is_one_line_exit_2() {
         assert!(err.contains("300M") && err.contains("2G"), "{bad}: {err}");
     }
 }
+
+#[test]
+fn record_into_a_closed_pipe_ends_quietly() {
+    // `vmtop record | head -n 2`: the reader goes away; vmtop must stop without an error
+    // message (as `cat` does), not print "Broken pipe" or panic.
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "'{}' record --duration 5s --interval 50ms | head -n 2",
+            env!("CARGO_BIN_EXE_vmtop")
+        ))
+        .output()
+        .expect("running vmtop record | head");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(text.starts_with("t_s,"), "{text}");
+    assert!(err.is_empty(), "stderr: {err}");
+}

@@ -213,7 +213,11 @@ fn unsafe_mode_oom_kill_is_survived_and_diagnosed() {
     let gs = guard["event"]["outcome"]["diagnosis"]["summary"].to_string();
     assert!(gs.contains("Not attempted"), "{gs}");
     assert_eq!(cause(&guard), "refused_by_guard", "{guard}");
-    assert_eq!(r.num("guard_kmsg"), 0, "the guard refuses before init_module");
+    assert_eq!(
+        r.num("guard_kmsg"),
+        0,
+        "the guard refuses before init_module"
+    );
     let oom = json_after(&r.out, "== oom");
     assert_eq!(cause(&oom), "oom_killed", "{oom}");
     assert_eq!(r.num("oom_rc"), 1, "vmtop itself survived and reported");

@@ -17,6 +17,18 @@ pub fn main() -> i32 {
         Ok(c) => c,
         Err(e) => return usage_error(e),
     };
+    if matches!(
+        cli.command,
+        Some(
+            Cmd::Load { .. }
+                | Cmd::Unload { .. }
+                | Cmd::Status { .. }
+                | Cmd::Probe { .. }
+                | Cmd::Record { .. }
+        )
+    ) {
+        default_sigpipe();
+    }
     let result = match cli.command {
         Some(Cmd::Lab(args)) => lab(args),
         Some(Cmd::LoadChild { path, params }) => Ok(crate::loader::child_main(&path, &params)),
@@ -118,6 +130,16 @@ fn lab(args: LabArgs) -> anyhow::Result<i32> {
     } else {
         crate::lab::run_interactive(&opts)
     }
+}
+
+/// Rust ignores SIGPIPE, so `vmtop record | head` would end in an EPIPE error (or a panic
+/// in println!). Printing commands end quietly instead, as `cat` does. Their output comes
+/// after each kernel change (probe prints after unloading), so dying there leaves nothing
+/// half-done. Not for the dashboard or the lab, which clean up on exit.
+fn default_sigpipe() {
+    use nix::sys::signal::{signal, SigHandler, Signal};
+    // SAFETY: SIG_DFL installs no handler code; done before any thread is spawned.
+    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
 }
 
 fn print_json(v: &impl serde::Serialize) -> anyhow::Result<()> {
