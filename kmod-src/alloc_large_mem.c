@@ -106,6 +106,20 @@ static void *allocate(size_t bytes)
 	return vmalloc(bytes);
 }
 
+/*
+ * vfree() unmaps lazily: the freed address range stays reserved until a later
+ * purge, so the next load may be placed at fresh addresses and the kernel
+ * allocates page-table pages for them that it never frees. That makes the
+ * largest size that loads drift down by megabytes from one load to the next.
+ * Purging now lets every load reuse the same range, so repeated experiments
+ * (and vmtop probe) see the same limit.
+ */
+static void release(void *p)
+{
+	vfree(p);
+	vm_unmap_aliases();
+}
+
 /* Returns 0, or -EINTR if the loading process was killed during the fill. */
 static int fill_buffer(u8 *p, size_t bytes)
 {
@@ -139,6 +153,8 @@ static int __init alloc_large_mem_init(void)
 	buf = allocate(bytes);
 	alloc_ns = ktime_get_ns() - t0;
 	if (!buf) {
+		/* Purge what the failed attempt had mapped, as release() does. */
+		vm_unmap_aliases();
 		report_failure(bytes, -ENOMEM, "vmalloc");
 		return -ENOMEM;
 	}
@@ -160,7 +176,7 @@ static int __init alloc_large_mem_init(void)
 
 free_buf:
 	report_failure(bytes, err, err == -EINTR ? "fill" : "sysfs");
-	vfree(buf);
+	release(buf);
 	buf = NULL;
 	buf_bytes = 0;
 	return err;
@@ -169,7 +185,7 @@ free_buf:
 static void __exit alloc_large_mem_exit(void)
 {
 	sysfs_remove_group(&THIS_MODULE->mkobj.kobj, &result_group);
-	vfree(buf);
+	release(buf);
 	pr_info("unload memsize_mib=%lu bytes=%zu\n", memsize, buf_bytes);
 }
 

@@ -44,6 +44,9 @@ impl Run {
 pub const PRELUDE: &str = r#"
 mi() { awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo; }
 loaded() { grep -q '^alloc_large_mem ' /proc/modules && echo 1 || echo 0; }
+# Free memory in KiB including the pages parked on per-CPU free lists (/proc/zoneinfo
+# "count:"), which MemFree leaves out: up to tens of MiB per CPU move between the two.
+truefree() { awk -v f="$(mi MemFree)" '$1 == "count:" { n += $2 } END { print f + n * 4 }' /proc/zoneinfo; }
 "#;
 
 /// Boot the lab with `args` (e.g. ["--mem", "512"]) and run `script` inside.

@@ -151,21 +151,28 @@ fn failure_causes_adoption_and_record() {
 
 #[test]
 fn probe_matches_a_bisection_by_hand() {
-    // The first large vmallocs leave page-table pages behind (the kernel never frees the
-    // page tables of the vmalloc range), so the limit drops by ~20 MiB during the first
-    // search. A warm-up search first; then the hand bisection and vmtop's probe back to back.
+    // 512 MiB keeps each full-memory fill short under TCG. The first search of a boot finds
+    // a limit ~2 MiB higher than the later ones (it maps fresh page tables for the vmalloc
+    // range, which the kernel keeps), so one warm-up search by hand comes first.
+    // By hand, insmod runs with oom_score_adj 1000 as vmtop's loader does: at the very edge
+    // vmalloc's GFP_KERNEL page-table allocation can wake the OOM killer even in safe mode,
+    // and it must take the loader, not the shell running this script.
     let r = lab(
-        &[],
+        &["--mem", "512"],
         r#"
-        vmtop probe --from 16 --to 2000 --precision 1 | tail -n 1 | sed 's/^/warmup: /'
-        # The same search by hand, with busybox insmod/rmmod (safe mode is the default).
-        lo=16; hi=2000
-        while [ $((hi - lo)) -gt 1 ]; do
-            mid=$(( (lo + hi) / 2 ))
-            if insmod /lab/alloc_large_mem.ko memsize=$mid 2>/dev/null; then rmmod alloc_large_mem; lo=$mid; else hi=$mid; fi
-        done
-        echo manual_ok=$lo manual_fail=$hi
-        echo "== probe"; vmtop probe --from 16 --to 2000 --precision 1 --json
+        bisect() {
+            lo=16; hi=$1
+            while [ $((hi - lo)) -gt 1 ]; do
+                mid=$(( (lo + hi) / 2 ))
+                if (echo 1000 > /proc/self/oom_score_adj; exec insmod /lab/alloc_large_mem.ko memsize=$mid) 2>/dev/null
+                then rmmod alloc_large_mem; lo=$mid; else hi=$mid; fi
+            done
+            echo $lo
+        }
+        top=$(( $(mi MemTotal) / 1024 ))
+        echo warmup=$(bisect $top)
+        echo manual_ok=$(bisect $top)
+        echo "== probe"; vmtop probe --from 16 --to $top --precision 1 --json
         echo probe_loaded=$(loaded)
         "#,
     );
@@ -174,19 +181,25 @@ fn probe_matches_a_bisection_by_hand() {
     let ok = p["largest_ok_mib"].as_i64().expect("an answer");
     let failed = p["smallest_failed_mib"].as_i64().expect("a failure");
     assert_eq!(failed - ok, 1, "answer to within 1 MiB");
+    let (from, to) = (
+        p["from_mib"].as_f64().expect("from"),
+        p["to_mib"].as_f64().expect("to"),
+    );
     let loads = p["loads"].as_u64().expect("loads") as f64;
-    let bound = ((2000.0f64 - 16.0) / 1.0).log2().ceil() + 2.0;
+    let bound = (to - from).log2().ceil() + 2.0;
     assert!(loads <= bound, "{loads} loads > {bound}");
     assert_eq!(r.num("probe_loaded"), 0);
     let manual = r.num("manual_ok");
-    eprintln!("probe answer {ok} MiB in {loads} loads; by hand {manual} MiB");
-    // KNOWN GAP (issue 3 asks for 1 MiB): the limit itself moves between two searches in
-    // the same VM by up to ~20 MiB either way (measured: probe 845-862 vs by hand
-    // 849-869 MiB in 1024 MiB VMs; lower when the host is busy), because reclaim with
-    // __GFP_RETRY_MAYFAIL depends on timing and the vmalloc page tables left behind. The
-    // probe's own bracket is exact (checked above); here the two agree within 5 %.
+    eprintln!(
+        "probe answer {ok} MiB in {loads} loads; by hand {manual} MiB (warm-up {} MiB)",
+        r.num("warmup")
+    );
+    // KNOWN GAP (issue 3 asks for 1 MiB): measured in 512 MiB VMs, the probe answers
+    // 2-4 MiB below the hand bisection run just before it, every time (e.g. 408 vs 410,
+    // 406 vs 408), while repeated hand searches agree within 1-2 MiB. A running vmtop
+    // costs ~0.6 MiB of MemFree, which explains part of it; the rest is not yet explained.
     assert!(
-        ((ok - manual).abs() as f64) <= 0.05 * manual as f64,
+        (ok - manual).abs() <= 6,
         "probe {ok} MiB vs by hand {manual} MiB"
     );
 }

@@ -13,16 +13,21 @@ fn load_64_then_unload_returns_to_baseline() {
         r#"
         vmtop load --memsize 1 && vmtop unload   # warm up: first load allocates kernel bookkeeping
         sleep 1
-        base_used=$(mi VmallocUsed); echo base_used=$base_used base_free=$(mi MemFree)
+        base_used=$(mi VmallocUsed); echo base_used=$base_used base_free=$(mi MemFree) base_true=$(truefree)
         vmtop load --memsize 64; echo load_rc=$?
-        echo loaded_used=$(mi VmallocUsed) loaded_free=$(mi MemFree)
+        echo loaded_used=$(mi VmallocUsed) loaded_free=$(mi MemFree) loaded_true=$(truefree)
+        # The module's area in /proc/vmallocinfo (callers print as raw addresses here):
+        # 16384 pages, mapped by vmalloc.
+        area() { awk '$4 == "pages=16384" && $5 == "vmalloc" { n++; b = $2 } END { print "areas=" n+0, "area_bytes=" b+0 }' /proc/vmallocinfo; }
+        echo loaded_$(area | sed 's/ / loaded_/')
         echo param=$(cat /sys/module/alloc_large_mem/parameters/memsize)
         echo bytes=$(cat /sys/module/alloc_large_mem/results/bytes)
         echo alloc_ns=$(cat /sys/module/alloc_large_mem/results/alloc_ns) fill_ns=$(cat /sys/module/alloc_large_mem/results/fill_ns)
         vmtop unload; echo unload_rc=$?
         # Freed vmalloc areas are purged lazily: give the kernel a moment.
         for i in 1 2 3 4 5 6 7 8 9 10; do [ "$(mi VmallocUsed)" = "$base_used" ] && break; sleep 0.2; done
-        echo after_used=$(mi VmallocUsed) after_free=$(mi MemFree) after_loaded=$(loaded)
+        echo after_used=$(mi VmallocUsed) after_free=$(mi MemFree) after_true=$(truefree) after_loaded=$(loaded)
+        echo after_$(area | sed 's/ / after_/')
         dmesg | grep 'alloc_large_mem: \(load\|unload\)' | tail -n 2
         "#,
     );
@@ -30,28 +35,43 @@ fn load_64_then_unload_returns_to_baseline() {
     assert_eq!(r.num("load_rc"), 0);
     assert_eq!(r.num("unload_rc"), 0);
     let used_rise = r.num("loaded_used") - r.num("base_used");
-    let free_fall = r.num("base_free") - r.num("loaded_free");
+    // MemFree alone moves by 45-65 MiB for this load: the allocator first takes pages
+    // parked on the per-CPU lists, which MemFree does not count. Counting them too, the
+    // fall matches the request.
+    let free_fall = r.num("base_true") - r.num("loaded_true");
     assert!(
         used_rise >= 64 * MIB_KB,
         "VmallocUsed rose by {used_rise} kB"
     );
-    // MemFree falls by about as much (other allocations come and go: 25 % slack).
+    // Free memory falls by about as much: 64 MiB, plus the page array, page tables and
+    // module text (~0.5 MiB), give or take other activity in the VM.
     assert!(
-        (48 * MIB_KB..=80 * MIB_KB).contains(&free_fall),
-        "MemFree fell by {free_fall} kB for 64 MiB"
+        (60 * MIB_KB..=70 * MIB_KB).contains(&free_fall),
+        "free memory (MemFree + per-CPU lists) fell by {free_fall} kB for 64 MiB (MemFree alone: {} kB)",
+        r.num("base_free") - r.num("loaded_free")
     );
     assert_eq!(r.num("param"), 64);
     assert_eq!(r.num("bytes"), 64 << 20);
     assert!(r.num("alloc_ns") > 0 && r.num("fill_ns") > 0);
-    assert_eq!(
-        r.num("after_used"),
-        r.num("base_used"),
-        "VmallocUsed exactly back"
-    );
-    let free_diff = (r.num("after_free") - r.num("base_free")).abs() as f64;
+    // The module's own area, exactly: 64 MiB and one guard page while loaded, none after.
+    assert_eq!(r.num("loaded_areas"), 1);
+    assert_eq!(r.num("loaded_area_bytes"), (64 << 20) + 4096);
+    assert_eq!(r.num("after_areas"), 0, "the module's vmalloc area is gone");
+    // VmallocUsed as a whole also counts the 16 KiB kernel stacks (CONFIG_VMAP_STACK) of
+    // processes that come and go (vmtop's own loader among them): back within 4 of them.
+    let used_diff = (r.num("after_used") - r.num("base_used")).abs();
     assert!(
-        free_diff <= 0.02 * r.num("base_free") as f64,
-        "MemFree back within 2 %: {} vs {}",
+        used_diff <= 64,
+        "VmallocUsed back to {} kB from {} kB",
+        r.num("after_used"),
+        r.num("base_used")
+    );
+    let free_diff = (r.num("after_true") - r.num("base_true")).abs() as f64;
+    assert!(
+        free_diff <= 0.02 * r.num("base_true") as f64,
+        "free memory back within 2 %: {} vs {} kB (MemFree {} vs {} kB)",
+        r.num("after_true"),
+        r.num("base_true"),
         r.num("after_free"),
         r.num("base_free")
     );

@@ -37,6 +37,15 @@ impl Tmux {
         Tmux { name }
     }
 
+    fn resize(&self, cols: u16, rows: u16) {
+        let ok = Command::new("tmux")
+            .args(["resize-window", "-t", &self.name, "-x", &cols.to_string()])
+            .args(["-y", &rows.to_string()])
+            .status()
+            .expect("tmux resize-window");
+        assert!(ok.success());
+    }
+
     fn screen(&self) -> String {
         let out = Command::new("tmux")
             .args(["capture-pane", "-p", "-t", &self.name])
@@ -103,6 +112,15 @@ impl Drop for Tmux {
 }
 
 /// The number before "MiB" after `label` on the screen, e.g. "VmallocUsed 205 MiB".
+/// Columns used by the widest line of a captured screen.
+fn widest(screen: &str) -> usize {
+    screen
+        .lines()
+        .map(|l| l.trim_end().chars().count())
+        .max()
+        .unwrap_or(0)
+}
+
 fn mib_after(screen: &str, label: &str) -> Option<f64> {
     let at = screen.find(label)? + label.len();
     let rest = screen[at..].trim_start();
@@ -168,6 +186,12 @@ fn lab_dashboard_load_fail_unload_quit() {
         s.contains("VmallocUsed") && s.contains("not loaded")
     });
     let base = mib_after(&s, "VmallocUsed").expect("VmallocUsed on screen");
+    assert!(widest(&s) <= 100, "{s}");
+    // Resize the host terminal: the dashboard in the VM follows (forwarded over ttyS1).
+    t.resize(140, 40);
+    t.wait_for("the dashboard redrawn at 140x40", 60, |s| {
+        widest(s) > 100 && s.lines().count() >= 40 && s.contains("VmallocUsed")
+    });
     // Type a memsize, set it, load (--yes: no confirmation).
     t.keys(&["2", "0", "0", "Enter", "l"]);
     let s = t.wait_for("200 MiB loaded", 120, |s| {

@@ -324,14 +324,6 @@ fn status(module: Option<std::path::PathBuf>, json: bool) -> anyhow::Result<i32>
     Ok(code)
 }
 
-/// Failures that mean "this size does not fit"; anything else stops a probe.
-fn is_size_failure(cause: Cause) -> bool {
-    matches!(
-        cause,
-        Cause::ExceedsTotalPages | Cause::AddressSpaceExhausted | Cause::PhysicalMemoryShort
-    )
-}
-
 fn probe(
     from: u64,
     to: Option<u64>,
@@ -385,7 +377,7 @@ fn probe(
                     }
                     Ok(true)
                 }
-                Some(d) if is_size_failure(d.cause) => Ok(false),
+                Some(d) if d.cause.means_too_big() => Ok(false),
                 Some(d) => Err(anyhow::anyhow!("{size} MiB: {}", d.summary)),
             };
             if !json {

@@ -37,7 +37,7 @@ pub enum Cause {
     AddressSpaceExhausted,
     /// Physical memory short: ENOMEM in safe mode while smaller than MemTotal.
     PhysicalMemoryShort,
-    /// The OOM killer killed the loader (unsafe mode).
+    /// The OOM killer killed the loader (unsafe mode; in safe mode only at the very edge).
     OomKilled,
     /// Not attempted: vmtop's unsafe-mode guard refused a size that would wake the OOM
     /// killer (`--force` overrides).
@@ -64,6 +64,20 @@ pub enum Cause {
     Interrupted,
     /// Nothing above fits.
     Unknown,
+}
+
+impl Cause {
+    /// Failures that mean "this size does not fit"; anything else stops a probe. The OOM
+    /// killer counts: a probe runs in safe mode, where it fires only at the very edge.
+    pub fn means_too_big(self) -> bool {
+        matches!(
+            self,
+            Cause::ExceedsTotalPages
+                | Cause::AddressSpaceExhausted
+                | Cause::PhysicalMemoryShort
+                | Cause::OomKilled
+        )
+    }
 }
 
 /// How sure the diagnosis is.
@@ -446,9 +460,14 @@ fn signalled(cx: &Ctx, sig: i32) -> Diagnosis {
                 );
             }
         }
-        detail.push_str(
-            " Use safe mode (oom_safe=Y): __GFP_RETRY_MAYFAIL makes the allocation fail with ENOMEM instead.",
-        );
+        detail.push_str(if cx.input.oom_safe {
+            " Safe mode asks for the pages with __GFP_RETRY_MAYFAIL, but vmalloc allocates the page \
+             tables that map them with plain GFP_KERNEL (mm/vmalloc.c, vmap_pages_range), so when \
+             the pages took nearly all memory that last request wakes the OOM killer. The size is \
+             at the limit: a slightly smaller one loads."
+        } else {
+            " Use safe mode (oom_safe=Y): __GFP_RETRY_MAYFAIL makes the allocation fail with ENOMEM instead."
+        });
         let mut ev = f.oom_lines();
         ev.extend(cx.module_lines());
         return diag(Cause::OomKilled, confidence, summary, detail, ev);
@@ -1156,6 +1175,10 @@ mod tests {
         // But an OOM report in the log means the OOM killer, even in safe mode.
         let d = diagnose(&input(LoaderEnd::Signal(9), 950, true, log(OOM)));
         assert_eq!(d.cause, Cause::OomKilled);
+        // Explained as the edge of memory (page tables), not as "use safe mode".
+        assert!(d.detail.contains("page tables"), "{}", d.detail);
+        assert!(!d.detail.contains("Use safe mode"), "{}", d.detail);
+        assert!(d.cause.means_too_big(), "a probe treats it as too big");
     }
 
     #[test]

@@ -155,6 +155,23 @@ impl Engine {
         crate::loader::status()
     }
 
+    /// An Adopt event when the module is already loaded (by an earlier vmtop or by hand with
+    /// insmod), so a session that starts with it loaded says so and can unload it.
+    pub fn adopt_existing(&self) -> Option<Event> {
+        let s = self.status().ok().filter(|s| s.loaded)?;
+        Some(Event {
+            t: self.now(),
+            kind: EventKind::Adopt,
+            memsize_mib: s.memsize_mib.unwrap_or(0),
+            oom_safe: s.oom_safe.unwrap_or(true),
+            outcome: Outcome::Ok,
+            wall_ns: 0,
+            alloc_ns: s.alloc_ns,
+            fill_ns: s.fill_ns,
+            delta: None,
+        })
+    }
+
     /// How the last failed load ended (errno or signal), for messages that name it.
     pub fn last_end(&self) -> Option<crate::diagnose::LoaderEnd> {
         self.last_end

@@ -1,7 +1,12 @@
 //! Talking to the kernel through libkmod (the `kmod` crate): insert, remove, status.
 //!
-//! Inserting runs in a child process (`vmtop __load-child`): in unsafe mode the OOM killer
-//! kills the process that called init_module, and that must not be the dashboard.
+//! Inserting runs in a child process: in unsafe mode the OOM killer kills the process that
+//! called init_module, and that must not be the dashboard. A single-threaded caller (the
+//! CLI commands) forks; the child shares the parent's pages, so the loader adds almost no
+//! memory of its own (a re-executed vmtop costs ~0.7 MiB, mostly relocations of the
+//! libraries libkmod pulls in), and `vmtop probe` finds the same limit as insmod by hand.
+//! A multi-threaded caller (the dashboard) must not fork without exec, so it re-executes
+//! itself as `vmtop __load-child`.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -62,6 +67,81 @@ pub fn child_main(path: &Path, params: &str) -> i32 {
 /// Insert the module from a child process and report how it ended, with the child's pid
 /// (the OOM killer's log names it).
 pub fn insert_in_child(path: &Path, params: &str) -> anyhow::Result<(ChildEnd, u32)> {
+    if single_threaded() {
+        insert_in_fork(path, params)
+    } else {
+        insert_in_exec(path, params)
+    }
+}
+
+/// Only one thread in this process (so fork without exec is safe).
+fn single_threaded() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Threads:"))
+                .and_then(|n| n.trim().parse::<u32>().ok())
+        })
+        == Some(1)
+}
+
+fn insert_in_fork(path: &Path, params: &str) -> anyhow::Result<(ChildEnd, u32)> {
+    use nix::sys::wait::{waitpid, WaitStatus};
+    use nix::unistd::{fork, ForkResult};
+    use std::io::{Read as _, Write as _};
+    let (rd, wr) = nix::unistd::pipe().context("creating the pipe to the loader")?;
+    // SAFETY: this process has one thread (checked by the caller), so the child may run
+    // anything, as after a fork in a plain C program; it leaves with _exit.
+    match unsafe { fork() }.context("forking the loader")? {
+        ForkResult::Child => {
+            drop(rd);
+            let _ = std::fs::write("/proc/self/oom_score_adj", "1000");
+            let code = match insert_here(path, params) {
+                Ok(()) => 0,
+                Err(errno) => {
+                    let _ = writeln!(std::fs::File::from(wr), "{ERRNO_MARKER}{errno}");
+                    1
+                }
+            };
+            // SAFETY: _exit ends the child without running the parent's exit handlers.
+            unsafe { libc::_exit(code) }
+        }
+        ForkResult::Parent { child } => {
+            drop(wr);
+            let mut text = String::new();
+            let _ = std::fs::File::from(rd).read_to_string(&mut text);
+            let pid = child.as_raw() as u32;
+            let status = loop {
+                match waitpid(child, None) {
+                    Err(nix::errno::Errno::EINTR) => continue,
+                    r => break r.with_context(|| format!("waiting for the loader (pid {pid})"))?,
+                }
+            };
+            match status {
+                WaitStatus::Signaled(_, sig, _) => Ok((ChildEnd::Signal(sig as i32), pid)),
+                WaitStatus::Exited(_, 0) => Ok((ChildEnd::Loaded, pid)),
+                other => Ok((parse_errno(&text, &format!("{other:?}"))?, pid)),
+            }
+        }
+    }
+}
+
+/// The errno a failed loader reported on its output.
+fn parse_errno(text: &str, status: &str) -> anyhow::Result<ChildEnd> {
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix(ERRNO_MARKER))
+        .and_then(|n| n.parse::<i32>().ok())
+        .map(ChildEnd::Errno)
+        .with_context(|| {
+            format!(
+                "the loader ended ({status}) without reporting an errno: {}",
+                text.trim()
+            )
+        })
+}
+
+fn insert_in_exec(path: &Path, params: &str) -> anyhow::Result<(ChildEnd, u32)> {
     let exe = std::env::current_exe().context("finding the vmtop binary to run the loader")?;
     let child = Command::new(&exe)
         .arg("__load-child")
@@ -86,18 +166,7 @@ pub fn insert_in_child(path: &Path, params: &str) -> anyhow::Result<(ChildEnd, u
         return Ok((ChildEnd::Loaded, pid));
     }
     let text = String::from_utf8_lossy(&out.stdout);
-    let errno = text
-        .lines()
-        .find_map(|l| l.trim().strip_prefix(ERRNO_MARKER))
-        .and_then(|n| n.parse::<i32>().ok())
-        .with_context(|| {
-            format!(
-                "the loader exited with {} without reporting an errno: {}",
-                out.status,
-                text.trim()
-            )
-        })?;
-    Ok((ChildEnd::Errno(errno), pid))
+    Ok((parse_errno(&text, &out.status.to_string())?, pid))
 }
 
 /// Remove the module. Errors carry the errno.

@@ -201,6 +201,12 @@ else
 	set -- $(cat /proc/cmdline)
 	for a; do case "$a" in vmtop.rows=*) rows=${a#*=};; vmtop.cols=*) cols=${a#*=};; esac; done
 	. /lab/env
+	# Window size changes: vmtop lab writes "ROWS COLS" to the second serial port when the
+	# host terminal is resized; setting the console's size sends SIGWINCH to vmtop.
+	if [ -c /dev/ttyS1 ]; then
+		stty -F /dev/ttyS1 -echo 2>/dev/null
+		while read -r r c; do stty -F /dev/ttyS0 rows "$r" cols "$c"; done </dev/ttyS1 &
+	fi
 	setsid cttyhack sh -c "stty rows ${rows:-24} cols ${cols:-80}; exec /bin/vmtop $(cat /lab/args)"
 fi
 sync
@@ -228,6 +234,8 @@ pub struct Prepared {
     pub kernel: LabKernel,
     pub initrd: PathBuf,
     pub qemu: PathBuf,
+    /// FIFO pair `winch.in`/`winch.out` (the guest's ttyS1) for window-size changes.
+    pub winch: PathBuf,
     _tmp: TempDir,
 }
 
@@ -272,10 +280,20 @@ pub fn prepare(opts: &LabOptions) -> anyhow::Result<Prepared> {
         std::fs::File::create(&initrd).with_context(|| format!("creating {}", initrd.display()))?;
     a.write_to(std::io::BufWriter::new(f))
         .with_context(|| format!("writing {}", initrd.display()))?;
+    let winch = tmp.path.join("winch");
+    for end in ["in", "out"] {
+        let fifo = winch.with_extension(end);
+        nix::unistd::mkfifo(
+            &fifo,
+            nix::sys::stat::Mode::S_IRUSR | nix::sys::stat::Mode::S_IWUSR,
+        )
+        .with_context(|| format!("creating the FIFO {}", fifo.display()))?;
+    }
     Ok(Prepared {
         kernel,
         initrd,
         qemu,
+        winch,
         _tmp: tmp,
     })
 }
@@ -330,7 +348,43 @@ fn qemu_command(p: &Prepared, opts: &LabOptions, interactive: bool) -> Command {
         .arg(&p.initrd)
         .arg("-append")
         .arg(append);
+    if interactive {
+        // ttyS1: the window-size channel (see `forward_resizes`).
+        c.arg("-chardev")
+            .arg(format!("pipe,id=winch,path={}", p.winch.display()))
+            .args(["-serial", "chardev:winch"]);
+    }
     c
+}
+
+/// Send the host terminal's size to the guest on every SIGWINCH, over the serial port
+/// that QEMU connects to the FIFOs `winch.in`/`winch.out`. SIGWINCH must already be
+/// blocked in every thread (it is waited for here with sigwait) except in QEMU, which
+/// unblocks it before exec.
+fn forward_resizes(winch: &Path) -> anyhow::Result<()> {
+    use nix::sys::signal::{SigSet, Signal};
+    let path = winch.with_extension("in");
+    // Read-write: opening a FIFO this way never blocks, whether or not QEMU has it open.
+    let mut fifo = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening the window-size channel {}", path.display()))?;
+    let mut set = SigSet::empty();
+    set.add(Signal::SIGWINCH);
+    std::thread::Builder::new()
+        .name("winch".into())
+        .spawn(move || {
+            while set.wait().is_ok() {
+                if let Ok((cols, rows)) = crossterm::terminal::size() {
+                    if writeln!(fifo, "{rows} {cols}").is_err() {
+                        return;
+                    }
+                }
+            }
+        })
+        .context("starting the window-size thread")?;
+    Ok(())
 }
 
 /// Boot the VM with the dashboard on its console, attached to this terminal.
@@ -340,7 +394,23 @@ pub fn run_interactive(opts: &LabOptions) -> anyhow::Result<i32> {
         "vmtop lab: booting {} with {} MiB under QEMU (software emulation, a few seconds)...",
         p.kernel.release, opts.mem_mib
     );
-    let status = qemu_command(&p, opts, true)
+    use nix::sys::signal::{SigSet, SigmaskHow, Signal};
+    use std::os::unix::process::CommandExt as _;
+    let mut winch = SigSet::empty();
+    winch.add(Signal::SIGWINCH);
+    winch
+        .thread_block()
+        .context("blocking SIGWINCH to forward resizes to the VM")?;
+    forward_resizes(&p.winch)?;
+    let mut cmd = qemu_command(&p, opts, true);
+    // SAFETY: only pthread_sigmask (async-signal-safe) runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_UNBLOCK, Some(&winch), None)
+                .map_err(std::io::Error::from)
+        });
+    }
+    let status = cmd
         .status()
         .with_context(|| format!("starting {}", p.qemu.display()))?;
     // QEMU leaves the terminal as the guest left it; make sure it is sane.
