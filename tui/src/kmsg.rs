@@ -257,6 +257,14 @@ fn open_kmsg(path: &Path, nonblock: bool) -> io::Result<File> {
 /// error opening it is returned here. The thread ends when the receiver is dropped (noticed at
 /// the next record) or on a read error other than EPIPE/EINTR.
 pub fn spawn_reader(tx: Sender<Record>) -> io::Result<std::thread::JoinHandle<()>> {
+    spawn_reader_with(move |r| tx.send(r).is_ok())
+}
+
+/// `spawn_reader` handing each record to `sink` in the reader thread (no second thread or
+/// channel to convert records); the thread ends when `sink` returns false.
+pub fn spawn_reader_with(
+    mut sink: impl FnMut(Record) -> bool + Send + 'static,
+) -> io::Result<std::thread::JoinHandle<()>> {
     let mut file = open_kmsg(Path::new(KMSG_PATH), false)
         .map_err(|e| io::Error::new(e.kind(), format!("opening {KMSG_PATH}: {e}")))?;
     file.seek(SeekFrom::End(0))
@@ -268,7 +276,7 @@ pub fn spawn_reader(tx: Sender<Record>) -> io::Result<std::thread::JoinHandle<()
             loop {
                 match read_one(&mut file, &mut buf) {
                     ReadOutcome::Record(Some(r)) => {
-                        if tx.send(r).is_err() {
+                        if !sink(r) {
                             return;
                         }
                     }

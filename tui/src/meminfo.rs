@@ -1,14 +1,19 @@
-//! Memory figures from /proc/meminfo, read through the procfs crate.
+//! Memory figures from /proc/meminfo.
 //!
 //! A `Sample` holds the six figures vmtop plots, in bytes. A read that fails is a gap
 //! (`None` in the history), never a zero.
+//!
+//! The file is parsed here rather than through a general /proc parser: only six of its ~55
+//! lines matter, and the dashboard reads it up to 20 times a second. `MeminfoReader` keeps the
+//! file open and its buffer between reads (seek to 0, one read, no allocation), and the
+//! parser scans the text once without building a map.
 
-use std::io::BufRead;
-use std::path::Path;
+use std::fs::File;
+use std::io::{BufRead, Read as _, Seek as _, SeekFrom};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context as _;
-use procfs::FromBufRead;
 use serde::Serialize;
 
 /// The figures vmtop watches, in bytes.
@@ -23,17 +28,63 @@ pub struct Sample {
     pub vmalloc_chunk: u64,
 }
 
+/// Value of one `Key:   1234 kB` line in bytes (`kB` means KiB; no unit means a plain number).
+fn line_value(key: &str, rest: &str) -> anyhow::Result<u64> {
+    let mut fields = rest.split_ascii_whitespace();
+    let number = fields
+        .next()
+        .with_context(|| format!("{key} has no value"))?;
+    let n: u64 = number
+        .parse()
+        .with_context(|| format!("{key} value {number:?} is not a whole number"))?;
+    match fields.next() {
+        None => Ok(n),
+        Some("kB") => n
+            .checked_mul(1024)
+            .with_context(|| format!("{key} {n} kB overflows 64 bits")),
+        Some(unit) => anyhow::bail!("{key} has an unknown unit {unit:?}"),
+    }
+}
+
 impl Sample {
     /// Parse /proc/meminfo text (used on captured text in tests, and by `read`).
-    pub fn parse<R: BufRead>(r: R) -> anyhow::Result<Sample> {
-        let m = procfs::Meminfo::from_buf_read(r).context("parsing /proc/meminfo")?;
+    pub fn parse<R: BufRead>(mut r: R) -> anyhow::Result<Sample> {
+        let mut text = String::new();
+        r.read_to_string(&mut text)
+            .context("reading /proc/meminfo text")?;
+        Self::parse_str(&text)
+    }
+
+    /// Parse /proc/meminfo text. MemTotal, MemFree and the three Vmalloc lines must be present
+    /// (a truncated file is an error, not zeros); MemAvailable may be missing (before 3.14).
+    pub fn parse_str(text: &str) -> anyhow::Result<Sample> {
+        let (mut total, mut free, mut avail) = (None, None, None);
+        let (mut vm_total, mut vm_used, mut vm_chunk) = (None, None, None);
+        for line in text.lines() {
+            let Some((key, rest)) = line.split_once(':') else {
+                continue;
+            };
+            let slot = match key {
+                "MemTotal" => &mut total,
+                "MemFree" => &mut free,
+                "MemAvailable" => &mut avail,
+                "VmallocTotal" => &mut vm_total,
+                "VmallocUsed" => &mut vm_used,
+                "VmallocChunk" => &mut vm_chunk,
+                _ => continue,
+            };
+            *slot = Some(line_value(key, rest).context("parsing /proc/meminfo")?);
+        }
+        let need = |v: Option<u64>, key: &str| {
+            v.with_context(|| format!("parsing /proc/meminfo: no {key} line"))
+        };
         Ok(Sample {
-            mem_total: m.mem_total,
-            mem_free: m.mem_free,
-            mem_available: m.mem_available,
-            vmalloc_total: m.vmalloc_total,
-            vmalloc_used: m.vmalloc_used,
-            vmalloc_chunk: m.vmalloc_chunk,
+            mem_total: need(total, "MemTotal")?,
+            mem_free: need(free, "MemFree")?,
+            mem_available: avail,
+            vmalloc_total: need(vm_total, "VmallocTotal")?,
+            vmalloc_used: need(vm_used, "VmallocUsed")?,
+            vmalloc_chunk: need(vm_chunk, "VmallocChunk")?,
         })
     }
 
@@ -43,15 +94,65 @@ impl Sample {
     }
 
     pub fn read_from(path: &Path) -> anyhow::Result<Sample> {
-        let f = std::fs::File::open(path)
-            .with_context(|| format!("opening {} to sample memory", path.display()))?;
-        Self::parse(std::io::BufReader::new(f))
-            .with_context(|| format!("reading {}", path.display()))
+        MeminfoReader::open(path)?.read()
     }
 
     /// MemAvailable, or MemFree on kernels that lack it.
     pub fn available(&self) -> u64 {
         self.mem_available.unwrap_or(self.mem_free)
+    }
+}
+
+/// Read `file` from its current position to its end into `buf`, growing it as needed; returns
+/// the number of bytes read (`buf` keeps its size between calls, so nothing is allocated or
+/// cleared once it is large enough). Unlike `Read::read_to_end`, which asks for the file's
+/// size and position first (two more system calls per read, useless on /proc where sizes are
+/// 0), this only reads.
+fn read_all(file: &mut File, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+    let mut len = 0;
+    loop {
+        if buf.len() == len {
+            buf.resize(len + 4096, 0);
+        }
+        match file.read(&mut buf[len..]) {
+            Ok(0) => return Ok(len),
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// /proc/meminfo kept open for repeated reads.
+pub struct MeminfoReader {
+    path: PathBuf,
+    file: File,
+    buf: Vec<u8>,
+}
+
+impl MeminfoReader {
+    pub fn open(path: &Path) -> anyhow::Result<MeminfoReader> {
+        let file = File::open(path)
+            .with_context(|| format!("opening {} to sample memory", path.display()))?;
+        Ok(MeminfoReader {
+            path: path.to_path_buf(),
+            file,
+            // /proc/meminfo is about 1.5 KiB: the first read sizes this to 4 KiB.
+            buf: Vec::new(),
+        })
+    }
+
+    /// Read the file again from its start (procfs generates it afresh) and parse it: one
+    /// lseek and two reads (the second returns 0), nothing else.
+    pub fn read(&mut self) -> anyhow::Result<Sample> {
+        let len = self
+            .file
+            .seek(SeekFrom::Start(0))
+            .and_then(|_| read_all(&mut self.file, &mut self.buf))
+            .with_context(|| format!("reading {}", self.path.display()))?;
+        let text = std::str::from_utf8(&self.buf[..len])
+            .with_context(|| format!("{} is not text", self.path.display()))?;
+        Sample::parse_str(text).with_context(|| format!("reading {}", self.path.display()))
     }
 }
 
@@ -63,23 +164,69 @@ pub struct Point {
     /// Wall-clock time, milliseconds since the Unix epoch.
     pub unix_ms: u64,
     pub sample: Option<Sample>,
-    /// Largest free range of the vmalloc space from /proc/vmallocinfo, where readable.
+    /// Largest free range of the vmalloc space from /proc/vmallocinfo, where readable: the
+    /// latest reading, which may be a few seconds old (see `VMALLOCINFO_PERIOD`).
     pub vmalloc_largest_free: Option<u64>,
+}
+
+/// How often the sampler re-reads /proc/vmallocinfo when nothing moves. The file lists every
+/// vmalloc/vmap area (thousands of lines) and the kernel walks them all to print it: about
+/// 1.5 ms of system time per read on a small machine, charged to the reader. At 10 Hz that
+/// would be 1.5 % of a core for one figure that changes only when big areas come and go.
+pub const VMALLOCINFO_PERIOD: Duration = Duration::from_secs(5);
+/// A change of VmallocUsed this large since the last read (a load or unload) makes the
+/// sampler re-read /proc/vmallocinfo early...
+pub const VMALLOCINFO_TRIGGER_BYTES: u64 = crate::units::MIB;
+/// ...but not more often than this (VmallocUsed also moves with task stacks on a busy system).
+pub const VMALLOCINFO_MIN_GAP: Duration = Duration::from_secs(1);
+
+/// The last /proc/vmallocinfo reading.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct GapReading {
+    /// Session time of the read.
+    t: f64,
+    /// VmallocUsed at that time.
+    vmalloc_used: u64,
+    largest_free: Option<u64>,
+}
+
+/// Whether /proc/vmallocinfo is due for a re-read at session time `t` with VmallocUsed `used`.
+fn vmallocinfo_due(last: Option<&GapReading>, t: f64, used: u64) -> bool {
+    let Some(last) = last else {
+        return true;
+    };
+    let age = t - last.t;
+    age >= VMALLOCINFO_PERIOD.as_secs_f64()
+        || (age >= VMALLOCINFO_MIN_GAP.as_secs_f64()
+            && used.abs_diff(last.vmalloc_used) >= VMALLOCINFO_TRIGGER_BYTES)
+}
+
+/// What the sampler keeps between samples.
+struct SamplerState {
+    /// Open /proc/meminfo; None until opened (again) after a failure.
+    meminfo: Option<MeminfoReader>,
+    /// The last /proc/vmallocinfo reading (only when it is usable at all).
+    gap: Option<GapReading>,
 }
 
 /// Takes time-stamped samples relative to one start instant.
 pub struct Sampler {
     start: Instant,
-    meminfo: std::path::PathBuf,
+    meminfo_path: PathBuf,
     vmallocinfo: bool,
+    state: std::cell::RefCell<SamplerState>,
 }
 
 impl Sampler {
     pub fn new() -> Sampler {
         Sampler {
             start: Instant::now(),
-            meminfo: "/proc/meminfo".into(),
+            meminfo_path: "/proc/meminfo".into(),
             vmallocinfo: crate::vmallocinfo::availability().is_usable(),
+            state: std::cell::RefCell::new(SamplerState {
+                meminfo: None,
+                gap: None,
+            }),
         }
     }
 
@@ -98,17 +245,43 @@ impl Sampler {
             .duration_since(SystemTime::UNIX_EPOCH)
             .unwrap_or(Duration::ZERO)
             .as_millis() as u64;
-        let sample = Sample::read_from(&self.meminfo).ok();
-        let vmalloc_largest_free = if self.vmallocinfo {
-            crate::vmallocinfo::largest_free_now()
-        } else {
-            None
+        let mut state = self.state.borrow_mut();
+        let sample = self.read_meminfo(&mut state);
+        let vmalloc_largest_free = match sample {
+            Some(s) if self.vmallocinfo => {
+                if vmallocinfo_due(state.gap.as_ref(), t, s.vmalloc_used) {
+                    state.gap = Some(GapReading {
+                        t,
+                        vmalloc_used: s.vmalloc_used,
+                        largest_free: crate::vmallocinfo::layout_with_total(s.vmalloc_total)
+                            .ok()
+                            .map(|l| l.largest_free),
+                    });
+                }
+                state.gap.and_then(|g| g.largest_free)
+            }
+            _ => None,
         };
         Point {
             t,
             unix_ms,
             sample,
             vmalloc_largest_free,
+        }
+    }
+
+    /// Read through the open file; on failure close it, so that the next sample opens it anew.
+    fn read_meminfo(&self, state: &mut SamplerState) -> Option<Sample> {
+        if state.meminfo.is_none() {
+            state.meminfo = MeminfoReader::open(&self.meminfo_path).ok();
+        }
+        let read = state.meminfo.as_mut()?.read();
+        match read {
+            Ok(s) => Some(s),
+            Err(_) => {
+                state.meminfo = None;
+                None
+            }
         }
     }
 }
@@ -158,7 +331,91 @@ mod tests {
 
     #[test]
     fn truncated_meminfo_is_an_error_not_zeros() {
-        assert!(Sample::parse("MemTotal: 1000 kB\n".as_bytes()).is_err());
+        let e = Sample::parse("MemTotal: 1000 kB\n".as_bytes()).expect_err("truncated");
+        assert!(format!("{e:#}").contains("no MemFree line"), "{e:#}");
+        let cut = LAB_MEMINFO
+            .lines()
+            .filter(|l| !l.starts_with("VmallocChunk"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(Sample::parse_str(&cut).is_err());
+    }
+
+    #[test]
+    fn missing_mem_available_is_none_and_junk_values_are_errors() {
+        let old = LAB_MEMINFO
+            .lines()
+            .filter(|l| !l.starts_with("MemAvailable"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let s = Sample::parse_str(&old).expect("parse");
+        assert_eq!(s.mem_available, None);
+        assert_eq!(s.available(), s.mem_free);
+        for bad in [
+            "MemFree: lots kB",
+            "MemFree: 12 MB",
+            "MemFree:",
+            "MemFree: 18446744073709551615 kB",
+        ] {
+            let text = LAB_MEMINFO.replace("MemFree:          830524 kB", bad);
+            let e = Sample::parse_str(&text).expect_err(bad);
+            assert!(format!("{e:#}").contains("MemFree"), "{bad}: {e:#}");
+        }
+        // Lines vmtop does not use may say anything.
+        let text = format!("{LAB_MEMINFO}Weird(thing): x y z\nno colon here\n");
+        assert_eq!(
+            Sample::parse_str(&text).expect("parse"),
+            Sample::parse(LAB_MEMINFO.as_bytes()).expect("parse")
+        );
+    }
+
+    #[test]
+    fn reader_rereads_the_same_open_file() {
+        let dir = std::env::temp_dir().join(format!("vmtop-meminfo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("meminfo");
+        std::fs::write(&path, LAB_MEMINFO).expect("write");
+        let mut r = MeminfoReader::open(&path).expect("open");
+        let a = r.read().expect("first read");
+        let b = r.read().expect("second read");
+        assert_eq!(a, b);
+        assert_eq!(a.mem_free, 830_524 * 1024);
+        std::fs::remove_dir_all(&dir).expect("clean up");
+        assert!(MeminfoReader::open(&path).is_err());
+    }
+
+    #[test]
+    fn live_meminfo_reads_twice() {
+        let mut r = MeminfoReader::open(Path::new("/proc/meminfo")).expect("open /proc/meminfo");
+        let a = r.read().expect("read");
+        let b = r.read().expect("read again");
+        assert_eq!(a.mem_total, b.mem_total);
+        assert!(a.mem_total > 0 && a.mem_free <= a.mem_total);
+    }
+
+    #[test]
+    fn vmallocinfo_is_reread_periodically_or_after_a_big_change() {
+        let last = GapReading {
+            t: 10.0,
+            vmalloc_used: 100 * crate::units::MIB,
+            largest_free: Some(1),
+        };
+        let used = last.vmalloc_used;
+        assert!(vmallocinfo_due(None, 0.0, used));
+        // Nothing moves: every VMALLOCINFO_PERIOD.
+        assert!(!vmallocinfo_due(Some(&last), 10.1, used));
+        assert!(!vmallocinfo_due(Some(&last), 14.9, used + 4096));
+        assert!(vmallocinfo_due(Some(&last), 15.0, used));
+        // A load of 64 MiB: early, but not within VMALLOCINFO_MIN_GAP of the last read.
+        let loaded = used + 64 * crate::units::MIB;
+        assert!(!vmallocinfo_due(Some(&last), 10.5, loaded));
+        assert!(vmallocinfo_due(Some(&last), 11.0, loaded));
+        // An unload counts the same.
+        assert!(vmallocinfo_due(
+            Some(&last),
+            11.0,
+            used - 2 * crate::units::MIB
+        ));
     }
 
     #[test]

@@ -1,13 +1,18 @@
 //! The two charts: MemFree/MemAvailable under MemTotal, and VmallocUsed. Both carry a
 //! vertical marker at every load (▲), unload (▼) and failure (✗), drawn over the chart after
 //! it is rendered so that the marker never hides data.
+//!
+//! The charts are drawn here cell for cell as ratatui's `Chart` draws them (the tests compare
+//! the two), but touching only the cells that show something: `Chart` builds, copies and walks
+//! a full grid of cells per line segment and restyles its whole area twice, which made it
+//! the largest part of the dashboard's drawing time at 10 Hz. `draw_axes` draws the axes and
+//! labels, `plot` the lines (same dot mapping, same lines, one layer per segment).
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
-use ratatui::symbols::Marker;
+use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType};
+use ratatui::widgets::Widget as _;
 use ratatui::Frame;
 
 use super::theme::{sym, Theme};
@@ -17,6 +22,33 @@ use crate::engine::{Event, EventKind};
 use crate::meminfo::Point;
 use crate::units::{fmt_bytes, mib_f64, GIB, MIB};
 
+/// How a series' points are drawn (as ratatui's `Marker::Braille` and `Marker::Dot`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Marker {
+    /// 2x4 dots per cell.
+    Braille,
+    /// One `•` per cell.
+    Dot,
+}
+
+impl Marker {
+    /// Dots per cell across and down.
+    fn dots(self) -> (usize, usize) {
+        match self {
+            Marker::Braille => (2, 4),
+            Marker::Dot => (1, 1),
+        }
+    }
+
+    /// The character for a cell whose dots are `pattern` (bit `x + width * y`, row-major).
+    fn symbol(self, pattern: u8) -> char {
+        match self {
+            Marker::Braille => ratatui::symbols::braille::BRAILLE[usize::from(pattern)],
+            Marker::Dot => '•',
+        }
+    }
+}
+
 /// One series: its decimated segments, how it is drawn.
 struct Series {
     segments: Vec<Segment>,
@@ -24,20 +56,216 @@ struct Series {
     marker: Marker,
 }
 
-/// Where the chart's plotting area ended up (mirrors ratatui's Chart layout).
-fn graph_area(inner: Rect, y_label_w: u16, first_x_label_w: Option<u16>) -> Rect {
-    let has_x = first_x_label_w.is_some() && inner.height > 2;
-    let left = y_label_w
-        .max(first_x_label_w.unwrap_or(0).saturating_sub(1))
-        .min(inner.width / 3);
-    let x = inner.x + left + 1;
-    let height = inner.height.saturating_sub(if has_x { 2 } else { 0 });
-    Rect::new(
-        x.min(inner.right()),
-        inner.y,
-        inner.right().saturating_sub(x),
-        height,
-    )
+/// Plot `series` in `graph`, whose axes span `x_bounds` and `y_bounds`, as ratatui's `Chart`
+/// plots datasets (one per segment: a point per value, lines between consecutive values;
+/// a one-point segment is a scatter point): each segment is a layer whose dots replace the
+/// symbol and colour of the cells they fall in. Only those cells are touched.
+fn plot(buf: &mut Buffer, graph: Rect, x_bounds: [f64; 2], y_bounds: [f64; 2], series: &[Series]) {
+    let (w, h) = (usize::from(graph.width), usize::from(graph.height));
+    let ([left, right], [bottom, top]) = (x_bounds, y_bounds);
+    let (span_x, span_y) = (right - left, top - bottom);
+    if w == 0 || h == 0 || span_x <= 0.0 || span_y <= 0.0 {
+        return;
+    }
+    let mut patterns = vec![0u8; w * h];
+    let mut touched: Vec<usize> = Vec::new();
+    for s in series {
+        let (dw, dh) = s.marker.dots();
+        let (res_x, res_y) = ((w * dw) as f64, (h * dh) as f64);
+        // Painter::get_point: a point outside the bounds is not drawn.
+        let dot_of = |x: f64, y: f64| -> Option<(usize, usize)> {
+            if x < left || x > right || y < bottom || y > top {
+                return None;
+            }
+            Some((
+                ((x - left) * (res_x - 1.0) / span_x).round() as usize,
+                ((top - y) * (res_y - 1.0) / span_y).round() as usize,
+            ))
+        };
+        let color = s.style.fg.unwrap_or(Color::Reset);
+        for seg in &s.segments {
+            let mut paint = |x: usize, y: usize| {
+                let i = (y / dh) * w + x / dw;
+                if let Some(p) = patterns.get_mut(i) {
+                    if *p == 0 {
+                        touched.push(i);
+                    }
+                    *p |= 1 << ((x % dw) + dw * (y % dh));
+                }
+            };
+            for &(x, y) in seg {
+                if let Some((px, py)) = dot_of(x, y) {
+                    paint(px, py);
+                }
+            }
+            for pair in seg.windows(2) {
+                let (a, b) = (pair[0], pair[1]);
+                let window = line_clipping::Window::new(left, right, bottom, top);
+                let line = line_clipping::LineSegment::new(
+                    line_clipping::Point::new(a.0, a.1),
+                    line_clipping::Point::new(b.0, b.1),
+                );
+                let Some(c) = line_clipping::cohen_sutherland::clip_line(line, window) else {
+                    continue;
+                };
+                if let (Some(p1), Some(p2)) = (dot_of(c.p1.x, c.p1.y), dot_of(c.p2.x, c.p2.y)) {
+                    for_each_line_dot(p1, p2, &mut paint);
+                }
+            }
+            for &i in &touched {
+                let pos = (graph.x + (i % w) as u16, graph.y + (i / w) as u16);
+                buf[pos]
+                    .set_char(s.marker.symbol(patterns[i]))
+                    .set_fg(color);
+                patterns[i] = 0;
+            }
+            touched.clear();
+        }
+    }
+}
+
+/// The dots of a line from `a` to `b` (Bresenham), in the order ratatui's canvas `Line` visits
+/// them.
+fn for_each_line_dot(a: (usize, usize), b: (usize, usize), f: &mut impl FnMut(usize, usize)) {
+    let ((x1, y1), (x2, y2)) = (a, b);
+    let (dx, dy) = (x2.abs_diff(x1), y2.abs_diff(y1));
+    if dx == 0 {
+        (y1.min(y2)..=y1.max(y2)).for_each(|y| f(x1, y));
+    } else if dy == 0 {
+        (x1.min(x2)..=x1.max(x2)).for_each(|x| f(x, y1));
+    } else if dy < dx {
+        // Mostly horizontal: step along x.
+        let ((x1, y1), (x2, y2)) = if x1 > x2 { (b, a) } else { (a, b) };
+        let (dx, dy) = ((x2 - x1) as isize, (y2 as isize - y1 as isize).abs());
+        let (mut d, mut y) = (2 * dy - dx, y1);
+        for x in x1..=x2 {
+            f(x, y);
+            if d > 0 {
+                y = if y1 > y2 {
+                    y.saturating_sub(1)
+                } else {
+                    y.saturating_add(1)
+                };
+                d -= 2 * dx;
+            }
+            d += 2 * dy;
+        }
+    } else {
+        // Mostly vertical: step along y.
+        let ((x1, y1), (x2, y2)) = if y1 > y2 { (b, a) } else { (a, b) };
+        let (dx, dy) = ((x2 as isize - x1 as isize).abs(), (y2 - y1) as isize);
+        let (mut d, mut x) = (2 * dx - dy, x1);
+        for y in y1..=y2 {
+            f(x, y);
+            if d > 0 {
+                x = if x1 > x2 {
+                    x.saturating_sub(1)
+                } else {
+                    x.saturating_add(1)
+                };
+                d -= 2 * dy;
+            }
+            d += 2 * dx;
+        }
+    }
+}
+
+/// Draw the axes and their labels in `area` exactly as ratatui's `Chart` draws them for
+/// axes with default label alignment, no axis titles and no legend; returns the plotting area
+/// (None when `area` is empty). `Chart` would also restyle every cell of `area` and of the
+/// plotting area with default styles (no-ops that cost more than the rest of the chart).
+fn draw_axes(
+    buf: &mut Buffer,
+    area: Rect,
+    x_labels: &[Line],
+    y_labels: &[Line],
+    style: Style,
+) -> Option<Rect> {
+    if area.height == 0 || area.width == 0 {
+        return None;
+    }
+    // Chart::layout
+    let (mut x, mut y) = (area.left(), area.bottom() - 1);
+    let mut label_x = None;
+    if !x_labels.is_empty() && y > area.top() {
+        label_x = Some(y);
+        y -= 1;
+    }
+    let has_y = !y_labels.is_empty();
+    let mut left_of_axis = y_labels.iter().map(Line::width).max().unwrap_or(0) as u16;
+    if let Some(first) = x_labels.first() {
+        // The first x label ends under the y axis, not left of it.
+        left_of_axis = left_of_axis.max((first.width() as u16).saturating_sub(u16::from(has_y)));
+    }
+    x += left_of_axis.min(area.width / 3);
+    let mut axis_x = None;
+    if !x_labels.is_empty() && y > area.top() {
+        axis_x = Some(y);
+        y -= 1;
+    }
+    let mut axis_y = None;
+    if has_y && x + 1 < area.right() {
+        axis_y = Some(x);
+        x += 1;
+    }
+    let graph = Rect::new(
+        x,
+        area.top(),
+        area.right().saturating_sub(x),
+        y.saturating_sub(area.top()).saturating_add(1),
+    );
+
+    // Chart::render_x_labels: the first right-aligned left of the graph, the last at its right
+    // edge, the others centred between.
+    if let (Some(y), [first, middle @ .., last]) = (label_x, x_labels) {
+        let n = x_labels.len() as u16;
+        let between = graph.width / n;
+        let first_area = Rect::new(area.left(), y, graph.left() - area.left(), 1);
+        first.clone().right_aligned().render(first_area, buf);
+        for (i, label) in middle.iter().enumerate() {
+            let x = graph.left() + (i as u16 + 1) * between + 1;
+            let label_area = Rect::new(x, y, between.saturating_sub(1), 1);
+            label.clone().centered().render(label_area, buf);
+        }
+        let last_area = Rect::new(graph.right() - between, y, between, 1);
+        last.clone().right_aligned().render(last_area, buf);
+    }
+    // Chart::render_y_labels: evenly spaced from the bottom row to the top row.
+    if y_labels.len() >= 2 {
+        let n = y_labels.len() as u16;
+        for (i, label) in y_labels.iter().enumerate() {
+            let dy = i as u16 * (graph.height - 1) / (n - 1);
+            if dy < graph.bottom() {
+                let label_area = Rect::new(
+                    area.left(),
+                    graph.bottom().saturating_sub(1) - dy,
+                    (graph.left() - area.left()).saturating_sub(1),
+                    1,
+                );
+                label.clone().left_aligned().render(label_area, buf);
+            }
+        }
+    }
+    if let Some(y) = axis_x {
+        for x in graph.left()..graph.right() {
+            buf[(x, y)]
+                .set_symbol(ratatui::symbols::line::HORIZONTAL)
+                .set_style(style);
+        }
+    }
+    if let Some(x) = axis_y {
+        for y in graph.top()..graph.bottom() {
+            buf[(x, y)]
+                .set_symbol(ratatui::symbols::line::VERTICAL)
+                .set_style(style);
+        }
+    }
+    if let (Some(y), Some(x)) = (axis_x, axis_y) {
+        buf[(x, y)]
+            .set_symbol(ratatui::symbols::line::BOTTOM_LEFT)
+            .set_style(style);
+    }
+    Some(graph)
 }
 
 /// A time offset relative to the right edge, e.g. "-30s", "-10m".
@@ -84,12 +312,7 @@ fn render_chart(
     y_max_mib: f64,
     series: impl Fn(usize) -> Vec<Series>,
 ) {
-    let block = Block::new()
-        .borders(Borders::TOP)
-        .border_style(th.border())
-        .title(title);
-    let inner = block.inner(area);
-    f.render_widget(block, area);
+    let inner = super::title_rule(f, area, title, th);
     if inner.height < 2 || inner.width < 12 {
         return;
     }
@@ -103,54 +326,29 @@ fn render_chart(
         .map(|s| s.chars().count())
         .max()
         .unwrap_or(1) as u16;
-    let y_labels: Vec<String> = y_labels
+    let y_labels: Vec<Line> = y_labels
         .into_iter()
-        .map(|s| format!("{s:>w$}", w = lw as usize))
+        .map(|s| Line::from(format!("{s:>w$}", w = lw as usize)))
         .collect();
-    let x_labels: Option<Vec<String>> = (inner.height >= 6).then(|| {
+    let x_labels: Vec<Line> = if inner.height >= 6 {
         vec![
-            rel(x0 - x1),
-            rel((x0 - x1) / 2.0),
-            if app.frozen_at.is_some() {
-                "frozen".into()
+            Line::from(rel(x0 - x1)),
+            Line::from(rel((x0 - x1) / 2.0)),
+            Line::from(if app.frozen_at.is_some() {
+                "frozen"
             } else {
-                "now".into()
-            },
+                "now"
+            }),
         ]
-    });
-    let graph = graph_area(
-        inner,
-        lw,
-        x_labels.as_ref().map(|l| l[0].chars().count() as u16),
-    );
+    } else {
+        Vec::new()
+    };
+    let Some(graph) = draw_axes(f.buffer_mut(), inner, &x_labels, &y_labels, th.dim()) else {
+        return;
+    };
     // Braille has two dots per cell across: that is the chart's real resolution.
     let all = series(graph.width as usize * 2);
-    let mut datasets = Vec::new();
-    for s in &all {
-        for seg in &s.segments {
-            datasets.push(
-                Dataset::default()
-                    .marker(s.marker)
-                    .graph_type(if seg.len() == 1 {
-                        GraphType::Scatter
-                    } else {
-                        GraphType::Line
-                    })
-                    .style(s.style)
-                    .data(seg),
-            );
-        }
-    }
-    let mut x_axis = Axis::default().bounds([x0, x1]).style(th.dim());
-    if let Some(l) = x_labels {
-        x_axis = x_axis.labels(l);
-    }
-    let y_axis = Axis::default()
-        .bounds([0.0, y_max_mib])
-        .style(th.dim())
-        .labels(y_labels);
-    let chart = Chart::new(datasets).x_axis(x_axis).y_axis(y_axis);
-    f.render_widget(chart, inner);
+    plot(f.buffer_mut(), graph, [x0, x1], [0.0, y_max_mib], &all);
     draw_markers(f.buffer_mut(), graph, x0, x1, &app.events, th);
 }
 
@@ -297,6 +495,117 @@ mod tests {
         assert_eq!(nice_ceiling(200.0), 200.0);
         assert_eq!(nice_ceiling(260.0), 500.0);
         assert_eq!(nice_ceiling(0.0), 1.0);
+    }
+
+    /// `draw_axes` and `plot` give exactly the buffer (symbols and styles) that ratatui's
+    /// `Chart` gives with the same axes and the segments as datasets.
+    #[test]
+    fn drawing_matches_ratatui_chart() {
+        use ratatui::style::{Color, Modifier};
+        use ratatui::widgets::{Axis, Chart, Dataset, GraphType};
+
+        // Saw-tooth, steep steps, a flat stretch, values beyond the y bounds, a lone point.
+        let wave: Segment = (0..120)
+            .map(|i| {
+                let t = i as f64 * 0.25;
+                let v = match i {
+                    0..=30 => 400.0 + (i % 7) as f64 * 13.0,
+                    31..=50 => 900.0 - i as f64 * 11.0,
+                    51..=70 => 120.0,
+                    71..=80 => 1300.0,
+                    _ => 50.0 + ((i * 37) % 100) as f64 * 9.5,
+                };
+                (t, v)
+            })
+            .collect();
+        let (first, rest) = wave.split_at(60);
+        let lone: Segment = vec![(29.0, 640.0)];
+        let series = vec![
+            Series {
+                segments: vec![first.to_vec(), rest.to_vec()],
+                style: Style::new().fg(Color::Yellow),
+                marker: Marker::Dot,
+            },
+            Series {
+                segments: vec![
+                    wave.iter().map(|&(t, v)| (t, v * 0.8 + 30.0)).collect(),
+                    lone,
+                ],
+                style: Style::new().fg(Color::Cyan),
+                marker: Marker::Braille,
+            },
+        ];
+        let axis_style = Style::new().fg(Color::DarkGray).add_modifier(Modifier::DIM);
+        let x_sets: [&[&str]; 3] = [&["-30s", "-15s", "now"], &["-10m", "-5m", "frozen"], &[]];
+        let y_sets: [&[&str]; 2] = [
+            &["   0", " 512", "1024"],
+            &["      0", "1.0 GiB", "2.0 GiB"],
+        ];
+        let mut compared = 0;
+        for (w, h) in [(78u16, 27u16), (40, 9), (13, 3), (12, 2), (100, 1), (7, 30)] {
+            for x_labels in x_sets {
+                for y_labels in y_sets {
+                    let area = Rect::new(3, 2, w, h);
+                    let x_lines: Vec<Line> = x_labels.iter().map(|&l| Line::from(l)).collect();
+                    let y_lines: Vec<Line> = y_labels.iter().map(|&l| Line::from(l)).collect();
+                    let datasets: Vec<Dataset> = series
+                        .iter()
+                        .flat_map(|s| {
+                            s.segments.iter().map(|seg| {
+                                Dataset::default()
+                                    .marker(match s.marker {
+                                        Marker::Braille => ratatui::symbols::Marker::Braille,
+                                        Marker::Dot => ratatui::symbols::Marker::Dot,
+                                    })
+                                    .graph_type(if seg.len() == 1 {
+                                        GraphType::Scatter
+                                    } else {
+                                        GraphType::Line
+                                    })
+                                    .style(s.style)
+                                    .data(seg)
+                            })
+                        })
+                        .collect();
+                    let chart = Chart::new(datasets)
+                        .x_axis(
+                            Axis::default()
+                                .bounds([0.0, 30.0])
+                                .style(axis_style)
+                                .labels(x_lines.clone()),
+                        )
+                        .y_axis(
+                            Axis::default()
+                                .bounds([0.0, 1024.0])
+                                .style(axis_style)
+                                .labels(y_lines.clone()),
+                        );
+                    let whole = Rect::new(0, 0, w + 6, h + 4);
+                    let mut theirs = Buffer::empty(whole);
+                    chart.render(area, &mut theirs);
+                    let mut ours = Buffer::empty(whole);
+                    if let Some(graph) = draw_axes(&mut ours, area, &x_lines, &y_lines, axis_style)
+                    {
+                        plot(&mut ours, graph, [0.0, 30.0], [0.0, 1024.0], &series);
+                    }
+                    assert_eq!(ours, theirs, "{w}x{h} {x_labels:?} {y_labels:?}");
+                    compared += 1;
+                }
+            }
+        }
+        assert_eq!(compared, 36);
+        // The big case really draws lines.
+        let mut big = Buffer::empty(Rect::new(0, 0, 78, 27));
+        let y_lines: Vec<Line> = y_sets[0].iter().map(|&l| Line::from(l)).collect();
+        let whole = big.area;
+        let graph = draw_axes(&mut big, whole, &[], &y_lines, axis_style).expect("graph");
+        plot(&mut big, graph, [0.0, 30.0], [0.0, 1024.0], &series);
+        let drawn = big
+            .content
+            .iter()
+            .filter(|c| c.symbol() == "•" || c.symbol() > "⠀")
+            .count();
+        assert!(drawn > 50, "{drawn}");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::theme::{sym, Theme};
@@ -90,11 +90,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             th.failure(),
         ));
     }
-    let block = Block::new()
-        .borders(Borders::TOP)
-        .border_style(th.border())
-        .title(Line::from(title));
-    let inner = block.inner(area);
+    let inner = super::title_rule(f, area, Line::from(title), th);
     let compact = area.width < 110;
     let lines: Vec<Line> = if app.events.is_empty() {
         vec![Line::styled(
@@ -108,10 +104,5 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             inner.height,
         )
     };
-    f.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        area,
-    );
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }

@@ -2,7 +2,7 @@
 
 use ratatui::layout::Rect;
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::tail_fit;
@@ -25,11 +25,7 @@ fn alarming(line: &str) -> bool {
 }
 
 pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
-    let block = Block::new()
-        .borders(Borders::TOP)
-        .border_style(th.border())
-        .title(Line::styled("Kernel log", th.title()));
-    let inner = block.inner(area);
+    let inner = super::title_rule(f, area, Line::styled("Kernel log", th.title()), th);
     let lines: Vec<Line> = if app.kmsg.is_empty() {
         vec![Line::styled(
             "(nothing logged since vmtop started)",
@@ -50,10 +46,5 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         });
         tail_fit(lines, inner.width, inner.height)
     };
-    f.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        area,
-    );
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }

@@ -42,7 +42,26 @@ pub fn confidence_word(c: Confidence) -> &'static str {
     }
 }
 
-/// A `width` x `height` rectangle centred in `area`.
+/// A pane's title rule (a top border carrying `title`) on the first row of `area`; returns
+/// the rows below it. Same picture as a `Block` with `Borders::TOP` over the whole pane, but
+/// a `Block` also restyles every cell of its area (with its default style: a no-op) on every
+/// frame, which is most of the cost of a large, mostly empty pane.
+pub fn title_rule(f: &mut Frame, area: Rect, title: Line, th: &Theme) -> Rect {
+    let block = ratatui::widgets::Block::new()
+        .borders(ratatui::widgets::Borders::TOP)
+        .border_style(th.border())
+        .title(title);
+    let inner = block.inner(area);
+    f.render_widget(
+        block,
+        Rect {
+            height: area.height.min(1),
+            ..area
+        },
+    );
+    inner
+}
+
 /// Rows a bordered box `width` wide needs for `lines` once wrapped (borders included).
 pub fn boxed_height(lines: &[ratatui::text::Line], width: u16) -> u16 {
     let text_w = width.saturating_sub(2).max(1);
@@ -53,6 +72,7 @@ pub fn boxed_height(lines: &[ratatui::text::Line], width: u16) -> u16 {
         + 2
 }
 
+/// A `width` x `height` rectangle centred in `area`.
 pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width);
     let h = height.min(area.height);
