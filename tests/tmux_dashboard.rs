@@ -212,3 +212,26 @@ fn lab_dashboard_load_fail_unload_quit() {
     let s = t.wait_for("the VM to power off", 60, |s| s.contains("EXITED="));
     assert!(s.contains("EXITED=0"), "{s}");
 }
+
+#[test]
+fn lab_dashboard_adopts_a_module_loaded_by_hand() {
+    // insmod first, then the dashboard on the VM console for 12 s (SIGTERM from timeout
+    // ends it): the event log shows the adoption, and on the way out vmtop says the
+    // module is still loaded (SIGTERM does not unload).
+    let r = common::lab(
+        &[],
+        r#"
+        insmod /lab/alloc_large_mem.ko memsize=32
+        setsid cttyhack sh -c "stty rows 30 cols 120; timeout 12 vmtop --yes"
+        echo still_loaded=$(loaded)
+        "#,
+    );
+    assert_eq!(r.status, 0, "{}", r.out);
+    assert!(
+        r.out.contains("adopt"),
+        "adoption in the event log:\n{}",
+        r.out
+    );
+    assert!(r.out.contains("still loaded (holding 32 MiB)"), "{}", r.out);
+    assert_eq!(r.num("still_loaded"), 1);
+}

@@ -39,8 +39,8 @@ pub const MIN_INTERVAL: Duration = Duration::from_millis(50);
 const PROGRESS_TICK: Duration = Duration::from_millis(250);
 /// How often the worker re-reads the module status while idle (someone may rmmod by hand).
 const STATUS_POLL: Duration = Duration::from_secs(2);
-/// Probe precision, MiB.
-const PROBE_PRECISION_MIB: u64 = 16;
+/// Probe precision, MiB: the same answer as `vmtop probe` gives by default.
+const PROBE_PRECISION_MIB: u64 = 1;
 
 /// How the dashboard starts.
 #[derive(Debug, Clone)]
@@ -142,6 +142,11 @@ pub fn run(opts: DashboardOptions) -> anyhow::Result<()> {
     match initial_status {
         Ok(s) => app.on_status(s),
         Err(e) => app.on_notice(format!("module status unknown: {e:#}")),
+    }
+    // Loaded before this session (an earlier vmtop, or insmod by hand): say so in the log,
+    // mark it on the charts, and let `u` unload it.
+    if let Some(adopted) = engine.adopt_existing() {
+        app.on_event(adopted);
     }
 
     let (tx, rx) = mpsc::channel::<Msg>();
@@ -488,8 +493,9 @@ fn worker(mut engine: Engine, rx: Receiver<Command>, tx: Sender<Msg>) {
     }
 }
 
-/// Largest memsize that loads, between 1 MiB and MemTotal, to within 16 MiB: each attempt is
-/// a real load (and unload after success), shown as events.
+/// Largest memsize that loads, between 1 MiB and MemTotal, to within 1 MiB: each attempt is
+/// a real load (and unload after success), shown as events. A failure that is not about
+/// size (say the module file went missing) stops the probe, as in `vmtop probe`.
 fn run_probe(engine: &mut Engine, oom_safe: bool, tx: &Sender<Msg>) {
     let total_mib = match Sample::read() {
         Ok(s) => (s.mem_total / MIB).max(1),
@@ -510,7 +516,14 @@ fn run_probe(engine: &mut Engine, oom_safe: bool, tx: &Sender<Msg>) {
                 force: false,
             });
             let loaded = !e.failed();
+            let other = e
+                .diagnosis()
+                .filter(|d| !d.cause.means_too_big())
+                .map(|d| d.summary.clone());
             let _ = tx.send(Msg::EngineEvent(e));
+            if let Some(why) = other {
+                anyhow::bail!("{size} MiB: {why}");
+            }
             if loaded {
                 let u = engine.unload();
                 let unloaded = !u.failed();
