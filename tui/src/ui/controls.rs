@@ -2,7 +2,6 @@
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::theme::{sym, Theme};
@@ -25,7 +24,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
                 th.dim(),
             ));
         }
-        f.render_widget(Paragraph::new(Line::from(spans)), area);
+        f.render_widget(Line::from(spans), area);
         return;
     }
 
@@ -62,5 +61,5 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             fmt_bytes(s.mem_total)
         )));
     }
-    f.render_widget(Paragraph::new(Line::from(spans)), area);
+    f.render_widget(Line::from(spans), area);
 }

@@ -2,7 +2,6 @@
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::theme::{sym, Theme};
@@ -104,5 +103,5 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             inner.height,
         )
     };
-    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    super::render_wrapped(f, inner, lines);
 }

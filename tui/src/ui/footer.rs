@@ -2,7 +2,6 @@
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::theme::Theme;
@@ -46,10 +45,10 @@ pub fn keys(app: &App) -> Vec<(&'static str, String)> {
 pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     if let Some(n) = &app.notice {
         f.render_widget(
-            Paragraph::new(Line::from(vec![
+            Line::from(vec![
                 Span::styled("» ", th.key()),
                 Span::styled(n.clone(), th.bold()),
-            ])),
+            ]),
             area,
         );
         return;
@@ -73,5 +72,5 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         spans.push(Span::styled(k, th.key()));
         spans.push(Span::raw(format!(" {what}  ")));
     }
-    f.render_widget(Paragraph::new(Line::from(spans)), area);
+    f.render_widget(Line::from(spans), area);
 }

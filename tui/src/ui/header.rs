@@ -2,7 +2,6 @@
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::theme::{sym, Theme};
@@ -78,5 +77,5 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         spans.push(sep());
         spans.push(Span::styled("‖ FROZEN", th.alert()));
     }
-    f.render_widget(Paragraph::new(Line::from(spans)), area);
+    f.render_widget(Line::from(spans), area);
 }

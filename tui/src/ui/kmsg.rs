@@ -2,7 +2,6 @@
 
 use ratatui::layout::Rect;
 use ratatui::text::Line;
-use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::tail_fit;
@@ -46,5 +45,5 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         });
         tail_fit(lines, inner.width, inner.height)
     };
-    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    super::render_wrapped(f, inner, lines);
 }

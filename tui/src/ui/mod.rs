@@ -106,6 +106,25 @@ pub fn tail_fit<'a>(
     tail
 }
 
+/// Render `lines` (the result of `tail_fit`) wrapped in `area`, top-aligned. When every line
+/// fits in the width, the paragraph is given only the rows it fills: a `Paragraph` restyles
+/// every cell of its area (twice), and the panes are mostly empty rows.
+pub fn render_wrapped(f: &mut Frame, area: Rect, lines: Vec<Line>) {
+    let area = if lines.iter().all(|l| l.width() <= usize::from(area.width)) {
+        let rows = u16::try_from(lines.len()).unwrap_or(u16::MAX);
+        Rect {
+            height: area.height.min(rows),
+            ..area
+        }
+    } else {
+        area
+    };
+    f.render_widget(
+        ratatui::widgets::Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false }),
+        area,
+    );
+}
+
 /// The buffer's text, one line per row, trailing blanks trimmed (for snapshots).
 pub fn buffer_to_string(buf: &Buffer) -> String {
     let area = buf.area;
