@@ -1,15 +1,18 @@
 //! The dashboard's terminal loop and threads.
 //!
-//! Threads, all feeding one `Msg` channel that the main loop blocks on:
-//! - sampler: `meminfo::Sampler` every `interval` (shares its start instant with the engine);
+//! The main loop takes a `meminfo::Sampler` sample every `interval` itself (the sampler
+//! shares its start instant with the engine) and waits on one `Msg` channel in between, fed by
+//! threads:
 //! - input: crossterm key and resize events;
 //! - worker: owns the `Engine`, runs `Command`s (blocking loads in a child process), sends
 //!   back events, status and "idle"; polls the status every few seconds while idle;
 //! - kernel log: `kmsg::spawn_reader_with`, sending text lines;
 //! - signals: SIGTERM/SIGINT/SIGHUP end the loop and restore the terminal.
 //!
-//! The loop redraws only when a message arrives; while an operation runs it also wakes every
-//! 250 ms to move the progress indicator. The terminal is restored on quit, on signals and on
+//! The loop redraws after each sample and when a message arrives; while an operation runs it
+//! also wakes every 250 ms to move the progress indicator. Sampling in the loop rather than in
+//! a thread of its own saves a thread (its stack and malloc arena) and, per sample, a wake-up
+//! and a hand-off through the channel; the read itself takes tens of microseconds. The terminal is restored on quit, on signals and on
 //! panic (a panic hook restores it before the panic message is printed).
 
 use std::io::{IsTerminal as _, Stdout, Write as _};
@@ -30,7 +33,7 @@ use crate::app::state::MODULE_NAME;
 use crate::app::{map_key, Action, App, AppConfig, Command, Retention};
 use crate::engine::{Engine, Event, LoadRequest, ModuleStatus};
 use crate::kernel::KernelInfo;
-use crate::meminfo::{Point, Sample, Sampler};
+use crate::meminfo::{Sample, Sampler};
 use crate::units::MIB;
 
 /// Shortest sampling interval accepted.
@@ -84,7 +87,6 @@ impl Default for DashboardOptions {
 /// Everything the main loop wakes up for.
 #[derive(Debug)]
 pub enum Msg {
-    Sample(Point),
     Key(KeyEvent),
     /// The terminal's new size, columns and rows.
     Resize(u16, u16),
@@ -151,7 +153,6 @@ pub fn run(opts: DashboardOptions) -> anyhow::Result<()> {
 
     let (tx, rx) = mpsc::channel::<Msg>();
     spawn_signals(tx.clone())?;
-    spawn_sampler(sampler, interval, tx.clone())?;
     if let Err(e) = spawn_kmsg_feed(tx.clone()) {
         app.on_kmsg(format!("(kernel log unavailable: {e})"));
     }
@@ -168,7 +169,7 @@ pub fn run(opts: DashboardOptions) -> anyhow::Result<()> {
     spawn_input(tx.clone())?;
     drop(tx);
 
-    let end = main_loop(&mut term, &mut app, &rx, &cmd_tx, start);
+    let end = main_loop(&mut term, &mut app, &rx, &cmd_tx, &sampler, interval);
     drop(term);
 
     // After the terminal is back: say what was left behind.
@@ -207,11 +208,23 @@ fn main_loop(
     app: &mut App,
     rx: &Receiver<Msg>,
     cmd_tx: &Sender<Command>,
-    start: Instant,
+    sampler: &Sampler,
+    interval: Duration,
 ) -> anyhow::Result<End> {
+    let start = sampler.start();
     // Set when a Quit{unload: true} was sent: wait for the worker before leaving.
     let mut waiting_for_worker = false;
+    // Deadlines, not sleeps, so the interval does not drift with the read and draw time; a
+    // deadline missed (the machine stalled) is skipped, not caught up in a burst.
+    let mut next_sample = Instant::now();
     loop {
+        let now = Instant::now();
+        if now >= next_sample {
+            app.on_sample(sampler.sample());
+            while next_sample <= now {
+                next_sample += interval;
+            }
+        }
         app.on_tick(start.elapsed().as_secs_f64());
         term.terminal
             .draw(|f| crate::ui::draw(f, app))
@@ -220,17 +233,14 @@ fn main_loop(
             return Ok(End::Quit);
         }
 
-        let first = if app.busy.is_some() {
-            match rx.recv_timeout(PROGRESS_TICK) {
-                Ok(m) => Some(m),
-                Err(RecvTimeoutError::Timeout) => None,
-                Err(RecvTimeoutError::Disconnected) => return Ok(End::Quit),
-            }
-        } else {
-            match rx.recv() {
-                Ok(m) => Some(m),
-                Err(_) => return Ok(End::Quit),
-            }
+        let mut wait = next_sample.saturating_duration_since(Instant::now());
+        if app.busy.is_some() {
+            wait = wait.min(PROGRESS_TICK);
+        }
+        let first = match rx.recv_timeout(wait) {
+            Ok(m) => Some(m),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => return Ok(End::Quit),
         };
         // Handle everything already queued, then draw once.
         let pending = first
@@ -238,10 +248,6 @@ fn main_loop(
             .chain(std::iter::from_fn(|| rx.try_recv().ok()));
         for msg in pending.take(10_000) {
             let action = match msg {
-                Msg::Sample(p) => {
-                    app.on_sample(p);
-                    None
-                }
                 Msg::Key(k) => map_key(k, app.mode()),
                 Msg::Resize(cols, rows) => {
                     term.resize(cols, rows)?;
@@ -382,29 +388,6 @@ fn spawn_signals(tx: Sender<Msg>) -> anyhow::Result<()> {
             }
         })
         .context("starting the signal thread")?;
-    Ok(())
-}
-
-fn spawn_sampler(sampler: Sampler, interval: Duration, tx: Sender<Msg>) -> anyhow::Result<()> {
-    std::thread::Builder::new()
-        .name("sampler".into())
-        .spawn(move || {
-            // Deadlines, not sleeps, so the interval does not drift with the read time.
-            let mut next = Instant::now();
-            loop {
-                if tx.send(Msg::Sample(sampler.sample())).is_err() {
-                    return;
-                }
-                next += interval;
-                let now = Instant::now();
-                if next > now {
-                    std::thread::sleep(next - now);
-                } else {
-                    next = now;
-                }
-            }
-        })
-        .context("starting the sampler thread")?;
     Ok(())
 }
 
