@@ -26,6 +26,7 @@ use crossterm::terminal::{
     disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
 };
 use ratatui::backend::CrosstermBackend;
+use ratatui::buffer::CellDiffOption;
 use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
 
@@ -217,6 +218,9 @@ fn main_loop(
     // Deadlines, not sleeps, so the interval does not drift with the read and draw time; a
     // deadline missed (the machine stalled) is skipped, not caught up in a burst.
     let mut next_sample = Instant::now();
+    // A message (key, event, log line, resize...) arrived since the last frame: anything on
+    // the screen may have changed. Otherwise only samples and time did.
+    let mut messages = true;
     loop {
         let now = Instant::now();
         if now >= next_sample {
@@ -226,9 +230,8 @@ fn main_loop(
             }
         }
         app.on_tick(start.elapsed().as_secs_f64());
-        term.terminal
-            .draw(|f| crate::ui::draw(f, app))
-            .context("drawing the dashboard")?;
+        term.draw(app, !messages)?;
+        messages = false;
         if app.should_quit && !waiting_for_worker {
             return Ok(End::Quit);
         }
@@ -247,6 +250,7 @@ fn main_loop(
             .into_iter()
             .chain(std::iter::from_fn(|| rx.try_recv().ok()));
         for msg in pending.take(10_000) {
+            messages = true;
             let action = match msg {
                 Msg::Key(k) => map_key(k, app.mode()),
                 Msg::Resize(cols, rows) => {
@@ -360,12 +364,57 @@ impl TerminalGuard {
         }
     }
 
+    /// Draw a frame (see `draw_frame`).
+    fn draw(&mut self, app: &App, samples_only: bool) -> anyhow::Result<()> {
+        draw_frame(&mut self.terminal, app, samples_only)
+    }
+
     /// The terminal now has `cols` x `rows` cells: redraw everything at that size.
     fn resize(&mut self, cols: u16, rows: u16) -> anyhow::Result<()> {
         self.terminal
             .resize(Rect::new(0, 0, cols, rows))
             .context("resizing the dashboard to the terminal")
     }
+}
+
+/// Draw a frame. After samples only (`samples_only`), the cells that samples cannot change
+/// (`ui::unchanged_by_samples`) are drawn but not compared with the previous frame: they are
+/// marked `Skip` for ratatui's diff, which otherwise compares every cell of the screen (half
+/// of the drawing cost at 10 Hz), and unmarked before the frame is kept as the next one's
+/// "previous", so that a later full comparison finds them equal. Otherwise the same steps as
+/// `Terminal::draw` (the viewport is fixed: nothing to resize).
+fn draw_frame<B>(t: &mut Terminal<B>, app: &App, samples_only: bool) -> anyhow::Result<()>
+where
+    B: ratatui::backend::Backend,
+    B::Error: Send + Sync + 'static,
+{
+    let mut frame = t.get_frame();
+    crate::ui::draw(&mut frame, app);
+    let area = frame.area();
+    let unchanged = if samples_only {
+        crate::ui::unchanged_by_samples(app, area)
+    } else {
+        Vec::new()
+    };
+    let mark = |buf: &mut ratatui::buffer::Buffer, option: CellDiffOption| {
+        for r in unchanged.iter().map(|r| r.intersection(buf.area)) {
+            for y in r.top()..r.bottom() {
+                let start = buf.index_of(r.x, y);
+                let row = &mut buf.content[start..start + usize::from(r.width)];
+                row.iter_mut().for_each(|c| {
+                    c.set_diff_option(option);
+                });
+            }
+        }
+    };
+    mark(t.current_buffer_mut(), CellDiffOption::Skip);
+    t.flush().context("drawing the dashboard")?;
+    mark(t.current_buffer_mut(), CellDiffOption::None);
+    t.hide_cursor().context("hiding the cursor")?;
+    t.swap_buffers();
+    t.backend_mut()
+        .flush()
+        .context("writing the dashboard to the terminal")
 }
 
 impl Drop for TerminalGuard {
@@ -547,6 +596,65 @@ fn run_probe(engine: &mut Engine, oom_safe: bool, tx: &Sender<Msg>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What the terminal shows after frames drawn with `samples_only` is what a full redraw
+    /// of the same state shows, and stays so when full frames follow.
+    #[test]
+    fn frames_after_samples_only_show_the_same_as_full_frames() {
+        use ratatui::backend::TestBackend;
+
+        use crate::kernel::KernelInfo;
+        use crate::meminfo::Point;
+        use crate::units::{KIB, MIB};
+
+        let sample = |free_mib: u64| crate::meminfo::Sample {
+            mem_total: 1_002_084 * KIB,
+            mem_free: free_mib * MIB,
+            mem_available: Some((free_mib + 20) * MIB),
+            vmalloc_total: 13_743_895_347_199 * KIB,
+            vmalloc_used: (1000 - free_mib) * MIB,
+            vmalloc_chunk: 0,
+        };
+        let mut app = App::new(
+            KernelInfo {
+                release: "6.1.0-56-amd64".into(),
+                machine: "x86_64".into(),
+                module_support: false,
+                is_root: false,
+                lockdown: None,
+            },
+            Err("no module".into()),
+            AppConfig::default(),
+        );
+        let (w, h) = (160, 45);
+        let mut screen = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
+        let shown = |t: &Terminal<TestBackend>| t.backend().buffer().clone();
+        let full = |app: &App| {
+            let mut t = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
+            t.draw(|f| crate::ui::draw(f, app)).expect("draw");
+            t.backend().buffer().clone()
+        };
+        for i in 0..120u64 {
+            let t = i as f64 * 0.1;
+            app.on_sample(Point {
+                t,
+                unix_ms: 1_700_000_000_000 + i * 100,
+                sample: Some(sample(400 + (i * 7 % 300))),
+                vmalloc_largest_free: None,
+            });
+            app.on_tick(t);
+            // Now and then a message: a kernel log line, a key.
+            let message = i % 25 == 0 || i == 61;
+            if i % 25 == 0 {
+                app.on_kmsg(format!("[ {t:>10.6}] alloc_large_mem: line {i}"));
+            }
+            if i == 61 {
+                app.update(Action::CycleWindow);
+            }
+            draw_frame(&mut screen, &app, i > 0 && !message).expect("frame");
+            assert_eq!(shown(&screen), full(&app), "frame {i}");
+        }
+    }
 
     #[test]
     fn defaults_match_the_cli() {

@@ -43,23 +43,32 @@ pub fn confidence_word(c: Confidence) -> &'static str {
 }
 
 /// A pane's title rule (a top border carrying `title`) on the first row of `area`; returns
-/// the rows below it. Same picture as a `Block` with `Borders::TOP` over the whole pane, but
-/// a `Block` also restyles every cell of its area (with its default style: a no-op) on every
-/// frame, which is most of the cost of a large, mostly empty pane.
+/// the rows below it. Draws what a `Block` with `Borders::TOP` and `title` draws there, cell
+/// for cell, without the rest of what a `Block` does on every frame: restyle every cell of
+/// the pane (with its default style, a no-op) and merge each border symbol with the cell's.
 pub fn title_rule(f: &mut Frame, area: Rect, title: Line, th: &Theme) -> Rect {
-    let block = ratatui::widgets::Block::new()
-        .borders(ratatui::widgets::Borders::TOP)
-        .border_style(th.border())
-        .title(title);
-    let inner = block.inner(area);
-    f.render_widget(
-        block,
-        Rect {
-            height: area.height.min(1),
-            ..area
-        },
-    );
-    inner
+    let area = area.intersection(f.area());
+    if area.is_empty() {
+        return area;
+    }
+    let buf = f.buffer_mut();
+    for x in area.left()..area.right() {
+        buf[(x, area.y)]
+            .set_symbol(ratatui::symbols::line::HORIZONTAL)
+            .set_style(th.border());
+    }
+    let width = u16::try_from(title.width()).unwrap_or(u16::MAX);
+    let title_area = Rect {
+        width: width.min(area.width),
+        height: 1,
+        ..area
+    };
+    f.render_widget(title, title_area);
+    Rect {
+        y: area.y + 1,
+        height: area.height - 1,
+        ..area
+    }
 }
 
 /// Rows a bordered box `width` wide needs for `lines` once wrapped (borders included).
@@ -106,23 +115,33 @@ pub fn tail_fit<'a>(
     tail
 }
 
-/// Render `lines` (the result of `tail_fit`) wrapped in `area`, top-aligned. When every line
-/// fits in the width, the paragraph is given only the rows it fills: a `Paragraph` restyles
-/// every cell of its area (twice), and the panes are mostly empty rows.
+/// Render `lines` (the result of `tail_fit`) wrapped in `area`, top-aligned, as a `Paragraph`
+/// with `Wrap { trim: false }` renders them. When every line fits in the width there is
+/// nothing to wrap, and each line is put on its row here, grapheme by grapheme as
+/// `Paragraph` puts it: a `Paragraph` also restyles every cell of its area twice and runs its
+/// word wrapper over every line, and these panes are mostly empty rows of short lines.
 pub fn render_wrapped(f: &mut Frame, area: Rect, lines: Vec<Line>) {
-    let area = if lines.iter().all(|l| l.width() <= usize::from(area.width)) {
-        let rows = u16::try_from(lines.len()).unwrap_or(u16::MAX);
-        Rect {
-            height: area.height.min(rows),
-            ..area
+    let area = area.intersection(f.area());
+    if !lines.iter().all(|l| l.width() <= usize::from(area.width)) {
+        f.render_widget(
+            ratatui::widgets::Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false }),
+            area,
+        );
+        return;
+    }
+    let buf = f.buffer_mut();
+    for (y, line) in (area.top()..area.bottom()).zip(&lines) {
+        let mut x = area.left();
+        for g in line.styled_graphemes(ratatui::style::Style::default()) {
+            let width = ratatui::text::Span::raw(g.symbol).width();
+            if width == 0 {
+                continue;
+            }
+            let symbol = if g.symbol.is_empty() { " " } else { g.symbol };
+            buf[(x, y)].set_symbol(symbol).set_style(g.style);
+            x += u16::try_from(width).unwrap_or(u16::MAX);
         }
-    } else {
-        area
-    };
-    f.render_widget(
-        ratatui::widgets::Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false }),
-        area,
-    );
+    }
 }
 
 /// The buffer's text, one line per row, trailing blanks trimmed (for snapshots).
@@ -140,16 +159,26 @@ pub fn buffer_to_string(buf: &Buffer) -> String {
     out
 }
 
-/// Draw the whole dashboard.
-pub fn draw(f: &mut Frame, app: &App) {
-    let th = Theme::new(app.no_color);
-    let area = f.area();
+/// Where the parts of the dashboard go.
+struct Areas {
+    header: Rect,
+    controls: Rect,
+    banner: Rect,
+    memory: Rect,
+    vmalloc: Rect,
+    events: Rect,
+    /// Empty when the terminal is too small for the kernel log.
+    kmsg: Rect,
+    footer: Rect,
+}
+
+fn layout(app: &App, area: Rect) -> Areas {
     let wide = area.width >= 120 && area.height >= 30;
     // A failure's explanation outranks the kernel log pane on a small terminal.
     let banner_max = if wide || app.failure.is_some() { 5 } else { 3 };
     let banner_h = banner::height(app, area.width, banner_max);
 
-    let [header_a, controls_a, banner_a, body, footer_a] = Layout::vertical([
+    let [header, controls, banner, body, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Length(banner_h),
@@ -158,45 +187,82 @@ pub fn draw(f: &mut Frame, app: &App) {
     ])
     .areas(area);
 
-    header::render(f, header_a, app, &th);
-    controls::render(f, controls_a, app, &th);
-    banner::render(f, banner_a, app, &th);
-    footer::render(f, footer_a, app, &th);
-
-    if wide {
+    let (memory, vmalloc, events, kmsg) = if wide {
         let bottom_h = (body.height / 3).clamp(6, 14);
-        let [charts_a, bottom] =
+        let [charts, bottom] =
             Layout::vertical([Constraint::Fill(1), Constraint::Length(bottom_h)]).areas(body);
-        let [mem_a, vm_a] = Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)])
+        let [memory, vmalloc] = Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)])
             .spacing(2)
-            .areas(charts_a);
-        let [events_a, kmsg_a] =
+            .areas(charts);
+        let [events, kmsg] =
             Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)])
                 .spacing(2)
                 .areas(bottom);
-        charts::render_memory(f, mem_a, app, &th);
-        charts::render_vmalloc(f, vm_a, app, &th);
-        events::render(f, events_a, app, &th);
-        kmsg::render(f, kmsg_a, app, &th);
+        (memory, vmalloc, events, kmsg)
     } else {
         let events_h = if body.height >= 20 { 5 } else { 4 };
         let kmsg_h = if body.height >= 17 { 3 } else { 0 };
-        let [charts_a, events_a, kmsg_a] = Layout::vertical([
+        let [charts, events, kmsg] = Layout::vertical([
             Constraint::Fill(1),
             Constraint::Length(events_h),
             Constraint::Length(kmsg_h),
         ])
         .areas(body);
-        let [mem_a, vm_a] =
-            Layout::vertical([Constraint::Fill(1), Constraint::Fill(1)]).areas(charts_a);
-        charts::render_memory(f, mem_a, app, &th);
-        charts::render_vmalloc(f, vm_a, app, &th);
-        events::render(f, events_a, app, &th);
-        if kmsg_h > 0 {
-            kmsg::render(f, kmsg_a, app, &th);
-        }
+        let [memory, vmalloc] =
+            Layout::vertical([Constraint::Fill(1), Constraint::Fill(1)]).areas(charts);
+        (memory, vmalloc, events, kmsg)
+    };
+    Areas {
+        header,
+        controls,
+        banner,
+        memory,
+        vmalloc,
+        events,
+        kmsg,
+        footer,
+    }
+}
+
+/// Draw the whole dashboard.
+pub fn draw(f: &mut Frame, app: &App) {
+    let th = Theme::new(app.no_color);
+    let area = f.area();
+    let a = layout(app, area);
+
+    header::render(f, a.header, app, &th);
+    controls::render(f, a.controls, app, &th);
+    banner::render(f, a.banner, app, &th);
+    footer::render(f, a.footer, app, &th);
+    charts::render_memory(f, a.memory, app, &th);
+    charts::render_vmalloc(f, a.vmalloc, app, &th);
+    events::render(f, a.events, app, &th);
+    if !a.kmsg.is_empty() {
+        kmsg::render(f, a.kmsg, app, &th);
     }
 
     help::render(f, area, app, &th);
     confirm::render(f, area, app, &th);
+}
+
+/// The parts of a frame `area` wide that a new sample or the passing of time cannot change:
+/// everything but the charts, the controls line (it shows MemAvailable) and, while an
+/// operation runs, the header (its spinner and timer). The rest changes only with messages
+/// (keys, events, status, kernel log lines) or a resize. Nothing while the help or a
+/// confirmation is open: they cover the charts.
+///
+/// The dashboard does not compare these cells with the previous frame after a sample (see
+/// `dashboard::TerminalGuard::draw`): comparing every cell of the screen was half of its
+/// drawing cost at 10 Hz.
+pub fn unchanged_by_samples(app: &App, area: Rect) -> Vec<Rect> {
+    if app.help || app.confirm.is_some() {
+        return Vec::new();
+    }
+    let a = layout(app, area);
+    let mut fixed = vec![a.banner, a.events, a.kmsg, a.footer];
+    if app.busy.is_none() {
+        fixed.push(a.header);
+    }
+    fixed.retain(|r| !r.is_empty());
+    fixed
 }

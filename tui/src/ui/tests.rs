@@ -339,3 +339,63 @@ fn no_color_draws_no_colour_and_colour_marks_failures_red() {
     // Never a hard-coded background: readable on dark and light terminals.
     assert!(buf.content().iter().all(|c| c.bg == Color::Reset));
 }
+
+/// `unchanged_by_samples` names only cells that new samples and the passing of time leave
+/// as they were: the dashboard does not compare them after a sample.
+#[test]
+fn samples_and_time_change_nothing_outside_charts_controls_and_busy_header() {
+    let mut busy = idle();
+    busy.yes = true;
+    busy.now = 56.8;
+    assert!(busy.update(Action::Load).is_some());
+    let mut logged = failure();
+    for i in 0..40 {
+        logged.on_kmsg(format!(
+            "[ {i}.5] line {i} of the kernel log, some long enough to wrap in the narrow pane"
+        ));
+    }
+    let mut read_only = app_with(kernel(false, true));
+    fill(&mut read_only, |_| 0);
+    let states = [
+        ("idle", idle()),
+        ("loaded", loaded()),
+        ("failure", failure()),
+        ("busy", busy),
+        ("logged", logged),
+        ("read_only", read_only),
+    ];
+    for (name, before) in states {
+        for (w, h) in [(80, 24), (160, 45), (120, 30), (100, 40), (40, 12)] {
+            let mut after = before.clone();
+            // 1.5 s later, 300 MiB less available: the charts and the controls line move.
+            let mut s = base();
+            s.mem_free -= 300 * MIB;
+            s.mem_available = s.mem_available.map(|a| a - 300 * MIB);
+            s.vmalloc_used += 300 * MIB;
+            after.on_sample(Point {
+                t: before.now + 1.5,
+                unix_ms: 1_700_000_061_500,
+                sample: Some(s),
+                vmalloc_largest_free: Some(1 << 40),
+            });
+            after.on_tick(before.now + 1.5);
+            let (a, b) = (render_buffer(&before, w, h), render_buffer(&after, w, h));
+            if w >= 80 {
+                assert_ne!(a, b, "{name} {w}x{h}: the sample shows");
+            }
+            let fixed = super::unchanged_by_samples(&after, a.area);
+            assert_eq!(fixed, super::unchanged_by_samples(&before, a.area));
+            for r in fixed {
+                for pos in r.positions() {
+                    assert_eq!(a[pos], b[pos], "{name} {w}x{h} at {pos:?} in {r:?}");
+                }
+            }
+        }
+    }
+    // Overlays cover the charts: everything is compared.
+    let mut help = idle();
+    help.update(Action::ToggleHelp);
+    assert!(
+        super::unchanged_by_samples(&help, ratatui::layout::Rect::new(0, 0, 160, 45)).is_empty()
+    );
+}
