@@ -296,7 +296,7 @@ fn axis_label(mib: f64) -> String {
 /// two functions vmtop took from libm, and linking libm mapped 0.6 MiB more into the
 /// dashboard's resident memory.
 fn nice_ceiling(v: f64) -> f64 {
-    let v = v.max(1.0).min(1e18);
+    let v = if v.is_nan() { 1.0 } else { v.clamp(1.0, 1e18) };
     // The largest power of ten not above v (exact: powers of ten up to 1e22 are exact in f64).
     let mut p = 1.0;
     while p * 10.0 <= v {
