@@ -316,6 +316,8 @@ fn main_loop(
 /// at 10 Hz. The size changes only with a resize event, which `resize` applies.
 struct TerminalGuard {
     terminal: Terminal<CrosstermBackend<Stdout>>,
+    /// Areas where the previous buffer is not what the terminal shows (see `draw_frame`).
+    stale: Vec<Rect>,
 }
 
 fn restore_terminal() {
@@ -356,7 +358,10 @@ impl TerminalGuard {
                 .context("opening the terminal")
             });
         match opened {
-            Ok(terminal) => Ok(TerminalGuard { terminal }),
+            Ok(terminal) => Ok(TerminalGuard {
+                terminal,
+                stale: Vec::new(),
+            }),
             Err(e) => {
                 restore_terminal();
                 Err(e)
@@ -366,38 +371,48 @@ impl TerminalGuard {
 
     /// Draw a frame (see `draw_frame`).
     fn draw(&mut self, app: &App, samples_only: bool) -> anyhow::Result<()> {
-        draw_frame(&mut self.terminal, app, samples_only)
+        draw_frame(&mut self.terminal, &mut self.stale, app, samples_only)
     }
 
     /// The terminal now has `cols` x `rows` cells: redraw everything at that size.
     fn resize(&mut self, cols: u16, rows: u16) -> anyhow::Result<()> {
+        // Clears the screen and the previous buffer: they agree again.
+        self.stale.clear();
         self.terminal
             .resize(Rect::new(0, 0, cols, rows))
             .context("resizing the dashboard to the terminal")
     }
 }
 
-/// Draw a frame. After samples only (`samples_only`), the cells that samples cannot change
-/// (`ui::unchanged_by_samples`) are drawn but not compared with the previous frame: they are
-/// marked `Skip` for ratatui's diff, which otherwise compares every cell of the screen (half
-/// of the drawing cost at 10 Hz), and unmarked before the frame is kept as the next one's
-/// "previous", so that a later full comparison finds them equal. Otherwise the same steps as
-/// `Terminal::draw` (the viewport is fixed: nothing to resize).
-fn draw_frame<B>(t: &mut Terminal<B>, app: &App, samples_only: bool) -> anyhow::Result<()>
+/// Draw a frame. After samples only (`samples_only`), the areas that samples cannot change
+/// (`ui::unchanged_by_samples`) are neither drawn nor compared with the previous frame, and
+/// the terminal keeps showing what it shows there: ratatui's diff compares every cell of the
+/// screen (it was half of the drawing cost at 10 Hz) and those panes were a quarter of it, so
+/// their cells are marked `Skip` for the diff.
+///
+/// The buffer kept as the next frame's "previous" is then blank in those areas, not what the
+/// terminal shows: `stale` remembers them, and the next frame that draws them marks their
+/// cells `AlwaysUpdate`, so that they are sent whatever the previous buffer says (once, after
+/// a message). Otherwise the same steps as `Terminal::draw` (the viewport is fixed).
+fn draw_frame<B>(
+    t: &mut Terminal<B>,
+    stale: &mut Vec<Rect>,
+    app: &App,
+    samples_only: bool,
+) -> anyhow::Result<()>
 where
     B: ratatui::backend::Backend,
     B::Error: Send + Sync + 'static,
 {
     let mut frame = t.get_frame();
-    crate::ui::draw(&mut frame, app);
-    let area = frame.area();
-    let unchanged = if samples_only {
-        crate::ui::unchanged_by_samples(app, area)
+    let skipped = if samples_only {
+        crate::ui::draw_after_samples(&mut frame, app)
     } else {
+        crate::ui::draw(&mut frame, app);
         Vec::new()
     };
-    let mark = |buf: &mut ratatui::buffer::Buffer, option: CellDiffOption| {
-        for r in unchanged.iter().map(|r| r.intersection(buf.area)) {
+    let mark = |buf: &mut ratatui::buffer::Buffer, areas: &[Rect], option: CellDiffOption| {
+        for r in areas.iter().map(|r| r.intersection(buf.area)) {
             for y in r.top()..r.bottom() {
                 let start = buf.index_of(r.x, y);
                 let row = &mut buf.content[start..start + usize::from(r.width)];
@@ -407,9 +422,14 @@ where
             }
         }
     };
-    mark(t.current_buffer_mut(), CellDiffOption::Skip);
+    let buf = t.current_buffer_mut();
+    mark(buf, stale, CellDiffOption::AlwaysUpdate);
+    mark(buf, &skipped, CellDiffOption::Skip);
     t.flush().context("drawing the dashboard")?;
-    mark(t.current_buffer_mut(), CellDiffOption::None);
+    let buf = t.current_buffer_mut();
+    mark(buf, stale, CellDiffOption::None);
+    mark(buf, &skipped, CellDiffOption::None);
+    *stale = skipped;
     t.hide_cursor().context("hiding the cursor")?;
     t.swap_buffers();
     t.backend_mut()
@@ -628,7 +648,16 @@ mod tests {
         );
         let (w, h) = (160, 45);
         let mut screen = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
-        let shown = |t: &Terminal<TestBackend>| t.backend().buffer().clone();
+        let mut stale = Vec::new();
+        // What the terminal shows: TestBackend also keeps the cells' diff option, which is
+        // not shown.
+        let shown = |t: &Terminal<TestBackend>| {
+            let mut b = t.backend().buffer().clone();
+            for c in &mut b.content {
+                c.set_diff_option(CellDiffOption::None);
+            }
+            b
+        };
         let full = |app: &App| {
             let mut t = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
             t.draw(|f| crate::ui::draw(f, app)).expect("draw");
@@ -643,15 +672,49 @@ mod tests {
                 vmalloc_largest_free: None,
             });
             app.on_tick(t);
-            // Now and then a message: a kernel log line, a key.
-            let message = i % 25 == 0 || i == 61;
+            // Now and then a message: kernel log lines, keys (the help covers the charts), a
+            // failed load (the banner grows: the layout moves), an operation running (its
+            // header moves with time) and ending.
+            let message = i % 25 == 0 || [61, 70, 80, 90, 95, 112].contains(&i);
             if i % 25 == 0 {
                 app.on_kmsg(format!("[ {t:>10.6}] alloc_large_mem: line {i}"));
             }
-            if i == 61 {
-                app.update(Action::CycleWindow);
+            match i {
+                61 => {
+                    app.update(Action::CycleWindow);
+                }
+                70 | 80 => {
+                    app.update(Action::ToggleHelp);
+                }
+                90 => app.on_event(crate::engine::Event {
+                    t,
+                    kind: crate::engine::EventKind::Load,
+                    memsize_mib: 2048,
+                    oom_safe: true,
+                    outcome: crate::engine::Outcome::Failed {
+                        diagnosis: crate::diagnose::Diagnosis {
+                            cause: crate::diagnose::Cause::PhysicalMemoryShort,
+                            confidence: crate::diagnose::Confidence::Likely,
+                            summary: "Physical memory short: asked 2048 MiB".into(),
+                            detail: "RAM ran out first. Try 700 MiB or less.".into(),
+                            evidence: Vec::new(),
+                        },
+                    },
+                    wall_ns: 1_000_000,
+                    alloc_ns: None,
+                    fill_ns: None,
+                    delta: None,
+                }),
+                95 => {
+                    app.busy = Some(crate::app::state::Busy {
+                        what: "loading 64 MiB".into(),
+                        since_ms: 9_500,
+                    })
+                }
+                112 => app.on_idle(),
+                _ => {}
             }
-            draw_frame(&mut screen, &app, i > 0 && !message).expect("frame");
+            draw_frame(&mut screen, &mut stale, &app, i > 0 && !message).expect("frame");
             assert_eq!(shown(&screen), full(&app), "frame {i}");
         }
     }
