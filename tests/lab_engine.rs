@@ -195,7 +195,7 @@ fn probe_matches_a_bisection_by_hand() {
         r.num("warmup")
     );
     // KNOWN GAP (issue 3 asks for 1 MiB): measured in 512 MiB VMs, the probe answers
-    // 2-4 MiB below the hand bisection run just before it, every time (e.g. 408 vs 410,
+    // 1-4 MiB below the hand bisection run just before it, every time (e.g. 408 vs 410,
     // 406 vs 408), while repeated hand searches agree within 1-2 MiB. A running vmtop
     // costs ~0.6 MiB of MemFree, which explains part of it; the rest is not yet explained.
     assert!(
