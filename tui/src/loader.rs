@@ -53,12 +53,18 @@ fn libc_errno_or(default: nix::errno::Errno) -> i32 {
 /// Body of `vmtop __load-child`: make this process the OOM killer's first choice,
 /// insert, and report the errno on stdout.
 pub fn child_main(path: &Path, params: &str) -> i32 {
-    // Prefer the child as the OOM victim; failure to set it is not fatal.
+    load_as_child(path, params, &mut std::io::stdout())
+}
+
+/// What a loader child does, forked or re-executed: make itself the OOM killer's first
+/// choice (failure to is not fatal), insert, and report an errno to `report`.
+fn load_as_child(path: &Path, params: &str, report: &mut dyn std::io::Write) -> i32 {
     let _ = std::fs::write("/proc/self/oom_score_adj", "1000");
     match insert_here(path, params) {
         Ok(()) => 0,
         Err(errno) => {
-            println!("{ERRNO_MARKER}{errno}");
+            let _ = writeln!(report, "{ERRNO_MARKER}{errno}");
+            let _ = report.flush();
             1
         }
     }
@@ -89,21 +95,14 @@ fn single_threaded() -> bool {
 fn insert_in_fork(path: &Path, params: &str) -> anyhow::Result<(ChildEnd, u32)> {
     use nix::sys::wait::{waitpid, WaitStatus};
     use nix::unistd::{fork, ForkResult};
-    use std::io::{Read as _, Write as _};
+    use std::io::Read as _;
     let (rd, wr) = nix::unistd::pipe().context("creating the pipe to the loader")?;
     // SAFETY: this process has one thread (checked by the caller), so the child may run
     // anything, as after a fork in a plain C program; it leaves with _exit.
     match unsafe { fork() }.context("forking the loader")? {
         ForkResult::Child => {
             drop(rd);
-            let _ = std::fs::write("/proc/self/oom_score_adj", "1000");
-            let code = match insert_here(path, params) {
-                Ok(()) => 0,
-                Err(errno) => {
-                    let _ = writeln!(std::fs::File::from(wr), "{ERRNO_MARKER}{errno}");
-                    1
-                }
-            };
+            let code = load_as_child(path, params, &mut std::fs::File::from(wr));
             // SAFETY: _exit ends the child without running the parent's exit handlers.
             unsafe { libc::_exit(code) }
         }

@@ -696,7 +696,7 @@ impl App {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::diagnose::{Cause, Confidence, Diagnosis};
     use crate::engine::Outcome;

@@ -7,6 +7,7 @@ use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
 use super::{buffer_to_string, draw};
+use crate::app::state::tests::kernel;
 use crate::app::{Action, App, AppConfig, Retention};
 use crate::diagnose::{Cause, Confidence, Diagnosis};
 use crate::engine::{Event, EventKind, ModuleStatus, Outcome};
@@ -15,16 +16,6 @@ use crate::meminfo::{Delta, Point, Sample};
 use crate::units::{KIB, MIB};
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (160, 45)];
-
-fn kernel(root: bool, modules: bool) -> KernelInfo {
-    KernelInfo {
-        release: "6.1.0-56-amd64".into(),
-        machine: "x86_64".into(),
-        module_support: modules,
-        is_root: root,
-        lockdown: None,
-    }
-}
 
 /// The lab VM's figures (1024 MiB guest), idle.
 fn base() -> Sample {
