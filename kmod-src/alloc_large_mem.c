@@ -10,6 +10,8 @@
  *   fill      byte written to every byte of the buffer (default 0xff)
  *   oom_safe  Y: fail with -ENOMEM instead of waking the OOM killer (default)
  *             N: plain vmalloc(), as the original experiment did
+ *   reserve_mib  safe mode only: fail a load that would leave MemAvailable below this
+ *             (default -1: max(64 MiB, 5% of RAM); 0: keep nothing back)
  *
  * Results (read-only in /sys/module/alloc_large_mem/results/):
  *   bytes     bytes allocated
@@ -18,8 +20,14 @@
  *
  * Kernel log, one line per event, key=value after a fixed verb:
  *   alloc_large_mem: load memsize_mib=N bytes=N oom_safe=Y alloc_ns=N fill_ns=N
+ *                    free_kib=N avail_kib=N left_kib=N reserve_kib=N
  *   alloc_large_mem: fail memsize_mib=N bytes=N oom_safe=Y err=-N stage=S
+ *                    free_kib=N avail_kib=N [left_kib=N] reserve_kib=N
  *   alloc_large_mem: unload memsize_mib=N bytes=N
+ * (each on one line). free_kib and avail_kib are the free pages and MemAvailable just before
+ * vmalloc() was called: what the allocation had to work with, after the loading process
+ * took its share. left_kib is MemAvailable with the buffer allocated (stages reserve, fill
+ * and sysfs). reserve_kib is what safe mode keeps back (0 in unsafe mode).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -27,6 +35,7 @@
 #include <linux/kobject.h>
 #include <linux/ktime.h>
 #include <linux/minmax.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/overflow.h>
@@ -35,6 +44,7 @@
 #include <linux/sizes.h>
 #include <linux/sysfs.h>
 #include <linux/vmalloc.h>
+#include <linux/vmstat.h>
 
 static unsigned long memsize = 100;
 module_param(memsize, ulong, 0444);
@@ -49,6 +59,11 @@ module_param(oom_safe, bool, 0444);
 MODULE_PARM_DESC(oom_safe,
 		 "Y: fail with ENOMEM rather than invoke the OOM killer (default); N: plain vmalloc()");
 
+static long reserve_mib = -1;
+module_param(reserve_mib, long, 0444);
+MODULE_PARM_DESC(reserve_mib,
+		 "Safe mode: fail a load that would leave MemAvailable below this many MiB (default -1: max(64 MiB, 5% of RAM); 0: keep nothing)");
+
 /* Filled in chunks so that multi-GiB fills can reschedule and be interrupted. */
 #define FILL_CHUNK SZ_1M
 
@@ -56,6 +71,10 @@ static void *buf;
 static size_t buf_bytes;
 static u64 alloc_ns;
 static u64 fill_ns;
+static unsigned long free_kib;
+static unsigned long avail_kib;
+static unsigned long left_kib;
+static unsigned long reserve_kib;
 
 static ssize_t bytes_show(struct kobject *kobj, struct kobj_attribute *attr, char *out)
 {
@@ -88,10 +107,45 @@ static const struct attribute_group result_group = {
 	.attrs = result_attrs,
 };
 
+static unsigned long available_kib(void)
+{
+	return si_mem_available() << (PAGE_SHIFT - 10);
+}
+
+/* What the allocation had to work with, after the loading process took its share. */
+static void note_free_memory(void)
+{
+	free_kib = global_zone_page_state(NR_FREE_PAGES) << (PAGE_SHIFT - 10);
+	avail_kib = available_kib();
+	left_kib = 0;
+}
+
+/*
+ * __GFP_RETRY_MAYFAIL stops only when the free pages reach the min watermark. A load
+ * that succeeds there leaves nothing for anyone else: the next fork or page fault wakes
+ * the OOM killer (and with no process left to kill, the kernel panics: "System is
+ * deadlocked on memory", seen in the lab). So safe mode keeps a reserve back too.
+ */
+static unsigned long safe_reserve_kib(void)
+{
+	unsigned long ram_kib = totalram_pages() << (PAGE_SHIFT - 10);
+
+	if (!oom_safe)
+		return 0;
+	if (reserve_mib >= 0)
+		return (unsigned long)reserve_mib * SZ_1K;
+	return max(64UL * SZ_1K, ram_kib / 20);
+}
+
 static void report_failure(size_t bytes, int err, const char *stage)
 {
-	pr_err("fail memsize_mib=%lu bytes=%zu oom_safe=%c err=%d stage=%s\n",
-	       memsize, bytes, oom_safe ? 'Y' : 'N', err, stage);
+	char left[32] = "";
+
+	if (left_kib)
+		scnprintf(left, sizeof(left), " left_kib=%lu", left_kib);
+	pr_err("fail memsize_mib=%lu bytes=%zu oom_safe=%c err=%d stage=%s free_kib=%lu avail_kib=%lu%s reserve_kib=%lu\n",
+	       memsize, bytes, oom_safe ? 'Y' : 'N', err, stage, free_kib, avail_kib, left,
+	       reserve_kib);
 }
 
 static void *allocate(size_t bytes)
@@ -137,6 +191,7 @@ static int fill_buffer(u8 *p, size_t bytes)
 
 static int __init alloc_large_mem_init(void)
 {
+	const char *stage;
 	size_t bytes;
 	u64 t0;
 	int err;
@@ -149,6 +204,8 @@ static int __init alloc_large_mem_init(void)
 		return -EINVAL;
 	}
 
+	note_free_memory();
+	reserve_kib = safe_reserve_kib();
 	t0 = ktime_get_ns();
 	buf = allocate(bytes);
 	alloc_ns = ktime_get_ns() - t0;
@@ -158,24 +215,36 @@ static int __init alloc_large_mem_init(void)
 		report_failure(bytes, -ENOMEM, "vmalloc");
 		return -ENOMEM;
 	}
+	/* Never 0 from here on: report_failure() prints it when set. */
+	left_kib = max(available_kib(), 1UL);
+	if (left_kib < reserve_kib) {
+		err = -ENOMEM;
+		stage = "reserve";
+		goto free_buf;
+	}
 
 	t0 = ktime_get_ns();
 	err = fill_buffer(buf, bytes);
 	fill_ns = ktime_get_ns() - t0;
-	if (err)
+	if (err) {
+		stage = "fill";
 		goto free_buf;
+	}
 	buf_bytes = bytes;
 
 	err = sysfs_create_group(&THIS_MODULE->mkobj.kobj, &result_group);
-	if (err)
+	if (err) {
+		stage = "sysfs";
 		goto free_buf;
+	}
 
-	pr_info("load memsize_mib=%lu bytes=%zu oom_safe=%c alloc_ns=%llu fill_ns=%llu\n",
-		memsize, bytes, oom_safe ? 'Y' : 'N', alloc_ns, fill_ns);
+	pr_info("load memsize_mib=%lu bytes=%zu oom_safe=%c alloc_ns=%llu fill_ns=%llu free_kib=%lu avail_kib=%lu left_kib=%lu reserve_kib=%lu\n",
+		memsize, bytes, oom_safe ? 'Y' : 'N', alloc_ns, fill_ns, free_kib, avail_kib,
+		left_kib, reserve_kib);
 	return 0;
 
 free_buf:
-	report_failure(bytes, err, err == -EINTR ? "fill" : "sysfs");
+	report_failure(bytes, err, stage);
 	release(buf);
 	buf = NULL;
 	buf_bytes = 0;

@@ -7,8 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-30}
-vmtop=${VMTOP_BIN:-target/release/vmtop}
-[ -x "$vmtop" ] || cargo build --release --locked
+# The binary `make vmtop` builds (static glibc, see the Makefile).
+vmtop=${VMTOP_BIN:-target/$(rustc -vV | sed -n 's/^host: //p')/release/vmtop}
+[ -x "$vmtop" ] || make vmtop
 command -v htop >/dev/null || { echo "bench: htop is not installed (apt-get install htop)" >&2; exit 1; }
 command -v tmux >/dev/null || { echo "bench: tmux is not installed" >&2; exit 1; }
 hz=$(getconf CLK_TCK)

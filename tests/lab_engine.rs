@@ -197,12 +197,14 @@ fn probe_matches_a_bisection_by_hand() {
         "probe answer {ok} MiB in {loads} loads; by hand {manual} MiB (warm-up {} MiB)",
         r.num("warmup")
     );
-    // KNOWN GAP (issue 3 asks for 1 MiB): measured in 512 MiB VMs, the probe answers
-    // 1-4 MiB below the hand bisection run just before it, every time (e.g. 408 vs 410,
-    // 406 vs 408), while repeated hand searches agree within 1-2 MiB. A running vmtop
-    // costs ~0.6 MiB of MemFree, which explains part of it; the rest is not yet explained.
+    // Issue 3 asks for 1 MiB. Measured in 512 MiB VMs (safe-mode reserve, static vmtop,
+    // malloc_trim before each load): hand 360/360/360 and 358/360, probe 358-359. What is
+    // left: MemFree leaves out the pages on per-CPU free lists, which makes the free memory
+    // at each call move by ~2 MiB from one attempt to the next, and busybox insmod tries
+    // every failing size twice (finit_module, then init_module), which favours the hand
+    // search. So this asserts 3 MiB, and the closing note reports the measured gap.
     assert!(
-        (ok - manual).abs() <= 6,
+        (ok - manual).abs() <= 3,
         "probe {ok} MiB vs by hand {manual} MiB"
     );
 }

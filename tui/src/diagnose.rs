@@ -183,6 +183,10 @@ struct ModuleFail<'a> {
     line: &'a str,
     err: Option<i32>,
     stage: Option<&'a str>,
+    /// MemAvailable with the buffer allocated (stages reserve, fill, sysfs), KiB.
+    left_kib: Option<u64>,
+    /// What safe mode keeps back, KiB.
+    reserve_kib: Option<u64>,
 }
 
 /// What the kernel log says, line by line.
@@ -259,6 +263,8 @@ impl<'a> Facts<'a> {
                     line: l,
                     err: kv(rest, "err=").and_then(|v| v.parse().ok()),
                     stage: kv(rest, "stage="),
+                    left_kib: kv(rest, "left_kib=").and_then(|v| v.parse().ok()),
+                    reserve_kib: kv(rest, "reserve_kib=").and_then(|v| v.parse().ok()),
                 });
             } else if l.contains("memsize must be between") {
                 f.param_range.get_or_insert(l);
@@ -737,6 +743,35 @@ fn no_memory(cx: &Ctx) -> Diagnosis {
         ""
     };
 
+    // 0. Safe mode got the memory but gave it back: it would have left too little.
+    if let Some(m) = f.module_fail.filter(|m| m.stage == Some("reserve")) {
+        let kib = |v: Option<u64>| {
+            v.map(|k| fmt_bytes(k * 1024))
+                .unwrap_or_else(|| "unknown".into())
+        };
+        let (left, reserve) = (kib(m.left_kib), kib(m.reserve_kib));
+        return diag(
+            Cause::PhysicalMemoryShort,
+            Confidence::Certain,
+            format!(
+                "Asked {asked}: allocated, but it would have left MemAvailable at {left}, below the {reserve} safe mode keeps free"
+            ),
+            format!(
+                "vmalloc found the pages, so the module measured what was left for everyone else \
+                 and gave the buffer back: a load that takes the last free pages makes the next \
+                 fork or page fault wake the OOM killer (with nothing left to kill, the kernel \
+                 panics). The reserve is the module's reserve_mib parameter (default max(64 MiB, \
+                 5 % of RAM)); insmod with reserve_mib=0, or unsafe mode, goes to the very edge. \
+                 Try a size {} smaller, or `vmtop probe` to find the largest that loads now.",
+                match (m.left_kib, m.reserve_kib) {
+                    (Some(l), Some(r)) if r > l => fmt_bytes((r - l) * 1024) + " or more",
+                    _ => "a little".into(),
+                }
+            ),
+            cx.module_lines(),
+        );
+    }
+
     // 1. The kernel's first check: more pages than all RAM.
     let over_ram = mem_total.is_some_and(|t| cx.req > t);
     if f.exceeds_total.is_some() || over_ram {
@@ -1002,6 +1037,31 @@ mod tests {
         assert!(d.detail.contains("was not the limit"), "{}", d.detail);
         assert!(d.detail.contains("__GFP_NOWARN"));
         assert!(d.detail.contains("MemAvailable (746 MiB)"), "{}", d.detail);
+    }
+
+    #[test]
+    fn safe_mode_reserve_refusal_is_certain_and_names_the_figures() {
+        // Captured in the lab (512 MiB VM): vmalloc succeeded, MemAvailable would have been
+        // 62.6 MiB with the buffer held, below the 64 MiB reserve.
+        let d = diagnose(&input(
+            ENOMEM,
+            360,
+            true,
+            log("3,1201,98184397,-;alloc_large_mem: fail memsize_mib=360 bytes=377487360 oom_safe=Y err=-12 stage=reserve free_kib=433416 avail_kib=433248 left_kib=64100 reserve_kib=65536\n"),
+        ));
+        assert_eq!(d.cause, Cause::PhysicalMemoryShort);
+        assert!(d.cause.means_too_big());
+        assert_eq!(d.confidence, Confidence::Certain);
+        assert!(d.summary.contains("Asked 360 MiB"), "{}", d.summary);
+        assert!(
+            d.summary.contains("MemAvailable at 62.6 MiB"),
+            "{}",
+            d.summary
+        );
+        assert!(d.summary.contains("below the 64.0 MiB"), "{}", d.summary);
+        assert!(d.detail.contains("reserve_mib"), "{}", d.detail);
+        assert!(d.detail.contains("1.40 MiB or more"), "{}", d.detail);
+        assert!(d.evidence.iter().any(|l| l.contains("stage=reserve")));
     }
 
     #[test]

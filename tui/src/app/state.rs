@@ -588,7 +588,7 @@ impl App {
 
     fn mode_line(oom_safe: bool) -> String {
         if oom_safe {
-            "SAFE mode (oom_safe=Y): if memory runs short the load fails with ENOMEM; the OOM killer is not woken.".into()
+            "SAFE mode (oom_safe=Y): fails with ENOMEM rather than leave less free than the module's reserve (max(64 MiB, 5 % of RAM)); the OOM killer is not woken.".into()
         } else {
             "UNSAFE mode (oom_safe=N): plain vmalloc(); if memory runs short the OOM killer may KILL PROCESSES (maybe this dashboard or your shell).".into()
         }
