@@ -3,10 +3,12 @@
 //! Inserting runs in a child process: in unsafe mode the OOM killer kills the process that
 //! called init_module, and that must not be the dashboard. A single-threaded caller (the
 //! CLI commands) forks; the child shares the parent's pages, so the loader adds almost no
-//! memory of its own (a re-executed vmtop costs ~0.7 MiB, mostly relocations of the
-//! libraries libkmod pulls in), and `vmtop probe` finds the same limit as insmod by hand.
+//! memory of its own, and `vmtop probe` finds nearly the same limit as insmod by hand.
 //! A multi-threaded caller (the dashboard) must not fork without exec, so it re-executes
 //! itself as `vmtop __load-child`.
+//!
+//! libkmod is linked statically from the vendored source (tui/vendor/libkmod): the system
+//! library would map libcrypto, libzstd and liblzma into every vmtop process.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
