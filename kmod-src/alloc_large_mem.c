@@ -73,7 +73,8 @@ static u64 alloc_ns;
 static u64 fill_ns;
 static unsigned long free_kib;
 static unsigned long avail_kib;
-static unsigned long left_kib;
+/* -1 until the buffer is allocated */
+static long left_kib = -1;
 static unsigned long reserve_kib;
 
 static ssize_t bytes_show(struct kobject *kobj, struct kobj_attribute *attr, char *out)
@@ -117,7 +118,7 @@ static void note_free_memory(void)
 {
 	free_kib = global_zone_page_state(NR_FREE_PAGES) << (PAGE_SHIFT - 10);
 	avail_kib = available_kib();
-	left_kib = 0;
+	left_kib = -1;
 }
 
 /*
@@ -141,8 +142,8 @@ static void report_failure(size_t bytes, int err, const char *stage)
 {
 	char left[32] = "";
 
-	if (left_kib)
-		scnprintf(left, sizeof(left), " left_kib=%lu", left_kib);
+	if (left_kib >= 0)
+		scnprintf(left, sizeof(left), " left_kib=%ld", left_kib);
 	pr_err("fail memsize_mib=%lu bytes=%zu oom_safe=%c err=%d stage=%s free_kib=%lu avail_kib=%lu%s reserve_kib=%lu\n",
 	       memsize, bytes, oom_safe ? 'Y' : 'N', err, stage, free_kib, avail_kib, left,
 	       reserve_kib);
@@ -215,9 +216,8 @@ static int __init alloc_large_mem_init(void)
 		report_failure(bytes, -ENOMEM, "vmalloc");
 		return -ENOMEM;
 	}
-	/* Never 0 from here on: report_failure() prints it when set. */
-	left_kib = max(available_kib(), 1UL);
-	if (left_kib < reserve_kib) {
+	left_kib = available_kib();
+	if ((unsigned long)left_kib < reserve_kib) {
 		err = -ENOMEM;
 		stage = "reserve";
 		goto free_buf;
@@ -238,7 +238,7 @@ static int __init alloc_large_mem_init(void)
 		goto free_buf;
 	}
 
-	pr_info("load memsize_mib=%lu bytes=%zu oom_safe=%c alloc_ns=%llu fill_ns=%llu free_kib=%lu avail_kib=%lu left_kib=%lu reserve_kib=%lu\n",
+	pr_info("load memsize_mib=%lu bytes=%zu oom_safe=%c alloc_ns=%llu fill_ns=%llu free_kib=%lu avail_kib=%lu left_kib=%ld reserve_kib=%lu\n",
 		memsize, bytes, oom_safe ? 'Y' : 'N', alloc_ns, fill_ns, free_kib, avail_kib,
 		left_kib, reserve_kib);
 	return 0;
