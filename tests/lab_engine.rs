@@ -66,6 +66,9 @@ fn failure_causes_adoption_and_record() {
         echo between_total=$total between_avail=$avail between_ask=$mid
         echo "== between"; vmtop load --memsize $mid --json
         echo between_loaded=$(loaded)
+        # Below MemAvailable, but it would leave less than safe mode's 64 MiB reserve.
+        echo "== reserve"; vmtop load --memsize $(( avail - 40 )) --json
+        echo reserve_loaded=$(loaded)
         echo "== wrong"; vmtop load --memsize 8 --module /lab/wrong.ko --json
         insmod /lab/wrong.ko memsize=8 2>/dev/null; echo wrong_insmod_rc=$?
         echo wrong_loaded=$(loaded)
@@ -96,6 +99,17 @@ fn failure_causes_adoption_and_record() {
     assert_eq!(between["errno"], 12, "{between}");
     assert_eq!(cause(&between), "physical_memory_short", "{between}");
     assert_eq!(r.num("between_loaded"), 0);
+
+    let reserve = json_after(&r.out, "== reserve");
+    assert_eq!(reserve["errno"], 12, "{reserve}");
+    assert_eq!(cause(&reserve), "physical_memory_short", "{reserve}");
+    let rs = reserve["event"]["outcome"]["diagnosis"]["summary"].to_string();
+    assert!(rs.contains("safe mode keeps free"), "{rs}");
+    assert_eq!(
+        reserve["event"]["outcome"]["diagnosis"]["confidence"], "certain",
+        "{reserve}"
+    );
+    assert_eq!(r.num("reserve_loaded"), 0);
 
     let wrong = json_after(&r.out, "== wrong");
     assert_eq!(cause(&wrong), "wrong_kernel", "{wrong}");

@@ -79,7 +79,8 @@ pub struct LoadRequest {
 
 /// In unsafe mode, a request above MemAvailable minus this reserve is refused unless forced.
 /// The reserve is the larger of 64 MiB and 5 % of MemTotal: what the rest of the system
-/// needs so that the OOM killer is not the one who answers.
+/// needs so that the OOM killer is not the one who answers. The module's safe-mode default
+/// (`reserve_mib`, kmod-src/alloc_large_mem.c `safe_reserve_kib`) is the same: keep them in step.
 pub fn unsafe_reserve(mem_total: u64) -> u64 {
     (64 * crate::units::MIB).max(mem_total / 20)
 }
