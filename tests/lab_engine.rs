@@ -165,9 +165,9 @@ fn failure_causes_adoption_and_record() {
 
 #[test]
 fn probe_matches_a_bisection_by_hand() {
-    // 512 MiB keeps each full-memory fill short under TCG. The first search of a boot finds
-    // a limit ~2 MiB higher than the later ones (it maps fresh page tables for the vmalloc
-    // range, which the kernel keeps), so one warm-up search by hand comes first.
+    // 512 MiB keeps each full-memory fill short under TCG. The first attempts of a boot have
+    // up to 1 MiB more to work with than the later ones (they map fresh page tables for the
+    // vmalloc range, which the kernel keeps), so one warm-up search by hand comes first.
     // By hand, insmod runs with oom_score_adj 1000 as vmtop's loader does: at the very edge
     // vmalloc's GFP_KERNEL page-table allocation can wake the OOM killer even in safe mode,
     // and it must take the loader, not the shell running this script.
@@ -211,14 +211,13 @@ fn probe_matches_a_bisection_by_hand() {
         "probe answer {ok} MiB in {loads} loads; by hand {manual} MiB (warm-up {} MiB)",
         r.num("warmup")
     );
-    // Issue 3 asks for 1 MiB. Measured in 512 MiB VMs (safe-mode reserve, static vmtop,
-    // malloc_trim before each load): hand 360/360/360 and 358/360, probe 358-359. What is
-    // left: MemFree leaves out the pages on per-CPU free lists, which makes the free memory
-    // at each call move by ~2 MiB from one attempt to the next, and vmtop keeps ~0.3 MiB
-    // resident while its loader runs. So this asserts 3 MiB, and the closing note reports
-    // the measured gap.
+    // Issue 3 asks for 1 MiB. The module counts the free pages on per-CPU lists as available
+    // (MemAvailable leaves them out, and how many there are depends on which CPU freed the
+    // last buffer): without them the limit moved by up to 1.5 MiB between identical loads
+    // and the probe landed 0-2 MiB below the hand search. What stays is vmtop's own
+    // footprint while its loader runs (~0.5 MiB more than busybox insmod).
     assert!(
-        (ok - manual).abs() <= 3,
+        (ok - manual).abs() <= 1,
         "probe {ok} MiB vs by hand {manual} MiB"
     );
 }

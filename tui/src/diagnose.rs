@@ -754,10 +754,12 @@ fn no_memory(cx: &Ctx) -> Diagnosis {
             Cause::PhysicalMemoryShort,
             Confidence::Certain,
             format!(
-                "Asked {asked}: allocated, but it would have left MemAvailable at {left}, below the {reserve} safe mode keeps free"
+                "Asked {asked}: allocated, but it would have left only {left} available, below the {reserve} safe mode keeps free"
             ),
             format!(
                 "vmalloc found the pages, so the module measured what was left for everyone else \
+                 (MemAvailable plus the free pages on per-CPU lists and any watermark boost, which it \
+                 leaves out) \
                  and gave the buffer back: a load that takes the last free pages makes the next \
                  fork or page fault wake the OOM killer (with nothing left to kill, the kernel \
                  panics). The reserve is the module's reserve_mib parameter (default max(64 MiB, \
@@ -1041,26 +1043,26 @@ mod tests {
 
     #[test]
     fn safe_mode_reserve_refusal_is_certain_and_names_the_figures() {
-        // Captured in the lab (512 MiB VM): vmalloc succeeded, MemAvailable would have been
-        // 62.6 MiB with the buffer held, below the 64 MiB reserve.
+        // Captured in the lab (1024 MiB VM): vmalloc succeeded, but with the buffer held only
+        // 52.7 MiB would have been available, below the 64 MiB reserve.
         let d = diagnose(&input(
             ENOMEM,
-            360,
+            808,
             true,
-            log("3,1201,98184397,-;alloc_large_mem: fail memsize_mib=360 bytes=377487360 oom_safe=Y err=-12 stage=reserve free_kib=433416 avail_kib=433248 left_kib=64100 reserve_kib=65536\n"),
+            log("3,1201,98184397,-;alloc_large_mem: fail memsize_mib=808 bytes=847249408 oom_safe=Y err=-12 stage=reserve free_kib=951392 avail_kib=884536 pcp_kib=2360 boost_kib=0 left_kib=53924 reserve_kib=65536\n"),
         ));
         assert_eq!(d.cause, Cause::PhysicalMemoryShort);
         assert!(d.cause.means_too_big());
         assert_eq!(d.confidence, Confidence::Certain);
-        assert!(d.summary.contains("Asked 360 MiB"), "{}", d.summary);
+        assert!(d.summary.contains("Asked 808 MiB"), "{}", d.summary);
         assert!(
-            d.summary.contains("MemAvailable at 62.6 MiB"),
+            d.summary.contains("left only 52.7 MiB available"),
             "{}",
             d.summary
         );
         assert!(d.summary.contains("below the 64.0 MiB"), "{}", d.summary);
         assert!(d.detail.contains("reserve_mib"), "{}", d.detail);
-        assert!(d.detail.contains("1.40 MiB or more"), "{}", d.detail);
+        assert!(d.detail.contains("11.3 MiB or more"), "{}", d.detail);
         assert!(d.evidence.iter().any(|l| l.contains("stage=reserve")));
     }
 
