@@ -122,7 +122,8 @@ static const struct attribute_group result_group = {
  * pcp: free pages parked on the per-CPU lists. NR_FREE_PAGES (MemFree) and
  * si_mem_available() leave them out, yet any allocation may use them and the allocator
  * drains them before it gives up. How many are parked depends on which CPU freed the
- * last buffer: up to pcp->high per CPU and zone (1.6 MiB in the 512 MiB lab VM).
+ * last buffer and when the lists were last trimmed: 0.6-2.9 MiB between attempts in the
+ * 512 MiB lab VM, 2-46 MiB in the 1024 MiB one.
  *
  * boost: si_mem_available() keeps back min(x / 2, low watermarks) of the page cache and
  * of reclaimable slab, and the low watermarks include the zones' watermark boost. The
@@ -130,9 +131,10 @@ static const struct attribute_group result_group = {
  * type, until kswapd has reclaimed that much; with nothing to reclaim, that is never. It
  * is not memory in use, so it is added back.
  *
- * Measured in the lab with MemAvailable alone, the limit a reserve check finds moved by up
- * to 1.5 MiB from one identical load to the next (pcp), and fell by 1.1 MiB for the rest
- * of the boot after one large attempt (boost); counted this way, it moved by ~50 KiB.
+ * With MemAvailable alone, the limit a reserve check finds moved with them (by up to
+ * 1.5 MiB between identical loads in the 512 MiB lab VM, and tens of MiB in the 1024 MiB
+ * one), and fell by 1.1 MiB for the rest of the boot after one large attempt (boost).
+ * Counted this way, the available memory at the call moved by ~100 KiB.
  * The reads are racy (no zone or pcp lock): a snapshot is all a reserve check needs.
  */
 struct uncounted {
