@@ -98,6 +98,9 @@ fn failure_causes_adoption_and_record() {
     assert!(r.num("between_ask") > r.num("between_avail"));
     assert_eq!(between["errno"], 12, "{between}");
     assert_eq!(cause(&between), "physical_memory_short", "{between}");
+    // The module's own count at the call (with the per-CPU pages MemAvailable leaves out).
+    let bd = between["event"]["outcome"]["diagnosis"]["detail"].to_string();
+    assert!(bd.contains("At the call the module counted"), "{bd}");
     assert_eq!(r.num("between_loaded"), 0);
 
     let reserve = json_after(&r.out, "== reserve");

@@ -183,7 +183,15 @@ struct ModuleFail<'a> {
     line: &'a str,
     err: Option<i32>,
     stage: Option<&'a str>,
-    /// MemAvailable with the buffer allocated (stages reserve, fill, sysfs), KiB.
+    /// What the module counted as available at the call, KiB: MemAvailable plus `pcp_kib`
+    /// and `boost_kib`, which MemAvailable leaves out.
+    avail_kib: Option<u64>,
+    /// Free pages on per-CPU lists at the call, KiB.
+    pcp_kib: Option<u64>,
+    /// What a watermark boost held back from MemAvailable at the call, KiB.
+    boost_kib: Option<u64>,
+    /// Available (counted the same way) with the buffer allocated (stages reserve, fill,
+    /// sysfs), KiB.
     left_kib: Option<u64>,
     /// What safe mode keeps back, KiB.
     reserve_kib: Option<u64>,
@@ -263,8 +271,11 @@ impl<'a> Facts<'a> {
                     line: l,
                     err: kv(rest, "err=").and_then(|v| v.parse().ok()),
                     stage: kv(rest, "stage="),
-                    left_kib: kv(rest, "left_kib=").and_then(|v| v.parse().ok()),
-                    reserve_kib: kv(rest, "reserve_kib=").and_then(|v| v.parse().ok()),
+                    avail_kib: kib_field(rest, "avail_kib="),
+                    pcp_kib: kib_field(rest, "pcp_kib="),
+                    boost_kib: kib_field(rest, "boost_kib="),
+                    left_kib: kib_field(rest, "left_kib="),
+                    reserve_kib: kib_field(rest, "reserve_kib="),
                 });
             } else if l.contains("memsize must be between") {
                 f.param_range.get_or_insert(l);
@@ -291,6 +302,45 @@ fn after<'a>(s: &'a str, needle: &str) -> Option<&'a str> {
 }
 
 /// Value of `key` (e.g. "pid=") up to the next ',' or whitespace.
+/// A KiB figure of the module's log line, if present and a number.
+fn kib_field(s: &str, key: &str) -> Option<u64> {
+    kv(s, key).and_then(|v| v.parse().ok())
+}
+
+impl ModuleFail<'_> {
+    /// "At the call the module counted 864 MiB available (MemAvailable 862 MiB plus 2.30 MiB
+    /// of free pages on per-CPU lists)." Why the module's figure is not the one on the chart.
+    fn counted_at_call(&self) -> Option<String> {
+        let avail = self.avail_kib?;
+        let mut s = format!(
+            " At the call the module counted {} available",
+            fmt_bytes(avail * 1024)
+        );
+        let (pcp, boost) = (self.pcp_kib.unwrap_or(0), self.boost_kib.unwrap_or(0));
+        if pcp + boost > 0 {
+            s.push_str(&format!(
+                " (MemAvailable {}",
+                fmt_bytes(avail.saturating_sub(pcp + boost) * 1024)
+            ));
+            if pcp > 0 {
+                s.push_str(&format!(
+                    " plus {} of free pages on per-CPU lists",
+                    fmt_bytes(pcp * 1024)
+                ));
+            }
+            if boost > 0 {
+                s.push_str(&format!(
+                    " plus {} a watermark boost held back",
+                    fmt_bytes(boost * 1024)
+                ));
+            }
+            s.push_str(", which MemAvailable leaves out)");
+        }
+        s.push('.');
+        Some(s)
+    }
+}
+
 fn kv<'a>(s: &'a str, key: &str) -> Option<&'a str> {
     let rest = after(s, key)?;
     let end = rest
@@ -763,8 +813,9 @@ fn no_memory(cx: &Ctx) -> Diagnosis {
                  and gave the buffer back: a load that takes the last free pages makes the next \
                  fork or page fault wake the OOM killer (with nothing left to kill, the kernel \
                  panics). The reserve is the module's reserve_mib parameter (default max(64 MiB, \
-                 5 % of RAM)); insmod with reserve_mib=0, or unsafe mode, goes to the very edge. \
+                 5 % of RAM)); insmod with reserve_mib=0, or unsafe mode, goes to the very edge.{} \
                  Try a size {} smaller, or `vmtop probe` to find the largest that loads now.",
+                m.counted_at_call().unwrap_or_default(),
                 match (m.left_kib, m.reserve_kib) {
                     (Some(l), Some(r)) if r > l => fmt_bytes((r - l) * 1024) + " or more",
                     _ => "a little".into(),
@@ -909,6 +960,9 @@ fn no_memory(cx: &Ctx) -> Diagnosis {
             vmalloc_total.map(fmt_bytes).unwrap_or_default()
         ));
     }
+    if let Some(counted) = f.module_fail.and_then(|m| m.counted_at_call()) {
+        detail.push_str(&counted);
+    }
     detail.push_str(" Try a smaller size, or `vmtop probe` to find the largest that loads now.");
     let mut ev = lines(&[f.pages_failed]);
     ev.extend(f.oom_lines());
@@ -950,6 +1004,7 @@ mod tests {
     const LOCKDOWN: &str = include_str!("../testdata/kmsg-6.1-lockdown.txt");
     const SIG_REJECTED: &str = include_str!("../testdata/kmsg-6.1-sig-rejected.txt");
     const PARAM: &str = include_str!("../testdata/kmsg-6.1-param.txt");
+    const LAB_SAFE_COUNTED: &str = include_str!("../testdata/kmsg-6.1-lab-safe-counted.txt");
 
     fn log(fixture: &str) -> Vec<String> {
         fixture
@@ -1063,6 +1118,14 @@ mod tests {
         assert!(d.summary.contains("below the 64.0 MiB"), "{}", d.summary);
         assert!(d.detail.contains("reserve_mib"), "{}", d.detail);
         assert!(d.detail.contains("11.3 MiB or more"), "{}", d.detail);
+        assert!(
+            d.detail.contains(
+                "At the call the module counted 864 MiB available (MemAvailable 862 MiB plus \
+                 2.30 MiB of free pages on per-CPU lists, which MemAvailable leaves out)."
+            ),
+            "{}",
+            d.detail
+        );
         assert!(d.evidence.iter().any(|l| l.contains("stage=reserve")));
     }
 
@@ -1099,6 +1162,42 @@ mod tests {
         assert!(d.summary.contains("MemTotal 958 MiB"), "{}", d.summary);
         assert!(d.detail.contains("nothing else was killed"));
         assert_eq!(d.evidence.len(), 1);
+    }
+
+    #[test]
+    fn physical_memory_short_names_what_the_module_counted() {
+        // Only the attempt's own line: the 940 MiB failure.
+        let l: Vec<String> = log(LAB_SAFE_COUNTED)
+            .into_iter()
+            .filter(|l| l.contains("memsize_mib=940"))
+            .collect();
+        let d = diagnose(&input(ENOMEM, 940, true, l));
+        assert_eq!(d.cause, Cause::PhysicalMemoryShort);
+        assert!(
+            d.detail.contains(
+                "At the call the module counted 864 MiB available (MemAvailable 849 MiB plus \
+                 14.9 MiB of free pages on per-CPU lists, which MemAvailable leaves out)."
+            ),
+            "{}",
+            d.detail
+        );
+    }
+
+    #[test]
+    fn module_figures_without_per_cpu_parts_are_given_plainly() {
+        // An older module build logs no pcp_kib/boost_kib: only what it counted.
+        let d = diagnose(&input(
+            ENOMEM,
+            940,
+            true,
+            vec!["alloc_large_mem: fail memsize_mib=940 bytes=985661440 oom_safe=Y err=-12 stage=vmalloc free_kib=951764 avail_kib=884892 reserve_kib=65536".into()],
+        ));
+        assert!(
+            d.detail
+                .contains("At the call the module counted 864 MiB available. Try"),
+            "{}",
+            d.detail
+        );
     }
 
     #[test]
