@@ -208,6 +208,17 @@ fn lab_dashboard_load_fail_unload_quit() {
         after < base + 50.0,
         "the 200 MiB were unloaded: {after} MiB"
     );
+    // The whole diagnosis, with the kernel line it rests on; Esc closes it, not the banner.
+    t.keys(&["w"]);
+    let s = t.wait_for("the why overlay", 30, |s| s.contains("How sure:"));
+    assert!(s.contains("Why the load of 2000 MiB"), "{s}");
+    assert!(
+        s.contains("memsize_mib=2000"),
+        "the module's log line:\n{s}"
+    );
+    t.keys(&["Escape"]);
+    let s = t.wait_for("the overlay closed", 30, |s| !s.contains("How sure:"));
+    assert!(s.contains("LOAD FAILED"), "{s}");
     t.keys(&["Escape", "q"]);
     let s = t.wait_for("the VM to power off", 60, |s| s.contains("EXITED="));
     assert!(s.contains("EXITED=0"), "{s}");

@@ -34,6 +34,8 @@ pub enum Action {
     /// Cycle the chart window: 30 s, 2 min, 10 min, all.
     CycleWindow,
     ToggleHelp,
+    /// Open/close the whole diagnosis of the last failure (the banner shows its start).
+    ToggleWhy,
     /// Quit (asks whether to unload when the module is loaded).
     Quit,
     /// Answer to the open dialog: y (true) or n (false).

@@ -28,6 +28,8 @@ pub enum Mode {
     Confirm,
     /// The help overlay is open.
     Help,
+    /// The whole diagnosis of the last failure is open.
+    Why,
 }
 
 /// Map a key press to an action; None when the key means nothing here.
@@ -54,6 +56,11 @@ pub fn map_key(key: KeyEvent, mode: Mode) -> Option<Action> {
         Mode::Help => match key.code {
             KeyCode::Char('q') => Some(Action::Quit),
             KeyCode::Esc | KeyCode::Char('?') | KeyCode::Enter => Some(Action::ToggleHelp),
+            _ => None,
+        },
+        Mode::Why => match key.code {
+            KeyCode::Char('q') => Some(Action::Quit),
+            KeyCode::Esc | KeyCode::Char('w') | KeyCode::Enter => Some(Action::ToggleWhy),
             _ => None,
         },
         Mode::Typing => match key.code {
@@ -84,6 +91,7 @@ pub fn map_key(key: KeyEvent, mode: Mode) -> Option<Action> {
             KeyCode::Char('f') => Some(Action::Freeze),
             KeyCode::Char('z') => Some(Action::CycleWindow),
             KeyCode::Char('?') | KeyCode::F(1) => Some(Action::ToggleHelp),
+            KeyCode::Char('w') => Some(Action::ToggleWhy),
             KeyCode::Char('q') => Some(Action::Quit),
             KeyCode::Esc => Some(Action::Cancel),
             _ => None,
@@ -124,6 +132,7 @@ mod tests {
             Some(Action::ToggleHelp)
         );
         assert_eq!(map_key(key(KeyCode::Char('q')), n), Some(Action::Quit));
+        assert_eq!(map_key(key(KeyCode::Char('w')), n), Some(Action::ToggleWhy));
         assert_eq!(map_key(key(KeyCode::Esc), n), Some(Action::Cancel));
         assert_eq!(
             map_key(key(KeyCode::Char('7')), n),
@@ -171,7 +180,13 @@ mod tests {
 
     #[test]
     fn ctrl_c_quits_in_every_mode() {
-        for mode in [Mode::Normal, Mode::Typing, Mode::Confirm, Mode::Help] {
+        for mode in [
+            Mode::Normal,
+            Mode::Typing,
+            Mode::Confirm,
+            Mode::Help,
+            Mode::Why,
+        ] {
             assert_eq!(
                 map_key(with(KeyCode::Char('c'), KeyModifiers::CONTROL), mode),
                 Some(Action::Quit),
@@ -233,6 +248,15 @@ mod tests {
             Some(Action::ToggleHelp)
         );
         assert_eq!(map_key(key(KeyCode::Char('l')), h), None);
+        let w = Mode::Why;
+        assert_eq!(map_key(key(KeyCode::Esc), w), Some(Action::ToggleWhy));
+        assert_eq!(map_key(key(KeyCode::Char('w')), w), Some(Action::ToggleWhy));
+        assert_eq!(map_key(key(KeyCode::Char('q')), w), Some(Action::Quit));
+        assert_eq!(
+            map_key(key(KeyCode::Char('l')), w),
+            None,
+            "no load from behind it"
+        );
     }
 
     #[test]

@@ -154,6 +154,8 @@ pub struct App {
     /// One-line message for the footer (cleared by the next key).
     pub notice: Option<String>,
     pub help: bool,
+    /// The whole diagnosis of `failure` is open.
+    pub why: bool,
     /// Skip load confirmations (`--yes`).
     pub yes: bool,
     /// Quit without asking to unload (`--keep-loaded`).
@@ -187,6 +189,7 @@ impl App {
             failure: None,
             notice: None,
             help: false,
+            why: false,
             yes: cfg.yes,
             keep_loaded: cfg.keep_loaded,
             now: 0.0,
@@ -201,6 +204,8 @@ impl App {
             Mode::Confirm
         } else if self.help {
             Mode::Help
+        } else if self.why && self.failure.is_some() {
+            Mode::Why
         } else if self.typing.is_some() {
             Mode::Typing
         } else {
@@ -322,6 +327,7 @@ impl App {
                         self.notice = Some("cancelled: nothing was done".into());
                     }
                     Mode::Help => self.help = false,
+                    Mode::Why => self.why = false,
                     Mode::Typing => {
                         self.typing = None;
                         self.input_error = None;
@@ -332,6 +338,17 @@ impl App {
             }
             Action::ToggleHelp => {
                 self.help = !self.help;
+                None
+            }
+            Action::ToggleWhy => {
+                if self.mode() == Mode::Why {
+                    self.why = false;
+                } else if self.failure.is_some() {
+                    self.why = true;
+                } else {
+                    self.why = false;
+                    self.notice = Some("nothing has failed: w explains the last failure".into());
+                }
                 None
             }
             _ if self.confirm.is_some() => None,
@@ -981,6 +998,34 @@ pub(crate) mod tests {
         a.on_event(event(EventKind::Load, false));
         assert!(a.failure.is_none());
         assert_eq!(a.events.len(), 4, "the log keeps everything");
+    }
+
+    #[test]
+    fn why_opens_only_for_a_failure_and_closes_with_it() {
+        let mut a = app();
+        a.update(Action::ToggleWhy);
+        assert_eq!(a.mode(), Mode::Normal, "nothing to explain");
+        assert!(a
+            .notice
+            .as_deref()
+            .is_some_and(|n| n.contains("nothing has failed")));
+        a.on_event(event(EventKind::Load, true));
+        a.update(Action::ToggleWhy);
+        assert_eq!(a.mode(), Mode::Why);
+        a.update(Action::Cancel);
+        assert_eq!(a.mode(), Mode::Normal);
+        assert!(
+            a.failure.is_some(),
+            "Esc closes the overlay, not the banner"
+        );
+        a.update(Action::ToggleWhy);
+        assert_eq!(a.mode(), Mode::Why);
+        a.update(Action::ToggleWhy);
+        assert_eq!(a.mode(), Mode::Normal);
+        // A load that succeeds while it is open ends the failure, and the overlay with it.
+        a.update(Action::ToggleWhy);
+        a.on_event(event(EventKind::Load, false));
+        assert_eq!(a.mode(), Mode::Normal);
     }
 
     #[test]

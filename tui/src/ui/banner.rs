@@ -47,7 +47,7 @@ fn lines<'a>(app: &App, th: &Theme) -> Vec<Line<'a>> {
             ));
         }
         head.push(Span::styled(
-            format!(" at {} · Esc hides", fmt_clock(e.t)),
+            format!(" at {} · w explains · Esc hides", fmt_clock(e.t)),
             th.dim(),
         ));
         lines.push(Line::from(head));

@@ -12,6 +12,7 @@ pub fn keys(app: &App) -> Vec<(&'static str, String)> {
     match app.mode() {
         Mode::Confirm => vec![("y", "yes".into()), ("n/Esc", "no".into())],
         Mode::Help => vec![("Esc/?", "close help".into()), ("q", "quit".into())],
+        Mode::Why => vec![("Esc/w", "close".into()), ("q", "quit".into())],
         Mode::Typing => vec![
             ("0-9 K M G", "memsize".into()),
             ("Enter", "set".into()),
@@ -36,9 +37,14 @@ pub fn keys(app: &App) -> Vec<(&'static str, String)> {
                 .into(),
             ),
             ("z", app.window.next().label().into()),
+            ("w", "why".into()),
             ("?", "help".into()),
             ("q", "quit".into()),
-        ],
+        ]
+        .into_iter()
+        // Only while there is a failure to explain.
+        .filter(|(k, _)| *k != "w" || app.failure.is_some())
+        .collect(),
     }
 }
 

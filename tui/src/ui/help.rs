@@ -29,6 +29,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         k("p", "probe: find the largest memsize that loads (safe mode)".into()),
         k("m", "SAFE/UNSAFE: unsafe lets the OOM killer kill processes".into()),
         k("f / z", format!("freeze the charts / window (now {})", app.window.label())),
+        k("w", "why the last load failed: the whole diagnosis, its kernel lines".into()),
         k("Esc", "close, cancel, or hide the failure banner".into()),
         k("q Ctrl-C", "quit (asks whether to unload a loaded module)".into()),
         Line::raw(""),

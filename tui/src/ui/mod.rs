@@ -13,6 +13,7 @@ pub mod header;
 pub mod help;
 pub mod kmsg;
 pub mod theme;
+pub mod why;
 
 #[cfg(test)]
 mod tests;
@@ -265,6 +266,7 @@ fn draw_parts(f: &mut Frame, app: &App, skip: &[Rect]) {
     }
 
     help::render(f, area, app, &th);
+    why::render(f, area, app, &th);
     confirm::render(f, area, app, &th);
 }
 
@@ -274,7 +276,7 @@ fn draw_parts(f: &mut Frame, app: &App, skip: &[Rect]) {
 /// (keys, events, status, kernel log lines) or a resize. Nothing while the help or a
 /// confirmation is open: they cover the charts.
 pub fn unchanged_by_samples(app: &App, area: Rect) -> Vec<Rect> {
-    if app.help || app.confirm.is_some() {
+    if app.help || app.confirm.is_some() || app.mode() == crate::app::Mode::Why {
         return Vec::new();
     }
     let a = layout(app, area);

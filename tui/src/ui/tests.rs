@@ -198,6 +198,13 @@ fn snapshot_failure_banner() {
 }
 
 #[test]
+fn snapshot_why() {
+    let mut a = failure();
+    a.update(Action::ToggleWhy);
+    snap("why", &a);
+}
+
+#[test]
 fn snapshot_help() {
     let mut a = idle();
     a.update(Action::ToggleHelp);
