@@ -15,7 +15,7 @@ use crate::engine::EventKind;
 /// What each confidence word rests on, for a reader who has not seen the code.
 fn grounds(c: Confidence) -> &'static str {
     match c {
-        Confidence::Certain => "the kernel said so (errno or a log line)",
+        Confidence::Certain => "the kernel said so: errno or a log line",
         Confidence::Likely => "decided from the figures; the kernel printed nothing that names it",
         Confidence::Inferred => "a best guess: some figures were missing",
     }
