@@ -21,6 +21,25 @@ fn status_reports_module_support_of_this_kernel() {
 }
 
 #[test]
+fn load_on_a_kernel_without_module_support_is_diagnosed() {
+    if std::path::Path::new("/proc/modules").exists() {
+        // A kernel that can load modules: this case is for the build machines.
+        return;
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_vmtop"))
+        .args(["load", "--memsize", "8", "--json"])
+        .output()
+        .expect("running vmtop load");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let d = &v["event"]["outcome"]["diagnosis"];
+    assert_eq!(d["cause"], "no_module_support", "{v}");
+    assert_eq!(d["confidence"], "certain", "{v}");
+    assert!(d["detail"].to_string().contains("vmtop lab"), "{v}");
+}
+
+#[test]
 fn bad_memsize_is_one_line_exit_2() {
     for bad in ["0", "-5", "1.5", "", "12parsecs", "99999999999999999999999"] {
         let out = Command::new(env!("CARGO_BIN_EXE_vmtop"))

@@ -69,6 +69,8 @@ fn failure_causes_adoption_and_record() {
         # Below MemAvailable, but it would leave less than safe mode's 64 MiB reserve.
         echo "== reserve"; vmtop load --memsize $(( avail - 40 )) --json
         echo reserve_loaded=$(loaded)
+        echo "== missing"; vmtop load --memsize 8 --module /lab/no-such.ko --json
+        echo missing_rc=$?
         echo "== wrong"; vmtop load --memsize 8 --module /lab/wrong.ko --json
         insmod /lab/wrong.ko memsize=8 2>/dev/null; echo wrong_insmod_rc=$?
         echo wrong_loaded=$(loaded)
@@ -113,6 +115,10 @@ fn failure_causes_adoption_and_record() {
         "{reserve}"
     );
     assert_eq!(r.num("reserve_loaded"), 0);
+
+    let missing = json_after(&r.out, "== missing");
+    assert_eq!(cause(&missing), "module_file_missing", "{missing}");
+    assert_ne!(r.num("missing_rc"), 0);
 
     let wrong = json_after(&r.out, "== wrong");
     assert_eq!(cause(&wrong), "wrong_kernel", "{wrong}");
