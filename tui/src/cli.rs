@@ -197,7 +197,7 @@ pub enum Cmd {
     },
     /// Boot a sandbox VM with a real Debian kernel and run vmtop inside it
     #[command(
-        after_help = "Examples:\n  vmtop lab\n  vmtop lab --mem 512 --append vmalloc=256M\n  vmtop lab --exec 'vmtop load --memsize 64; grep Vmalloc /proc/meminfo'\n\nInside the VM the module is at /lab/alloc_large_mem.ko (also $VMTOP_MODULE)."
+        after_help = "Examples:\n  vmtop lab\n  vmtop lab --mem 512 --append lockdown=integrity\n  vmtop lab --exec 'vmtop load --memsize 64; grep Vmalloc /proc/meminfo'\n\nInside the VM the module is at /lab/alloc_large_mem.ko (also $VMTOP_MODULE)."
     )]
     Lab(LabArgs),
     /// (internal) load the module in this process; used by the engine as a child
@@ -230,7 +230,7 @@ pub struct LabArgs {
     /// Kernel headers folder for building the module (default: matching the kernel)
     #[arg(long)]
     pub kdir: Option<PathBuf>,
-    /// Extra kernel arguments, e.g. "vmalloc=256M"
+    /// Extra kernel arguments, e.g. "lockdown=integrity" (vmalloc=SIZE: 32-bit kernels only)
     #[arg(long)]
     pub append: Option<String>,
     /// Run this shell command line in the VM, print its output, exit with its status
