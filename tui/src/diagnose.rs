@@ -301,15 +301,15 @@ fn after<'a>(s: &'a str, needle: &str) -> Option<&'a str> {
     s.find(needle).map(|i| &s[i + needle.len()..])
 }
 
-/// Value of `key` (e.g. "pid=") up to the next ',' or whitespace.
 /// A KiB figure of the module's log line, if present and a number.
 fn kib_field(s: &str, key: &str) -> Option<u64> {
     kv(s, key).and_then(|v| v.parse().ok())
 }
 
 impl ModuleFail<'_> {
-    /// "At the call the module counted 864 MiB available (MemAvailable 862 MiB plus 2.30 MiB
-    /// of free pages on per-CPU lists)." Why the module's figure is not the one on the chart.
+    /// " At the call the module counted 864 MiB available (MemAvailable 862 MiB plus 2.30 MiB
+    /// of free pages on per-CPU lists, which MemAvailable leaves out)." Why the module's
+    /// figure is not the one on the chart.
     fn counted_at_call(&self) -> Option<String> {
         let avail = self.avail_kib?;
         let mut s = format!(
@@ -341,6 +341,7 @@ impl ModuleFail<'_> {
     }
 }
 
+/// Value of `key` (e.g. "pid=") up to the next ',' or whitespace.
 fn kv<'a>(s: &'a str, key: &str) -> Option<&'a str> {
     let rest = after(s, key)?;
     let end = rest
