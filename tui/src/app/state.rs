@@ -204,7 +204,7 @@ impl App {
             Mode::Confirm
         } else if self.help {
             Mode::Help
-        } else if self.why && self.failure.is_some() {
+        } else if self.why {
             Mode::Why
         } else if self.typing.is_some() {
             Mode::Typing
@@ -272,11 +272,17 @@ impl App {
         }
     }
 
+    /// The banner goes, and the whole diagnosis with it: a later failure must not open it.
+    fn clear_failure(&mut self) {
+        self.failure = None;
+        self.why = false;
+    }
+
     pub fn on_event(&mut self, e: Event) {
         if e.failed() {
             self.failure = Some(e.clone());
         } else if matches!(e.kind, EventKind::Load | EventKind::Adopt) {
-            self.failure = None;
+            self.clear_failure();
         }
         self.events.push(e);
     }
@@ -332,7 +338,7 @@ impl App {
                         self.typing = None;
                         self.input_error = None;
                     }
-                    Mode::Normal => self.failure = None,
+                    Mode::Normal => self.clear_failure(),
                 }
                 None
             }
@@ -490,7 +496,7 @@ impl App {
         let mode = |safe: bool| if safe { "" } else { " UNSAFE" };
         match p {
             Pending::Load(req) => {
-                self.failure = None;
+                self.clear_failure();
                 self.start_busy(format!(
                     "loading {} MiB{}",
                     req.memsize_mib,
@@ -499,7 +505,7 @@ impl App {
                 Some(Command::Load(req))
             }
             Pending::Reload(req) => {
-                self.failure = None;
+                self.clear_failure();
                 self.start_busy(format!(
                     "reloading with {} MiB{}",
                     req.memsize_mib,
@@ -1026,6 +1032,12 @@ pub(crate) mod tests {
         a.update(Action::ToggleWhy);
         a.on_event(event(EventKind::Load, false));
         assert_eq!(a.mode(), Mode::Normal);
+        a.on_event(event(EventKind::Load, true));
+        assert_eq!(
+            a.mode(),
+            Mode::Normal,
+            "a new failure shows its banner, not the overlay"
+        );
     }
 
     #[test]
