@@ -72,14 +72,39 @@ pub fn title_rule(f: &mut Frame, area: Rect, title: Line, th: &Theme) -> Rect {
     }
 }
 
-/// Rows a bordered box `width` wide needs for `lines` once wrapped (borders included).
+/// Rows a bordered box `width` wide needs for `lines` once word-wrapped (borders included).
 pub fn boxed_height(lines: &[ratatui::text::Line], width: u16) -> u16 {
-    let text_w = width.saturating_sub(2).max(1);
+    let text_w = usize::from(width.saturating_sub(2)).max(1);
     lines
         .iter()
-        .map(|l| (l.width() as u16).div_ceil(text_w).max(1))
+        .map(|l| {
+            let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
+            wrapped_rows(&text, text_w)
+        })
         .sum::<u16>()
         + 2
+}
+
+/// Rows `text` takes when word-wrapped to `width` columns, as ratatui's word wrapper
+/// does it: whole words, and words longer than a row broken where they hit the edge.
+fn wrapped_rows(text: &str, width: usize) -> u16 {
+    let (mut rows, mut col) = (1u16, 0usize);
+    for word in text.split(' ') {
+        let n = word.chars().count();
+        if col == 0 {
+            col = n;
+        } else if col + 1 + n <= width {
+            col += 1 + n;
+        } else {
+            rows += 1;
+            col = n;
+        }
+        while col > width {
+            rows += 1;
+            col -= width;
+        }
+    }
+    rows
 }
 
 /// A `width` x `height` rectangle centred in `area`.

@@ -397,3 +397,16 @@ fn samples_and_time_change_nothing_outside_charts_controls_and_busy_header() {
         super::unchanged_by_samples(&help, ratatui::layout::Rect::new(0, 0, 160, 45)).is_empty()
     );
 }
+
+#[test]
+fn box_rows_follow_word_wrapping() {
+    use super::wrapped_rows;
+    assert_eq!(wrapped_rows("", 10), 1);
+    assert_eq!(wrapped_rows("abc def", 7), 1);
+    assert_eq!(wrapped_rows("abc defg", 7), 2, "the word moves down whole");
+    assert_eq!(
+        wrapped_rows("abcdefghijklmnop", 7),
+        3,
+        "a long word is broken"
+    );
+}

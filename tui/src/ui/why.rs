@@ -21,28 +21,6 @@ fn grounds(c: Confidence) -> &'static str {
     }
 }
 
-/// Rows `text` takes when word-wrapped to `width` columns, as ratatui's word wrapper
-/// does it: whole words, and words longer than a row broken where they hit the edge.
-fn wrapped_rows(text: &str, width: usize) -> u16 {
-    let (mut rows, mut col) = (1u16, 0usize);
-    for word in text.split(' ') {
-        let n = word.chars().count();
-        if col == 0 {
-            col = n;
-        } else if col + 1 + n <= width {
-            col += 1 + n;
-        } else {
-            rows += 1;
-            col = n;
-        }
-        while col > width {
-            rows += 1;
-            col -= width;
-        }
-    }
-    rows
-}
-
 pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     if app.mode() != Mode::Why {
         return;
@@ -72,15 +50,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         lines.extend(d.evidence.iter().map(|l| Line::styled(l.clone(), th.dim())));
     }
     let width = area.width.saturating_sub(2).clamp(20, 100);
-    let inner = usize::from(width.saturating_sub(2)).max(1);
-    let needed = lines
-        .iter()
-        .map(|l| {
-            let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
-            wrapped_rows(&text, inner)
-        })
-        .sum::<u16>()
-        + 2;
+    let needed = super::boxed_height(&lines, width);
     let rect = centered(area, width, needed.min(area.height));
     f.render_widget(Clear, rect);
     f.render_widget(
@@ -96,21 +66,4 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         ),
         rect,
     );
-}
-
-#[cfg(test)]
-mod tests {
-    use super::wrapped_rows;
-
-    #[test]
-    fn rows_follow_word_wrapping() {
-        assert_eq!(wrapped_rows("", 10), 1);
-        assert_eq!(wrapped_rows("abc def", 7), 1);
-        assert_eq!(wrapped_rows("abc defg", 7), 2, "the word moves down whole");
-        assert_eq!(
-            wrapped_rows("abcdefghijklmnop", 7),
-            3,
-            "a long word is broken"
-        );
-    }
 }
