@@ -203,11 +203,11 @@ static void note_free_memory(void)
  * that succeeds there leaves nothing for anyone else: the next fork or page fault wakes
  * the OOM killer (and with no process left to kill, the kernel panics: "System is
  * deadlocked on memory", seen in the lab). So safe mode keeps a reserve back too.
+ * The default matches vmtop's unsafe-mode guard (tui/src/engine.rs unsafe_reserve).
  */
-/* The default matches vmtop's unsafe-mode guard (tui/src/engine.rs unsafe_reserve). */
 static unsigned long safe_reserve_kib(void)
 {
-	unsigned long ram_kib = totalram_pages() << (PAGE_SHIFT - 10);
+	unsigned long ram_kib = pages_to_kib(totalram_pages());
 
 	if (!oom_safe)
 		return 0;
