@@ -301,6 +301,11 @@ fn after<'a>(s: &'a str, needle: &str) -> Option<&'a str> {
     s.find(needle).map(|i| &s[i + needle.len()..])
 }
 
+/// The module logs KiB.
+fn fmt_kib(kib: u64) -> String {
+    fmt_bytes(kib * 1024)
+}
+
 /// A KiB figure of the module's log line, if present and a number.
 fn kib_field(s: &str, key: &str) -> Option<u64> {
     kv(s, key).and_then(|v| v.parse().ok())
@@ -314,24 +319,24 @@ impl ModuleFail<'_> {
         let avail = self.avail_kib?;
         let mut s = format!(
             " At the call the module counted {} available",
-            fmt_bytes(avail * 1024)
+            fmt_kib(avail)
         );
         let (pcp, boost) = (self.pcp_kib.unwrap_or(0), self.boost_kib.unwrap_or(0));
         if pcp + boost > 0 {
             s.push_str(&format!(
                 " (MemAvailable {}",
-                fmt_bytes(avail.saturating_sub(pcp + boost) * 1024)
+                fmt_kib(avail.saturating_sub(pcp + boost))
             ));
             if pcp > 0 {
                 s.push_str(&format!(
                     " plus {} of free pages on per-CPU lists",
-                    fmt_bytes(pcp * 1024)
+                    fmt_kib(pcp)
                 ));
             }
             if boost > 0 {
                 s.push_str(&format!(
                     " plus {} a watermark boost held back",
-                    fmt_bytes(boost * 1024)
+                    fmt_kib(boost)
                 ));
             }
             s.push_str(", which MemAvailable leaves out)");
@@ -796,10 +801,7 @@ fn no_memory(cx: &Ctx) -> Diagnosis {
 
     // 0. Safe mode got the memory but gave it back: it would have left too little.
     if let Some(m) = f.module_fail.filter(|m| m.stage == Some("reserve")) {
-        let kib = |v: Option<u64>| {
-            v.map(|k| fmt_bytes(k * 1024))
-                .unwrap_or_else(|| "unknown".into())
-        };
+        let kib = |v: Option<u64>| v.map(fmt_kib).unwrap_or_else(|| "unknown".into());
         let (left, reserve) = (kib(m.left_kib), kib(m.reserve_kib));
         return diag(
             Cause::PhysicalMemoryShort,
@@ -818,7 +820,7 @@ fn no_memory(cx: &Ctx) -> Diagnosis {
                  Try a size {} smaller, or `vmtop probe` to find the largest that loads now.",
                 m.counted_at_call().unwrap_or_default(),
                 match (m.left_kib, m.reserve_kib) {
-                    (Some(l), Some(r)) if r > l => fmt_bytes((r - l) * 1024) + " or more",
+                    (Some(l), Some(r)) if r > l => fmt_kib(r - l) + " or more",
                     _ => "a little".into(),
                 }
             ),
