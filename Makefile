@@ -8,13 +8,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PREFIX ?= /usr/local
 KDIR ?= /lib/modules/$(shell uname -r)/build
 LAB_DIR ?= $(CURDIR)/build/lab
-# Release builds link glibc statically (static-pie): a dashboard process then maps ~0.4 MiB
-# of libc code instead of 1.7 MiB of shared libraries (peak RSS 4.4 -> 3.7 MiB, tests/bench.sh).
-# --target keeps the flag off build scripts and proc-macros, which must stay dynamic.
-HOST := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
-RELEASE := --release --locked --target $(HOST)
-STATIC := CARGO_TARGET_$(shell echo '$(HOST)' | tr 'a-z.-' 'A-Z__')_RUSTFLAGS="-C target-feature=+crt-static"
-VMTOP := $(CURDIR)/target/$(HOST)/release/vmtop
+# Linked dynamically against the distribution's glibc and libkmod, as packagers expect:
+# shared library pages are shared with every other process (judged by PSS, tests/bench.sh).
+RELEASE := --release --locked
+VMTOP := $(CURDIR)/target/release/vmtop
 export VMTOP_LAB_DIR := $(LAB_DIR)
 
 # Debian packages: building vmtop (libkmod via bindgen), the lab VM, the module.
@@ -42,7 +39,7 @@ lab: lab-deps vmtop
 	@scripts/fetch-lab-kernel.sh $(LAB_DIR)
 
 vmtop: deps
-	$(STATIC) $(CARGO) build $(RELEASE)
+	$(CARGO) build $(RELEASE)
 
 # The module for this machine's kernel (needs its headers).
 module:
@@ -67,8 +64,8 @@ test: lab check
 	$(MAKE) --no-print-directory -C kmod-src KDIR=$$(ls -d $(LAB_DIR)/root/usr/src/linux-headers-*/ | grep -v common | head -n 1) W=1 2>&1 | tee build/module-build.log
 	@! grep -q 'warning:' build/module-build.log || { echo "module build has warnings" >&2; exit 1; }
 	$(MAKE) --no-print-directory -C kmod-src clean >/dev/null
-	$(STATIC) $(CARGO) build $(RELEASE)
-	VMTOP_BIN=$(VMTOP) $(STATIC) $(CARGO) test $(RELEASE) --workspace -- --test-threads=2
+	$(CARGO) build $(RELEASE)
+	VMTOP_BIN=$(VMTOP) $(CARGO) test $(RELEASE) --workspace -- --test-threads=2
 
 bench: vmtop lab-deps
 	VMTOP_BIN=$(VMTOP) tests/bench.sh

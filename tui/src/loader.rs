@@ -7,8 +7,8 @@
 //! A multi-threaded caller (the dashboard) must not fork without exec, so it re-executes
 //! itself as `vmtop __load-child`.
 //!
-//! libkmod is linked statically from the vendored source (tui/vendor/libkmod): the system
-//! library would map libcrypto, libzstd and liblzma into every vmtop process.
+//! libkmod is the distribution's shared library: it reads compressed modules (.ko.xz,
+//! .ko.zst) and gets the distribution's security fixes.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
