@@ -16,7 +16,8 @@ export VMTOP_LAB_DIR := $(LAB_DIR)
 
 # Debian packages: building vmtop (libkmod via bindgen), the lab VM, the module.
 BUILD_DEPS := build-essential pkg-config libkmod-dev libclang-dev kmod
-LAB_DEPS := qemu-system-x86 busybox-static cpio tmux htop
+# dkms, xz-utils, zstd: the installed-module lab test builds with DKMS and compresses as distributions do.
+LAB_DEPS := qemu-system-x86 busybox-static cpio tmux htop dkms xz-utils zstd
 
 .PHONY: all run test deps lab-deps lab module vmtop install uninstall clean check bench
 

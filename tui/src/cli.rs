@@ -98,6 +98,10 @@ pub struct ModuleArgs {
     /// The module file (default: $VMTOP_MODULE, the checkout's kmod-src build, then the installed module)
     #[arg(long, value_name = "PATH")]
     pub module: Option<PathBuf>,
+    /// As root, load a module file even if a user other than root or you could change it
+    /// (writable by group or others, owned by another user, or in such a folder)
+    #[arg(long)]
+    pub allow_unsafe_file: bool,
 }
 
 #[derive(Debug, Args, Clone)]

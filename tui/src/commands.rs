@@ -44,18 +44,18 @@ pub fn main() -> i32 {
                 oom_safe: mode == Mode::Safe,
                 force,
             },
-            module.module,
+            module,
             json,
         ),
         Some(Cmd::Unload { json }) => unload(json),
-        Some(Cmd::Status { module, json }) => status(module.module, json),
+        Some(Cmd::Status { module, json }) => status(module, json),
         Some(Cmd::Probe {
             from,
             to,
             precision,
             module,
             json,
-        }) => probe(from, to, precision, module.module, json),
+        }) => probe(from, to, precision, module, json),
         Some(Cmd::Record {
             duration,
             interval,
@@ -181,8 +181,14 @@ pub fn delta_text(e: &Event) -> String {
     }
 }
 
-fn load(req: LoadRequest, module: Option<std::path::PathBuf>, json: bool) -> anyhow::Result<i32> {
-    let mut engine = Engine::new(std::time::Instant::now(), module);
+/// An engine for the module the command line chose.
+fn engine_for(module: crate::cli::ModuleArgs) -> Engine {
+    Engine::new(std::time::Instant::now(), module.module)
+        .allow_unsafe_file(module.allow_unsafe_file)
+}
+
+fn load(req: LoadRequest, module: crate::cli::ModuleArgs, json: bool) -> anyhow::Result<i32> {
+    let mut engine = engine_for(module);
     let e = engine.load(&req);
     if json {
         print_json(&serde_json::json!({
@@ -250,15 +256,22 @@ fn unload(json: bool) -> anyhow::Result<i32> {
     })
 }
 
-fn status(module: Option<std::path::PathBuf>, json: bool) -> anyhow::Result<i32> {
-    let engine = Engine::new(std::time::Instant::now(), module);
+fn status(module: crate::cli::ModuleArgs, json: bool) -> anyhow::Result<i32> {
+    let engine = engine_for(module);
     let k = engine.kernel().clone();
     let st = engine.status()?;
     let sample = crate::meminfo::Sample::read().ok();
     let module_file = engine.module_path().ok();
-    let mismatch = module_file
-        .as_deref()
-        .and_then(|p| crate::module_file::mismatch(p, &k.release).ok().flatten());
+    // What `load` would say of the file (read through libkmod, compressed or not).
+    let checked = engine.checked_module();
+    let problem = match &checked {
+        Err(p) if module_file.is_some() => Some(p.to_string()),
+        _ => None,
+    };
+    let (format, vermagic) = match &checked {
+        Ok((_, c)) => (Some(c.format), Some(c.vermagic.clone())),
+        Err(_) => (None, None),
+    };
     let code = if !k.module_support {
         exit::NO_MODULE_SUPPORT
     } else {
@@ -269,7 +282,9 @@ fn status(module: Option<std::path::PathBuf>, json: bool) -> anyhow::Result<i32>
             "kernel": &k,
             "module": &st,
             "module_file": module_file,
-            "module_file_mismatch": mismatch,
+            "module_file_format": format,
+            "module_file_vermagic": vermagic,
+            "module_file_problem": problem,
             "meminfo": sample,
         }))?;
         return Ok(code);
@@ -305,11 +320,12 @@ fn status(module: Option<std::path::PathBuf>, json: bool) -> anyhow::Result<i32>
         } else {
             println!("alloc_large_mem: not loaded");
         }
-        match (&module_file, &mismatch) {
-            (Some(p), None) => println!("module file: {}", p.display()),
-            (Some(_), Some(why)) => println!("module file: {why}"),
-            (None, _) => println!("module file: none found (build it with `make module`)"),
-        }
+    }
+    match (&module_file, &problem, format) {
+        (Some(_), Some(why), _) => println!("module file: {why}"),
+        (Some(p), None, Some(f)) => println!("module file: {} ({})", p.display(), f.name()),
+        (Some(p), None, None) => println!("module file: {}", p.display()),
+        (None, _, _) => println!("module file: none found (build it with `make module`, or install it with `make install`)"),
     }
     if let Some(s) = sample {
         println!(
@@ -328,10 +344,10 @@ fn probe(
     from: u64,
     to: Option<u64>,
     precision: u64,
-    module: Option<std::path::PathBuf>,
+    module: crate::cli::ModuleArgs,
     json: bool,
 ) -> anyhow::Result<i32> {
-    let mut engine = Engine::new(std::time::Instant::now(), module);
+    let mut engine = engine_for(module);
     if let Some(why) = engine.kernel().why_read_only() {
         eprintln!("vmtop: cannot probe: {why}");
         return Ok(if engine.kernel().module_support {
@@ -482,6 +498,7 @@ fn dashboard(args: crate::cli::DashboardArgs) -> anyhow::Result<i32> {
         force: false,
         memsize_mib: args.memsize,
         module: args.module.module,
+        allow_unsafe_file: args.module.allow_unsafe_file,
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
     })?;
     Ok(exit::OK)

@@ -65,6 +65,8 @@ pub struct DashboardOptions {
     pub memsize_mib: u64,
     /// `--module PATH` override.
     pub module: Option<PathBuf>,
+    /// `--allow-unsafe-file`.
+    pub allow_unsafe_file: bool,
     /// No colours (the NO_COLOR environment variable also turns them off).
     pub no_color: bool,
 }
@@ -80,6 +82,7 @@ impl Default for DashboardOptions {
             force: false,
             memsize_mib: 100,
             module: None,
+            allow_unsafe_file: false,
             no_color: false,
         }
     }
@@ -123,7 +126,7 @@ pub fn run(opts: DashboardOptions) -> anyhow::Result<()> {
     let interval = opts.interval.max(MIN_INTERVAL);
     let sampler = Sampler::new();
     let start = sampler.start();
-    let engine = Engine::new(start, opts.module.clone());
+    let engine = Engine::new(start, opts.module.clone()).allow_unsafe_file(opts.allow_unsafe_file);
     let kernel = KernelInfo::detect();
     let module_path = engine.module_path().map_err(|e| format!("{e:#}"));
     let initial_status = engine.status();

@@ -58,6 +58,10 @@ pub enum Cause {
     NoModuleSupport,
     /// Module file missing or unreadable.
     ModuleFileMissing,
+    /// The file is not a loadable module (empty, a directory, text, truncated or damaged).
+    ModuleFileInvalid,
+    /// vmtop refused a module file that someone other than root or the user could change.
+    ModuleFileUnsafe,
     /// The module rejected a parameter (EINVAL).
     BadParameter,
     /// The load was interrupted (EINTR).
@@ -682,6 +686,48 @@ fn by_errno(cx: &Ctx, code: i32, refused: bool) -> Diagnosis {
             )
         }
     }
+}
+
+/// vmtop's own refusal of a module file, before the kernel is asked (no errno involved).
+pub fn file_refused(p: &crate::module_file::FileProblem) -> Diagnosis {
+    use crate::module_file::FileProblem as P;
+    let (cause, summary, detail) = match p {
+        P::NotFound | P::Missing { .. } | P::Unreadable { .. } => (
+            Cause::ModuleFileMissing,
+            "Module file missing or unreadable: nothing was loaded",
+            "vmtop looks for the module in this order: --module PATH, $VMTOP_MODULE, the \
+             checkout's kmod-src/alloc_large_mem.ko, then the module installed for this kernel \
+             (modules.dep, as modprobe finds it).",
+        ),
+        P::OtherKernel { .. } => (
+            Cause::WrongKernel,
+            "Module built for another kernel: not attempted",
+            "A module must be built against the headers of the exact kernel that loads it: the \
+             kernel compares the module's version magic (release, SMP, preempt, modversions) and \
+             the CRC of every symbol it uses. vmtop read the version magic (through libkmod, \
+             compressed files included) and stopped before the kernel refused it.",
+        ),
+        P::UnsafeFile { .. } => (
+            Cause::ModuleFileUnsafe,
+            "Module file could be changed by another user: not loaded",
+            "Whatever module file root loads runs as kernel code. vmtop refuses a file that a user \
+             other than root or you could have replaced (writable by group or others, owned by \
+             another user, or in such a folder).",
+        ),
+        _ => (
+            Cause::ModuleFileInvalid,
+            "Not a loadable module file: nothing was loaded",
+            "vmtop reads the file through libkmod before loading it: it must be an ELF kernel \
+             module, plain or compressed (xz, zstd, gzip), with a version magic in .modinfo.",
+        ),
+    };
+    diag(
+        cause,
+        Confidence::Certain,
+        summary.into(),
+        format!("{p}. {detail}"),
+        Vec::new(),
+    )
 }
 
 fn wrong_kernel(cx: &Ctx, code: i32) -> Diagnosis {

@@ -111,6 +111,8 @@ pub fn guard(req: &LoadRequest, now: Option<&crate::meminfo::Sample>) -> Option<
 pub struct Engine {
     start: std::time::Instant,
     module: Option<std::path::PathBuf>,
+    /// Load module files that others could have changed (`--allow-unsafe-file`).
+    allow_unsafe_file: bool,
     kernel: crate::kernel::KernelInfo,
     last_end: Option<crate::diagnose::LoaderEnd>,
     /// Context of the attempt in progress, for the diagnosis.
@@ -133,6 +135,7 @@ impl Engine {
         Engine {
             start,
             module,
+            allow_unsafe_file: false,
             kernel: crate::kernel::KernelInfo::detect(),
             last_end: None,
             loader_pid: None,
@@ -140,13 +143,34 @@ impl Engine {
         }
     }
 
+    /// Accept module files that someone other than root or the invoking user could change.
+    pub fn allow_unsafe_file(mut self, allow: bool) -> Engine {
+        self.allow_unsafe_file = allow;
+        self
+    }
+
     pub fn kernel(&self) -> &crate::kernel::KernelInfo {
         &self.kernel
     }
 
     /// Path of the module file that `load` will use (after discovery), or why there is none.
-    pub fn module_path(&self) -> anyhow::Result<std::path::PathBuf> {
+    pub fn module_path(&self) -> Result<std::path::PathBuf, crate::module_file::FileProblem> {
         crate::module_file::find(self.module.as_deref()).map(|m| m.path)
+    }
+
+    /// The module file `load` would use, checked as `load` checks it.
+    pub fn checked_module(
+        &self,
+    ) -> Result<
+        (crate::module_file::ModuleFile, crate::module_file::Checked),
+        crate::module_file::FileProblem,
+    > {
+        let module = crate::module_file::find(self.module.as_deref())?;
+        let checked = crate::module_file::check(&module.path, &self.kernel.release)?;
+        if !self.allow_unsafe_file && nix::unistd::geteuid().is_root() {
+            crate::module_file::check_ownership(&module.path, crate::module_file::invoking_uid())?;
+        }
+        Ok((module, checked))
     }
 
     pub fn status(&self) -> anyhow::Result<ModuleStatus> {
@@ -254,24 +278,15 @@ impl Engine {
             };
             return event;
         }
-        let module = match crate::module_file::find(self.module.as_deref()) {
-            Ok(m) => m,
-            Err(e) => {
-                refuse(self, &mut event, Errno::ENOENT, vec![format!("{e:#}")]);
+        let module = match self.checked_module() {
+            Ok((m, _)) => m,
+            Err(problem) => {
+                event.outcome = Outcome::Failed {
+                    diagnosis: crate::diagnose::file_refused(&problem),
+                };
                 return event;
             }
         };
-        match crate::module_file::mismatch(&module.path, &self.kernel.release) {
-            Ok(None) => {}
-            Ok(Some(why)) => {
-                refuse(self, &mut event, Errno::ENOEXEC, vec![why]);
-                return event;
-            }
-            Err(e) => {
-                refuse(self, &mut event, Errno::ENOEXEC, vec![format!("{e:#}")]);
-                return event;
-            }
-        }
         let mut kmsg = crate::kmsg::Kmsg::open_at_end().ok();
         let end = crate::loader::insert_in_child(&module.path, &module_params(req));
         event.wall_ns = started.elapsed().as_nanos() as u64;

@@ -1,16 +1,26 @@
-//! Finding alloc_large_mem.ko and checking it was built for the running kernel.
+//! Finding alloc_large_mem's module file and checking it before the kernel sees it.
 //!
 //! Order: `--module PATH`, `$VMTOP_MODULE`, the checkout's freshly built
-//! `kmod-src/alloc_large_mem.ko`, then the installed module looked up by name (libkmod).
+//! `kmod-src/alloc_large_mem.ko`, then the installed module looked up by name through
+//! libkmod (modules.dep of the running kernel: `updates/`, DKMS's `updates/dkms/`, `extra/`),
+//! whether it is `.ko`, `.ko.xz`, `.ko.zst` or `.ko.gz`.
+//!
+//! The pre-check reads the module's `.modinfo` through libkmod, the same code that will
+//! hand the file to the kernel, so a compressed file is read exactly as it will be loaded.
+//! Each way a file can be wrong has its own typed refusal ([`FileProblem`]).
 
+use std::ffi::{CStr, CString};
+use std::os::unix::ffi::OsStrExt as _;
+use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context as _};
+use serde::Serialize;
 
 pub const MODULE_NAME: &str = "alloc_large_mem";
 
 /// Where the module file came from (shown in the confirmation pane).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Origin {
     Argument,
     Environment,
@@ -18,13 +28,123 @@ pub enum Origin {
     Installed,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ModuleFile {
     pub path: PathBuf,
     pub origin: Origin,
 }
 
-pub fn find(arg: Option<&Path>) -> anyhow::Result<ModuleFile> {
+/// How a module file is stored on disk, from its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    Elf,
+    Xz,
+    Zstd,
+    Gzip,
+}
+
+impl Format {
+    fn sniff(head: &[u8]) -> Option<Format> {
+        if head.starts_with(b"\x7fELF") {
+            Some(Format::Elf)
+        } else if head.starts_with(b"\xfd7zXZ\0") {
+            Some(Format::Xz)
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Some(Format::Zstd)
+        } else if head.starts_with(&[0x1f, 0x8b]) {
+            Some(Format::Gzip)
+        } else {
+            None
+        }
+    }
+
+    /// The feature word `kmod --version` prints for this compression (None for ELF).
+    fn kmod_feature(self) -> Option<&'static str> {
+        match self {
+            Format::Elf => None,
+            Format::Xz => Some("XZ"),
+            Format::Zstd => Some("ZSTD"),
+            Format::Gzip => Some("ZLIB"),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Elf => "ELF",
+            Format::Xz => "xz-compressed",
+            Format::Zstd => "zstd-compressed",
+            Format::Gzip => "gzip-compressed",
+        }
+    }
+}
+
+/// Why vmtop will not hand a module file to the kernel. Each names the file and the fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FileProblem {
+    #[error("no {MODULE_NAME} module found (not given with --module or VMTOP_MODULE, not built in a checkout, not installed for this kernel): build it with `make module`, install it with `make install`, or pass --module PATH")]
+    NotFound,
+    #[error("module file {path} (from {from}) does not exist: check the path, or build it with `make module`")]
+    Missing { path: PathBuf, from: String },
+    #[error("cannot read the module file {path}: {error}")]
+    Unreadable { path: PathBuf, error: String },
+    #[error("{path} is a directory, not a module file: pass the .ko file inside it (e.g. {path}/{MODULE_NAME}.ko)")]
+    Directory { path: PathBuf },
+    #[error("{path} is not a regular file: pass a .ko file")]
+    NotRegular { path: PathBuf },
+    #[error("{path} is empty (0 bytes), not a kernel module: rebuild it with `make module`")]
+    Empty { path: PathBuf },
+    #[error("{path} is not a kernel module ({what}): pass the .ko file `make module` builds")]
+    NotAModule { path: PathBuf, what: String },
+    #[error("{path} looks like {} kernel module but cannot be read ({error}): it is truncated or damaged; rebuild it with `make module`", article(format))]
+    Damaged {
+        path: PathBuf,
+        format: &'static str,
+        error: String,
+    },
+    #[error("{path} is {} file, and this system's libkmod cannot decompress it (`kmod --version` lists {feature}): decompress it, or recompress it with xz or zstd", article(format))]
+    Unsupported {
+        path: PathBuf,
+        format: &'static str,
+        feature: String,
+    },
+    #[error(
+        "{path} is an ELF file without a vermagic= entry in .modinfo: it is not a kernel module"
+    )]
+    NoVermagic { path: PathBuf },
+    #[error("{path} was built for kernel {built_for}, but this kernel is {running}: rebuild it with `make module` (or `make -C kmod-src KDIR=/lib/modules/{running}/build`)")]
+    OtherKernel {
+        path: PathBuf,
+        built_for: String,
+        running: String,
+    },
+    #[error("refusing to load {path} as root: {why}; fix it with `{fix}`, or pass --allow-unsafe-file if you trust everyone who can write it")]
+    UnsafeFile {
+        path: PathBuf,
+        why: String,
+        fix: String,
+    },
+}
+
+/// "an ELF", "a zstd-compressed".
+fn article(word: &str) -> String {
+    let an = word.starts_with(['E', 'a', 'e', 'i', 'o', 'u', 'x']);
+    format!("{} {word}", if an { "an" } else { "a" })
+}
+
+impl FileProblem {
+    /// True when the file is fine but was built for another kernel.
+    pub fn is_other_kernel(&self) -> bool {
+        matches!(self, FileProblem::OtherKernel { .. })
+    }
+
+    /// True when no file was there at all.
+    pub fn is_missing(&self) -> bool {
+        matches!(self, FileProblem::NotFound | FileProblem::Missing { .. })
+    }
+}
+
+pub fn find(arg: Option<&Path>) -> Result<ModuleFile, FileProblem> {
     if let Some(p) = arg {
         return existing(p, Origin::Argument, "--module");
     }
@@ -46,20 +166,27 @@ pub fn find(arg: Option<&Path>) -> anyhow::Result<ModuleFile> {
             origin: Origin::Installed,
         });
     }
-    bail!(
-        "no {MODULE_NAME}.ko found (not given with --module or VMTOP_MODULE, not built in a checkout, not installed): build it with `make module` or pass --module PATH"
-    )
+    Err(FileProblem::NotFound)
 }
 
-fn existing(p: &Path, origin: Origin, from: &str) -> anyhow::Result<ModuleFile> {
-    std::fs::File::open(p)
-        .with_context(|| format!("opening the module file {} (from {from})", p.display()))?;
-    Ok(ModuleFile {
-        path: p.to_path_buf(),
-        origin,
-    })
+fn existing(p: &Path, origin: Origin, from: &str) -> Result<ModuleFile, FileProblem> {
+    match std::fs::metadata(p) {
+        Ok(_) => Ok(ModuleFile {
+            path: p.to_path_buf(),
+            origin,
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(FileProblem::Missing {
+            path: p.to_path_buf(),
+            from: from.to_string(),
+        }),
+        Err(e) => Err(FileProblem::Unreadable {
+            path: p.to_path_buf(),
+            error: e.to_string(),
+        }),
+    }
 }
 
+/// The installed module for the running kernel, as `modprobe` would find it.
 fn installed() -> Option<PathBuf> {
     let ctx = kmod::Context::new().ok()?;
     let found = ctx.module_new_from_lookup(MODULE_NAME).ok()?;
@@ -74,20 +201,177 @@ fn installed() -> Option<PathBuf> {
     None
 }
 
-/// The `vermagic=` string from the module's .modinfo section.
-pub fn vermagic(path: &Path) -> anyhow::Result<String> {
-    let data = std::fs::read(path)
-        .with_context(|| format!("reading the module file {}", path.display()))?;
-    vermagic_of(&data)
-        .with_context(|| format!("{} has no vermagic: is it a kernel module?", path.display()))
+/// What the pre-check learnt about a module file that passed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Checked {
+    pub format: Format,
+    pub vermagic: String,
 }
 
-fn vermagic_of(data: &[u8]) -> Option<String> {
-    // .modinfo holds NUL-separated key=value strings; a NUL precedes each key.
-    let key = b"\0vermagic=";
-    let at = data.windows(key.len()).position(|w| w == key)? + key.len();
-    let end = data[at..].iter().position(|&b| b == 0)? + at;
-    Some(String::from_utf8_lossy(&data[at..end]).into_owned())
+/// Everything vmtop checks before loading `path` on kernel `release`: it is a regular,
+/// non-empty file, a kernel module (plain or compressed, read through libkmod), built
+/// for this kernel.
+pub fn check(path: &Path, release: &str) -> Result<Checked, FileProblem> {
+    let format = sniff_file(path)?;
+    let info = modinfo(path).map_err(|errno| {
+        // A compressed file libkmod was built without support for reads as garbage: say
+        // that, not "damaged", when kmod's own feature list says so.
+        let missing = format
+            .kmod_feature()
+            .filter(|f| kmod_features().is_some_and(|fs| fs.contains(&format!("-{f}"))));
+        match missing {
+            Some(f) => FileProblem::Unsupported {
+                path: path.to_path_buf(),
+                format: format.name(),
+                feature: format!("-{f}"),
+            },
+            None => FileProblem::Damaged {
+                path: path.to_path_buf(),
+                format: format.name(),
+                error: format!("libkmod: {}", crate::diagnose::errno_name(errno)),
+            },
+        }
+    })?;
+    let vermagic = info
+        .into_iter()
+        .find_map(|(k, v)| (k == "vermagic").then_some(v))
+        .ok_or_else(|| FileProblem::NoVermagic {
+            path: path.to_path_buf(),
+        })?;
+    let built_for = vermagic_release(&vermagic);
+    if built_for != release {
+        return Err(FileProblem::OtherKernel {
+            path: path.to_path_buf(),
+            built_for: built_for.to_string(),
+            running: release.to_string(),
+        });
+    }
+    Ok(Checked { format, vermagic })
+}
+
+/// The feature words of the system's kmod (`+ZSTD +XZ -ZLIB ...`), from the kmod tool that
+/// ships with libkmod; None when it is not installed.
+fn kmod_features() -> Option<Vec<String>> {
+    let out = std::process::Command::new("kmod")
+        .arg("--version")
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    Some(
+        text.split_whitespace()
+            .filter(|w| w.starts_with('+') || w.starts_with('-'))
+            .map(str::to_string)
+            .collect(),
+    )
+}
+
+/// The file's kind from its metadata and first bytes.
+fn sniff_file(path: &Path) -> Result<Format, FileProblem> {
+    use std::io::Read as _;
+    let p = || path.to_path_buf();
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => FileProblem::Missing {
+            path: p(),
+            from: "the module search".into(),
+        },
+        _ => FileProblem::Unreadable {
+            path: p(),
+            error: e.to_string(),
+        },
+    })?;
+    if meta.is_dir() {
+        return Err(FileProblem::Directory { path: p() });
+    }
+    if !meta.is_file() {
+        return Err(FileProblem::NotRegular { path: p() });
+    }
+    if meta.len() == 0 {
+        return Err(FileProblem::Empty { path: p() });
+    }
+    let mut head = [0u8; 512];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .map_err(|e| FileProblem::Unreadable {
+            path: p(),
+            error: e.to_string(),
+        })?;
+    Format::sniff(&head[..n]).ok_or_else(|| FileProblem::NotAModule {
+        path: p(),
+        what: describe_unknown(&head[..n]),
+    })
+}
+
+/// A few words on a file that is not a module, e.g. "a text file starting with \"#!/bin/sh\"".
+fn describe_unknown(head: &[u8]) -> String {
+    let text = head
+        .iter()
+        .all(|&b| b == b'\n' || b == b'\r' || b == b'\t' || (0x20..0x7f).contains(&b));
+    if text {
+        let first = String::from_utf8_lossy(head);
+        let first = first.lines().next().unwrap_or("").trim();
+        let first: String = first.chars().take(40).collect();
+        format!("a text file starting with {first:?}")
+    } else {
+        format!(
+            "no ELF header, nor xz, zstd or gzip compression; it starts with {}",
+            head.iter()
+                .take(4)
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        )
+    }
+}
+
+/// The module's `.modinfo` as (key, value) pairs, read by libkmod (which decompresses
+/// .ko.xz / .ko.zst / .ko.gz the way it does when it loads them). Err: a positive errno.
+pub fn modinfo(path: &Path) -> Result<Vec<(String, String)>, i32> {
+    use kmod_sys as k;
+    let cpath = CString::new(path.as_os_str().as_bytes()).map_err(|_| libc::EINVAL)?;
+    // SAFETY: plain libkmod calls; every object created here is released on every path,
+    // and the strings read from the info list are copied before the list is freed.
+    unsafe {
+        let ctx = k::kmod_new(std::ptr::null(), std::ptr::null());
+        if ctx.is_null() {
+            return Err(libc::ENOMEM);
+        }
+        // Errors come back as return codes; libkmod's own log lines must not reach a
+        // terminal the dashboard is drawing on.
+        k::kmod_set_log_priority(ctx, -1);
+        let mut module = std::ptr::null_mut();
+        let r = k::kmod_module_new_from_path(ctx, cpath.as_ptr(), &mut module);
+        if r < 0 {
+            k::kmod_unref(ctx);
+            return Err(-r);
+        }
+        let mut list = std::ptr::null_mut();
+        let n = k::kmod_module_get_info(module, &mut list);
+        let result = if n < 0 {
+            Err(-n)
+        } else {
+            let mut out = Vec::new();
+            let mut e = list;
+            while !e.is_null() {
+                let key = k::kmod_module_info_get_key(e);
+                let value = k::kmod_module_info_get_value(e);
+                if !key.is_null() {
+                    let v = if value.is_null() {
+                        String::new()
+                    } else {
+                        CStr::from_ptr(value).to_string_lossy().into_owned()
+                    };
+                    out.push((CStr::from_ptr(key).to_string_lossy().into_owned(), v));
+                }
+                e = k::kmod_list_next(list, e);
+            }
+            k::kmod_module_info_free_list(list);
+            Ok(out)
+        };
+        k::kmod_module_unref(module);
+        k::kmod_unref(ctx);
+        result
+    }
 }
 
 /// The kernel release a vermagic names (its first word).
@@ -95,29 +379,184 @@ pub fn vermagic_release(vermagic: &str) -> &str {
     vermagic.split_whitespace().next().unwrap_or("")
 }
 
-/// None when the module matches `release`, else a one-line explanation with the fix.
-pub fn mismatch(path: &Path, release: &str) -> anyhow::Result<Option<String>> {
-    let vm = vermagic(path)?;
-    let built_for = vermagic_release(&vm);
-    if built_for == release {
-        return Ok(None);
+/// A root tool must not load what another user could have changed: the file and every
+/// folder above it must be owned by root or by the user running vmtop, and writable by
+/// neither group nor others (a sticky folder such as /tmp is fine for its owner's files).
+/// `uid`: the real uid behind sudo (SUDO_UID) or the effective uid.
+pub fn check_ownership(path: &Path, uid: u32) -> Result<(), FileProblem> {
+    let abs = std::fs::canonicalize(path).map_err(|e| FileProblem::Unreadable {
+        path: path.to_path_buf(),
+        error: e.to_string(),
+    })?;
+    let mut at: Option<&Path> = Some(&abs);
+    let mut first = true;
+    while let Some(p) = at {
+        let meta = std::fs::metadata(p).map_err(|e| FileProblem::Unreadable {
+            path: p.to_path_buf(),
+            error: e.to_string(),
+        })?;
+        let what = if first {
+            "the module file"
+        } else {
+            "its folder"
+        };
+        let owner_ok = meta.uid() == 0 || meta.uid() == uid;
+        if !owner_ok {
+            return Err(FileProblem::UnsafeFile {
+                path: path.to_path_buf(),
+                why: format!(
+                    "{what} {} is owned by uid {}, another user",
+                    p.display(),
+                    meta.uid()
+                ),
+                fix: format!("sudo chown root: {}", p.display()),
+            });
+        }
+        let mode = meta.mode();
+        let sticky = mode & 0o1000 != 0;
+        // A sticky folder such as /tmp lets nobody else rename or replace our file.
+        if mode & 0o022 != 0 && (first || !sticky) {
+            return Err(FileProblem::UnsafeFile {
+                path: path.to_path_buf(),
+                why: format!(
+                    "{what} {} is writable by {} (mode {:o})",
+                    p.display(),
+                    match (mode & 0o020 != 0, mode & 0o002 != 0) {
+                        (true, true) => "group and others",
+                        (true, false) => "its group",
+                        _ => "others",
+                    },
+                    mode & 0o7777
+                ),
+                fix: format!("chmod go-w {}", p.display()),
+            });
+        }
+        first = false;
+        at = p.parent();
     }
-    Ok(Some(format!(
-        "{} was built for kernel {built_for}, but this kernel is {release}: rebuild it with `make -C kmod-src` (or `make module`)",
-        path.display()
-    )))
+    Ok(())
+}
+
+/// The user behind this process: SUDO_UID when run through sudo, else the real uid.
+pub fn invoking_uid() -> u32 {
+    std::env::var("SUDO_UID")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| nix::unistd::getuid().as_raw())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn tmp(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("vmtop-mf-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).expect("tmp dir");
+        d
+    }
+
     #[test]
-    fn finds_vermagic_in_modinfo() {
-        let blob = b"\x7fELF....\0license=GPL\0vermagic=6.1.0-56-amd64 SMP preempt mod_unload modversions \0name=alloc_large_mem\0";
-        let vm = vermagic_of(blob).expect("vermagic");
-        assert_eq!(vm, "6.1.0-56-amd64 SMP preempt mod_unload modversions ");
-        assert_eq!(vermagic_release(&vm), "6.1.0-56-amd64");
-        assert_eq!(vermagic_of(b"no modinfo here"), None);
+    fn formats_from_magic() {
+        assert_eq!(Format::sniff(b"\x7fELF\x02\x01"), Some(Format::Elf));
+        assert_eq!(Format::sniff(b"\xfd7zXZ\0\0\x01"), Some(Format::Xz));
+        assert_eq!(
+            Format::sniff(&[0x28, 0xb5, 0x2f, 0xfd, 0]),
+            Some(Format::Zstd)
+        );
+        assert_eq!(Format::sniff(&[0x1f, 0x8b, 8]), Some(Format::Gzip));
+        assert_eq!(Format::sniff(b"#!/bin/sh\n"), None);
+    }
+
+    #[test]
+    fn each_bad_file_is_reported_as_what_it_is() {
+        let d = tmp("bad");
+        let empty = d.join("empty.ko");
+        std::fs::write(&empty, b"").expect("write");
+        let text = d.join("text.ko");
+        std::fs::write(&text, b"#!/bin/sh\necho hi\n").expect("write");
+        let trunc = d.join("trunc.ko");
+        // An ELF header cut after 20 bytes: libkmod cannot parse it.
+        std::fs::write(&trunc, b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x01\0\x3e\0").expect("w");
+        let bad_xz = d.join("bad.ko.xz");
+        std::fs::write(&bad_xz, b"\xfd7zXZ\0garbage").expect("write");
+        let r = "6.1.0-57-amd64";
+        assert!(matches!(check(&empty, r), Err(FileProblem::Empty { .. })));
+        assert!(matches!(check(&d, r), Err(FileProblem::Directory { .. })));
+        match check(&text, r) {
+            Err(FileProblem::NotAModule { what, .. }) => {
+                assert!(what.contains("text file"), "{what}");
+                assert!(what.contains("#!/bin/sh"), "{what}");
+            }
+            other => panic!("text file: {other:?}"),
+        }
+        for (f, fmt) in [(&trunc, "ELF"), (&bad_xz, "xz-compressed")] {
+            match check(f, r) {
+                Err(e @ FileProblem::Damaged { .. }) => {
+                    let s = e.to_string();
+                    assert!(s.contains(fmt) && s.contains("truncated or damaged"), "{s}");
+                    assert!(s.contains(&f.display().to_string()), "{s}");
+                }
+                other => panic!("{}: {other:?}", f.display()),
+            }
+        }
+        let missing = d.join("nope.ko");
+        let e = check(&missing, r).expect_err("missing");
+        assert!(e.is_missing());
+        assert!(e.to_string().contains("nope.ko"), "{e}");
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn missing_argument_names_its_path() {
+        let e = find(Some(Path::new("/nonexistent/dir/x.ko"))).expect_err("missing");
+        let s = e.to_string();
+        assert!(
+            s.contains("/nonexistent/dir/x.ko") && s.contains("--module"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn writable_files_and_folders_are_refused() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let d = tmp("perm");
+        let ko = d.join("m.ko");
+        std::fs::write(&ko, b"x").expect("write");
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        std::fs::set_permissions(&ko, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let me = nix::unistd::geteuid().as_raw();
+        // The temporary folder's parents (/tmp is sticky) are fine.
+        assert_eq!(check_ownership(&ko, me), Ok(()));
+        std::fs::set_permissions(&ko, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+        match check_ownership(&ko, me) {
+            Err(e @ FileProblem::UnsafeFile { .. }) => {
+                let s = e.to_string();
+                assert!(
+                    s.contains("group and others") && s.contains("chmod go-w"),
+                    "{s}"
+                );
+            }
+            other => panic!("0666 file: {other:?}"),
+        }
+        std::fs::set_permissions(&ko, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o757)).expect("chmod");
+        match check_ownership(&ko, me) {
+            Err(e @ FileProblem::UnsafeFile { .. }) => {
+                let s = e.to_string();
+                assert!(s.contains("its folder") && s.contains("others"), "{s}");
+            }
+            other => panic!("0757 folder: {other:?}"),
+        }
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn release_is_the_first_word() {
+        assert_eq!(
+            vermagic_release("6.1.0-57-amd64 SMP preempt mod_unload modversions "),
+            "6.1.0-57-amd64"
+        );
+        assert_eq!(vermagic_release(""), "");
     }
 }
