@@ -204,14 +204,6 @@ pub enum Cmd {
         after_help = "Examples:\n  vmtop lab\n  vmtop lab --mem 512 --append lockdown=integrity\n  vmtop lab --exec 'vmtop load --memsize 64; grep Vmalloc /proc/meminfo'\n\nInside the VM the module is at /lab/alloc_large_mem.ko (also $VMTOP_MODULE)."
     )]
     Lab(LabArgs),
-    /// (internal) load the module in this process; used by the engine as a child
-    #[command(hide = true, name = "__load-child")]
-    LoadChild {
-        #[arg(long)]
-        path: PathBuf,
-        #[arg(long)]
-        params: String,
-    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -31,7 +31,6 @@ pub fn main() -> i32 {
     }
     let result = match cli.command {
         Some(Cmd::Lab(args)) => lab(args),
-        Some(Cmd::LoadChild { path, params }) => Ok(crate::loader::child_main(&path, &params)),
         Some(Cmd::Load {
             memsize,
             mode,

@@ -124,6 +124,7 @@ pub fn run(opts: DashboardOptions) -> anyhow::Result<()> {
         "the dashboard needs a terminal; for a log of samples use `vmtop record`"
     );
     let interval = opts.interval.max(MIN_INTERVAL);
+    crate::footprint::single_malloc_arena();
     let sampler = Sampler::new();
     let start = sampler.start();
     let engine = Engine::new(start, opts.module.clone()).allow_unsafe_file(opts.allow_unsafe_file);
@@ -224,6 +225,7 @@ fn main_loop(
     // A message (key, event, log line, resize...) arrived since the last frame: anything on
     // the screen may have changed. Otherwise only samples and time did.
     let mut messages = true;
+    let mut trimmed = false;
     loop {
         let now = Instant::now();
         if now >= next_sample {
@@ -235,6 +237,11 @@ fn main_loop(
         app.on_tick(start.elapsed().as_secs_f64());
         term.draw(app, !messages)?;
         messages = false;
+        if !trimmed {
+            // Start-up is over: unmap the code it alone ran (see `footprint`).
+            crate::footprint::trim_code_pages();
+            trimmed = true;
+        }
         if app.should_quit && !waiting_for_worker {
             return Ok(End::Quit);
         }

@@ -26,6 +26,7 @@ pub mod lab;
 
 pub mod app;
 pub mod dashboard;
+pub mod footprint;
 pub mod ui;
 
 pub mod cli;

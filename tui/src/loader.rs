@@ -1,22 +1,33 @@
-//! Talking to the kernel through libkmod (the `kmod` crate): insert, remove, status.
+//! Talking to the kernel through libkmod (the `kmod` crate), in the helper `vmtop-kmod`.
 //!
-//! Inserting runs in a child process: in unsafe mode the OOM killer kills the process that
-//! called init_module, and that must not be the dashboard. A single-threaded caller (the
-//! CLI commands) forks; the child shares the parent's pages, so the loader adds almost no
-//! memory of its own, and `vmtop probe` finds nearly the same limit as insmod by hand.
-//! A multi-threaded caller (the dashboard) must not fork without exec, so it re-executes
-//! itself as `vmtop __load-child`.
-//!
-//! libkmod is the distribution's shared library: it reads compressed modules (.ko.xz,
-//! .ko.zst) and gets the distribution's security fixes.
+//! vmtop itself never links libkmod: the distribution's library maps libcrypto, libzstd and
+//! liblzma, and relocating libcrypto alone costs a process ~1.4 MiB (tests/bench.sh, PSS).
+//! Every libkmod call (insert, remove, lookup of the installed module, .modinfo) runs in the
+//! helper binary `vmtop-kmod` (tui/src/bin/vmtop-kmod.rs), started for that one call. For
+//! inserting, that is also what keeps the dashboard safe: in unsafe mode the OOM killer kills
+//! the process that called init_module, and the helper makes itself its first choice.
+//! Whether the module is loaded, and its parameters and results, are read from /proc/modules
+//! and /sys/module directly (what libkmod reads too).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::Context as _;
 
 use crate::engine::ModuleStatus;
 use crate::module_file::MODULE_NAME;
+
+/// The helper's command line protocol, shared with tui/src/bin/vmtop-kmod.rs.
+pub mod protocol {
+    /// Printed on stdout before the errno of a failed call.
+    pub const ERRNO_MARKER: &str = "vmtop-kmod-errno=";
+    /// Exit status of a failed call (the errno is on stdout).
+    pub const EXIT_FAILED: i32 = 1;
+    /// Exit status of a bad command line.
+    pub const EXIT_USAGE: i32 = 2;
+    /// The helper's file name.
+    pub const HELPER: &str = "vmtop-kmod";
+}
 
 /// How a load attempt in the child ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,47 +39,91 @@ pub enum ChildEnd {
     Signal(i32),
 }
 
-/// Marker the child prints so the parent can tell an errno from any other exit.
-const ERRNO_MARKER: &str = "vmtop-load-errno=";
-
-/// Insert the module in this process. Only for the child (and busybox-free tests).
-pub fn insert_here(path: &Path, params: &str) -> Result<(), i32> {
-    let ctx = kmod::Context::new().map_err(|_| libc_errno_or(nix::errno::Errno::ENOMEM))?;
-    let m = ctx.module_new_from_path(path).map_err(|e| match e {
-        kmod::Error::ModuleFromPath(errno) => errno.0,
-        _ => nix::errno::Errno::ENOENT as i32,
-    })?;
-    let opts: Vec<&str> = params.split_whitespace().collect();
-    m.insert_module(0, &opts).map_err(|e| match e {
-        kmod::Error::InsertModule(errno) => errno.0,
-        _ => nix::errno::Errno::EIO as i32,
-    })
+/// Where the helper is: `$VMTOP_KMOD_HELPER`, beside this executable (a build tree, or
+/// `make install`'s bin folder), or in `../libexec/vmtop/` from it.
+pub fn helper_path() -> anyhow::Result<PathBuf> {
+    if let Some(p) = std::env::var_os("VMTOP_KMOD_HELPER").filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    let exe = std::env::current_exe().context("finding the vmtop binary")?;
+    let exe = std::fs::canonicalize(&exe).unwrap_or(exe);
+    let dir = exe.parent().unwrap_or(Path::new("/"));
+    let candidates = [
+        dir.join(protocol::HELPER),
+        dir.join("../libexec/vmtop").join(protocol::HELPER),
+    ];
+    candidates
+        .iter()
+        .find(|p| p.is_file())
+        .cloned()
+        .with_context(|| {
+            format!(
+                "vmtop's libkmod helper {} is missing (looked in {}): reinstall vmtop (`make install`)",
+                protocol::HELPER,
+                candidates
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
 }
 
-fn libc_errno_or(default: nix::errno::Errno) -> i32 {
-    match nix::errno::Errno::last() {
-        nix::errno::Errno::UnknownErrno => default as i32,
-        e => e as i32,
+/// What one helper run produced.
+struct HelperRun {
+    status: std::process::ExitStatus,
+    stdout: String,
+    stderr: String,
+    pid: u32,
+}
+
+impl HelperRun {
+    /// The errno a failed call reported.
+    fn errno(&self) -> Option<i32> {
+        self.stdout
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(protocol::ERRNO_MARKER))
+            .and_then(|n| n.parse().ok())
     }
 }
 
-/// Body of `vmtop __load-child`: make this process the OOM killer's first choice,
-/// insert, and report the errno on stdout.
-pub fn child_main(path: &Path, params: &str) -> i32 {
-    load_as_child(path, params, &mut std::io::stdout())
+fn run_helper(args: &[&std::ffi::OsStr]) -> anyhow::Result<HelperRun> {
+    let helper = helper_path()?;
+    // stderr is captured, never inherited: libkmod's own messages must not land on a
+    // terminal the dashboard is drawing on.
+    let child = Command::new(&helper)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("starting {}", helper.display()))?;
+    let pid = child.id();
+    let out = child
+        .wait_with_output()
+        .with_context(|| format!("waiting for {} (pid {pid})", helper.display()))?;
+    Ok(HelperRun {
+        status: out.status,
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        pid,
+    })
 }
 
-/// What a loader child does, forked or re-executed: make itself the OOM killer's first
-/// choice (failure to is not fatal), insert, and report an errno to `report`.
-fn load_as_child(path: &Path, params: &str, report: &mut dyn std::io::Write) -> i32 {
-    let _ = std::fs::write("/proc/self/oom_score_adj", "1000");
-    match insert_here(path, params) {
-        Ok(()) => 0,
-        Err(errno) => {
-            let _ = writeln!(report, "{ERRNO_MARKER}{errno}");
-            let _ = report.flush();
-            1
-        }
+/// Ok, or the errno the helper reported; anything else (the helper crashed, could not
+/// start) is an error with its output.
+fn errno_result(run: &HelperRun, what: &str) -> anyhow::Result<Result<(), i32>> {
+    if run.status.success() {
+        return Ok(Ok(()));
+    }
+    match run.errno() {
+        Some(e) if run.status.code() == Some(protocol::EXIT_FAILED) => Ok(Err(e)),
+        _ => anyhow::bail!(
+            "{what}: {} ended ({}) without reporting an errno: {}",
+            protocol::HELPER,
+            run.status,
+            format!("{}{}", run.stdout, run.stderr).trim()
+        ),
     }
 }
 
@@ -76,11 +131,18 @@ fn load_as_child(path: &Path, params: &str, report: &mut dyn std::io::Write) -> 
 /// (the OOM killer's log names it).
 pub fn insert_in_child(path: &Path, params: &str) -> anyhow::Result<(ChildEnd, u32)> {
     give_back_free_heap();
-    if single_threaded() {
-        insert_in_fork(path, params)
-    } else {
-        insert_in_exec(path, params)
+    let mut args: Vec<&std::ffi::OsStr> = vec!["insert".as_ref(), path.as_os_str()];
+    args.extend(params.split_whitespace().map(std::ffi::OsStr::new));
+    let run = run_helper(&args)?;
+    use std::os::unix::process::ExitStatusExt as _;
+    if let Some(sig) = run.status.signal() {
+        return Ok((ChildEnd::Signal(sig), run.pid));
     }
+    let end = match errno_result(&run, &format!("loading {}", path.display()))? {
+        Ok(()) => ChildEnd::Loaded,
+        Err(e) => ChildEnd::Errno(e),
+    };
+    Ok((end, run.pid))
 }
 
 /// Return the heap pages malloc keeps for reuse to the kernel before asking it for memory:
@@ -94,113 +156,59 @@ fn give_back_free_heap() {
     }
 }
 
-/// Only one thread in this process (so fork without exec is safe).
-fn single_threaded() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("Threads:"))
-                .and_then(|n| n.trim().parse::<u32>().ok())
-        })
-        == Some(1)
-}
-
-fn insert_in_fork(path: &Path, params: &str) -> anyhow::Result<(ChildEnd, u32)> {
-    use nix::sys::wait::{waitpid, WaitStatus};
-    use nix::unistd::{fork, ForkResult};
-    use std::io::Read as _;
-    let (rd, wr) = nix::unistd::pipe().context("creating the pipe to the loader")?;
-    // SAFETY: this process has one thread (checked by the caller), so the child may run
-    // anything, as after a fork in a plain C program; it leaves with _exit.
-    match unsafe { fork() }.context("forking the loader")? {
-        ForkResult::Child => {
-            drop(rd);
-            let code = load_as_child(path, params, &mut std::fs::File::from(wr));
-            // SAFETY: _exit ends the child without running the parent's exit handlers.
-            unsafe { libc::_exit(code) }
-        }
-        ForkResult::Parent { child } => {
-            drop(wr);
-            let mut text = String::new();
-            let _ = std::fs::File::from(rd).read_to_string(&mut text);
-            let pid = child.as_raw() as u32;
-            let status = loop {
-                match waitpid(child, None) {
-                    Err(nix::errno::Errno::EINTR) => continue,
-                    r => break r.with_context(|| format!("waiting for the loader (pid {pid})"))?,
-                }
-            };
-            match status {
-                WaitStatus::Signaled(_, sig, _) => Ok((ChildEnd::Signal(sig as i32), pid)),
-                WaitStatus::Exited(_, 0) => Ok((ChildEnd::Loaded, pid)),
-                other => Ok((parse_errno(&text, &format!("{other:?}"))?, pid)),
-            }
-        }
-    }
-}
-
-/// The errno a failed loader reported on its output.
-fn parse_errno(text: &str, status: &str) -> anyhow::Result<ChildEnd> {
-    text.lines()
-        .find_map(|l| l.trim().strip_prefix(ERRNO_MARKER))
-        .and_then(|n| n.parse::<i32>().ok())
-        .map(ChildEnd::Errno)
-        .with_context(|| {
-            format!(
-                "the loader ended ({status}) without reporting an errno: {}",
-                text.trim()
-            )
-        })
-}
-
-fn insert_in_exec(path: &Path, params: &str) -> anyhow::Result<(ChildEnd, u32)> {
-    let exe = std::env::current_exe().context("finding the vmtop binary to run the loader")?;
-    let child = Command::new(&exe)
-        .arg("__load-child")
-        .arg("--path")
-        .arg(path)
-        .arg("--params")
-        .arg(params)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .with_context(|| format!("starting the loader {} __load-child", exe.display()))?;
-    let pid = child.id();
-    let out = child
-        .wait_with_output()
-        .with_context(|| format!("waiting for the loader (pid {pid})"))?;
-    use std::os::unix::process::ExitStatusExt;
-    if let Some(sig) = out.status.signal() {
-        return Ok((ChildEnd::Signal(sig), pid));
-    }
-    if out.status.success() {
-        return Ok((ChildEnd::Loaded, pid));
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
-    Ok((parse_errno(&text, &out.status.to_string())?, pid))
-}
-
 /// Remove the module. Errors carry the errno.
 pub fn remove() -> Result<(), i32> {
-    let ctx = kmod::Context::new().map_err(|_| nix::errno::Errno::ENOMEM as i32)?;
-    let m = ctx
-        .module_new_from_name(MODULE_NAME)
-        .map_err(|_| nix::errno::Errno::ENOENT as i32)?;
-    m.remove_module(0).map_err(|e| match e {
-        kmod::Error::RemoveModule(errno) => errno.0,
-        _ => nix::errno::Errno::EIO as i32,
+    match run_helper(&["remove".as_ref(), MODULE_NAME.as_ref()]) {
+        Ok(run) => errno_result(&run, "unloading").unwrap_or(Err(libc::EIO)),
+        Err(_) => Err(libc::EIO),
+    }
+}
+
+/// The files modprobe would load for the module (modules.dep of the running kernel).
+pub fn lookup_installed() -> Vec<PathBuf> {
+    match run_helper(&["lookup".as_ref(), MODULE_NAME.as_ref()]) {
+        Ok(run) if run.status.success() => run
+            .stdout
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(PathBuf::from)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The module file's `.modinfo` as (key, value) pairs, read by libkmod (which decompresses
+/// .ko.xz / .ko.zst / .ko.gz the way it does when it loads them). Err: a positive errno.
+pub fn modinfo(path: &Path) -> Result<Vec<(String, String)>, i32> {
+    let run = run_helper(&["modinfo".as_ref(), path.as_os_str()]).map_err(|_| libc::ENOENT)?;
+    errno_result(&run, "reading .modinfo").unwrap_or(Err(libc::EIO))?;
+    Ok(run
+        .stdout
+        .lines()
+        .filter_map(|l| l.split_once('\t'))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect())
+}
+
+/// The module's line in /proc/modules: its state, "Live", "Loading" (init still running:
+/// the buffer is being allocated and filled) or "Unloading".
+pub fn module_state() -> anyhow::Result<Option<String>> {
+    let text = std::fs::read_to_string("/proc/modules")
+        .context("reading /proc/modules (the list of loaded modules)")?;
+    Ok(state_in(&text, MODULE_NAME))
+}
+
+/// The state field of module `name` in /proc/modules text ("name size refs deps state addr").
+fn state_in(text: &str, name: &str) -> Option<String> {
+    text.lines().find_map(|l| {
+        let mut f = l.split_whitespace();
+        (f.next() == Some(name)).then(|| f.nth(3).unwrap_or("Live").to_string())
     })
 }
 
-/// Is the module loaded? Read through libkmod's list of loaded modules.
+/// Is the module loaded (in any state)?
 pub fn is_loaded() -> anyhow::Result<bool> {
-    let ctx = kmod::Context::new().context("creating a libkmod context")?;
-    let loaded = ctx
-        .modules_loaded()
-        .context("listing loaded modules (/proc/modules)")?;
-    Ok(loaded.into_iter().any(|m| m.name() == MODULE_NAME))
+    Ok(module_state()?.is_some())
 }
 
 fn sysfs_value<T: std::str::FromStr>(rel: &str) -> Option<T> {
@@ -222,4 +230,23 @@ pub fn status() -> anyhow::Result<ModuleStatus> {
         alloc_ns: sysfs_value("results/alloc_ns"),
         fill_ns: sysfs_value("results/fill_ns"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proc_modules_state() {
+        // The format of kernel/module/procfs.c m_show: name size refcount deps state address.
+        let text = "alloc_large_mem 20480 1 - Loading 0xffffffffc0a06000 (OE+)\n\
+                    crc32c_generic 16384 0 - Live 0x0000000000000000\n";
+        assert_eq!(
+            state_in(text, "alloc_large_mem").as_deref(),
+            Some("Loading")
+        );
+        assert_eq!(state_in(text, "crc32c_generic").as_deref(), Some("Live"));
+        assert_eq!(state_in(text, "alloc_large"), None);
+        assert_eq!(state_in("", "alloc_large_mem"), None);
+    }
 }

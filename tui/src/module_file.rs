@@ -9,8 +9,6 @@
 //! hand the file to the kernel, so a compressed file is read exactly as it will be loaded.
 //! Each way a file can be wrong has its own typed refusal ([`FileProblem`]).
 
-use std::ffi::{CStr, CString};
-use std::os::unix::ffi::OsStrExt as _;
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 
@@ -188,17 +186,9 @@ fn existing(p: &Path, origin: Origin, from: &str) -> Result<ModuleFile, FileProb
 
 /// The installed module for the running kernel, as `modprobe` would find it.
 fn installed() -> Option<PathBuf> {
-    let ctx = kmod::Context::new().ok()?;
-    let found = ctx.module_new_from_lookup(MODULE_NAME).ok()?;
-    for m in found {
-        if let Some(p) = m.path() {
-            let p = PathBuf::from(p);
-            if p.is_file() {
-                return Some(p);
-            }
-        }
-    }
-    None
+    crate::loader::lookup_installed()
+        .into_iter()
+        .find(|p| p.is_file())
 }
 
 /// What the pre-check learnt about a module file that passed it.
@@ -213,7 +203,7 @@ pub struct Checked {
 /// for this kernel.
 pub fn check(path: &Path, release: &str) -> Result<Checked, FileProblem> {
     let format = sniff_file(path)?;
-    let info = modinfo(path).map_err(|errno| {
+    let info = crate::loader::modinfo(path).map_err(|errno| {
         // A compressed file libkmod was built without support for reads as garbage: say
         // that, not "damaged", when kmod's own feature list says so.
         let missing = format
@@ -321,56 +311,6 @@ fn describe_unknown(head: &[u8]) -> String {
                 .collect::<Vec<_>>()
                 .join(" ")
         )
-    }
-}
-
-/// The module's `.modinfo` as (key, value) pairs, read by libkmod (which decompresses
-/// .ko.xz / .ko.zst / .ko.gz the way it does when it loads them). Err: a positive errno.
-pub fn modinfo(path: &Path) -> Result<Vec<(String, String)>, i32> {
-    use kmod_sys as k;
-    let cpath = CString::new(path.as_os_str().as_bytes()).map_err(|_| libc::EINVAL)?;
-    // SAFETY: plain libkmod calls; every object created here is released on every path,
-    // and the strings read from the info list are copied before the list is freed.
-    unsafe {
-        let ctx = k::kmod_new(std::ptr::null(), std::ptr::null());
-        if ctx.is_null() {
-            return Err(libc::ENOMEM);
-        }
-        // Errors come back as return codes; libkmod's own log lines must not reach a
-        // terminal the dashboard is drawing on.
-        k::kmod_set_log_priority(ctx, -1);
-        let mut module = std::ptr::null_mut();
-        let r = k::kmod_module_new_from_path(ctx, cpath.as_ptr(), &mut module);
-        if r < 0 {
-            k::kmod_unref(ctx);
-            return Err(-r);
-        }
-        let mut list = std::ptr::null_mut();
-        let n = k::kmod_module_get_info(module, &mut list);
-        let result = if n < 0 {
-            Err(-n)
-        } else {
-            let mut out = Vec::new();
-            let mut e = list;
-            while !e.is_null() {
-                let key = k::kmod_module_info_get_key(e);
-                let value = k::kmod_module_info_get_value(e);
-                if !key.is_null() {
-                    let v = if value.is_null() {
-                        String::new()
-                    } else {
-                        CStr::from_ptr(value).to_string_lossy().into_owned()
-                    };
-                    out.push((CStr::from_ptr(key).to_string_lossy().into_owned(), v));
-                }
-                e = k::kmod_list_next(list, e);
-            }
-            k::kmod_module_info_free_list(list);
-            Ok(out)
-        };
-        k::kmod_module_unref(module);
-        k::kmod_unref(ctx);
-        result
     }
 }
 

@@ -257,7 +257,24 @@ pub fn prepare(opts: &LabOptions) -> anyhow::Result<Prepared> {
         None => std::env::current_exe().context("finding the vmtop binary to put in the VM")?,
     };
     a.copy(&vmtop, "/bin/vmtop")?;
-    for lib in initramfs::shared_libraries(&vmtop)? {
+    // vmtop's libkmod helper sits beside it, in the VM as on the host.
+    let helper = vmtop.with_file_name(crate::loader::protocol::HELPER);
+    if !helper.is_file() {
+        bail!(
+            "{} is missing beside {}: build both with `cargo build --release` (or `make vmtop`)",
+            helper.display(),
+            vmtop.display()
+        );
+    }
+    a.copy(
+        &helper,
+        &format!("/bin/{}", crate::loader::protocol::HELPER),
+    )?;
+    let mut libs = initramfs::shared_libraries(&vmtop)?;
+    libs.extend(initramfs::shared_libraries(&helper)?);
+    libs.sort();
+    libs.dedup();
+    for lib in libs {
         let dest = lib.display().to_string();
         a.copy(&lib, &dest)?;
     }
