@@ -73,6 +73,7 @@ bench: vmtop lab-deps
 
 install: vmtop
 	$(SUDO) install -D -m 0755 $(VMTOP) $(PREFIX)/bin/vmtop
+	$(SUDO) install -D -m 0755 $(VMTOP)-kmod $(PREFIX)/libexec/vmtop/vmtop-kmod
 	$(SUDO) install -D -m 0644 -t $(PREFIX)/share/vmtop/kmod-src kmod-src/alloc_large_mem.c kmod-src/Kbuild kmod-src/Makefile kmod-src/dkms.conf
 	@if command -v dkms >/dev/null; then \
 	  $(SUDO) rm -rf /usr/src/alloc_large_mem-0.1.0 && $(SUDO) cp -r $(PREFIX)/share/vmtop/kmod-src /usr/src/alloc_large_mem-0.1.0 && \
@@ -83,6 +84,7 @@ install: vmtop
 
 uninstall:
 	$(SUDO) rm -f $(PREFIX)/bin/vmtop
+	$(SUDO) rm -rf $(PREFIX)/libexec/vmtop
 	$(SUDO) rm -rf $(PREFIX)/share/vmtop
 	@if command -v dkms >/dev/null && dkms status alloc_large_mem 2>/dev/null | grep -q .; then \
 	  $(SUDO) dkms remove alloc_large_mem/0.1.0 --all; $(SUDO) rm -rf /usr/src/alloc_large_mem-0.1.0; fi
