@@ -21,22 +21,49 @@ fn status_reports_module_support_of_this_kernel() {
 }
 
 #[test]
-fn load_on_a_kernel_without_module_support_is_diagnosed() {
-    if std::path::Path::new("/proc/modules").exists() {
-        // A kernel that can load modules: this case is for the build machines.
-        return;
-    }
+fn load_on_this_kernel_is_refused_with_the_right_reason() {
+    // Nothing may be loaded on the machine that runs the tests: on a kernel with module
+    // support the module file given does not exist, so the refusal must name it (or, not
+    // root, the missing privilege); on the build machines (no CONFIG_MODULES) the kernel
+    // itself is the reason.
     let out = Command::new(env!("CARGO_BIN_EXE_vmtop"))
-        .args(["load", "--memsize", "8", "--json"])
+        .args([
+            "load",
+            "--memsize",
+            "8",
+            "--json",
+            "--module",
+            "/nonexistent/vmtop-test.ko",
+        ])
         .output()
         .expect("running vmtop load");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(3), "{text}");
     let v: serde_json::Value = serde_json::from_str(&text).expect("JSON");
     let d = &v["event"]["outcome"]["diagnosis"];
-    assert_eq!(d["cause"], "no_module_support", "{v}");
     assert_eq!(d["confidence"], "certain", "{v}");
-    assert!(d["detail"].to_string().contains("vmtop lab"), "{v}");
+    let modules = std::path::Path::new("/proc/modules").exists();
+    let root = nix::unistd::geteuid().is_root();
+    match (modules, root) {
+        (false, _) => {
+            assert_eq!(out.status.code(), Some(3), "{text}");
+            assert_eq!(d["cause"], "no_module_support", "{v}");
+            assert!(d["detail"].to_string().contains("vmtop lab"), "{v}");
+        }
+        (true, false) => {
+            assert_eq!(out.status.code(), Some(4), "{text}");
+            assert_eq!(d["cause"], "not_permitted", "{v}");
+        }
+        (true, true) => {
+            assert_eq!(out.status.code(), Some(1), "{text}");
+            assert_eq!(d["cause"], "module_file_missing", "{v}");
+            assert!(
+                d["detail"]
+                    .to_string()
+                    .contains("/nonexistent/vmtop-test.ko"),
+                "{v}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -70,4 +97,45 @@ fn record_into_a_closed_pipe_ends_quietly() {
     assert_eq!(text.lines().count(), 2, "{text}");
     assert!(text.starts_with("t_s,"), "{text}");
     assert!(err.is_empty(), "stderr: {err}");
+}
+
+/// `vmtop status --json --module FILE`: what vmtop says of FILE (through libkmod, in the
+/// helper vmtop-kmod built beside it).
+fn file_problem(file: &std::path::Path) -> (serde_json::Value, serde_json::Value) {
+    let out = Command::new(env!("CARGO_BIN_EXE_vmtop"))
+        .args(["status", "--json", "--module"])
+        .arg(file)
+        .output()
+        .expect("running vmtop status");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("status JSON");
+    (
+        v["module_file_problem"].clone(),
+        v["module_file_format"].clone(),
+    )
+}
+
+#[test]
+fn damaged_module_files_are_named_for_what_they_are() {
+    let d = std::env::temp_dir().join(format!("vmtop-host-files-{}", std::process::id()));
+    std::fs::create_dir_all(&d).expect("tmp dir");
+    // An ELF header cut after 20 bytes, and an xz header followed by garbage.
+    let trunc = d.join("trunc.ko");
+    std::fs::write(&trunc, b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x01\0\x3e\0").expect("w");
+    let bad_xz = d.join("bad.ko.xz");
+    std::fs::write(&bad_xz, b"\xfd7zXZ\0garbage").expect("write");
+    let text = d.join("notes.ko");
+    std::fs::write(&text, b"hello\n").expect("write");
+    for (f, what) in [
+        (&trunc, "an ELF kernel module but cannot be read"),
+        (&bad_xz, "an xz-compressed kernel module but cannot be read"),
+        (&text, "a text file"),
+    ] {
+        let (problem, format) = file_problem(f);
+        let p = problem.as_str().unwrap_or_default();
+        assert!(p.contains(what), "{}: {p}", f.display());
+        assert!(p.contains(&f.display().to_string()), "{p}");
+        assert!(!p.contains("another kernel"), "{p}");
+        assert!(format.is_null());
+    }
+    let _ = std::fs::remove_dir_all(&d);
 }

@@ -178,16 +178,19 @@ pub fn lookup_installed() -> Vec<PathBuf> {
 }
 
 /// The module file's `.modinfo` as (key, value) pairs, read by libkmod (which decompresses
-/// .ko.xz / .ko.zst / .ko.gz the way it does when it loads them). Err: a positive errno.
-pub fn modinfo(path: &Path) -> Result<Vec<(String, String)>, i32> {
-    let run = run_helper(&["modinfo".as_ref(), path.as_os_str()]).map_err(|_| libc::ENOENT)?;
-    errno_result(&run, "reading .modinfo").unwrap_or(Err(libc::EIO))?;
-    Ok(run
+/// .ko.xz / .ko.zst / .ko.gz the way it does when it loads them). `Ok(Err(errno))`: libkmod
+/// could not read the file; `Err`: the helper could not be run at all.
+pub fn modinfo(path: &Path) -> anyhow::Result<Result<Vec<(String, String)>, i32>> {
+    let run = run_helper(&["modinfo".as_ref(), path.as_os_str()])?;
+    if let Err(errno) = errno_result(&run, "reading .modinfo")? {
+        return Ok(Err(errno));
+    }
+    Ok(Ok(run
         .stdout
         .lines()
         .filter_map(|l| l.split_once('\t'))
         .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect())
+        .collect()))
 }
 
 /// The module's line in /proc/modules: its state, "Live", "Loading" (init still running:

@@ -203,7 +203,11 @@ pub struct Checked {
 /// for this kernel.
 pub fn check(path: &Path, release: &str) -> Result<Checked, FileProblem> {
     let format = sniff_file(path)?;
-    let info = crate::loader::modinfo(path).map_err(|errno| {
+    let info = crate::loader::modinfo(path).map_err(|e| FileProblem::Unreadable {
+        path: path.to_path_buf(),
+        error: format!("{e:#}"),
+    })?;
+    let info = info.map_err(|errno| {
         // A compressed file libkmod was built without support for reads as garbage: say
         // that, not "damaged", when kmod's own feature list says so.
         let missing = format
@@ -410,16 +414,12 @@ mod tests {
 
     #[test]
     fn each_bad_file_is_reported_as_what_it_is() {
+        // Decided before libkmod is asked (tests/host.rs has the files libkmod must read).
         let d = tmp("bad");
         let empty = d.join("empty.ko");
         std::fs::write(&empty, b"").expect("write");
         let text = d.join("text.ko");
         std::fs::write(&text, b"#!/bin/sh\necho hi\n").expect("write");
-        let trunc = d.join("trunc.ko");
-        // An ELF header cut after 20 bytes: libkmod cannot parse it.
-        std::fs::write(&trunc, b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x01\0\x3e\0").expect("w");
-        let bad_xz = d.join("bad.ko.xz");
-        std::fs::write(&bad_xz, b"\xfd7zXZ\0garbage").expect("write");
         let r = "6.1.0-57-amd64";
         assert!(matches!(check(&empty, r), Err(FileProblem::Empty { .. })));
         assert!(matches!(check(&d, r), Err(FileProblem::Directory { .. })));
@@ -429,16 +429,6 @@ mod tests {
                 assert!(what.contains("#!/bin/sh"), "{what}");
             }
             other => panic!("text file: {other:?}"),
-        }
-        for (f, fmt) in [(&trunc, "ELF"), (&bad_xz, "xz-compressed")] {
-            match check(f, r) {
-                Err(e @ FileProblem::Damaged { .. }) => {
-                    let s = e.to_string();
-                    assert!(s.contains(fmt) && s.contains("truncated or damaged"), "{s}");
-                    assert!(s.contains(&f.display().to_string()), "{s}");
-                }
-                other => panic!("{}: {other:?}", f.display()),
-            }
         }
         let missing = d.join("nope.ko");
         let e = check(&missing, r).expect_err("missing");
