@@ -156,6 +156,15 @@ fn failure_code(e: &Event) -> i32 {
     }
 }
 
+/// Whether the kernel was asked (init_module called), or vmtop refused before.
+fn asked_kernel(e: &Event, end: Option<LoaderEnd>) -> bool {
+    match end {
+        Some(LoaderEnd::Errno(_) | LoaderEnd::Signal(_)) => true,
+        Some(LoaderEnd::Refused(_)) => false,
+        None => !e.failed(),
+    }
+}
+
 fn end_text(end: Option<LoaderEnd>) -> String {
     match end {
         Some(LoaderEnd::Errno(n)) | Some(LoaderEnd::Refused(n)) => crate::diagnose::errno_name(n),
@@ -197,6 +206,7 @@ fn load(req: LoadRequest, module: crate::cli::ModuleArgs, json: bool) -> anyhow:
                 _ => None,
             },
             "error": e.failed().then(|| end_text(engine.last_end())),
+            "asked_kernel": asked_kernel(&e, engine.last_end()),
         }))?;
         return Ok(if e.failed() {
             failure_code(&e)
@@ -279,6 +289,7 @@ fn status(module: crate::cli::ModuleArgs, json: bool) -> anyhow::Result<i32> {
     if json {
         print_json(&serde_json::json!({
             "kernel": &k,
+            "may_load": k.can_load(),
             "module": &st,
             "module_file": module_file,
             "module_file_format": format,
@@ -288,8 +299,9 @@ fn status(module: crate::cli::ModuleArgs, json: bool) -> anyhow::Result<i32> {
         }))?;
         return Ok(code);
     }
+    let p = &k.privileges;
     println!(
-        "kernel {} ({}): {}, {}",
+        "kernel {} ({}): {}, {} {} CAP_SYS_MODULE",
         k.release,
         k.machine,
         if k.module_support {
@@ -297,14 +309,21 @@ fn status(module: crate::cli::ModuleArgs, json: bool) -> anyhow::Result<i32> {
         } else {
             "built WITHOUT module support (no /proc/modules)"
         },
-        if k.is_root {
-            "running as root"
+        if p.euid == 0 {
+            "root".to_string()
         } else {
-            "not root"
-        }
+            format!("uid {}", p.euid)
+        },
+        if p.cap_sys_module { "with" } else { "without" }
     );
     if let Some(why) = k.why_read_only() {
         println!("loading is off: {why}");
+    }
+    if k.module_support {
+        println!(
+            "module signing: {}",
+            crate::diagnose::signing_facts(&k.signing).join("; ")
+        );
     }
     if k.module_support {
         if st.loaded {

@@ -14,7 +14,7 @@
 //! | `NAME: version magic 'A' should be 'B'` (ENOEXEC) | kernel/module/main.c `check_modinfo` |
 //! | `NAME: disagrees about version of symbol S` (ENOEXEC or EINVAL) | kernel/module/version.c `check_version` |
 //! | `NAME: Unknown symbol S (err N)` | kernel/module/main.c `simplify_symbols` |
-//! | `Loading of unsigned module is rejected` (EKEYREJECTED) | kernel/module/signing.c `module_sig_check` |
+//! | `Loading of unsigned module is rejected`, `Loading of module with unavailable key is rejected` (EKEYREJECTED) | kernel/module/signing.c `module_sig_check` |
 //! | `Lockdown: COMM: unsigned module loading is restricted; see man kernel_lockdown.7` (EPERM) | security/lockdown/lockdown.c |
 //! | `alloc_large_mem: fail memsize_mib=N bytes=N oom_safe=Y err=-N stage=S` | kmod-src/alloc_large_mem.c |
 //! | `alloc_large_mem: memsize must be between 1 and N MiB` | kmod-src/alloc_large_mem.c |
@@ -24,6 +24,7 @@
 
 use serde::Serialize;
 
+use crate::kernel::{Privileges, Refusal, SecureBoot, Signing, DKMS_MOK};
 use crate::meminfo::Sample;
 use crate::units::{fmt_bytes, MIB};
 
@@ -132,9 +133,12 @@ pub struct FailureInput {
     pub before: Option<Sample>,
     /// Figures just after it.
     pub after: Option<Sample>,
-    /// Kernel lockdown state from /sys/kernel/security/lockdown, e.g. "[none] integrity confidentiality".
-    pub lockdown: Option<String>,
-    pub is_root: bool,
+    /// The loader's privileges (it has vmtop's): what the kernel checks first.
+    pub privileges: Privileges,
+    /// Lockdown, signature enforcement, Secure Boot, DKMS's key.
+    pub signing: Signing,
+    /// Whether the module file carries a signature (None: cannot tell).
+    pub module_signed: Option<bool>,
     /// Largest free range of the vmalloc address space just before the attempt, in bytes
     /// (`crate::vmallocinfo::largest_free_now()`; None when /proc/vmallocinfo is unreadable).
     pub vmalloc_largest_free: Option<u64>,
@@ -603,16 +607,7 @@ fn by_errno(cx: &Ctx, code: i32, refused: bool) -> Diagnosis {
                 .into(),
             Vec::new(),
         ),
-        libc::EKEYREJECTED => diag(
-            Cause::SignatureRejected,
-            Confidence::Certain,
-            "The kernel requires signed modules and rejected alloc_large_mem (EKEYREJECTED)".into(),
-            "This kernel enforces module signatures (CONFIG_MODULE_SIG_FORCE or module.sig_enforce=1), \
-             and alloc_large_mem.ko is not signed with a key the kernel trusts. Sign it with the \
-             kernel's scripts/sign-file and an enrolled key (e.g. via mokutil), or run it in `vmtop lab`."
-                .into(),
-            lines(&[f.sig_rejected]),
-        ),
+        libc::EKEYREJECTED => signature_rejected(cx),
         libc::EPERM => not_permitted(cx, refused),
         libc::ENOSYS => diag(
             Cause::NoModuleSupport,
@@ -759,50 +754,260 @@ fn wrong_kernel(cx: &Ctx, code: i32) -> Diagnosis {
     )
 }
 
-fn not_permitted(cx: &Ctx, refused: bool) -> Diagnosis {
-    let f = &cx.facts;
-    let state = cx.input.lockdown.as_deref();
-    let active = state.is_some_and(lockdown_active);
-    if f.lockdown.is_some() || active {
-        let mode = state.and_then(lockdown_mode).filter(|m| *m != "none");
-        return diag(
-            Cause::Lockdown,
-            if f.lockdown.is_some() {
-                Confidence::Certain
-            } else {
-                Confidence::Likely
-            },
-            format!(
-                "Kernel lockdown{} refuses unsigned modules (EPERM)",
-                mode.map(|m| format!(" ({m})")).unwrap_or_default()
-            ),
-            format!(
-                "The kernel is locked down{} (usually because Secure Boot is on), and in lockdown \
-                 only modules signed with a trusted key may load, even for root. Sign \
-                 alloc_large_mem.ko with a key enrolled via mokutil, disable Secure Boot, or run the \
-                 experiment in `vmtop lab`.",
-                state.map(|s| format!(": /sys/kernel/security/lockdown reads \"{s}\"")).unwrap_or_default()
-            ),
-            lines(&[f.lockdown]),
+/// What the kernel holds against the module's signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SigProblem {
+    Unsigned,
+    /// Signed, with a key the kernel does not trust (not enrolled).
+    UnknownKey,
+    /// Neither the log nor the file tells.
+    Unknown,
+}
+
+impl SigProblem {
+    /// The reason module_sig_check logs, else what the file says.
+    fn of(cx: &Ctx) -> SigProblem {
+        match (cx.facts.sig_rejected, cx.input.module_signed) {
+            (Some(l), _) if l.contains("unavailable key") => SigProblem::UnknownKey,
+            (Some(l), _) if l.contains("unsigned module") => SigProblem::Unsigned,
+            (_, Some(true)) => SigProblem::UnknownKey,
+            (_, Some(false)) => SigProblem::Unsigned,
+            _ => SigProblem::Unknown,
+        }
+    }
+}
+
+/// What refuses unsigned modules on this machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Enforcer {
+    SigEnforce,
+    Lockdown,
+}
+
+/// What the kernel demands of signatures here, as facts ("sig_enforce reads Y", ...).
+pub(crate) fn signing_facts(s: &Signing) -> Vec<String> {
+    let mut facts = vec![match &s.lockdown {
+        Some(l) => format!("/sys/kernel/security/lockdown reads \"{l}\""),
+        None => "/sys/kernel/security/lockdown is absent".into(),
+    }];
+    facts.push(match s.sig_enforce {
+        Some(e) => format!(
+            "/sys/module/module/parameters/sig_enforce reads {}",
+            if e { "Y" } else { "N" }
+        ),
+        None => "/sys/module/module/parameters/sig_enforce is absent".into(),
+    });
+    facts.push(
+        match s.secure_boot {
+            SecureBoot::On => "Secure Boot is on (EFI variable SecureBoot reads 1)",
+            SecureBoot::Off => "Secure Boot is off",
+            SecureBoot::NoEfi => "Secure Boot is off (booted without EFI)",
+            SecureBoot::Unknown => "Secure Boot state unknown (EFI variables not readable)",
+        }
+        .into(),
+    );
+    if !s.cmdline.is_empty() {
+        facts.push(format!(
+            "the kernel command line has {}",
+            s.cmdline.join(" ")
+        ));
+    }
+    facts
+}
+
+/// The state vmtop found, as one sentence of facts.
+fn signing_state(cx: &Ctx) -> String {
+    let mut facts = signing_facts(&cx.input.signing);
+    facts.push(
+        match cx.input.module_signed {
+            Some(true) => "the module file is signed",
+            Some(false) => "the module file is not signed",
+            None => "the module file's signature could not be checked (compressed or unreadable)",
+        }
+        .into(),
+    );
+    format!("Found: {}.", facts.join("; "))
+}
+
+/// Where the enforcement comes from, and what this machine needs to load the module.
+fn signing_remedy(cx: &Ctx, by: Enforcer, problem: SigProblem) -> String {
+    let s = &cx.input.signing;
+    let (arg, what) = match by {
+        Enforcer::SigEnforce => ("module.sig_enforce=", "Signature enforcement"),
+        Enforcer::Lockdown => ("lockdown=", "Lockdown"),
+    };
+    let mut out = match (s.cmdline.iter().find(|a| a.starts_with(arg)), s.secure_boot) {
+        (Some(a), _) => format!(
+            " {what} comes from the kernel command line ({a}): remove it from the boot entry \
+             (GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub) and reboot. Or keep it \
+             and sign the module:"
+        ),
+        (None, SecureBoot::On) if by == Enforcer::Lockdown => " Lockdown comes with Secure Boot \
+            (Debian, Ubuntu and Fedora kernels lock themselves down when the firmware boots them \
+            with it), so the module must be signed with a key the kernel trusts:"
+            .into(),
+        (None, _) => format!(
+            " {what} is built into this kernel ({}), so the module must be signed with a key the \
+             kernel trusts:",
+            match by {
+                Enforcer::SigEnforce => "CONFIG_MODULE_SIG_FORCE",
+                Enforcer::Lockdown => "CONFIG_LOCK_DOWN_KERNEL_FORCE_*, or set at runtime",
+            }
+        ),
+    };
+    let mok = if s.dkms_mok.is_some() {
+        format!("{DKMS_MOK}, present here")
+    } else {
+        format!("{DKMS_MOK}, made by DKMS on its first build")
+    };
+    let enrol = format!(
+        "`sudo mokutil --import {DKMS_MOK}`, set a one-time password, reboot, and choose \
+         \"Enroll MOK\" in the blue MOK manager screen"
+    );
+    out.push_str(&match problem {
+        SigProblem::UnknownKey => format!(
+            " it is signed, but with a key this kernel does not trust, so enrol that key's \
+             certificate as a Machine Owner Key. For a module DKMS built the key is {mok}: {enrol}."
+        ),
+        SigProblem::Unsigned | SigProblem::Unknown => format!(
+            " DKMS signs the modules it builds with its Machine Owner Key ({mok}), so install the \
+             module through DKMS (`sudo make install`) and enrol the key once: {enrol}."
+        ),
+    });
+    if s.secure_boot != SecureBoot::On {
+        out.push_str(
+            " (A Machine Owner Key counts only when the machine boots through shim, as with \
+             Secure Boot.)",
         );
     }
-    if !cx.input.is_root || refused {
+    out.push_str(" Or run the experiment in `vmtop lab`, whose kernel enforces neither.");
+    out
+}
+
+fn signature_rejected(cx: &Ctx) -> Diagnosis {
+    let problem = SigProblem::of(cx);
+    let summary = match problem {
+        SigProblem::Unsigned => {
+            "The kernel accepts only signed modules (sig_enforce) and alloc_large_mem is not signed (EKEYREJECTED)"
+        }
+        SigProblem::UnknownKey => {
+            "The kernel accepts only signed modules (sig_enforce) and does not trust the key alloc_large_mem is signed with (EKEYREJECTED)"
+        }
+        SigProblem::Unknown => {
+            "The kernel requires signed modules and rejected alloc_large_mem (EKEYREJECTED)"
+        }
+    };
+    diag(
+        Cause::SignatureRejected,
+        Confidence::Certain,
+        summary.into(),
+        format!(
+            "This kernel loads only modules signed with a key it trusts, even for root. {}{}",
+            signing_state(cx),
+            signing_remedy(cx, Enforcer::SigEnforce, problem)
+        ),
+        lines(&[cx.facts.sig_rejected]),
+    )
+}
+
+fn lockdown(cx: &Ctx) -> Diagnosis {
+    let f = &cx.facts;
+    let mode = cx
+        .input
+        .signing
+        .lockdown
+        .as_deref()
+        .and_then(lockdown_mode)
+        .filter(|m| *m != "none")
+        .map(|m| format!(" ({m})"))
+        .unwrap_or_default();
+    let problem = SigProblem::of(cx);
+    diag(
+        Cause::Lockdown,
+        if f.lockdown.is_some() {
+            Confidence::Certain
+        } else {
+            Confidence::Likely
+        },
+        match problem {
+            SigProblem::UnknownKey => format!(
+                "Kernel lockdown{mode} refuses alloc_large_mem: it is signed with a key the kernel does not trust (EPERM)"
+            ),
+            _ => format!("Kernel lockdown{mode} refuses unsigned modules (EPERM)"),
+        },
+        format!(
+            "The kernel is locked down, and in lockdown only modules signed with a trusted key may \
+             load, even for root (its log line says \"unsigned module loading\" for a module signed \
+             with a key it does not trust too). {}{}",
+            signing_state(cx),
+            signing_remedy(cx, Enforcer::Lockdown, problem)
+        ),
+        lines(&[f.lockdown]),
+    )
+}
+
+fn not_permitted(cx: &Ctx, refused: bool) -> Diagnosis {
+    let lockdown_on = cx
+        .input
+        .signing
+        .lockdown
+        .as_deref()
+        .is_some_and(lockdown_active);
+    // The kernel logged a lockdown refusal: it decided.
+    if cx.facts.lockdown.is_some() {
+        return lockdown(cx);
+    }
+    let who = if refused {
+        "vmtop did not ask the kernel: it would refuse"
+    } else {
+        "The kernel refused"
+    };
+    // may_init_module comes before the signature check: these explain an EPERM for sure.
+    if let Some(r) = cx.input.privileges.refusal() {
+        let summary = match &r {
+            Refusal::ModulesDisabled => {
+                "Not permitted (EPERM): module loading is switched off (kernel.modules_disabled=1)"
+                    .to_string()
+            }
+            Refusal::RootWithoutCap { .. } => {
+                "Not permitted (EPERM): running as root, but without CAP_SYS_MODULE".to_string()
+            }
+            Refusal::NoCap { euid } => format!(
+                "Not permitted (EPERM): loading a module needs CAP_SYS_MODULE, which uid {euid} does not have — run with sudo"
+            ),
+            Refusal::UserNamespace(_) => {
+                "Not permitted (EPERM): CAP_SYS_MODULE is held only inside a user namespace"
+                    .to_string()
+            }
+        };
         return diag(
             Cause::NotPermitted,
             Confidence::Certain,
-            "Not permitted (EPERM): loading a module needs root — run with sudo".into(),
-            "init_module() requires CAP_SYS_MODULE, which only root normally has. Run `sudo vmtop`.".into(),
+            summary,
+            format!(
+                "{who} (EPERM). Loading and unloading a module need CAP_SYS_MODULE in the initial \
+                 user namespace and kernel.modules_disabled off (kernel/module/main.c \
+                 may_init_module); the uid itself does not matter. Here: {}.",
+                r.explain()
+            ),
             Vec::new(),
         );
+    }
+    if lockdown_on {
+        // The lockdown notice is rate-limited: the state alone still points at it.
+        return lockdown(cx);
     }
     diag(
         Cause::NotPermitted,
         Confidence::Likely,
-        "Not permitted (EPERM) although running as root".into(),
-        "Root without CAP_SYS_MODULE (e.g. inside a container), or module loading switched off \
-         (/proc/sys/kernel/modules_disabled reads 1 until reboot). Run vmtop on the host as root, or \
-         use `vmtop lab`."
-            .into(),
+        "Not permitted (EPERM) although this process holds CAP_SYS_MODULE".into(),
+        format!(
+            "{who} (EPERM), yet this process has CAP_SYS_MODULE in the initial user namespace, \
+             kernel.modules_disabled is off and the kernel is not locked down. What is left is a \
+             security module: SELinux (see `ausearch -m avc`), AppArmor, or LoadPin (modules \
+             only from the filesystem the kernel booted from). Run vmtop on another machine, or \
+             use `vmtop lab`."
+        ),
         Vec::new(),
     )
 }
@@ -1052,6 +1257,7 @@ mod tests {
     const SYMVER: &str = include_str!("../testdata/kmsg-6.1-symbol-version.txt");
     const LOCKDOWN: &str = include_str!("../testdata/kmsg-6.1-lockdown.txt");
     const SIG_REJECTED: &str = include_str!("../testdata/kmsg-6.1-sig-rejected.txt");
+    const SIG_UNKNOWN_KEY: &str = include_str!("../testdata/kmsg-6.1-sig-unknown-key.txt");
     const PARAM: &str = include_str!("../testdata/kmsg-6.1-param.txt");
     const LAB_SAFE_COUNTED: &str = include_str!("../testdata/kmsg-6.1-lab-safe-counted.txt");
 
@@ -1087,8 +1293,9 @@ mod tests {
             log,
             before: Some(lab()),
             after: Some(lab()),
-            lockdown: Some("[none] integrity confidentiality".into()),
-            is_root: true,
+            privileges: crate::kernel::tests::root(),
+            signing: crate::kernel::tests::relaxed(),
+            module_signed: Some(false),
             vmalloc_largest_free: None,
             loader_pid: None,
         }
@@ -1449,30 +1656,131 @@ mod tests {
             .any(|l| l.contains("Unknown symbol vmalloc (err -22)")));
     }
 
-    #[test]
-    fn signature_rejected() {
-        let d = diagnose(&input(
+    /// The state read in the lab boots the kmsg captures come from (see their headers).
+    fn lab_signing(lockdown: &str, sig_enforce: bool, arg: &str) -> Signing {
+        Signing {
+            lockdown: Some(lockdown.into()),
+            sig_enforce: Some(sig_enforce),
+            secure_boot: SecureBoot::NoEfi,
+            cmdline: vec![arg.into()],
+            dkms_mok: None,
+        }
+    }
+
+    fn sig_enforce_input(fixture: &str, signed: bool) -> FailureInput {
+        let mut i = input(
             LoaderEnd::Errno(nix::libc::EKEYREJECTED),
-            64,
+            8,
             true,
-            log(SIG_REJECTED),
-        ));
+            log(fixture),
+        );
+        i.signing = lab_signing(
+            "[none] integrity confidentiality",
+            true,
+            "module.sig_enforce=1",
+        );
+        i.module_signed = Some(signed);
+        i
+    }
+
+    #[test]
+    fn signature_rejected_names_the_state_and_the_way_out() {
+        let d = diagnose(&sig_enforce_input(SIG_REJECTED, false));
         assert_eq!(d.cause, Cause::SignatureRejected);
         assert_eq!(d.confidence, Confidence::Certain);
+        assert!(d.summary.contains("is not signed"), "{}", d.summary);
         assert_eq!(
             d.evidence,
             vec!["Loading of unsigned module is rejected".to_string()]
         );
+        for fact in [
+            "/sys/module/module/parameters/sig_enforce reads Y",
+            "/sys/kernel/security/lockdown reads \"[none] integrity confidentiality\"",
+            "Secure Boot is off (booted without EFI)",
+            "the kernel command line has module.sig_enforce=1",
+            "the module file is not signed",
+            // Where it comes from, and both ways out.
+            "comes from the kernel command line (module.sig_enforce=1)",
+            "sudo make install",
+            "sudo mokutil --import /var/lib/dkms/mok.pub",
+            "reboot",
+            "vmtop lab",
+        ] {
+            assert!(d.detail.contains(fact), "{fact}: {}", d.detail);
+        }
+    }
+
+    #[test]
+    fn signature_with_a_key_not_enrolled() {
+        let d = diagnose(&sig_enforce_input(SIG_UNKNOWN_KEY, true));
+        assert_eq!(d.cause, Cause::SignatureRejected);
+        assert!(
+            d.summary.contains("does not trust the key"),
+            "{}",
+            d.summary
+        );
+        assert!(d.detail.contains("enrol that key"), "{}", d.detail);
+        assert!(d.detail.contains("mokutil --import"), "{}", d.detail);
+        assert!(!d.detail.contains("make install"), "{}", d.detail);
+        // The kernel's reason decides, even when the file could not be checked.
+        let mut i = sig_enforce_input(SIG_UNKNOWN_KEY, true);
+        i.module_signed = None;
+        assert!(diagnose(&i).summary.contains("does not trust the key"));
+    }
+
+    #[test]
+    fn secure_boot_and_a_dkms_key_change_the_advice() {
+        let mut i = input(LoaderEnd::Errno(1), 8, true, log(LOCKDOWN));
+        i.signing = Signing {
+            lockdown: Some("none [integrity] confidentiality".into()),
+            sig_enforce: Some(false),
+            secure_boot: SecureBoot::On,
+            cmdline: vec![],
+            dkms_mok: Some(DKMS_MOK.into()),
+        };
+        let d = diagnose(&i);
+        assert_eq!(d.cause, Cause::Lockdown);
+        assert!(d.detail.contains("Secure Boot is on"), "{}", d.detail);
+        assert!(
+            d.detail.contains("Lockdown comes with Secure Boot"),
+            "{}",
+            d.detail
+        );
+        assert!(
+            d.detail.contains("/var/lib/dkms/mok.pub, present here"),
+            "{}",
+            d.detail
+        );
+        assert!(!d.detail.contains("counts only when"), "{}", d.detail);
+        assert!(!d.detail.contains("command line"), "{}", d.detail);
     }
 
     #[test]
     fn lockdown_from_log_and_from_state() {
-        let mut i = input(LoaderEnd::Errno(1), 64, true, log(LOCKDOWN));
-        i.lockdown = Some("none [integrity] confidentiality".into());
+        let mut i = input(LoaderEnd::Errno(1), 8, true, log(LOCKDOWN));
+        i.signing = lab_signing(
+            "none [integrity] confidentiality",
+            false,
+            "lockdown=integrity",
+        );
         let d = diagnose(&i);
         assert_eq!(d.cause, Cause::Lockdown);
         assert_eq!(d.confidence, Confidence::Certain);
         assert!(d.summary.contains("(integrity)"), "{}", d.summary);
+        assert!(d.summary.contains("unsigned"), "{}", d.summary);
+        assert_eq!(d.evidence.len(), 1, "{:?}", d.evidence);
+        for fact in [
+            "/sys/kernel/security/lockdown reads \"none [integrity] confidentiality\"",
+            "sig_enforce reads N",
+            "comes from the kernel command line (lockdown=integrity)",
+            "mokutil --import",
+        ] {
+            assert!(d.detail.contains(fact), "{fact}: {}", d.detail);
+        }
+        // The same line for a module signed with an unknown key: the file tells.
+        i.module_signed = Some(true);
+        let d = diagnose(&i);
+        assert!(d.summary.contains("does not trust"), "{}", d.summary);
         // The notice is rate-limited: the state alone still points at lockdown.
         i.log.clear();
         let d = diagnose(&i);
@@ -1481,18 +1789,64 @@ mod tests {
     }
 
     #[test]
-    fn eperm_without_lockdown() {
-        let mut i = input(LoaderEnd::Errno(1), 64, true, vec![]);
-        i.is_root = false;
+    fn eperm_names_what_the_kernel_checks() {
+        use crate::kernel::tests::root;
+        let mut i = input(LoaderEnd::Errno(1), 8, true, vec![]);
+        // Not root, no capability (the lab's uid 65534).
+        i.privileges = Privileges {
+            euid: 65534,
+            cap_sys_module: false,
+            ..root()
+        };
         let d = diagnose(&i);
         assert_eq!(d.cause, Cause::NotPermitted);
         assert_eq!(d.confidence, Confidence::Certain);
-        assert!(d.summary.contains("sudo"));
-        i.is_root = true;
+        assert!(d.summary.contains("CAP_SYS_MODULE"), "{}", d.summary);
+        assert!(d.summary.contains("uid 65534"), "{}", d.summary);
+        assert!(d.detail.starts_with("The kernel refused"), "{}", d.detail);
+        // Root in a container: the bounding set lacks it too.
+        i.privileges = Privileges {
+            cap_sys_module: false,
+            cap_sys_module_bounding: false,
+            ..root()
+        };
+        let d = diagnose(&i);
+        assert!(
+            d.summary.contains("root, but without CAP_SYS_MODULE"),
+            "{}",
+            d.summary
+        );
+        assert!(d.detail.contains("--cap-add SYS_MODULE"), "{}", d.detail);
+        // The capability inside a user namespace does not count.
+        i.privileges = Privileges {
+            user_namespace: Some("0 65534 1".into()),
+            ..root()
+        };
+        let d = diagnose(&i);
+        assert!(d.summary.contains("user namespace"), "{}", d.summary);
+        assert!(d.detail.contains("0 65534 1"), "{}", d.detail);
+        // Switched off until reboot.
+        i.privileges = Privileges {
+            modules_disabled: true,
+            ..root()
+        };
+        assert!(diagnose(&i).summary.contains("modules_disabled=1"));
+        // The kernel checks privileges before lockdown: without its lockdown line, missing
+        // privileges explain the EPERM even on a locked-down kernel.
+        i.privileges = Privileges {
+            euid: 1000,
+            cap_sys_module: false,
+            ..root()
+        };
+        i.signing.lockdown = Some("none [integrity] confidentiality".into());
+        assert_eq!(diagnose(&i).cause, Cause::NotPermitted);
+        // All fine, no lockdown: something else (a security module), and it says so.
+        i.privileges = root();
+        i.signing = crate::kernel::tests::relaxed();
         let d = diagnose(&i);
         assert_eq!(d.cause, Cause::NotPermitted);
         assert_eq!(d.confidence, Confidence::Likely);
-        assert!(d.detail.contains("modules_disabled"));
+        assert!(d.detail.contains("SELinux"), "{}", d.detail);
     }
 
     #[test]

@@ -118,6 +118,7 @@ pub struct Engine {
     /// Context of the attempt in progress, for the diagnosis.
     loader_pid: Option<u32>,
     largest_free: Option<u64>,
+    module_signed: Option<bool>,
 }
 
 /// Parameters passed to the module, as the confirmation pane shows them.
@@ -140,6 +141,7 @@ impl Engine {
             last_end: None,
             loader_pid: None,
             largest_free: None,
+            module_signed: None,
         }
     }
 
@@ -222,8 +224,9 @@ impl Engine {
             log,
             before,
             after,
-            lockdown: self.kernel.lockdown.clone(),
-            is_root: self.kernel.is_root,
+            privileges: self.kernel.privileges.clone(),
+            signing: self.kernel.signing.clone(),
+            module_signed: self.module_signed,
             vmalloc_largest_free: self.largest_free,
             loader_pid: self.loader_pid,
         })
@@ -236,6 +239,7 @@ impl Engine {
         let t = self.now();
         self.last_end = None;
         self.loader_pid = None;
+        self.module_signed = None;
         self.largest_free = crate::vmallocinfo::largest_free_now();
         let started = std::time::Instant::now();
         let before = crate::meminfo::Sample::read().ok();
@@ -259,10 +263,10 @@ impl Engine {
             refuse(self, &mut event, Errno::ENOSYS, vec![]);
             return event;
         }
-        if !self.kernel.is_root {
-            refuse(self, &mut event, Errno::EPERM, vec![]);
-            return event;
-        }
+        // No check of privileges here: the kernel checks them first thing (may_init_module),
+        // before it reads the module, and the diagnosis of its EPERM names what is missing.
+        // vmtop's own reading of them can be wrong where the kernel's cannot (user namespaces,
+        // security modules).
         if let Some(why) = guard(req, before.as_ref()) {
             event.outcome = Outcome::Failed {
                 diagnosis: crate::diagnose::Diagnosis {
@@ -287,6 +291,7 @@ impl Engine {
                 return event;
             }
         };
+        self.module_signed = crate::kernel::module_signed(&module.path);
         let mut kmsg = crate::kmsg::Kmsg::open_at_end().ok();
         let end = crate::loader::insert_in_child(&module.path, &module_params(req));
         event.wall_ns = started.elapsed().as_nanos() as u64;
@@ -366,7 +371,10 @@ impl Engine {
                     ),
                     nix::errno::Errno::EPERM => (
                         Cause::NotPermitted,
-                        "Unloading needs root: run with sudo".to_string(),
+                        match self.kernel.privileges.refusal() {
+                            Some(r) => format!("Unloading needs CAP_SYS_MODULE: {}", r.explain()),
+                            None => "Unloading not permitted (EPERM) although this process holds CAP_SYS_MODULE".to_string(),
+                        },
                     ),
                     nix::errno::Errno::ENOSYS => (
                         Cause::NoModuleSupport,

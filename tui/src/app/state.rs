@@ -729,8 +729,8 @@ pub(crate) mod tests {
             release: "6.1.0-56-amd64".into(),
             machine: "x86_64".into(),
             module_support: modules,
-            is_root: root,
-            lockdown: None,
+            privileges: crate::kernel::tests::with_root(root),
+            signing: crate::kernel::tests::relaxed(),
         }
     }
 
@@ -897,7 +897,7 @@ pub(crate) mod tests {
         let mut a = App::new(kernel(false, true), Err("x".into()), AppConfig::default());
         a.yes = true;
         assert_eq!(a.update(Action::Load), None);
-        assert!(a.notice.as_deref().unwrap().contains("needs root"));
+        assert!(a.notice.as_deref().unwrap().contains("CAP_SYS_MODULE"));
         assert_eq!(a.update(Action::Probe), None);
         assert_eq!(a.update(Action::Unload), None);
         let mut b = App::new(kernel(true, false), Err("x".into()), AppConfig::default());

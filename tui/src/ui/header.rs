@@ -70,8 +70,14 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     spans.push(sep());
     if app.read_only() {
         spans.push(Span::styled("READ-ONLY", th.alert()));
-    } else {
+    } else if app.kernel.privileges.euid == 0 {
         spans.push(Span::styled("root", th.bold()));
+    } else {
+        // Not root, but the kernel lets it load: say what it has.
+        spans.push(Span::styled(
+            format!("uid {} CAP_SYS_MODULE", app.kernel.privileges.euid),
+            th.bold(),
+        ));
     }
     if app.frozen_at.is_some() {
         spans.push(sep());

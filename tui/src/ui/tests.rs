@@ -273,6 +273,30 @@ fn read_only_says_why_and_what_to_do() {
 }
 
 #[test]
+fn the_capability_decides_not_the_uid() {
+    // Root in a container without CAP_SYS_MODULE: read-only, and the banner says how.
+    let mut k = kernel(true, true);
+    k.privileges.cap_sys_module = false;
+    k.privileges.cap_sys_module_bounding = false;
+    let mut a = app_with(k);
+    fill(&mut a, |_| 0);
+    assert!(a.read_only());
+    let text = render(&a, 160, 45);
+    assert!(text.contains("READ-ONLY"), "{text}");
+    assert!(text.contains("without CAP_SYS_MODULE"), "{text}");
+    assert!(text.contains("--cap-add SYS_MODULE"), "{text}");
+    // Not root, with the capability: loading is on.
+    let mut k = kernel(false, true);
+    k.privileges.cap_sys_module = true;
+    let mut a = app_with(k);
+    fill(&mut a, |_| 0);
+    assert!(!a.read_only());
+    let text = render(&a, 160, 45);
+    assert!(!text.contains("READ-ONLY"), "{text}");
+    assert!(text.contains("uid 1000 CAP_SYS_MODULE"), "{text}");
+}
+
+#[test]
 fn busy_shows_progress() {
     let mut a = idle();
     a.yes = true;
