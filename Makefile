@@ -71,7 +71,7 @@ test: lab check
 bench: vmtop lab-deps
 	VMTOP_BIN=$(VMTOP) tests/bench.sh
 
-install: vmtop
+install: vmtop install-man-completions
 	$(SUDO) install -D -m 0755 $(VMTOP) $(PREFIX)/bin/vmtop
 	$(SUDO) install -D -m 0755 $(VMTOP)-kmod $(PREFIX)/libexec/vmtop/vmtop-kmod
 	$(SUDO) install -D -m 0644 -t $(PREFIX)/share/vmtop/kmod-src kmod-src/alloc_large_mem.c kmod-src/Kbuild kmod-src/Makefile kmod-src/dkms.conf
@@ -82,7 +82,7 @@ install: vmtop
 	  $(MAKE) module && $(SUDO) install -D -m 0644 kmod-src/alloc_large_mem.ko /lib/modules/$$(uname -r)/updates/alloc_large_mem.ko && $(SUDO) depmod -a; \
 	else echo "no kernel headers at $(KDIR): module not installed (vmtop lab still works)"; fi
 
-uninstall:
+uninstall: uninstall-man-completions
 	$(SUDO) rm -f $(PREFIX)/bin/vmtop
 	$(SUDO) rm -rf $(PREFIX)/libexec/vmtop
 	$(SUDO) rm -rf $(PREFIX)/share/vmtop
@@ -90,6 +90,24 @@ uninstall:
 	  $(SUDO) dkms remove alloc_large_mem/0.1.0 --all; $(SUDO) rm -rf /usr/src/alloc_large_mem-0.1.0; fi
 	@if [ -f /lib/modules/$$(uname -r)/updates/alloc_large_mem.ko ]; then \
 	  $(SUDO) rm -f /lib/modules/$$(uname -r)/updates/alloc_large_mem.ko && $(SUDO) depmod -a; fi
+
+# Man pages (vmtop.1, vmtop-SUBCOMMAND.1) and bash/zsh/fish completions, generated from the
+# command-line definitions by the binary being installed.
+MAN1_DIR = $(PREFIX)/share/man/man1
+BASH_COMPLETION = $(PREFIX)/share/bash-completion/completions/vmtop
+ZSH_COMPLETION = $(PREFIX)/share/zsh/site-functions/_vmtop
+FISH_COMPLETION = $(PREFIX)/share/fish/vendor_completions.d/vmtop.fish
+.PHONY: install-man-completions uninstall-man-completions
+
+install-man-completions: vmtop
+	rm -rf build/man && $(VMTOP) __generate man build/man >/dev/null
+	$(SUDO) install -D -m 0644 -t $(MAN1_DIR) build/man/*.1
+	$(VMTOP) __generate bash >build/vmtop.bash && $(SUDO) install -D -m 0644 build/vmtop.bash $(BASH_COMPLETION)
+	$(VMTOP) __generate zsh >build/_vmtop && $(SUDO) install -D -m 0644 build/_vmtop $(ZSH_COMPLETION)
+	$(VMTOP) __generate fish >build/vmtop.fish && $(SUDO) install -D -m 0644 build/vmtop.fish $(FISH_COMPLETION)
+
+uninstall-man-completions:
+	$(SUDO) rm -f $(MAN1_DIR)/vmtop.1 $(MAN1_DIR)/vmtop-*.1 $(BASH_COMPLETION) $(ZSH_COMPLETION) $(FISH_COMPLETION)
 
 clean:
 	$(CARGO) clean

@@ -139,3 +139,34 @@ fn damaged_module_files_are_named_for_what_they_are() {
     }
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+fn status_reports_this_process_capability_as_the_kernel_does() {
+    // The test and the vmtop it starts have the same credentials: CapEff bit 16 here is the
+    // CAP_SYS_MODULE vmtop must report (this build host: root in a container).
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    let eff = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .map(|h| u64::from_str_radix(h.trim(), 16).expect("hex mask"))
+        .expect("CapEff line");
+    let out = Command::new(env!("CARGO_BIN_EXE_vmtop"))
+        .args(["status", "--json"])
+        .output()
+        .expect("running vmtop status");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let p = &v["kernel"]["privileges"];
+    assert_eq!(p["cap_sys_module"], (eff >> 16) & 1 == 1, "{v}");
+    assert_eq!(p["euid"], nix::unistd::geteuid().as_raw(), "{v}");
+    let text = Command::new(env!("CARGO_BIN_EXE_vmtop"))
+        .arg("status")
+        .output()
+        .expect("running vmtop status");
+    let text = String::from_utf8_lossy(&text.stdout);
+    let with = if (eff >> 16) & 1 == 1 {
+        "with"
+    } else {
+        "without"
+    };
+    assert!(text.contains(&format!("{with} CAP_SYS_MODULE")), "{text}");
+}

@@ -14,9 +14,14 @@ pub mod exit {
     pub const USAGE: i32 = 2;
     /// This kernel cannot load modules at all (built without CONFIG_MODULES).
     pub const NO_MODULE_SUPPORT: i32 = 3;
-    /// Not permitted: loading needs root (CAP_SYS_MODULE).
+    /// Not permitted: loading needs CAP_SYS_MODULE (root has it, except in most containers).
     pub const NOT_PERMITTED: i32 = 4;
 }
+
+const EXAMPLES: &str = "Examples:\n  sudo vmtop                      dashboard\n  sudo vmtop load --memsize 300M  load 300 MiB, print what changed\n  sudo vmtop unload\n  vmtop status --json\n  sudo vmtop probe --to 2G        largest memsize that loads\n  vmtop record --duration 30s --interval 250ms --format csv --out mem.csv\n  vmtop lab                       the dashboard in a sandbox VM\n  vmtop lab --exec 'vmtop load --memsize 64 && vmtop status'";
+
+/// The codes of `exit`, for --help and the man page.
+const EXIT_STATUS: &str = "Exit status:\n  0  success\n  1  the operation failed (the message names the errno and vmtop's diagnosis)\n  2  bad command line or value: nothing was done\n  3  this kernel cannot load modules (built without CONFIG_MODULES)\n  4  not permitted: no CAP_SYS_MODULE (or only in a user namespace, or kernel.modules_disabled=1)";
 
 fn parse_memsize(s: &str) -> Result<u64, String> {
     crate::units::parse_memsize_mib(s).map_err(|e| e.to_string())
@@ -75,8 +80,10 @@ fn parse_copy(s: &str) -> Result<(PathBuf, String), String> {
     about = "Load a vmalloc kernel module and watch what the kernel does",
     long_about = "vmtop loads alloc_large_mem (a module that vmalloc()s MEMSIZE MiB and fills it), \
 unloads it, and shows MemFree/MemAvailable and VmallocUsed live, explaining every failure.\n\n\
-Run without a subcommand for the dashboard (needs root to load; read-only otherwise).",
-    after_help = "Examples:\n  sudo vmtop                      dashboard\n  sudo vmtop load --memsize 300M  load 300 MiB, print what changed\n  sudo vmtop unload\n  vmtop status --json\n  sudo vmtop probe --to 2G        largest memsize that loads\n  vmtop record --duration 30s --interval 250ms --format csv --out mem.csv\n  vmtop lab                       the dashboard in a sandbox VM\n  vmtop lab --exec 'vmtop load --memsize 64 && vmtop status'"
+Run without a subcommand for the dashboard (loading needs CAP_SYS_MODULE, which root has; \
+read-only otherwise).",
+    after_help = EXAMPLES,
+    after_long_help = format!("{EXAMPLES}\n\n{EXIT_STATUS}")
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -138,6 +145,7 @@ pub enum Cmd {
         /// Size to allocate: MiB, or with a unit (300, 300M, 2G, 512MiB)
         #[arg(long, value_parser = parse_memsize, allow_negative_numbers = true)]
         memsize: u64,
+        /// Allocation mode
         #[arg(long, value_enum, default_value_t = Mode::Safe)]
         mode: Mode,
         /// In unsafe mode, load even above MemAvailable minus the reserve
@@ -145,12 +153,14 @@ pub enum Cmd {
         force: bool,
         #[command(flatten)]
         module: ModuleArgs,
+        /// Print the event (figures, diagnosis) as JSON
         #[arg(long)]
         json: bool,
     },
     /// Unload alloc_large_mem
     #[command(after_help = "Example:\n  sudo vmtop unload")]
     Unload {
+        /// Print the event as JSON
         #[arg(long)]
         json: bool,
     },
@@ -161,6 +171,7 @@ pub enum Cmd {
     Status {
         #[command(flatten)]
         module: ModuleArgs,
+        /// Print kernel, privileges, signing state, module and memory as JSON
         #[arg(long)]
         json: bool,
     },
@@ -169,15 +180,18 @@ pub enum Cmd {
         after_help = "Examples:\n  sudo vmtop probe\n  sudo vmtop probe --from 64 --to 4G --precision 1"
     )]
     Probe {
+        /// Lower bound
         #[arg(long, default_value = "16", value_parser = parse_memsize)]
         from: u64,
         /// Upper bound (default: MemTotal)
         #[arg(long, value_parser = parse_memsize)]
         to: Option<u64>,
+        /// Stop when the largest size that loads is known to within this much
         #[arg(long, default_value = "1", value_parser = parse_memsize)]
         precision: u64,
         #[command(flatten)]
         module: ModuleArgs,
+        /// Print the attempts and the answer as JSON
         #[arg(long)]
         json: bool,
     },
@@ -186,10 +200,13 @@ pub enum Cmd {
         after_help = "Examples:\n  vmtop record --duration 30s --interval 250ms --out mem.csv\n  vmtop record --duration 1m --format jsonl"
     )]
     Record {
+        /// How long to record (250ms, 30s, 2m)
         #[arg(long, value_parser = parse_duration)]
         duration: std::time::Duration,
+        /// Sampling interval (minimum 50ms)
         #[arg(long, default_value = "250ms", value_parser = parse_interval)]
         interval: std::time::Duration,
+        /// Output format
         #[arg(long, value_enum, default_value_t = RecordFormat::Csv)]
         format: RecordFormat,
         /// Output file (default: standard output)
@@ -204,11 +221,30 @@ pub enum Cmd {
         after_help = "Examples:\n  vmtop lab\n  vmtop lab --mem 512 --append lockdown=integrity\n  vmtop lab --exec 'vmtop load --memsize 64; grep Vmalloc /proc/meminfo'\n\nInside the VM the module is at /lab/alloc_large_mem.ko (also $VMTOP_MODULE)."
     )]
     Lab(LabArgs),
+    /// (internal) man pages into DIR, or a shell's completions on stdout; used by make install
+    #[command(hide = true, name = "__generate")]
+    Generate {
+        what: Generated,
+        /// Folder for the man pages: vmtop.1 and vmtop-SUBCOMMAND.1
+        #[arg(required_if_eq("what", "man"))]
+        dir: Option<PathBuf>,
+    },
+}
+
+/// What `vmtop __generate` writes, from these very definitions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Generated {
+    Man,
+    Bash,
+    Zsh,
+    Fish,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum RecordFormat {
+    /// Comma-separated values, a header line then one row per sample
     Csv,
+    /// One JSON object per sample and line
     Jsonl,
 }
 
@@ -254,6 +290,24 @@ mod tests {
     #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// The man pages and completions are generated from these definitions: every public
+    /// option says what it does.
+    #[test]
+    fn every_public_option_is_described() {
+        let cli = Cli::command();
+        let subs = cli.get_subcommands().filter(|s| !s.is_hide_set());
+        for cmd in std::iter::once(&cli).chain(subs) {
+            for arg in cmd.get_arguments().filter(|a| !a.is_hide_set()) {
+                assert!(
+                    arg.get_help().is_some(),
+                    "vmtop {}: --{} has no doc comment",
+                    cmd.get_name(),
+                    arg.get_id()
+                );
+            }
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::io::Write;
 use anyhow::Context as _;
 use clap::Parser;
 
-use crate::cli::{exit, Cli, Cmd, LabArgs, Mode};
+use crate::cli::{exit, Cli, Cmd, Generated, LabArgs, Mode};
 use crate::diagnose::{Cause, LoaderEnd};
 use crate::engine::{Engine, Event, LoadRequest};
 use crate::units::{fmt_bytes, fmt_delta_mib, fmt_ns};
@@ -25,12 +25,14 @@ pub fn main() -> i32 {
                 | Cmd::Status { .. }
                 | Cmd::Probe { .. }
                 | Cmd::Record { .. }
+                | Cmd::Generate { .. }
         )
     ) {
         default_sigpipe();
     }
     let result = match cli.command {
         Some(Cmd::Lab(args)) => lab(args),
+        Some(Cmd::Generate { what, dir }) => generate(what, dir),
         Some(Cmd::Load {
             memsize,
             mode,
@@ -93,10 +95,63 @@ fn usage_error(e: clap::Error) -> i32 {
     }
 }
 
+/// clap's message on one line: its first line, with the missing arguments it lists below
+/// ("the following required arguments were not provided: --memsize <MEMSIZE>").
 fn first_line(e: &clap::Error) -> String {
     let text = e.to_string();
-    let line = text.lines().next().unwrap_or("invalid command line");
-    line.trim_start_matches("error: ").to_string()
+    let mut lines = text.lines();
+    let mut line = lines
+        .next()
+        .unwrap_or("invalid command line")
+        .trim_start_matches("error: ")
+        .to_string();
+    if e.kind() == clap::error::ErrorKind::MissingRequiredArgument {
+        let missing: Vec<&str> = lines
+            .take_while(|l| l.starts_with("  "))
+            .map(str::trim)
+            .collect();
+        line = format!("{} {}", line, missing.join(", "));
+    }
+    line
+}
+
+/// Man pages into `dir` (printing each path), or a shell's completion script on stdout,
+/// generated from the command-line definitions.
+fn generate(what: Generated, dir: Option<std::path::PathBuf>) -> anyhow::Result<i32> {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    let shell = match what {
+        Generated::Man => {
+            let dir = dir.context("__generate man needs a folder to write the pages into")?;
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            // As clap_mangen::generate_to, but saying which files it wrote. Building the
+            // command names the subcommands' pages vmtop-load.1 etc.
+            let mut cmd = cmd.disable_help_subcommand(true);
+            cmd.build();
+            let subcommands: Vec<clap::Command> = cmd
+                .get_subcommands()
+                .filter(|s| !s.is_hide_set())
+                .cloned()
+                .collect();
+            for page in std::iter::once(cmd).chain(subcommands) {
+                let path = clap_mangen::Man::new(page)
+                    .generate_to(&dir)
+                    .with_context(|| format!("writing a man page into {}", dir.display()))?;
+                println!("{}", path.display());
+            }
+            return Ok(exit::OK);
+        }
+        Generated::Bash => clap_complete::Shell::Bash,
+        Generated::Zsh => clap_complete::Shell::Zsh,
+        Generated::Fish => clap_complete::Shell::Fish,
+    };
+    // clap_complete offers hidden subcommands too: complete only the public ones.
+    let mut public = clap::Command::new("vmtop")
+        .version(env!("CARGO_PKG_VERSION"))
+        .args(cmd.get_arguments().cloned())
+        .subcommands(cmd.get_subcommands().filter(|s| !s.is_hide_set()).cloned());
+    clap_complete::generate(shell, &mut public, "vmtop", &mut std::io::stdout());
+    Ok(exit::OK)
 }
 
 fn lab(args: LabArgs) -> anyhow::Result<i32> {

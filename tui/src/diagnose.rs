@@ -985,9 +985,9 @@ fn not_permitted(cx: &Ctx, refused: bool) -> Diagnosis {
             Confidence::Certain,
             summary,
             format!(
-                "{who} (EPERM). Loading and unloading a module need CAP_SYS_MODULE in the initial \
-                 user namespace and kernel.modules_disabled off (kernel/module/main.c \
-                 may_init_module); the uid itself does not matter. Here: {}.",
+                "{who} (EPERM). Before anything else it checks for CAP_SYS_MODULE in the initial \
+                 user namespace and for kernel.modules_disabled (kernel/module/main.c \
+                 may_init_module), not for uid 0. Here, {}.",
                 r.explain()
             ),
             Vec::new(),
