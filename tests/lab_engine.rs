@@ -261,9 +261,10 @@ fn unsafe_mode_oom_kill_is_survived_and_diagnosed() {
 
 /// `--copy` arguments that put a host program, and the shared libraries `ldd` lists for it,
 /// into the VM: the program at `guest`, the libraries at their host paths.
+/// `program`: a name looked up in PATH, or a path.
 fn copy_with_libraries(program: &str, guest: &str) -> Vec<String> {
     let found = std::process::Command::new("sh")
-        .args(["-c", &format!("command -v {program}")])
+        .args(["-c", "command -v \"$0\"", program])
         .output()
         .expect("sh");
     let path = String::from_utf8_lossy(&found.stdout).trim().to_string();
@@ -415,18 +416,17 @@ fn permissions_as_the_kernel_sees_them() {
     );
 }
 
-/// The lab module, signed with a fresh key this kernel does not know (scripts/sign-file from
-/// the lab kernel's headers, the key made by openssl).
-fn signed_with_unknown_key() -> std::path::PathBuf {
-    let work = common::lab_work_dir();
-    let built = std::fs::read_dir(&work)
-        .expect("lab work dir (run the lab once)")
-        .flatten()
-        .map(|e| e.path().join("alloc_large_mem.ko"))
-        .find(|p| p.is_file())
-        .expect("a module the lab built");
-    let sign_file = std::fs::read_dir(work.parent().expect("lab dir").join("root/usr/lib"))
-        .expect("lab kernel tree")
+/// What the VM needs to sign its module with a fresh key no kernel knows: the key (made here
+/// by openssl) at /lab/key.pem, and the lab kernel's scripts/sign-file at /lab/sign-file. The
+/// VM signs the module built for the kernel it booted. Returns the `--copy` arguments and the
+/// temporary folder to remove.
+fn signing_kit() -> (Vec<String>, std::path::PathBuf) {
+    let lab_dir = common::lab_work_dir()
+        .parent()
+        .expect("lab dir")
+        .to_path_buf();
+    let sign_file = std::fs::read_dir(lab_dir.join("root/usr/lib"))
+        .expect("lab kernel tree (make lab)")
         .flatten()
         .map(|e| e.path().join("scripts/sign-file"))
         .find(|p| p.is_file())
@@ -444,9 +444,7 @@ fn signed_with_unknown_key() -> std::path::PathBuf {
             "-newkey",
             "rsa:2048",
         ])
-        .arg("-outform")
-        .arg("PEM")
-        .arg("-out")
+        .args(["-outform", "PEM", "-out"])
         .arg(&key)
         .arg("-keyout")
         .arg(&key)
@@ -457,38 +455,32 @@ fn signed_with_unknown_key() -> std::path::PathBuf {
         "{}",
         String::from_utf8_lossy(&ok.stderr)
     );
-    let signed = dir.join("signed.ko");
-    let ok = std::process::Command::new(&sign_file)
-        .arg("sha256")
-        .arg(&key)
-        .arg(&key)
-        .arg(&built)
-        .arg(&signed)
-        .output()
-        .expect("running sign-file");
-    assert!(
-        ok.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
-    signed
+    let mut args = copy_with_libraries(&sign_file.display().to_string(), "/lab/sign-file");
+    args.push("--copy".into());
+    args.push(format!("{}:/lab/key.pem", key.display()));
+    (args, dir)
 }
 
 #[test]
 fn signature_enforcement_and_lockdown_refusals() {
-    let signed = signed_with_unknown_key();
-    let copy = format!("{}:/lab/signed.ko", signed.display());
+    let (kit, tmp) = signing_kit();
     let script = r#"
+        /lab/sign-file sha256 /lab/key.pem /lab/key.pem /lab/alloc_large_mem.ko /tmp/signed.ko
+        echo sign_rc=$?
         echo "== status"; vmtop status --json
         echo "== unsigned"; vmtop load --memsize 8 --json; echo unsigned_loaded=$(loaded)
-        echo "== signed"; vmtop load --memsize 8 --module /lab/signed.ko --json; echo signed_loaded=$(loaded)
+        echo "== signed"; vmtop load --memsize 8 --module /tmp/signed.ko --json; echo signed_loaded=$(loaded)
         "#;
-    let sig = lab(
-        &["--append", "module.sig_enforce=1", "--copy", &copy],
-        script,
-    );
-    let lock = lab(&["--append", "lockdown=integrity", "--copy", &copy], script);
-    let _ = std::fs::remove_dir_all(signed.parent().expect("temp dir"));
+    let boot = |arg: &str| {
+        let mut args = vec!["--append", arg];
+        args.extend(kit.iter().map(String::as_str));
+        lab(&args, script)
+    };
+    let sig = boot("module.sig_enforce=1");
+    let lock = boot("lockdown=integrity");
+    let _ = std::fs::remove_dir_all(&tmp);
+    assert_eq!(sig.num("sign_rc"), 0, "{}", sig.out);
+    assert_eq!(lock.num("sign_rc"), 0, "{}", lock.out);
 
     // What vmtop found, in status and in every diagnosis.
     let st = json_after(&sig.out, "== status")["kernel"]["signing"].clone();
