@@ -123,6 +123,10 @@ fn man_pages_cover_every_subcommand_and_render() {
         );
         let page = render(&dir.join(format!("vmtop-{name}.1")));
         assert!(page.contains(&format!("vmtop {name}")), "{page}");
+        assert!(
+            page.contains(concat!("vmtop ", env!("CARGO_PKG_VERSION"))),
+            "the version in the footer: {page}"
+        );
         for opt in long_options(sub) {
             assert!(
                 page.contains(&opt),

@@ -135,6 +135,7 @@ fn generate(what: Generated, dir: Option<std::path::PathBuf>) -> anyhow::Result<
                 .collect();
             for page in std::iter::once(cmd).chain(subcommands) {
                 let path = clap_mangen::Man::new(page)
+                    .source(concat!("vmtop ", env!("CARGO_PKG_VERSION")))
                     .generate_to(&dir)
                     .with_context(|| format!("writing a man page into {}", dir.display()))?;
                 println!("{}", path.display());
