@@ -16,8 +16,9 @@ export VMTOP_LAB_DIR := $(LAB_DIR)
 
 # Debian packages: building vmtop (libkmod via bindgen), the lab VM, the module.
 BUILD_DEPS := build-essential pkg-config libkmod-dev libclang-dev kmod
-# dkms, xz-utils, zstd: the installed-module lab test builds with DKMS and compresses as distributions do.
-LAB_DEPS := qemu-system-x86 busybox-static cpio tmux htop dkms xz-utils zstd
+# dkms, xz-utils, zstd: the installed-module lab test (DKMS, compression as distributions do).
+# groff-base, openssl, util-linux (setpriv): the man-page, signing and privilege tests.
+LAB_DEPS := qemu-system-x86 busybox-static cpio tmux htop dkms xz-utils zstd groff-base openssl util-linux
 
 .PHONY: all run test deps lab-deps lab module vmtop install uninstall clean check bench
 
