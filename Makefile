@@ -76,12 +76,20 @@ install: vmtop install-man-completions
 	$(SUDO) install -D -m 0755 $(VMTOP) $(PREFIX)/bin/vmtop
 	$(SUDO) install -D -m 0755 $(VMTOP)-kmod $(PREFIX)/libexec/vmtop/vmtop-kmod
 	$(SUDO) install -D -m 0644 -t $(PREFIX)/share/vmtop/kmod-src kmod-src/alloc_large_mem.c kmod-src/Kbuild kmod-src/Makefile kmod-src/dkms.conf
-	@if command -v dkms >/dev/null; then \
+	@# The module: through DKMS where present (it rebuilds it for every new kernel and
+	@# compresses it as the kernel's modules are), else into updates/, compressed the same way.
+	@rel=$$(uname -r); upd=/lib/modules/$$rel/updates; \
+	if [ ! -f "$(KDIR)/Makefile" ]; then \
+	  echo "no kernel headers at $(KDIR): module not installed (install linux-headers-$$rel, or use vmtop lab)"; \
+	elif command -v dkms >/dev/null; then \
 	  $(SUDO) rm -rf /usr/src/alloc_large_mem-0.1.0 && $(SUDO) cp -r $(PREFIX)/share/vmtop/kmod-src /usr/src/alloc_large_mem-0.1.0 && \
-	  $(SUDO) dkms install alloc_large_mem/0.1.0; \
-	elif [ -d "$(KDIR)" ]; then \
-	  $(MAKE) module && $(SUDO) install -D -m 0644 kmod-src/alloc_large_mem.ko /lib/modules/$$(uname -r)/updates/alloc_large_mem.ko && $(SUDO) depmod -a; \
-	else echo "no kernel headers at $(KDIR): module not installed (vmtop lab still works)"; fi
+	  $(SUDO) dkms install alloc_large_mem/0.1.0 -k $$rel; \
+	else \
+	  $(MAKE) --no-print-directory module && $(SUDO) install -D -m 0644 kmod-src/alloc_large_mem.ko $$upd/alloc_large_mem.ko && \
+	  if grep -q '\.ko\.zst:' /lib/modules/$$rel/modules.dep 2>/dev/null; then $(SUDO) zstd -q -T0 --rm -f $$upd/alloc_large_mem.ko; \
+	  elif grep -q '\.ko\.xz:' /lib/modules/$$rel/modules.dep 2>/dev/null; then $(SUDO) xz --check=crc32 --lzma2=dict=1MiB -f $$upd/alloc_large_mem.ko; fi && \
+	  $(SUDO) depmod -a $$rel && echo "installed $$(ls $$upd/alloc_large_mem.ko*)"; \
+	fi
 
 uninstall: uninstall-man-completions
 	$(SUDO) rm -f $(PREFIX)/bin/vmtop
@@ -89,8 +97,8 @@ uninstall: uninstall-man-completions
 	$(SUDO) rm -rf $(PREFIX)/share/vmtop
 	@if command -v dkms >/dev/null && dkms status alloc_large_mem 2>/dev/null | grep -q .; then \
 	  $(SUDO) dkms remove alloc_large_mem/0.1.0 --all; $(SUDO) rm -rf /usr/src/alloc_large_mem-0.1.0; fi
-	@if [ -f /lib/modules/$$(uname -r)/updates/alloc_large_mem.ko ]; then \
-	  $(SUDO) rm -f /lib/modules/$$(uname -r)/updates/alloc_large_mem.ko && $(SUDO) depmod -a; fi
+	@if ls /lib/modules/$$(uname -r)/updates/alloc_large_mem.ko* >/dev/null 2>&1; then \
+	  $(SUDO) rm -f /lib/modules/$$(uname -r)/updates/alloc_large_mem.ko* && $(SUDO) depmod -a; fi
 
 # Man pages (vmtop.1, vmtop-SUBCOMMAND.1) and bash/zsh/fish completions, generated from the
 # command-line definitions by the binary being installed.
