@@ -1,12 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * alloc_large_mem - allocate a large vmalloc() buffer and keep it until unload.
+ * alloc_large_mem - allocate a large buffer and keep it until unload.
  *
  * The experiment behind vmtop: how much memory can kernel code obtain from
- * vmalloc(), and what does /proc/meminfo show while it holds it?
+ * vmalloc(), and what does /proc/meminfo show while it holds it? And why vmalloc at
+ * all: the same request through kmalloc() or alloc_pages() stops at the largest
+ * physically contiguous block, vmalloc() goes on to the RAM limit.
  *
  * Parameters (read-only in /sys/module/alloc_large_mem/parameters/):
  *   memsize   size to allocate, in MiB (default 100)
+ *   alloc     vmalloc (default), kvmalloc, kmalloc, pages (alloc_pages of the order
+ *             covering memsize: rounds up to a power of two), vmalloc_huge (5.18+)
+ *   fragment_order  0 (default) or K: before allocating, take every free block of order
+ *             K or more and give back all but one page of each, so that free memory stays
+ *             almost the same but no free block of order K is left (held until unload)
  *   fill      byte written to every byte of the buffer (default 0xff)
  *   oom_safe  Y: fail with -ENOMEM instead of waking the OOM killer (default)
  *             N: plain vmalloc(), as the original experiment did
@@ -14,9 +21,14 @@
  *             (default -1: max(64 MiB, 5% of RAM); 0: keep nothing back)
  *
  * Results (read-only in /sys/module/alloc_large_mem/results/):
- *   bytes     bytes allocated
+ *   bytes     bytes allocated (for pages: the whole block, rounded up)
  *   alloc_ns  nanoseconds spent in the allocator
  *   fill_ns   nanoseconds spent filling the buffer
+ *   alloc, backing, runs, largest_run_bytes, nodes, zones, order: see README.md
+ *
+ * Limits as this module was built (read-only in /sys/module/alloc_large_mem/limits/):
+ *   page_size, kmalloc_max_size, max_order (the largest order the page allocator
+ *   gives), allocators (the alloc= values this build accepts)
  *
  * Kernel log, one line per event, key=value after a fixed verb:
  *   alloc_large_mem: load memsize_mib=N bytes=N oom_safe=Y alloc_ns=N fill_ns=N
@@ -24,7 +36,10 @@
  *   alloc_large_mem: fail memsize_mib=N bytes=N oom_safe=Y err=-N stage=S
  *                    free_kib=N avail_kib=N pcp_kib=N boost_kib=N [left_kib=N] reserve_kib=N
  *   alloc_large_mem: unload memsize_mib=N bytes=N
- * (each on one line). free_kib and avail_kib are the free pages and the available memory
+ *   alloc_large_mem: limits page_size=N kmalloc_max_size=N max_order=N allocators=A,B
+ * (each on one line; the load and fail lines end with
+ *  alloc=A order=N max_order=N max_free_order=N [fragment_order=N held_kib=N], and the
+ *  load line with backing=B runs=N largest_run_kib=N nodes=N:P,.. zones=Z:P,..). free_kib and avail_kib are the free pages and the available memory
  * just before vmalloc() was called: what the allocation had to work with, after the
  * loading process took its share. Both count the free pages on per-CPU lists (pcp_kib),
  * which MemFree and MemAvailable leave out, and avail_kib adds back what a watermark
@@ -43,10 +58,13 @@
 #include <linux/mmzone.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/nodemask.h>
 #include <linux/overflow.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/sysfs.h>
 #include <linux/version.h>
 #include <linux/vmalloc.h>
@@ -70,11 +88,80 @@ module_param(reserve_mib, long, 0444);
 MODULE_PARM_DESC(reserve_mib,
 		 "Safe mode: fail a load that would leave less than this many MiB available (default -1: max(64 MiB, 5% of RAM); 0: keep nothing)");
 
+/*
+ * The largest order the page allocator hands out, as this kernel was built: MAX_ORDER was
+ * exclusive before 6.4, inclusive from 6.4, and is MAX_PAGE_ORDER from 6.8.
+ */
+#if defined(MAX_PAGE_ORDER)
+#define LARGEST_ORDER MAX_PAGE_ORDER
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+#define LARGEST_ORDER MAX_ORDER
+#else
+#define LARGEST_ORDER (MAX_ORDER - 1)
+#endif
+
+/* vmalloc_huge() appeared in 5.18 (it maps PMD-sized pages where the arch allows it). */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 18, 0)
+#define HAVE_VMALLOC_HUGE 1
+#else
+#define HAVE_VMALLOC_HUGE 0
+#endif
+
+enum allocator {
+	ALLOC_VMALLOC,
+	ALLOC_KVMALLOC,
+	ALLOC_KMALLOC,
+	ALLOC_PAGES,
+	ALLOC_VMALLOC_HUGE,
+	NR_ALLOCATORS,
+};
+
+static const char * const allocator_names[NR_ALLOCATORS] = {
+	[ALLOC_VMALLOC] = "vmalloc",
+	[ALLOC_KVMALLOC] = "kvmalloc",
+	[ALLOC_KMALLOC] = "kmalloc",
+	[ALLOC_PAGES] = "pages",
+	[ALLOC_VMALLOC_HUGE] = "vmalloc_huge",
+};
+
+static bool allocator_available(enum allocator a)
+{
+	return a != ALLOC_VMALLOC_HUGE || HAVE_VMALLOC_HUGE;
+}
+
+static char alloc_name[16] = "vmalloc";
+module_param_string(alloc, alloc_name, sizeof(alloc_name), 0444);
+MODULE_PARM_DESC(alloc,
+		 "vmalloc (default), kvmalloc, kmalloc, pages (alloc_pages, rounds up to a power of two) or vmalloc_huge (5.18+)");
+
+static unsigned int fragment_order;
+module_param(fragment_order, uint, 0444);
+MODULE_PARM_DESC(fragment_order,
+		 "0 (default) or K: first leave no free block of order K or more (one page held in each), then allocate");
+
 /* Filled in chunks so that multi-GiB fills can reschedule and be interrupted. */
 #define FILL_CHUNK SZ_1M
 
+static enum allocator allocator;
 static void *buf;
+/* alloc=pages: the block and its order, for __free_pages() */
+static struct page *buf_block;
+static unsigned int buf_order;
 static size_t buf_bytes;
+/* Where the buffer's pages are: physically contiguous runs, NUMA node, zone. */
+struct layout {
+	unsigned long runs;
+	unsigned long largest_run;	/* pages */
+	unsigned long node_pages[MAX_NUMNODES];
+	unsigned long zone_pages[MAX_NR_ZONES];
+	const char *zone_name[MAX_NR_ZONES];
+};
+static struct layout layout;
+/* fragment_order: one page held in each block taken */
+static struct page **frag_pages;
+static unsigned long frag_count;
+/* largest order with a free block, just before the allocation */
+static int max_free_order = -1;
 static u64 alloc_ns;
 static u64 fill_ns;
 static unsigned long free_kib;
@@ -100,20 +187,161 @@ static ssize_t fill_ns_show(struct kobject *kobj, struct kobj_attribute *attr, c
 	return sysfs_emit(out, "%llu\n", fill_ns);
 }
 
+static bool buf_is_vmalloc(void)
+{
+	return buf && is_vmalloc_addr(buf);
+}
+
+static ssize_t alloc_show(struct kobject *kobj, struct kobj_attribute *attr, char *out)
+{
+	return sysfs_emit(out, "%s\n", allocator_names[allocator]);
+}
+
+/* What really backs the buffer: kvmalloc() may give either. */
+static ssize_t backing_show(struct kobject *kobj, struct kobj_attribute *attr, char *out)
+{
+	return sysfs_emit(out, "%s\n", buf_is_vmalloc() ? "vmalloc" : "linear");
+}
+
+static ssize_t runs_show(struct kobject *kobj, struct kobj_attribute *attr, char *out)
+{
+	return sysfs_emit(out, "%lu\n", layout.runs);
+}
+
+static ssize_t largest_run_bytes_show(struct kobject *kobj, struct kobj_attribute *attr,
+				      char *out)
+{
+	return sysfs_emit(out, "%lu\n", layout.largest_run << PAGE_SHIFT);
+}
+
+/* "0:65536,1:0": pages per NUMA node that holds any. */
+static int format_nodes(char *out, size_t size)
+{
+	int nid, n = 0;
+
+	for (nid = 0; nid < MAX_NUMNODES; nid++)
+		if (layout.node_pages[nid])
+			n += scnprintf(out + n, size - n, "%s%d:%lu", n ? "," : "", nid,
+				       layout.node_pages[nid]);
+	return n;
+}
+
+/* "DMA32:50000,Normal:15536": pages per zone. */
+static int format_zones(char *out, size_t size)
+{
+	int z, n = 0;
+
+	for (z = 0; z < MAX_NR_ZONES; z++)
+		if (layout.zone_pages[z])
+			n += scnprintf(out + n, size - n, "%s%s:%lu", n ? "," : "",
+				       layout.zone_name[z], layout.zone_pages[z]);
+	return n;
+}
+
+static ssize_t nodes_show(struct kobject *kobj, struct kobj_attribute *attr, char *out)
+{
+	int n = format_nodes(out, PAGE_SIZE - 1);
+
+	out[n++] = '\n';
+	return n;
+}
+
+static ssize_t zones_show(struct kobject *kobj, struct kobj_attribute *attr, char *out)
+{
+	int n = format_zones(out, PAGE_SIZE - 1);
+
+	out[n++] = '\n';
+	return n;
+}
+
+static ssize_t order_show(struct kobject *kobj, struct kobj_attribute *attr, char *out)
+{
+	return sysfs_emit(out, "%u\n", get_order(buf_bytes));
+}
+
 static struct kobj_attribute bytes_attr = __ATTR_RO(bytes);
 static struct kobj_attribute alloc_ns_attr = __ATTR_RO(alloc_ns);
 static struct kobj_attribute fill_ns_attr = __ATTR_RO(fill_ns);
+static struct kobj_attribute alloc_attr = __ATTR_RO(alloc);
+static struct kobj_attribute backing_attr = __ATTR_RO(backing);
+static struct kobj_attribute runs_attr = __ATTR_RO(runs);
+static struct kobj_attribute largest_run_bytes_attr = __ATTR_RO(largest_run_bytes);
+static struct kobj_attribute nodes_attr = __ATTR_RO(nodes);
+static struct kobj_attribute zones_attr = __ATTR_RO(zones);
+static struct kobj_attribute order_attr = __ATTR_RO(order);
 
 static struct attribute *result_attrs[] = {
 	&bytes_attr.attr,
 	&alloc_ns_attr.attr,
 	&fill_ns_attr.attr,
+	&alloc_attr.attr,
+	&backing_attr.attr,
+	&runs_attr.attr,
+	&largest_run_bytes_attr.attr,
+	&nodes_attr.attr,
+	&zones_attr.attr,
+	&order_attr.attr,
 	NULL,
 };
 
 static const struct attribute_group result_group = {
 	.name = "results",
 	.attrs = result_attrs,
+};
+
+/* The kernel's own limits as this module was built: vmtop never hard-codes them. */
+static ssize_t page_size_show(struct kobject *kobj, struct kobj_attribute *attr, char *out)
+{
+	return sysfs_emit(out, "%lu\n", PAGE_SIZE);
+}
+
+static ssize_t kmalloc_max_size_show(struct kobject *kobj, struct kobj_attribute *attr,
+				     char *out)
+{
+	return sysfs_emit(out, "%lu\n", (unsigned long)KMALLOC_MAX_SIZE);
+}
+
+static ssize_t max_order_show(struct kobject *kobj, struct kobj_attribute *attr, char *out)
+{
+	return sysfs_emit(out, "%d\n", LARGEST_ORDER);
+}
+
+/* "vmalloc,kvmalloc,kmalloc,pages,vmalloc_huge": the alloc= values this build accepts. */
+static int format_allocators(char *out, size_t size)
+{
+	int a, n = 0;
+
+	for (a = 0; a < NR_ALLOCATORS; a++)
+		if (allocator_available(a))
+			n += scnprintf(out + n, size - n, "%s%s", n ? "," : "",
+				       allocator_names[a]);
+	return n;
+}
+
+static ssize_t allocators_show(struct kobject *kobj, struct kobj_attribute *attr, char *out)
+{
+	int n = format_allocators(out, PAGE_SIZE - 1);
+
+	out[n++] = '\n';
+	return n;
+}
+
+static struct kobj_attribute page_size_attr = __ATTR_RO(page_size);
+static struct kobj_attribute kmalloc_max_size_attr = __ATTR_RO(kmalloc_max_size);
+static struct kobj_attribute max_order_attr = __ATTR_RO(max_order);
+static struct kobj_attribute allocators_attr = __ATTR_RO(allocators);
+
+static struct attribute *limit_attrs[] = {
+	&page_size_attr.attr,
+	&kmalloc_max_size_attr.attr,
+	&max_order_attr.attr,
+	&allocators_attr.attr,
+	NULL,
+};
+
+static const struct attribute_group limit_group = {
+	.name = "limits",
+	.attrs = limit_attrs,
 };
 
 /*
@@ -216,27 +444,115 @@ static unsigned long safe_reserve_kib(void)
 	return max(64UL * SZ_1K, ram_kib / 20);
 }
 
+/* The largest order with a free block in any zone (a racy snapshot, as /proc/buddyinfo). */
+static int largest_free_order(void)
+{
+	int nid, z, o, best = -1;
+
+	for_each_online_node(nid) {
+		pg_data_t *pgdat = NODE_DATA(nid);
+
+		for (z = 0; z < MAX_NR_ZONES; z++) {
+			struct zone *zone = &pgdat->node_zones[z];
+
+			if (!populated_zone(zone))
+				continue;
+			for (o = LARGEST_ORDER; o > best; o--)
+				if (READ_ONCE(zone->free_area[o].nr_free))
+					best = o;
+		}
+	}
+	return best;
+}
+
+/* " alloc=pages order=11 max_order=10 max_free_order=10[ fragment_order=K held_kib=N]" */
+static void format_alloc_fields(char *out, size_t size, size_t bytes)
+{
+	int n;
+
+	n = scnprintf(out, size, " alloc=%s order=%u max_order=%d max_free_order=%d",
+		      allocator_names[allocator], get_order(bytes), LARGEST_ORDER,
+		      max_free_order);
+	if (fragment_order)
+		scnprintf(out + n, size - n, " fragment_order=%u held_kib=%lu", fragment_order,
+			  pages_to_kib(frag_count));
+}
+
 static void report_failure(size_t bytes, int err, const char *stage)
 {
 	char left[32] = "";
+	char fields[128];
 
 	if (left_kib >= 0)
 		scnprintf(left, sizeof(left), " left_kib=%ld", left_kib);
-	pr_err("fail memsize_mib=%lu bytes=%zu oom_safe=%c err=%d stage=%s free_kib=%lu avail_kib=%lu pcp_kib=%lu boost_kib=%lu%s reserve_kib=%lu\n",
+	format_alloc_fields(fields, sizeof(fields), bytes);
+	pr_err("fail memsize_mib=%lu bytes=%zu oom_safe=%c err=%d stage=%s free_kib=%lu avail_kib=%lu pcp_kib=%lu boost_kib=%lu%s reserve_kib=%lu%s\n",
 	       memsize, bytes, oom_safe ? 'Y' : 'N', err, stage, free_kib, avail_kib, pcp_kib,
-	       boost_kib, left, reserve_kib);
+	       boost_kib, left, reserve_kib, fields);
 }
 
-static void *allocate(size_t bytes)
+static void report_limits(void)
 {
-	/*
-	 * __GFP_RETRY_MAYFAIL makes the page allocator give up instead of
-	 * invoking the OOM killer; __GFP_NOWARN keeps the expected failure
-	 * out of the log. Plain vmalloc() is GFP_KERNEL, which may OOM-kill.
-	 */
-	if (oom_safe)
-		return __vmalloc(bytes, GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
-	return vmalloc(bytes);
+	char names[80];
+
+	format_allocators(names, sizeof(names));
+	pr_info("limits page_size=%lu kmalloc_max_size=%lu max_order=%d allocators=%s\n",
+		PAGE_SIZE, (unsigned long)KMALLOC_MAX_SIZE, LARGEST_ORDER, names);
+}
+
+/*
+ * Safe mode: __GFP_RETRY_MAYFAIL makes the page allocator give up instead of invoking
+ * the OOM killer; __GFP_NOWARN keeps the expected failure out of the log (for kmalloc
+ * and pages above the largest order it also silences the kernel's WARN_ON_ONCE). Unsafe
+ * mode: plain GFP_KERNEL, which may OOM-kill.
+ */
+static gfp_t alloc_gfp(void)
+{
+	return oom_safe ? GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN : GFP_KERNEL;
+}
+
+/* *bytes: asked on entry, allocated on return (alloc=pages rounds up to its order). */
+static void *allocate(size_t *bytes)
+{
+	gfp_t gfp = alloc_gfp();
+
+	switch (allocator) {
+	case ALLOC_KVMALLOC:
+		return kvmalloc(*bytes, gfp);
+	case ALLOC_KMALLOC:
+		return kmalloc(*bytes, gfp);
+	case ALLOC_PAGES:
+		buf_order = get_order(*bytes);
+		/* The page allocator refuses (and warns unless NOWARN) above LARGEST_ORDER. */
+		buf_block = alloc_pages(gfp, buf_order);
+		if (!buf_block)
+			return NULL;
+		*bytes = PAGE_SIZE << buf_order;
+		return page_address(buf_block);
+	case ALLOC_VMALLOC_HUGE:
+#if HAVE_VMALLOC_HUGE
+		return vmalloc_huge(*bytes, gfp);
+#else
+		return NULL;
+#endif
+	default:
+		/* The experiment: plain vmalloc() in unsafe mode, as the original article. */
+		if (oom_safe)
+			return __vmalloc(*bytes, gfp);
+		return vmalloc(*bytes);
+	}
+}
+
+/* Give back the pages held by fragment_order. */
+static void release_fragments(void)
+{
+	unsigned long i;
+
+	for (i = 0; i < frag_count; i++)
+		__free_page(frag_pages[i]);
+	kvfree(frag_pages);
+	frag_pages = NULL;
+	frag_count = 0;
 }
 
 /*
@@ -249,8 +565,102 @@ static void *allocate(size_t bytes)
  */
 static void release(void *p)
 {
-	vfree(p);
+	if (p) {
+		switch (allocator) {
+		case ALLOC_KMALLOC:
+			kfree(p);
+			break;
+		case ALLOC_PAGES:
+			__free_pages(buf_block, buf_order);
+			buf_block = NULL;
+			break;
+		default:
+			/* vmalloc, vmalloc_huge and kvmalloc (either backing) */
+			kvfree(p);
+			break;
+		}
+	}
 	vm_unmap_aliases();
+	release_fragments();
+}
+
+/*
+ * Leave no free block of order K or more: take each (no reclaim, no compaction, below
+ * the watermarks so that none is left in the reserves), split it, and give back every
+ * page but the first. The pages given back merge into blocks of order K-1 at most, as
+ * their buddies' first page is held, so free memory drops by only 1/2^K of what was
+ * taken. The held pages are unmovable, so compaction cannot rebuild the blocks either.
+ */
+static int fragment_memory(unsigned int order)
+{
+	const gfp_t gfp = (GFP_KERNEL & ~__GFP_RECLAIM) | __GFP_NOWARN | __GFP_MEMALLOC;
+	unsigned long cap = (totalram_pages() >> order) + 1, i;
+
+	frag_pages = kvcalloc(cap, sizeof(*frag_pages), GFP_KERNEL);
+	if (!frag_pages)
+		return -ENOMEM;
+	while (frag_count < cap) {
+		struct page *block = alloc_pages(gfp, order);
+
+		if (!block)
+			break;
+		split_page(block, order);
+		for (i = 1; i < (1UL << order); i++)
+			__free_page(block + i);
+		frag_pages[frag_count++] = block;
+		if (!(frag_count % 64))
+			cond_resched();
+	}
+	return 0;
+}
+
+/* The struct page behind one byte of the buffer, wherever it came from. */
+static struct page *page_of(const u8 *p)
+{
+	return is_vmalloc_addr(p) ? vmalloc_to_page(p) : virt_to_page(p);
+}
+
+/* Walk the buffer page by page: runs of consecutive PFNs, node and zone of each page. */
+static int measure_layout(const u8 *p, size_t bytes)
+{
+	unsigned long prev = 0, run = 0;
+	size_t off;
+
+	memset(&layout, 0, sizeof(layout));
+	for (off = 0; off < bytes; off += PAGE_SIZE) {
+		struct page *pg = page_of(p + off);
+		unsigned long pfn;
+		int z;
+
+		if (!pg)
+			return -EFAULT;
+		pfn = page_to_pfn(pg);
+		if (run && pfn == prev + 1) {
+			run++;
+		} else {
+			layout.runs++;
+			run = 1;
+		}
+		layout.largest_run = max(layout.largest_run, run);
+		prev = pfn;
+		layout.node_pages[page_to_nid(pg)]++;
+		z = page_zonenum(pg);
+		layout.zone_pages[z]++;
+		layout.zone_name[z] = page_zone(pg)->name;
+		if (!(off & (SZ_64M - 1)))
+			cond_resched();
+	}
+	return 0;
+}
+
+static int parse_allocator(void)
+{
+	int a = sysfs_match_string(allocator_names, alloc_name);
+
+	if (a < 0 || !allocator_available(a))
+		return -EINVAL;
+	allocator = a;
+	return 0;
 }
 
 /* Returns 0, or -EINTR if the loading process was killed during the fill. */
@@ -270,11 +680,29 @@ static int fill_buffer(u8 *p, size_t bytes)
 
 static int __init alloc_large_mem_init(void)
 {
+	char fields[128], nodes[64], zones[96];
 	const char *stage;
 	size_t bytes;
 	u64 t0;
 	int err;
 
+	report_limits();
+	if (parse_allocator()) {
+		char names[80];
+
+		format_allocators(names, sizeof(names));
+		pr_err("fail memsize_mib=%lu bytes=0 oom_safe=%c err=%d stage=param\n",
+		       memsize, oom_safe ? 'Y' : 'N', -EINVAL);
+		pr_err("alloc must be one of %s, not '%s'\n", names, alloc_name);
+		return -EINVAL;
+	}
+	if (fragment_order > LARGEST_ORDER) {
+		pr_err("fail memsize_mib=%lu bytes=0 oom_safe=%c err=%d stage=param\n",
+		       memsize, oom_safe ? 'Y' : 'N', -EINVAL);
+		pr_err("fragment_order must be between 0 and %d, not %u\n", LARGEST_ORDER,
+		       fragment_order);
+		return -EINVAL;
+	}
 	/* The original module computed 1024 * 1024 * memsize in int, which overflows. */
 	if (memsize == 0 || check_mul_overflow(memsize, (unsigned long)SZ_1M, &bytes)) {
 		pr_err("fail memsize_mib=%lu bytes=0 oom_safe=%c err=%d stage=param\n",
@@ -283,16 +711,21 @@ static int __init alloc_large_mem_init(void)
 		return -EINVAL;
 	}
 
+	if (fragment_order && fragment_memory(fragment_order)) {
+		err = -ENOMEM;
+		stage = "fragment";
+		goto free_buf;
+	}
+	max_free_order = largest_free_order();
 	note_free_memory();
 	reserve_kib = safe_reserve_kib();
 	t0 = ktime_get_ns();
-	buf = allocate(bytes);
+	buf = allocate(&bytes);
 	alloc_ns = ktime_get_ns() - t0;
 	if (!buf) {
-		/* Purge what the failed attempt had mapped, as release() does. */
-		vm_unmap_aliases();
-		report_failure(bytes, -ENOMEM, "vmalloc");
-		return -ENOMEM;
+		err = -ENOMEM;
+		stage = allocator_names[allocator];
+		goto free_buf;
 	}
 	left_kib = available_kib(uncounted_pages());
 	if ((unsigned long)left_kib < reserve_kib) {
@@ -308,6 +741,11 @@ static int __init alloc_large_mem_init(void)
 		stage = "fill";
 		goto free_buf;
 	}
+	err = measure_layout(buf, bytes);
+	if (err) {
+		stage = "layout";
+		goto free_buf;
+	}
 	buf_bytes = bytes;
 
 	err = sysfs_create_group(&THIS_MODULE->mkobj.kobj, &result_group);
@@ -315,10 +753,21 @@ static int __init alloc_large_mem_init(void)
 		stage = "sysfs";
 		goto free_buf;
 	}
+	err = sysfs_create_group(&THIS_MODULE->mkobj.kobj, &limit_group);
+	if (err) {
+		sysfs_remove_group(&THIS_MODULE->mkobj.kobj, &result_group);
+		stage = "sysfs";
+		goto free_buf;
+	}
 
-	pr_info("load memsize_mib=%lu bytes=%zu oom_safe=%c alloc_ns=%llu fill_ns=%llu free_kib=%lu avail_kib=%lu pcp_kib=%lu boost_kib=%lu left_kib=%ld reserve_kib=%lu\n",
+	format_alloc_fields(fields, sizeof(fields), bytes);
+	format_nodes(nodes, sizeof(nodes));
+	format_zones(zones, sizeof(zones));
+	pr_info("load memsize_mib=%lu bytes=%zu oom_safe=%c alloc_ns=%llu fill_ns=%llu free_kib=%lu avail_kib=%lu pcp_kib=%lu boost_kib=%lu left_kib=%ld reserve_kib=%lu%s backing=%s runs=%lu largest_run_kib=%lu nodes=%s zones=%s\n",
 		memsize, bytes, oom_safe ? 'Y' : 'N', alloc_ns, fill_ns, free_kib, avail_kib,
-		pcp_kib, boost_kib, left_kib, reserve_kib);
+		pcp_kib, boost_kib, left_kib, reserve_kib, fields,
+		buf_is_vmalloc() ? "vmalloc" : "linear", layout.runs,
+		pages_to_kib(layout.largest_run), nodes, zones);
 	return 0;
 
 free_buf:
@@ -331,6 +780,7 @@ free_buf:
 
 static void __exit alloc_large_mem_exit(void)
 {
+	sysfs_remove_group(&THIS_MODULE->mkobj.kobj, &limit_group);
 	sysfs_remove_group(&THIS_MODULE->mkobj.kobj, &result_group);
 	release(buf);
 	pr_info("unload memsize_mib=%lu bytes=%zu\n", memsize, buf_bytes);
@@ -341,5 +791,5 @@ module_exit(alloc_large_mem_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("vmtop developers");
-MODULE_DESCRIPTION("Allocate a large vmalloc() buffer to observe kernel memory limits");
+MODULE_DESCRIPTION("Allocate a large buffer (vmalloc, kvmalloc, kmalloc or pages) to observe kernel memory limits");
 MODULE_VERSION("0.1.0");
