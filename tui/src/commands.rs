@@ -44,6 +44,8 @@ pub fn main() -> i32 {
                 memsize_mib: memsize,
                 oom_safe: mode == Mode::Safe,
                 force,
+                alloc: crate::alloc::Allocator::Vmalloc,
+                fragment_order: 0,
             },
             module,
             json,
@@ -458,6 +460,8 @@ fn probe(
                 memsize_mib: size,
                 oom_safe: true,
                 force: false,
+                alloc: crate::alloc::Allocator::Vmalloc,
+                fragment_order: 0,
             });
             let outcome = match e.diagnosis() {
                 None => {

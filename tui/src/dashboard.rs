@@ -576,6 +576,8 @@ fn run_probe(engine: &mut Engine, oom_safe: bool, tx: &Sender<Msg>) {
                 memsize_mib: size,
                 oom_safe,
                 force: false,
+                alloc: crate::alloc::Allocator::Vmalloc,
+                fragment_order: 0,
             });
             let loaded = !e.failed();
             let other = e

@@ -18,6 +18,8 @@
 //! | `Lockdown: COMM: unsigned module loading is restricted; see man kernel_lockdown.7` (EPERM) | security/lockdown/lockdown.c |
 //! | `alloc_large_mem: fail memsize_mib=N bytes=N oom_safe=Y err=-N stage=S` | kmod-src/alloc_large_mem.c |
 //! | `alloc_large_mem: memsize must be between 1 and N MiB` | kmod-src/alloc_large_mem.c |
+//! | `alloc_large_mem: limits page_size=N kmalloc_max_size=N max_order=N allocators=…` | kmod-src/alloc_large_mem.c |
+//! | `WARNING: CPU: N PID: N at mm/page_alloc.c:N __alloc_pages+…` (order above the largest, without __GFP_NOWARN; once per boot) | mm/page_alloc.c `__alloc_pages` `WARN_ON_ONCE_GFP(order > MAX_ORDER…)` |
 //!
 //! `__GFP_NOWARN` (safe mode) silences every vmalloc and vmap warning above, so in safe mode
 //! the cause is decided from the figures and the confidence says so.
@@ -67,6 +69,13 @@ pub enum Cause {
     BadParameter,
     /// The load was interrupted (EINTR).
     Interrupted,
+    /// kmalloc() of more than KMALLOC_MAX_SIZE.
+    KmallocAboveMax,
+    /// alloc_pages() of an order above the largest the page allocator gives.
+    OrderAboveMax,
+    /// Enough free memory, but no free physically contiguous block of the order asked
+    /// (fragmentation).
+    NoContiguousBlock,
     /// Nothing above fits.
     Unknown,
 }
@@ -81,6 +90,9 @@ impl Cause {
                 | Cause::AddressSpaceExhausted
                 | Cause::PhysicalMemoryShort
                 | Cause::OomKilled
+                | Cause::KmallocAboveMax
+                | Cause::OrderAboveMax
+                | Cause::NoContiguousBlock
         )
     }
 }
@@ -203,6 +215,17 @@ struct ModuleFail<'a> {
     left_kib: Option<u64>,
     /// What safe mode keeps back, KiB.
     reserve_kib: Option<u64>,
+    /// Free pages at the call (with those on per-CPU lists), KiB.
+    free_kib: Option<u64>,
+    /// The allocator (`alloc=`; an older module logs none: vmalloc).
+    alloc: Option<&'a str>,
+    /// The order one block of the request needs, the largest the page allocator gives, and
+    /// the largest with a free block at the call (-1: none).
+    order: Option<u32>,
+    max_order: Option<u32>,
+    max_free_order: Option<i32>,
+    /// `fragment_order=K`: the module left no free block of order K first.
+    fragment_order: Option<u32>,
 }
 
 /// What the kernel log says, line by line.
@@ -223,6 +246,12 @@ struct Facts<'a> {
     lockdown: Option<&'a str>,
     module_fail: Option<ModuleFail<'a>>,
     param_range: Option<&'a str>,
+    /// The module's own limits line and its figures.
+    limits: Option<(&'a str, crate::alloc::Limits)>,
+    /// The page allocator's warning for an order above the largest.
+    order_warning: Option<&'a str>,
+    /// The module's line naming the accepted alloc= values.
+    param_alloc: Option<&'a str>,
 }
 
 impl<'a> Facts<'a> {
@@ -284,9 +313,23 @@ impl<'a> Facts<'a> {
                     boost_kib: kib_field(rest, "boost_kib="),
                     left_kib: kib_field(rest, "left_kib="),
                     reserve_kib: kib_field(rest, "reserve_kib="),
+                    free_kib: kib_field(rest, "free_kib="),
+                    alloc: kv(rest, " alloc="),
+                    order: kv(rest, " order=").and_then(|v| v.parse().ok()),
+                    max_order: kv(rest, " max_order=").and_then(|v| v.parse().ok()),
+                    max_free_order: kv(rest, "max_free_order=").and_then(|v| v.parse().ok()),
+                    fragment_order: kv(rest, "fragment_order=").and_then(|v| v.parse().ok()),
                 });
-            } else if l.contains("memsize must be between") {
+            } else if l.contains("memsize must be between")
+                || l.contains("fragment_order must be between")
+            {
                 f.param_range.get_or_insert(l);
+            } else if l.contains("alloc_large_mem: alloc must be one of") {
+                f.param_alloc.get_or_insert(l);
+            } else if let Some(lim) = crate::alloc::Limits::from_log_line(l) {
+                f.limits.get_or_insert((l, lim));
+            } else if l.contains("WARNING:") && l.contains("__alloc_pages") {
+                f.order_warning.get_or_insert(l);
             }
         }
         f
@@ -410,6 +453,9 @@ impl Ctx<'_> {
             v.push(m.line.to_string());
         }
         if let Some(l) = self.facts.param_range {
+            v.push(l.to_string());
+        }
+        if let Some(l) = self.facts.param_alloc {
             v.push(l.to_string());
         }
         v
@@ -1014,6 +1060,20 @@ fn not_permitted(cx: &Ctx, refused: bool) -> Diagnosis {
 
 fn bad_parameter(cx: &Ctx, refused: bool) -> Diagnosis {
     let f = &cx.facts;
+    if let Some(l) = f.param_alloc {
+        return diag(
+            Cause::BadParameter,
+            Confidence::Certain,
+            format!(
+                "alloc_large_mem rejected its alloc= (EINVAL): {}",
+                after(l, "alloc_large_mem: ").unwrap_or(l)
+            ),
+            "The module knows the allocators it was built with (vmalloc_huge needs Linux 5.18 \
+             or later); /sys/module/alloc_large_mem/limits/allocators lists them while it is loaded."
+                .into(),
+            cx.module_lines(),
+        );
+    }
     let from_module = f.module_stage() == Some("param") || f.param_range.is_some();
     let limit = f.param_range.and_then(|l| {
         after(l, "between 1 and ").map(|r| r.trim_end_matches(|c: char| !c.is_ascii_digit()))
@@ -1077,6 +1137,11 @@ fn no_memory(cx: &Ctx) -> Diagnosis {
             ),
             cx.module_lines(),
         );
+    }
+
+    // 0b. kmalloc / alloc_pages: one physically contiguous block, limited by its order.
+    if let Some(d) = contiguous_failure(cx) {
+        return d;
     }
 
     // 1. The kernel's first check: more pages than all RAM.
@@ -1222,6 +1287,111 @@ fn no_memory(cx: &Ctx) -> Diagnosis {
     ev.extend(f.oom_lines());
     ev.extend(cx.module_lines());
     diag(Cause::PhysicalMemoryShort, confidence, summary, detail, ev)
+}
+
+/// kmalloc and alloc_pages ask the page allocator for one block of 2^order pages: above the
+/// largest order it refuses at once (and warns without __GFP_NOWARN); below, it needs a free
+/// block of that order, which fragmentation may have left none of, however much is free.
+fn contiguous_failure(cx: &Ctx) -> Option<Diagnosis> {
+    let f = &cx.facts;
+    let m = f.module_fail?;
+    let stage = m.stage?;
+    if stage != "kmalloc" && stage != "pages" {
+        return None;
+    }
+    let (order, max_order) = (m.order?, m.max_order?);
+    let asked = cx.asked();
+    let page = f.limits.as_ref().map_or(PAGE, |(_, l)| l.page_size);
+    let block = |o: u32| page.checked_shl(o).map_or("?".into(), fmt_bytes);
+    let warned = match f.order_warning {
+        Some(_) => " The page allocator said so in the log (the WARNING below, printed once per boot).",
+        None if cx.input.oom_safe => {
+            " The kernel printed no warning because safe mode passes __GFP_NOWARN (and it warns once per boot at most)."
+        }
+        None => " The kernel warns of this once per boot only, so this attempt's log has no WARNING.",
+    };
+    let mut ev = lines(&[f.order_warning]);
+    ev.extend(cx.module_lines());
+    ev.extend(f.limits.as_ref().map(|(l, _)| l.to_string()));
+    if order > max_order {
+        let over_kmalloc = f
+            .limits
+            .as_ref()
+            .map(|(_, l)| l.kmalloc_max_size)
+            .filter(|&k| stage == "kmalloc" && cx.req > k);
+        if let Some(kmax) = over_kmalloc {
+            return Some(diag(
+                Cause::KmallocAboveMax,
+                Confidence::Certain,
+                format!(
+                    "Asked {asked} from kmalloc, above KMALLOC_MAX_SIZE {} (one block of order {order}; the largest is order {max_order})",
+                    fmt_bytes(kmax)
+                ),
+                format!(
+                    "kmalloc() gives one physically contiguous block. Above a few pages it asks the \
+                     page allocator for 2^order pages, and the page allocator gives at most order \
+                     {max_order} ({}): KMALLOC_MAX_SIZE, as this kernel was built. It refuses larger \
+                     orders at once, whatever is free.{warned} Use kvmalloc() (kmalloc, then vmalloc) \
+                     or vmalloc() for more.",
+                    block(max_order)
+                ),
+                ev,
+            ));
+        }
+        return Some(diag(
+            Cause::OrderAboveMax,
+            Confidence::Certain,
+            format!(
+                "Asked {asked} from {}: one block of order {order} ({}), above the largest order {max_order} ({}) the page allocator gives",
+                if stage == "pages" { "alloc_pages" } else { "kmalloc" },
+                block(order),
+                block(max_order)
+            ),
+            format!(
+                "alloc_pages() gives 2^order physically contiguous pages, rounding the size up to \
+                 a power of two; the buddy allocator keeps free blocks up to order {max_order} only \
+                 and refuses larger orders at once, whatever is free.{warned} vmalloc() maps \
+                 scattered pages instead and has no such limit."
+            ),
+            ev,
+        ));
+    }
+    let mfo = m.max_free_order?;
+    if mfo >= order as i32 {
+        return None;
+    }
+    let free = m.free_kib.map_or("?".into(), fmt_kib);
+    let largest = if mfo < 0 {
+        "none at all".to_string()
+    } else {
+        format!("the largest is order {mfo}, {}", block(mfo as u32))
+    };
+    let mut detail = format!(
+        "{} needs one physically contiguous block of 2^{order} pages ({}). At the call {free} \
+         was free, but scattered: /proc/buddyinfo had no free block of order {order} or more \
+         ({largest}). The page allocator tried compaction (moving movable pages together) \
+         and gave up. vmalloc() of the same size only needs single pages and succeeds: that is \
+         why it exists.",
+        if stage == "pages" {
+            "alloc_pages()"
+        } else {
+            "kmalloc()"
+        },
+        block(order)
+    );
+    if let Some(k) = m.fragment_order {
+        detail.push_str(&format!(
+            " The module was loaded with fragment_order={k}: it first took every free block of \
+             order {k} or more and gave back all but one page of each."
+        ));
+    }
+    Some(diag(
+        Cause::NoContiguousBlock,
+        Confidence::Certain,
+        format!("Asked {asked} in one block: {free} free, but no free block of order {order} ({largest})"),
+        detail,
+        ev,
+    ))
 }
 
 /// a / b as a short human ratio ("12.3 million", "3.5"), b > 0.
@@ -1922,6 +2092,118 @@ mod tests {
             assert!(d.summary.contains(&format!("{mib} MiB")), "{}", d.summary);
             assert!(d.summary.matches(" MiB").count() >= 2, "{}", d.summary);
         }
+    }
+
+    const ALLOC: &str = include_str!("../testdata/kmsg-6.1-alloc.txt");
+
+    /// The captured records of one attempt: from the limits line whose fail/load line
+    /// contains `key` back to the previous limits line.
+    fn attempt(key: &str) -> Vec<String> {
+        let all = log(ALLOC);
+        let end = all
+            .iter()
+            .position(|l| l.contains("alloc_large_mem: fail") && l.contains(key))
+            .unwrap_or_else(|| panic!("no fail line with {key}"));
+        let start = all[..end]
+            .iter()
+            .rposition(|l| l.contains("alloc_large_mem: limits"))
+            .expect("limits line before it");
+        all[start..=end].to_vec()
+    }
+
+    #[test]
+    fn kmalloc_above_max_unsafe_names_the_warning() {
+        let l = attempt("oom_safe=N err=-12 stage=kmalloc");
+        let d = diagnose(&input(ENOMEM, 8, false, l));
+        assert_eq!(d.cause, Cause::KmallocAboveMax);
+        assert_eq!(d.confidence, Confidence::Certain);
+        assert!(d.cause.means_too_big());
+        assert_eq!(
+            d.summary,
+            "Asked 8 MiB from kmalloc, above KMALLOC_MAX_SIZE 4.00 MiB (one block of order 11; the largest is order 10)"
+        );
+        assert!(d.detail.contains("the WARNING below"), "{}", d.detail);
+        assert!(
+            d.evidence[0].contains("WARNING: CPU: 1 PID: 99 at mm/page_alloc.c:5634 __alloc_pages")
+        );
+        assert!(d.evidence.iter().any(|l| l.contains("stage=kmalloc")));
+        assert!(d
+            .evidence
+            .iter()
+            .any(|l| l.contains("kmalloc_max_size=4194304")));
+    }
+
+    #[test]
+    fn kmalloc_above_max_safe_says_why_no_warning() {
+        let d = diagnose(&input(
+            ENOMEM,
+            8,
+            true,
+            attempt("memsize_mib=8 bytes=8388608 oom_safe=Y err=-12 stage=kmalloc"),
+        ));
+        assert_eq!(d.cause, Cause::KmallocAboveMax);
+        assert!(d.detail.contains("__GFP_NOWARN"), "{}", d.detail);
+        // 2000 MiB is more than RAM too, but kmalloc never gets that far: the order decides.
+        let d = diagnose(&input(ENOMEM, 2000, true, attempt("memsize_mib=2000")));
+        assert_eq!(d.cause, Cause::KmallocAboveMax);
+        assert!(d.summary.contains("order 19"), "{}", d.summary);
+    }
+
+    #[test]
+    fn pages_above_max_order() {
+        let d = diagnose(&input(
+            ENOMEM,
+            8,
+            true,
+            attempt("stage=pages free_kib=944092"),
+        ));
+        assert_eq!(d.cause, Cause::OrderAboveMax);
+        assert_eq!(d.confidence, Confidence::Certain);
+        assert_eq!(
+            d.summary,
+            "Asked 8 MiB from alloc_pages: one block of order 11 (8.00 MiB), above the largest order 10 (4.00 MiB) the page allocator gives"
+        );
+    }
+
+    #[test]
+    fn fragmented_memory_has_no_block_of_the_order() {
+        let d = diagnose(&input(ENOMEM, 4, true, attempt("fragment_order=10")));
+        assert_eq!(d.cause, Cause::NoContiguousBlock);
+        assert_eq!(d.confidence, Confidence::Certain);
+        assert!(d.cause.means_too_big());
+        assert_eq!(
+            d.summary,
+            "Asked 4 MiB in one block: 921 MiB free, but no free block of order 10 (the largest is order 9, 2.00 MiB)"
+        );
+        assert!(d.detail.contains("fragment_order=10"), "{}", d.detail);
+        assert!(
+            d.detail.contains("vmalloc() of the same size"),
+            "{}",
+            d.detail
+        );
+        let d = diagnose(&input(ENOMEM, 1, true, attempt("fragment_order=8")));
+        assert_eq!(d.cause, Cause::NoContiguousBlock);
+        assert!(
+            d.summary
+                .contains("no free block of order 8 (the largest is order 7, 512 KiB)"),
+            "{}",
+            d.summary
+        );
+    }
+
+    #[test]
+    fn bad_alloc_parameter_names_the_accepted_values() {
+        let d = diagnose(&input(
+            LoaderEnd::Errno(22),
+            8,
+            true,
+            vec![
+                "alloc_large_mem: fail memsize_mib=100 bytes=0 oom_safe=Y err=-22 stage=param".into(),
+                "alloc_large_mem: alloc must be one of vmalloc,kvmalloc,kmalloc,pages,vmalloc_huge, not 'bogus'".into(),
+            ],
+        ));
+        assert_eq!(d.cause, Cause::BadParameter);
+        assert!(d.summary.contains("not 'bogus'"), "{}", d.summary);
     }
 
     #[test]

@@ -75,6 +75,10 @@ pub struct LoadRequest {
     pub oom_safe: bool,
     /// Skip the unsafe-mode guard (request above MemAvailable minus a reserve).
     pub force: bool,
+    /// The module's `alloc=`.
+    pub alloc: crate::alloc::Allocator,
+    /// The module's `fragment_order=` (0: off).
+    pub fragment_order: u32,
 }
 
 /// In unsafe mode, a request above MemAvailable minus this reserve is refused unless forced.
@@ -87,14 +91,14 @@ pub fn unsafe_reserve(mem_total: u64) -> u64 {
 
 /// The unsafe-mode guard: Some(explanation) when `req` must be refused.
 pub fn guard(req: &LoadRequest, now: Option<&crate::meminfo::Sample>) -> Option<String> {
-    use crate::units::{fmt_bytes, MIB};
+    use crate::units::fmt_bytes;
     if req.oom_safe || req.force {
         return None;
     }
     let s = now?;
     let reserve = unsafe_reserve(s.mem_total);
     let limit = s.available().saturating_sub(reserve);
-    let asked = req.memsize_mib.saturating_mul(MIB);
+    let asked = req.alloc.bytes_for(req.memsize_mib);
     (asked > limit).then(|| {
         format!(
             "unsafe mode: {} asked is above MemAvailable {} minus a reserve of {} ({} usable); plain vmalloc() would wake the OOM killer. Use safe mode, a smaller size, or --force",
@@ -123,11 +127,19 @@ pub struct Engine {
 
 /// Parameters passed to the module, as the confirmation pane shows them.
 pub fn module_params(req: &LoadRequest) -> String {
-    format!(
+    let mut p = format!(
         "memsize={} oom_safe={}",
         req.memsize_mib,
         if req.oom_safe { 'Y' } else { 'N' }
-    )
+    );
+    // Only when not the default, so a vmalloc load passes what it always did.
+    if req.alloc != crate::alloc::Allocator::Vmalloc {
+        p.push_str(&format!(" alloc={}", req.alloc));
+    }
+    if req.fragment_order > 0 {
+        p.push_str(&format!(" fragment_order={}", req.fragment_order));
+    }
+    p
 }
 
 impl Engine {

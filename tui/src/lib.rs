@@ -4,7 +4,7 @@
 //! - collection: `meminfo` (samples), `vmallocinfo` (largest free gap), `kmsg` (kernel log),
 //!   `kernel` (what this kernel can do)
 //! - acting on the kernel: `module_file` (finding the .ko), `loader` (libkmod, in a child
-//!   process), `engine` (load/unload events with their deltas), `diagnose` (why a load failed),
+//!   process), `alloc` (allocators, limits, where the pages are), `engine` (load/unload events with their deltas), `diagnose` (why a load failed),
 //!   `probe` (largest memsize that loads), `record` (samples to CSV/JSONL)
 //! - the sandbox: `lab` (QEMU + initramfs)
 //! - the dashboard: `app` (state and actions), `ui` (drawing), `dashboard` (terminal loop)
@@ -15,6 +15,7 @@ pub mod kmsg;
 pub mod meminfo;
 pub mod vmallocinfo;
 
+pub mod alloc;
 pub mod diagnose;
 pub mod engine;
 pub mod loader;

@@ -253,6 +253,8 @@ impl App {
             memsize_mib: self.memsize_mib,
             oom_safe: self.oom_safe,
             force: self.force,
+            alloc: crate::alloc::Allocator::Vmalloc,
+            fragment_order: 0,
         }
     }
 
@@ -844,7 +846,9 @@ pub(crate) mod tests {
             Some(Command::Load(LoadRequest {
                 memsize_mib: 200,
                 oom_safe: true,
-                force: false
+                force: false,
+                alloc: crate::alloc::Allocator::Vmalloc,
+                fragment_order: 0,
             }))
         );
         assert!(a.busy.as_ref().unwrap().what.contains("200 MiB"));
@@ -887,7 +891,9 @@ pub(crate) mod tests {
             Some(Command::Reload(LoadRequest {
                 memsize_mib: 128,
                 oom_safe: true,
-                force: false
+                force: false,
+                alloc: crate::alloc::Allocator::Vmalloc,
+                fragment_order: 0,
             }))
         );
     }

@@ -1,0 +1,218 @@
+//! The allocators the module can use (`alloc=`), the kernel's limits it publishes, and where
+//! the pages of the buffer it holds really are (kmod-src/README.md: results/ and limits/).
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::module_file::MODULE_NAME;
+
+/// The module's `alloc=` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Allocator {
+    /// vmalloc(): virtually contiguous, page by page (the experiment)
+    #[default]
+    Vmalloc,
+    /// kvmalloc(): kmalloc first, vmalloc when that fails
+    Kvmalloc,
+    /// kmalloc(): one physically contiguous block, up to KMALLOC_MAX_SIZE
+    Kmalloc,
+    /// alloc_pages() of the order covering the size (rounds up to a power of two)
+    Pages,
+    /// vmalloc_huge() (Linux 5.18+): PMD-sized pages where the architecture maps them
+    #[value(name = "vmalloc_huge")]
+    VmallocHuge,
+}
+
+impl Allocator {
+    pub const ALL: [Allocator; 5] = [
+        Allocator::Vmalloc,
+        Allocator::Kvmalloc,
+        Allocator::Kmalloc,
+        Allocator::Pages,
+        Allocator::VmallocHuge,
+    ];
+
+    /// The module parameter's value.
+    pub fn name(self) -> &'static str {
+        match self {
+            Allocator::Vmalloc => "vmalloc",
+            Allocator::Kvmalloc => "kvmalloc",
+            Allocator::Kmalloc => "kmalloc",
+            Allocator::Pages => "pages",
+            Allocator::VmallocHuge => "vmalloc_huge",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Allocator> {
+        Allocator::ALL.into_iter().find(|a| a.name() == s)
+    }
+
+    /// Bytes the allocator really takes for `mib` MiB: alloc_pages rounds up to a power of
+    /// two pages (1 MiB is a whole number of pages on every page size Linux uses).
+    pub fn bytes_for(self, mib: u64) -> u64 {
+        let bytes = mib.saturating_mul(crate::units::MIB);
+        match self {
+            Allocator::Pages => bytes.checked_next_power_of_two().unwrap_or(u64::MAX),
+            _ => bytes,
+        }
+    }
+
+    /// Gives one physically contiguous block (or fails).
+    pub fn contiguous(self) -> bool {
+        matches!(self, Allocator::Kmalloc | Allocator::Pages)
+    }
+
+    /// The next one, for the dashboard's key.
+    pub fn next(self) -> Allocator {
+        let i = Allocator::ALL.iter().position(|a| *a == self).unwrap_or(0);
+        Allocator::ALL[(i + 1) % Allocator::ALL.len()]
+    }
+}
+
+impl std::fmt::Display for Allocator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The kernel's limits as the module was built.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Limits {
+    pub page_size: u64,
+    pub kmalloc_max_size: u64,
+    /// The largest order the page allocator gives.
+    pub max_order: u32,
+    /// The `alloc=` values the module accepts.
+    pub allocators: Vec<String>,
+}
+
+impl Limits {
+    /// Bytes in the largest block the page allocator gives.
+    pub fn max_block(&self) -> u64 {
+        self.page_size
+            .checked_shl(self.max_order)
+            .unwrap_or(u64::MAX)
+    }
+
+    /// From the module's `limits page_size=N kmalloc_max_size=N max_order=N allocators=A,B` line.
+    pub fn from_log_line(line: &str) -> Option<Limits> {
+        let rest = &line[line.find("alloc_large_mem: limits ")? + 24..];
+        Some(Limits {
+            page_size: field(rest, "page_size=")?.parse().ok()?,
+            kmalloc_max_size: field(rest, "kmalloc_max_size=")?.parse().ok()?,
+            max_order: field(rest, "max_order=")?.parse().ok()?,
+            allocators: field(rest, "allocators=")?
+                .split(',')
+                .map(str::to_string)
+                .collect(),
+        })
+    }
+
+    /// From /sys/module/alloc_large_mem/limits (while loaded).
+    pub fn read() -> Option<Limits> {
+        Some(Limits {
+            page_size: sysfs("limits/page_size")?.parse().ok()?,
+            kmalloc_max_size: sysfs("limits/kmalloc_max_size")?.parse().ok()?,
+            max_order: sysfs("limits/max_order")?.parse().ok()?,
+            allocators: sysfs("limits/allocators")?
+                .split(',')
+                .map(str::to_string)
+                .collect(),
+        })
+    }
+}
+
+/// Where the held buffer's pages are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Layout {
+    pub alloc: Option<Allocator>,
+    /// "vmalloc" (mapped page by page) or "linear" (one block of the direct map).
+    pub backing: String,
+    pub bytes: u64,
+    /// Physically contiguous runs the buffer is made of.
+    pub runs: u64,
+    pub largest_run_bytes: u64,
+    /// "0:65536": pages per NUMA node.
+    pub nodes: String,
+    /// "DMA32:50000,Normal:15536": pages per zone.
+    pub zones: String,
+}
+
+impl Layout {
+    /// From /sys/module/alloc_large_mem/results (while loaded; None from an older module).
+    pub fn read() -> Option<Layout> {
+        Some(Layout {
+            alloc: sysfs("results/alloc")
+                .as_deref()
+                .and_then(Allocator::from_name),
+            backing: sysfs("results/backing")?,
+            bytes: sysfs("results/bytes")?.parse().ok()?,
+            runs: sysfs("results/runs")?.parse().ok()?,
+            largest_run_bytes: sysfs("results/largest_run_bytes")?.parse().ok()?,
+            nodes: sysfs("results/nodes")?,
+            zones: sysfs("results/zones")?,
+        })
+    }
+
+    /// "3887 runs, largest 187 MiB, DMA32:65536 pages" in one line.
+    pub fn one_line(&self) -> String {
+        use crate::units::fmt_bytes;
+        format!(
+            "{} {}, largest {}, {} ({})",
+            self.runs,
+            if self.runs == 1 { "run" } else { "runs" },
+            fmt_bytes(self.largest_run_bytes),
+            self.zones.replace(',', " "),
+            self.backing
+        )
+    }
+}
+
+fn sysfs(rel: &str) -> Option<String> {
+    let p = Path::new("/sys/module").join(MODULE_NAME).join(rel);
+    Some(std::fs::read_to_string(p).ok()?.trim().to_string())
+}
+
+/// Value of `key` in a key=value line, up to the next whitespace.
+fn field<'a>(s: &'a str, key: &str) -> Option<&'a str> {
+    let at = s
+        .match_indices(key)
+        .find(|(i, _)| *i == 0 || s.as_bytes()[i - 1] == b' ')?
+        .0;
+    s[at + key.len()..].split_whitespace().next()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_pages_round_up() {
+        for a in Allocator::ALL {
+            assert_eq!(Allocator::from_name(a.name()), Some(a));
+        }
+        assert_eq!(Allocator::from_name("slab"), None);
+        assert_eq!(Allocator::Pages.bytes_for(5), 8 * crate::units::MIB);
+        assert_eq!(Allocator::Pages.bytes_for(4), 4 * crate::units::MIB);
+        assert_eq!(Allocator::Kmalloc.bytes_for(5), 5 * crate::units::MIB);
+        assert_eq!(Allocator::VmallocHuge.next(), Allocator::Vmalloc);
+    }
+
+    #[test]
+    fn limits_from_the_captured_line() {
+        // Captured in the 6.1 lab (tui/testdata/kmsg-6.1-alloc.txt).
+        let l = Limits::from_log_line("alloc_large_mem: limits page_size=4096 kmalloc_max_size=4194304 max_order=10 allocators=vmalloc,kvmalloc,kmalloc,pages,vmalloc_huge")
+            .expect("limits parse");
+        assert_eq!(l.page_size, 4096);
+        assert_eq!(l.kmalloc_max_size, 4 << 20);
+        assert_eq!(l.max_order, 10);
+        assert_eq!(l.max_block(), 4 << 20);
+        assert_eq!(l.allocators.len(), 5);
+        assert_eq!(
+            Limits::from_log_line("alloc_large_mem: limits page_size=x"),
+            None
+        );
+    }
+}
