@@ -111,6 +111,17 @@ pub struct ModuleArgs {
     pub allow_unsafe_file: bool,
 }
 
+/// Which allocator the module uses, and whether it fragments memory first.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct AllocArgs {
+    /// The module's allocator (kmod-src/README.md)
+    #[arg(long, value_enum, default_value_t = crate::alloc::Allocator::Vmalloc)]
+    pub alloc: crate::alloc::Allocator,
+    /// First leave no free block of order K or more (the fragmentation demo)
+    #[arg(long, value_name = "K", default_value_t = 0)]
+    pub fragment_order: u32,
+}
+
 #[derive(Debug, Args, Clone)]
 pub struct DashboardArgs {
     /// Sampling interval (minimum 50ms)
@@ -152,6 +163,8 @@ pub enum Cmd {
         #[arg(long)]
         force: bool,
         #[command(flatten)]
+        alloc: AllocArgs,
+        #[command(flatten)]
         module: ModuleArgs,
         /// Print the event (figures, diagnosis) as JSON
         #[arg(long)]
@@ -192,6 +205,25 @@ pub enum Cmd {
         #[command(flatten)]
         module: ModuleArgs,
         /// Print the attempts and the answer as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every allocator at every size, each loaded then unloaded: where each one stops
+    #[command(
+        after_help = "Examples:\n  sudo vmtop compare\n  sudo vmtop compare --memsize 1M,4M,16M,1G --json\n  sudo vmtop compare --fragment-order 10   (in the lab: see kmod-src/README.md, Fragmentation)\n\nSafe mode only. Failures are results: the exit code is 0 when every attempt ran."
+    )]
+    Compare {
+        /// Sizes to try, comma-separated (default crosses the kmalloc and page-order limits)
+        #[arg(long, value_delimiter = ',', default_value = "4M,8M,64M,256M", value_parser = parse_memsize)]
+        memsize: Vec<u64>,
+        /// Allocators to try, comma-separated (default: all)
+        #[arg(long, value_delimiter = ',', value_enum)]
+        alloc: Vec<crate::alloc::Allocator>,
+        /// Load each with fragment_order=K (no free block of order K or more)
+        #[arg(long, value_name = "K")]
+        fragment_order: Option<u32>,
+        #[command(flatten)]
+        module: ModuleArgs,
         #[arg(long)]
         json: bool,
     },

@@ -26,6 +26,7 @@ pub fn main() -> i32 {
                 | Cmd::Probe { .. }
                 | Cmd::Record { .. }
                 | Cmd::Generate { .. }
+                | Cmd::Compare { .. }
         )
     ) {
         default_sigpipe();
@@ -37,6 +38,7 @@ pub fn main() -> i32 {
             memsize,
             mode,
             force,
+            alloc,
             module,
             json,
         }) => load(
@@ -44,8 +46,8 @@ pub fn main() -> i32 {
                 memsize_mib: memsize,
                 oom_safe: mode == Mode::Safe,
                 force,
-                alloc: crate::alloc::Allocator::Vmalloc,
-                fragment_order: 0,
+                alloc: alloc.alloc,
+                fragment_order: alloc.fragment_order,
             },
             module,
             json,
@@ -59,6 +61,19 @@ pub fn main() -> i32 {
             module,
             json,
         }) => probe(from, to, precision, module, json),
+        Some(Cmd::Compare {
+            memsize,
+            alloc,
+            fragment_order,
+            module,
+            json,
+        }) => crate::compare::run(
+            engine_for(module),
+            &memsize,
+            &alloc,
+            fragment_order.unwrap_or(0),
+            json,
+        ),
         Some(Cmd::Record {
             duration,
             interval,
@@ -256,9 +271,13 @@ fn engine_for(module: crate::cli::ModuleArgs) -> Engine {
 fn load(req: LoadRequest, module: crate::cli::ModuleArgs, json: bool) -> anyhow::Result<i32> {
     let mut engine = engine_for(module);
     let e = engine.load(&req);
+    // Where the held buffer's pages are (None from an older module, or when not loaded).
+    let layout = (!e.failed()).then(crate::alloc::Layout::read).flatten();
     if json {
         print_json(&serde_json::json!({
             "event": &e,
+            "alloc": req.alloc,
+            "layout": layout,
             "errno": match engine.last_end() {
                 Some(LoaderEnd::Errno(n)) | Some(LoaderEnd::Refused(n)) => Some(n),
                 _ => None,
@@ -287,6 +306,9 @@ fn load(req: LoadRequest, module: crate::cli::ModuleArgs, json: bool) -> anyhow:
                 times,
                 fmt_ns(e.wall_ns)
             );
+            if let Some(l) = layout {
+                println!("buffer ({}): {}", req.alloc, l.one_line());
+            }
             Ok(exit::OK)
         }
         Some(d) => {

@@ -16,6 +16,7 @@ pub mod meminfo;
 pub mod vmallocinfo;
 
 pub mod alloc;
+pub mod compare;
 pub mod diagnose;
 pub mod engine;
 pub mod loader;

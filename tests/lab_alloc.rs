@@ -1,0 +1,229 @@
+//! Issue 11: the allocators side by side on the lab kernel. kmalloc and alloc_pages stop at
+//! the limits the module publishes (as the kernel was built), kvmalloc falls back to vmalloc
+//! above them, vmalloc goes on to the RAM limit; the contiguity figures come from the real
+//! buffer (checked against /proc/vmallocinfo); and the fragmentation demo
+//! (scripts/fragment-demo.sh). One boot.
+
+mod common;
+use common::lab;
+
+fn json_after(out: &str, marker: &str) -> serde_json::Value {
+    let start = out
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} missing:\n{out}"))
+        + marker.len();
+    let rest = &out[start..];
+    let end = rest.find("\n}").map_or(rest.len(), |i| i + 2);
+    serde_json::from_str(&rest[..end])
+        .unwrap_or_else(|e| panic!("bad JSON after {marker}: {e}\n{rest}"))
+}
+
+fn rows<'a>(v: &'a serde_json::Value, alloc: &str) -> Vec<&'a serde_json::Value> {
+    v["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter(|r| r["alloc"] == alloc)
+        .collect()
+}
+
+fn num(v: &serde_json::Value) -> u64 {
+    v.as_u64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+/// The text between `from` and the next "== " marker.
+fn section<'a>(out: &'a str, from: &str) -> &'a str {
+    let start = out
+        .find(from)
+        .unwrap_or_else(|| panic!("{from} missing:\n{out}"))
+        + from.len();
+    let rest = &out[start..];
+    &rest[..rest.find("\n== ").unwrap_or(rest.len())]
+}
+
+/// Free blocks of each order, per zone, from /proc/buddyinfo text.
+fn buddy(text: &str) -> Vec<(String, Vec<u64>)> {
+    text.lines()
+        .filter_map(|l| {
+            let rest = l.split_once("zone")?.1;
+            let mut f = rest.split_whitespace();
+            let zone = f.next()?.to_string();
+            Some((zone, f.map(|n| n.parse().expect("count")).collect()))
+        })
+        .collect()
+}
+
+#[test]
+fn allocators_limits_contiguity_and_fragmentation() {
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/fragment-demo.sh");
+    let copy = format!("{demo}:/lab/fragment-demo.sh");
+    let r = lab(
+        &["--copy", &copy],
+        r#"
+        echo "== compare"; vmtop compare --json; echo compare_rc=$?
+        echo "== table"; vmtop compare --memsize 4M,8M
+        echo "== ram"; vmtop compare --alloc vmalloc,kvmalloc,pages --memsize 700M,2000M --json
+        echo "== v256"; vmtop load --memsize 256 --json
+        echo "== vmallocinfo"; grep "pages=" /proc/vmallocinfo
+        echo "== unload"; vmtop unload
+        echo "== demo"; sh /lab/fragment-demo.sh 10 4
+        echo "== end"
+        "#,
+    );
+    assert_eq!(r.status, 0, "{}", r.out);
+
+    // 1. The limits the module published, and each allocator against them.
+    let c = json_after(&r.out, "== compare");
+    assert_eq!(r.num("compare_rc"), 0);
+    let lim = &c["limits"];
+    let page = num(&lim["page_size"]);
+    let kmax = num(&lim["kmalloc_max_size"]);
+    let max_block = page << num(&lim["max_order"]);
+    assert!(page >= 4096 && kmax >= page, "{lim}");
+    let mib = 1u64 << 20;
+    for alloc in ["kmalloc", "pages"] {
+        let limit = if alloc == "kmalloc" { kmax } else { max_block };
+        let rs = rows(&c, alloc);
+        assert_eq!(rs.len(), 4, "{c}");
+        for row in rs {
+            let bytes = num(&row["memsize_mib"]) * mib;
+            if bytes <= limit {
+                assert_eq!(row["ok"], true, "{alloc} {row}");
+                // One block by construction, and the walk of the real pages agrees.
+                assert_eq!(row["layout"]["runs"], 1, "{row}");
+                assert_eq!(num(&row["layout"]["largest_run_bytes"]), bytes, "{row}");
+                assert_eq!(row["layout"]["backing"], "linear", "{row}");
+            } else {
+                assert_eq!(row["ok"], false, "{alloc} {row}");
+                let want = if alloc == "kmalloc" {
+                    "kmalloc_above_max"
+                } else {
+                    "order_above_max"
+                };
+                assert_eq!(row["cause"], want, "{row}");
+                assert!(
+                    row["log_line"]
+                        .as_str()
+                        .unwrap_or("")
+                        .contains(&format!("stage={alloc}")),
+                    "{row}"
+                );
+            }
+        }
+    }
+    // kvmalloc: kmalloc up to its limit, vmalloc above.
+    for row in rows(&c, "kvmalloc") {
+        assert_eq!(row["ok"], true, "{row}");
+        let bytes = num(&row["memsize_mib"]) * mib;
+        let want = if bytes <= kmax { "linear" } else { "vmalloc" };
+        assert_eq!(row["layout"]["backing"], want, "{row}");
+    }
+    // vmalloc: every size; its pages are scattered (more than one run at 256 MiB).
+    for row in rows(&c, "vmalloc") {
+        assert_eq!(row["ok"], true, "{row}");
+    }
+    let v = rows(&c, "vmalloc");
+    let big = v
+        .iter()
+        .find(|r| r["memsize_mib"] == 256)
+        .expect("vmalloc 256");
+    assert!(num(&big["layout"]["runs"]) > 1, "{big}");
+    assert!(
+        num(&big["layout"]["largest_run_bytes"]) < 256 * mib,
+        "{big}"
+    );
+
+    let table = section(&r.out, "== table");
+    assert!(table.contains("KMALLOC_MAX_SIZE"), "{table}");
+    assert!(table.contains("FAILED"), "{table}");
+
+    // 2. Up to the RAM limit: vmalloc and kvmalloc take 700 MiB, alloc_pages cannot;
+    // 2000 MiB is more than the VM's RAM for every one of them.
+    let ram = json_after(&r.out, "== ram");
+    for row in ram["rows"].as_array().expect("rows") {
+        let (alloc, size) = (
+            row["alloc"].as_str().unwrap_or(""),
+            num(&row["memsize_mib"]),
+        );
+        match (alloc, size) {
+            ("vmalloc" | "kvmalloc", 700) => assert_eq!(row["ok"], true, "{row}"),
+            ("vmalloc" | "kvmalloc", 2000) => {
+                assert_eq!(row["cause"], "exceeds_total_pages", "{row}")
+            }
+            ("pages", _) => assert_eq!(row["cause"], "order_above_max", "{row}"),
+            _ => panic!("unexpected row {row}"),
+        }
+    }
+
+    // 3. The contiguity figures of a 256 MiB vmalloc buffer come from its real pages: the
+    // zone counts add up to the buffer, and the kernel's own /proc/vmallocinfo line for the
+    // area gives the same page count per node.
+    let v256 = json_after(&r.out, "== v256");
+    let l = &v256["layout"];
+    let pages = 256 * mib / page;
+    let zone_sum: u64 = l["zones"]
+        .as_str()
+        .expect("zones")
+        .split(',')
+        .map(|z| {
+            z.rsplit_once(':')
+                .expect("zone:pages")
+                .1
+                .parse::<u64>()
+                .expect("pages")
+        })
+        .sum();
+    assert_eq!(zone_sum, pages, "{l}");
+    // The module's init code is freed after loading, so the area's caller is a bare
+    // address: the area is the one of 256 MiB plus its guard page.
+    let info = section(&r.out, "== vmallocinfo");
+    let area = info
+        .lines()
+        .find(|a| a.contains(&format!(" {} ", 256 * mib + page)))
+        .unwrap_or_else(|| panic!("no 256 MiB area in {info}"));
+    assert!(area.contains(&format!("pages={pages} ")), "{area}");
+    for node in l["nodes"].as_str().expect("nodes").split(',') {
+        let (n, p) = node.split_once(':').expect("node:pages");
+        assert!(area.contains(&format!("N{n}={p}")), "{node} not in {area}");
+    }
+    assert!(
+        num(&l["runs"]) > 1 && num(&l["largest_run_bytes"]) >= page,
+        "{l}"
+    );
+
+    // 4. Fragmentation: free memory, but no block of order 10; vmalloc does not care.
+    let before = buddy(section(&r.out, "== buddyinfo before"));
+    let after = buddy(section(
+        &r.out,
+        "== buddyinfo after (the vmalloc buffer and the fragments held)",
+    ));
+    assert!(
+        before
+            .iter()
+            .any(|(_, c)| c.get(10).is_some_and(|&n| n > 0)),
+        "{before:?}"
+    );
+    for (zone, counts) in &after {
+        assert!(counts[10..].iter().all(|&n| n == 0), "{zone}: {counts:?}");
+    }
+    let free_after: u64 = after
+        .iter()
+        .map(|(_, c)| {
+            c.iter()
+                .enumerate()
+                .map(|(o, &n)| n * (page << o))
+                .sum::<u64>()
+        })
+        .sum();
+    assert!(
+        free_after > 256 * mib,
+        "only {free_after} bytes free in buddy lists"
+    );
+    assert!(r.num("pages_rc") == 1, "{}", r.out);
+    assert_eq!(r.num("vmalloc_rc"), 0, "{}", r.out);
+    let pages_out = section(&r.out, "== alloc_pages of 4 MiB after fragment_order=10");
+    assert!(
+        pages_out.contains("free, but no free block of order 10"),
+        "{pages_out}"
+    );
+}
