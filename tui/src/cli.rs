@@ -224,6 +224,7 @@ pub enum Cmd {
         fragment_order: Option<u32>,
         #[command(flatten)]
         module: ModuleArgs,
+        /// Print the kernel's limits and every attempt (layout, cause, log line) as JSON
         #[arg(long)]
         json: bool,
     },
