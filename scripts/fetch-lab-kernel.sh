@@ -5,6 +5,7 @@
 # the lab needs neither, so the packages are downloaded and unpacked into DEST.
 #
 #   scripts/fetch-lab-kernel.sh [DEST] [SUITE]   (default: build/lab, the host's apt sources)
+#     SUITE "host" or none: the host's own apt sources and lists (6.1 on bookworm);
 #     SUITE "backports": the host's Debian release's backports (6.12 on bookworm);
 #     any other name: that suite. Either is fetched with apt pointed at a sources list and
 #     state folder of its own under DEST/apt/SUITE; the host's apt configuration is only
@@ -18,6 +19,7 @@ set -eu
 
 dest=${1:-build/lab}
 suite=${2:-}
+[ "$suite" = host ] && suite=""
 arch=${LAB_ARCH:-$(dpkg --print-architecture)}
 case "$arch" in
 	amd64) default_flavour=amd64 ;;
