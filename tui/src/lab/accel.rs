@@ -153,7 +153,7 @@ pub fn choose(requested: Accel, p: &ProbeInputs) -> anyhow::Result<Choice> {
         }
     };
     let when = match probe {
-        Some(t) => format!("probed in {:.1} s", t.as_secs_f64()),
+        Some(t) => format!("probed in {:.2} s", t.as_secs_f64()),
         None => format!("verdict of an earlier probe this boot, {}", cache.display()),
     };
     match verdict {
