@@ -14,11 +14,23 @@ RELEASE := --release --locked
 VMTOP := $(CURDIR)/target/release/vmtop
 export VMTOP_LAB_DIR := $(LAB_DIR)
 
-# Debian packages: building vmtop (libkmod via bindgen), the lab VM, the module.
-BUILD_DEPS := build-essential pkg-config libkmod-dev libclang-dev kmod
+# Debian packages: building vmtop (libkmod via bindgen), the lab VM, the module
+# (dwarves: pahole, which kernels with BTF for modules, like Debian's 6.12, run at link time).
+BUILD_DEPS := build-essential pkg-config libkmod-dev libclang-dev kmod dwarves
 # dkms, xz-utils, zstd: the installed-module lab test (DKMS, compression as distributions do).
 # groff-base, openssl, util-linux (setpriv): the man-page, signing and privilege tests.
 LAB_DEPS := qemu-system-x86 busybox-static cpio tmux htop dkms xz-utils zstd groff-base openssl util-linux
+
+# Lab kernels: Debian's kernel from the host's own apt sources (6.1 on bookworm) and the
+# one from its backports (6.12), each fetched by scripts/fetch-lab-kernel.sh.
+LAB_SUITES ?= host backports
+# Test binaries that boot the lab VM: `make test` runs them once per lab kernel, at most
+# TEST_THREADS VMs at once (these machines have two cores). Cargo matches the glob (the
+# recipe turns the shell's globbing off).
+TEST_THREADS ?= 2
+LAB_TESTS := --test lab_* --test tmux_dashboard
+# The lab kernels in LAB_DIR as "RELEASE<TAB>HEADERS" lines, newest first (vmtop's own list).
+LAB_KERNELS = $(VMTOP) lab --list-kernels | awk -F'\t' -v d="$(LAB_DIR)/" 'index($$3, d) == 1 { print $$1 "\t" $$4 }'
 
 .PHONY: all run test deps lab-deps lab module vmtop install uninstall clean check bench
 
@@ -36,9 +48,9 @@ lab-deps:
 	if [ -n "$$missing" ]; then echo "installing: $$missing"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; fi
 
-# The lab kernel: Debian's kernel and headers, downloaded and unpacked (not installed).
+# The lab kernels: Debian's kernels and headers, downloaded and unpacked (not installed).
 lab: lab-deps vmtop
-	@scripts/fetch-lab-kernel.sh $(LAB_DIR)
+	@for suite in $(LAB_SUITES); do scripts/fetch-lab-kernel.sh $(LAB_DIR) $$suite || exit 1; done
 
 vmtop: deps
 	$(CARGO) build $(RELEASE)
@@ -60,14 +72,26 @@ check:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets --locked -- -D warnings
 
-# Unit tests, rendering snapshots, then the lab tests (each boots the VM).
-# At most two VMs at once: these machines have two cores.
+# The module built W=1 for every lab kernel (no warnings allowed); unit tests, rendering
+# snapshots and the lab tests on the newest kernel, then the lab tests on each other one
+# (each lab test boots the VM).
 test: lab check
-	$(MAKE) --no-print-directory -C kmod-src KDIR=$$(ls -d $(LAB_DIR)/root/usr/src/linux-headers-*/ | grep -v common | head -n 1) W=1 2>&1 | tee build/module-build.log
-	@! grep -q 'warning:' build/module-build.log || { echo "module build has warnings" >&2; exit 1; }
-	$(MAKE) --no-print-directory -C kmod-src clean >/dev/null
 	$(CARGO) build $(RELEASE)
-	VMTOP_BIN=$(VMTOP) $(CARGO) test $(RELEASE) --workspace -- --test-threads=2
+	@mkdir -p build && $(LAB_KERNELS) > build/lab-kernels.txt && [ -s build/lab-kernels.txt ] || \
+	  { echo "no lab kernel in $(LAB_DIR): run make lab" >&2; exit 1; }
+	@set -o pipefail; while IFS=$$'\t' read -r rel kdir; do \
+	  echo "== module build (W=1) for $$rel"; \
+	  $(MAKE) --no-print-directory -C kmod-src KDIR=$$kdir W=1 2>&1 | tee build/module-build.log || exit 1; \
+	  ! grep -q 'warning:' build/module-build.log || { echo "module build for $$rel has warnings" >&2; exit 1; }; \
+	  $(MAKE) --no-print-directory -C kmod-src clean >/dev/null; \
+	done < build/lab-kernels.txt
+	@set -f; first=1; for rel in $$(cut -f1 build/lab-kernels.txt); do \
+	  start=$$SECONDS; \
+	  if [ $$first = 1 ]; then echo "== all tests, lab tests on $$rel"; what="--workspace"; \
+	  else echo "== lab tests on $$rel"; what="$(LAB_TESTS)"; fi; \
+	  VMTOP_LAB_KERNEL=$$rel VMTOP_BIN=$(VMTOP) $(CARGO) test $(RELEASE) $$what -- --test-threads=$(TEST_THREADS) || exit 1; \
+	  echo "== tests on $$rel: $$((SECONDS - start)) s"; first=0; \
+	done
 
 bench: vmtop lab-deps
 	VMTOP_BIN=$(VMTOP) tests/bench.sh

@@ -14,6 +14,13 @@ struct Tmux {
 impl Tmux {
     fn start(name: &str, cols: u16, rows: u16, cmd: &str) -> Tmux {
         let name = format!("{name}-{}", std::process::id());
+        // A tmux server started earlier runs commands with its own environment: pass on
+        // which lab dir and kernel this test run uses.
+        let env: Vec<String> = ["VMTOP_LAB_DIR", "VMTOP_LAB_KERNEL"]
+            .iter()
+            .filter_map(|k| std::env::var(k).ok().map(|v| format!("{k}={v}")))
+            .flat_map(|kv| ["-e".to_string(), kv])
+            .collect();
         let ok = Command::new("tmux")
             .args([
                 "new-session",
@@ -25,6 +32,7 @@ impl Tmux {
                 "-y",
                 &rows.to_string(),
             ])
+            .args(&env)
             .arg(cmd)
             .env("TERM", "xterm-256color")
             .status()

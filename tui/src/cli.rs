@@ -295,6 +295,16 @@ pub struct LabArgs {
     /// Kernel headers folder for building the module (default: matching the kernel)
     #[arg(long)]
     pub kdir: Option<PathBuf>,
+    /// Boot the fetched kernel whose release starts with PREFIX, e.g. 6.1 or 6.12
+    /// [default: $VMTOP_LAB_KERNEL, else the newest fetched]
+    #[arg(long, value_name = "PREFIX", conflicts_with_all = ["kernel", "kdir"])]
+    pub kernel_release: Option<String>,
+    /// List the lab kernels found (release, architecture, image, headers) and exit
+    #[arg(long)]
+    pub list_kernels: bool,
+    /// QEMU accelerator: auto uses KVM when a quick probe boot works, else TCG
+    #[arg(long, value_enum, default_value_t = crate::lab::Accel::Auto)]
+    pub accel: crate::lab::Accel,
     /// Extra kernel arguments, e.g. "lockdown=integrity" (vmalloc=SIZE: 32-bit kernels only)
     #[arg(long)]
     pub append: Option<String>,

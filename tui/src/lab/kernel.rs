@@ -4,7 +4,8 @@
 //! (written by `make lab`), `~/.cache/vmtop/lab`, `/usr/local/share/vmtop/lab`, and finally
 //! the host's own `/boot/vmlinuz-*` with `/lib/modules/*/build`. A lab dir holds Debian
 //! packages unpacked under `root/` (see scripts/fetch-lab-kernel.sh). No version and no
-//! architecture is assumed: whatever `vmlinuz-RELEASE` has matching headers is used.
+//! architecture is assumed: whatever `vmlinuz-RELEASE` has matching headers is used, and
+//! the architecture is read from the headers' kernel configuration.
 
 use std::path::{Path, PathBuf};
 
@@ -21,8 +22,160 @@ pub struct LabKernel {
 
 const NOT_FOUND_HINT: &str = "run `make lab` to fetch the lab kernel, or pass --kernel and --kdir";
 
+/// The architecture a lab kernel was built for: it picks the QEMU binary, not the host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arch {
+    X86_64,
+    I386,
+}
+
+impl Arch {
+    pub fn name(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64",
+            Arch::I386 => "i386",
+        }
+    }
+
+    /// From a kernel configuration (`include/config/auto.conf` or `.config`).
+    pub fn from_config(config: &str) -> Result<Arch, String> {
+        let set = |key: &str| {
+            config
+                .lines()
+                .any(|l| l.trim().strip_prefix(key) == Some("=y"))
+        };
+        if set("CONFIG_X86_64") {
+            return Ok(Arch::X86_64);
+        }
+        if set("CONFIG_X86_32") {
+            return Ok(Arch::I386);
+        }
+        // Name what it is, so the message says which kernels the lab cannot boot yet.
+        let other = [
+            "ARM64",
+            "ARM",
+            "RISCV",
+            "PPC64",
+            "S390",
+            "MIPS",
+            "LOONGARCH",
+        ]
+        .into_iter()
+        .find(|a| set(&format!("CONFIG_{a}")));
+        Err(match other {
+            Some(a) => format!("built for {} (CONFIG_{a}=y)", a.to_lowercase()),
+            None => "built for an architecture the lab does not know (neither CONFIG_X86_64=y nor CONFIG_X86_32=y)".into(),
+        })
+    }
+}
+
+/// Where a choice of kernel release came from, for error messages.
+#[derive(Debug, Clone, Copy)]
+pub enum ReleaseFrom {
+    Flag,
+    Env,
+}
+
+/// `vmtop lab`'s default for --kernel-release (the Makefile runs the lab tests once per kernel).
+pub const KERNEL_ENV: &str = "VMTOP_LAB_KERNEL";
+
+/// Whether `release` starts with `prefix` at a boundary: "6.1" picks 6.1.0-57-amd64 but
+/// not 6.12.95+deb12-amd64.
+pub fn release_matches(release: &str, prefix: &str) -> bool {
+    let Some(rest) = release.strip_prefix(prefix) else {
+        return false;
+    };
+    let digit_end = prefix.ends_with(|c: char| c.is_ascii_digit());
+    !(digit_end && rest.starts_with(|c: char| c.is_ascii_digit()))
+}
+
+/// The first candidate whose release matches `prefix` (candidates come most specific
+/// place first, newest first within a place), or the first of all without a prefix.
+pub fn choose(
+    candidates: Vec<LabKernel>,
+    prefix: Option<(&str, ReleaseFrom)>,
+) -> anyhow::Result<LabKernel> {
+    let available = || {
+        candidates
+            .iter()
+            .map(|k| format!("{} ({})", k.release, k.place()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match prefix {
+        None => match candidates.first() {
+            Some(k) => Ok(k.clone()),
+            None => bail!(
+                "no lab kernel found (looked in {}): {NOT_FOUND_HINT}",
+                lab_dirs()
+                    .iter()
+                    .map(|d| d.display().to_string())
+                    .chain(["/boot".to_string()])
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        },
+        Some((p, from)) => {
+            if let Some(k) = candidates.iter().find(|k| release_matches(&k.release, p)) {
+                return Ok(k.clone());
+            }
+            let asked = match from {
+                ReleaseFrom::Flag => format!("--kernel-release {p}"),
+                ReleaseFrom::Env => format!("{KERNEL_ENV}={p}"),
+            };
+            if candidates.is_empty() {
+                bail!("no lab kernel matches {asked}: none is fetched; {NOT_FOUND_HINT}");
+            }
+            bail!(
+                "no lab kernel matches {asked}; available: {}. Pick one of those, or fetch another with scripts/fetch-lab-kernel.sh",
+                available()
+            )
+        }
+    }
+}
+
 impl LabKernel {
-    pub fn discover(kernel: Option<&Path>, kdir: Option<&Path>) -> anyhow::Result<LabKernel> {
+    /// The kernel's architecture, from its headers' configuration.
+    pub fn arch(&self) -> anyhow::Result<Arch> {
+        let mut tried = Vec::new();
+        for f in ["include/config/auto.conf", ".config"] {
+            let path = self.kdir.join(f);
+            match std::fs::read_to_string(&path) {
+                Ok(text) => {
+                    return Arch::from_config(&text).map_err(|what| {
+                        anyhow::anyhow!(
+                            "kernel {} is {what} ({}): the lab boots x86_64 and i386 kernels only",
+                            self.release,
+                            path.display()
+                        )
+                    })
+                }
+                Err(e) => tried.push(format!("{}: {e}", path.display())),
+            }
+        }
+        bail!(
+            "cannot tell the architecture of kernel {} from its headers ({}): pass --kdir with the headers it was built with",
+            self.release,
+            tried.join("; ")
+        )
+    }
+
+    /// Where it was found, for listings.
+    pub fn place(&self) -> String {
+        match &self.lab_dir {
+            Some(d) => d.display().to_string(),
+            None => self
+                .image
+                .parent()
+                .map_or_else(|| "?".into(), |p| p.display().to_string()),
+        }
+    }
+
+    pub fn discover(
+        kernel: Option<&Path>,
+        kdir: Option<&Path>,
+        release: Option<(&str, ReleaseFrom)>,
+    ) -> anyhow::Result<LabKernel> {
         match (kernel, kdir) {
             (Some(image), Some(kdir)) => {
                 let release = release_of_image(image)
@@ -75,21 +228,7 @@ impl LabKernel {
                         anyhow::anyhow!("no kernel image vmlinuz-{release} found: pass --kernel")
                     })
             }
-            (None, None) => {
-                let all = candidates();
-                match all.into_iter().next() {
-                    Some(k) => Ok(k),
-                    None => bail!(
-                        "no lab kernel found (looked in {}): {NOT_FOUND_HINT}",
-                        lab_dirs()
-                            .iter()
-                            .map(|d| d.display().to_string())
-                            .chain(["/boot".to_string()])
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                }
-            }
+            (None, None) => choose(candidates(), release),
         }
     }
 
@@ -261,6 +400,92 @@ mod tests {
         assert_eq!(version_cmp("6.1.0-56-amd64", "6.1.0-9-amd64"), Greater);
         assert_eq!(version_cmp("6.10.0-1-686-pae", "6.9.0-1-686-pae"), Greater);
         assert_eq!(version_cmp("6.1.0-56-amd64", "6.1.0-56-amd64"), Equal);
+    }
+
+    fn fake(release: &str, dir: &str) -> LabKernel {
+        LabKernel {
+            release: release.into(),
+            image: PathBuf::from(format!("{dir}/root/boot/vmlinuz-{release}")),
+            kdir: PathBuf::from(format!("{dir}/root/usr/src/linux-headers-{release}")),
+            lab_dir: Some(PathBuf::from(dir)),
+        }
+    }
+
+    #[test]
+    fn release_prefixes_match_at_boundaries() {
+        assert!(release_matches("6.1.0-57-amd64", "6.1"));
+        assert!(release_matches("6.1.0-57-amd64", "6.1."));
+        assert!(release_matches("6.1.0-57-amd64", "6.1.0-57-amd64"));
+        assert!(!release_matches("6.12.95+deb12-amd64", "6.1"));
+        assert!(release_matches("6.12.95+deb12-amd64", "6.12"));
+        assert!(release_matches("6.12.95+deb12-amd64", "6"));
+        assert!(!release_matches("6.1.0-57-amd64", "6.12"));
+        assert!(!release_matches("6.1.0-57-amd64", "amd64"));
+    }
+
+    #[test]
+    fn choice_by_prefix_and_default() {
+        // As candidates() orders them: first lab dir newest first, then the next place.
+        let all = || {
+            vec![
+                fake("6.12.95+deb12-amd64", "/a"),
+                fake("6.1.0-57-amd64", "/a"),
+                fake("6.1.0-56-amd64", "/b"),
+            ]
+        };
+        let pick = |p: Option<&str>| {
+            choose(all(), p.map(|p| (p, ReleaseFrom::Flag))).map(|k| {
+                let place = k.place();
+                (k.release, place)
+            })
+        };
+        assert_eq!(
+            pick(None).ok(),
+            Some(("6.12.95+deb12-amd64".into(), "/a".into()))
+        );
+        assert_eq!(
+            pick(Some("6.1")).ok(),
+            Some(("6.1.0-57-amd64".into(), "/a".into()))
+        );
+        assert_eq!(
+            pick(Some("6.1.0-56")).ok(),
+            Some(("6.1.0-56-amd64".into(), "/b".into()))
+        );
+        assert_eq!(
+            pick(Some("6.12")).ok(),
+            Some(("6.12.95+deb12-amd64".into(), "/a".into()))
+        );
+        let e = pick(Some("6.6")).expect_err("no 6.6").to_string();
+        assert!(e.contains("--kernel-release 6.6"), "{e}");
+        assert!(
+            e.contains("6.12.95+deb12-amd64 (/a), 6.1.0-57-amd64 (/a), 6.1.0-56-amd64 (/b)"),
+            "{e}"
+        );
+        let e = choose(all(), Some(("5", ReleaseFrom::Env)))
+            .expect_err("no 5")
+            .to_string();
+        assert!(e.contains("VMTOP_LAB_KERNEL=5"), "{e}");
+        let e = choose(Vec::new(), Some(("6.1", ReleaseFrom::Flag)))
+            .expect_err("none")
+            .to_string();
+        assert!(e.contains("make lab"), "{e}");
+    }
+
+    #[test]
+    fn arch_from_kernel_config() {
+        let amd64 = "# Automatically generated\nCONFIG_64BIT=y\nCONFIG_X86_64=y\nCONFIG_X86=y\n";
+        assert_eq!(Arch::from_config(amd64), Ok(Arch::X86_64));
+        let i386 = "CONFIG_X86_32=y\nCONFIG_X86=y\nCONFIG_X86_PAE=y\n";
+        assert_eq!(Arch::from_config(i386), Ok(Arch::I386));
+        // .config spells unset options as comments; they must not count.
+        let unset = "# CONFIG_X86_64 is not set\nCONFIG_X86_32=y\n";
+        assert_eq!(Arch::from_config(unset), Ok(Arch::I386));
+        let arm = "CONFIG_ARM64=y\nCONFIG_64BIT=y\n";
+        assert_eq!(
+            Arch::from_config(arm),
+            Err("built for arm64 (CONFIG_ARM64=y)".into())
+        );
+        assert!(Arch::from_config("CONFIG_X86_64_SMP=y\n").is_err());
     }
 
     #[test]

@@ -6,8 +6,10 @@
 //! runs a shell command line and returns its output and exit status.
 //!
 //! Nothing here assumes x86_64: the kernel, its headers and the program interpreter are
-//! discovered, and the QEMU binary is chosen from the architecture.
+//! discovered, and the QEMU binary is chosen from the kernel's architecture. QEMU runs
+//! with KVM where it works, else with TCG (see `accel`).
 
+pub mod accel;
 pub mod initramfs;
 pub mod kernel;
 
@@ -18,7 +20,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 
-pub use kernel::LabKernel;
+pub use accel::Accel;
+pub use kernel::{LabKernel, ReleaseFrom};
 
 /// Where the module sits inside the VM.
 pub const GUEST_MODULE: &str = "/lab/alloc_large_mem.ko";
@@ -31,6 +34,9 @@ pub struct LabOptions {
     pub cpus: u32,
     pub kernel: Option<PathBuf>,
     pub kdir: Option<PathBuf>,
+    /// Pick a fetched kernel by release prefix (default: the newest).
+    pub kernel_release: Option<(String, ReleaseFrom)>,
+    pub accel: Accel,
     pub append: Option<String>,
     pub exec: Option<String>,
     /// Kill the VM after this long (exec mode).
@@ -53,6 +59,8 @@ impl Default for LabOptions {
             cpus: 2,
             kernel: None,
             kdir: None,
+            kernel_release: None,
+            accel: Accel::Auto,
             append: None,
             exec: None,
             timeout: Duration::from_secs(600),
@@ -72,6 +80,8 @@ pub struct ExecResult {
     pub output: String,
     pub status: i32,
     pub boot_to_exit: Duration,
+    pub kernel: String,
+    pub accel: accel::Choice,
 }
 
 /// The checkout this binary was built from, if it runs from one (target/*/vmtop).
@@ -148,11 +158,13 @@ pub fn build_module(kdir: &Path, release: &str, work: &Path) -> anyhow::Result<B
         .output()
         .with_context(|| format!("running make -C {} to build the module", kdir.display()))?;
     if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
         bail!(
-            "building the module for {release} failed (make -C {} M={}):\n{}",
+            "building the module for {release} failed (make -C {} M={}):\n{}{}",
             kdir.display(),
             dir.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
+            err.trim(),
+            build_hint(&err)
         );
     }
     let ko = dir.join("alloc_large_mem.ko");
@@ -160,6 +172,16 @@ pub fn build_module(kdir: &Path, release: &str, work: &Path) -> anyhow::Result<B
         bail!("make succeeded but {} is missing", ko.display());
     }
     Ok(BuiltModule { ko, _lock: lock })
+}
+
+/// What a failed module build needs, when its output says so.
+fn build_hint(stderr: &str) -> &'static str {
+    if stderr.contains("pahole: not found") {
+        // Kernels with CONFIG_DEBUG_INFO_BTF_MODULES (Debian's 6.12) run pahole at link time.
+        "\nThis kernel adds BTF to modules, which needs pahole: install it (Debian package dwarves; `make deps` does)"
+    } else {
+        ""
+    }
 }
 
 fn find_busybox() -> anyhow::Result<PathBuf> {
@@ -213,12 +235,11 @@ sync
 poweroff -f
 "#;
 
-fn qemu_binary(machine: &str) -> anyhow::Result<&'static str> {
-    Ok(match machine {
-        "x86_64" => "qemu-system-x86_64",
-        "x86" | "i386" | "i686" => "qemu-system-i386",
-        other => bail!("the lab does not know which QEMU runs {other} kernels yet"),
-    })
+fn qemu_binary(arch: kernel::Arch) -> &'static str {
+    match arch {
+        kernel::Arch::X86_64 => "qemu-system-x86_64",
+        kernel::Arch::I386 => "qemu-system-i386",
+    }
 }
 
 fn which(prog: &str) -> Option<PathBuf> {
@@ -232,6 +253,8 @@ fn which(prog: &str) -> Option<PathBuf> {
 /// Everything needed to boot: kernel image and initramfs on disk.
 pub struct Prepared {
     pub kernel: LabKernel,
+    pub arch: kernel::Arch,
+    pub accel: accel::Choice,
     pub initrd: PathBuf,
     pub qemu: PathBuf,
     /// FIFO pair `winch.in`/`winch.out` (the guest's ttyS1) for window-size changes.
@@ -241,16 +264,32 @@ pub struct Prepared {
 
 /// Find the kernel, build the module, write the initramfs.
 pub fn prepare(opts: &LabOptions) -> anyhow::Result<Prepared> {
-    let kernel = LabKernel::discover(opts.kernel.as_deref(), opts.kdir.as_deref())?;
-    let qemu_name = qemu_binary(std::env::consts::ARCH)?;
+    let release = opts
+        .kernel_release
+        .as_ref()
+        .map(|(prefix, from)| (prefix.as_str(), *from));
+    let kernel = LabKernel::discover(opts.kernel.as_deref(), opts.kdir.as_deref(), release)?;
+    let arch = kernel.arch()?;
+    let qemu_name = qemu_binary(arch);
     let qemu = which(qemu_name).with_context(|| {
         format!("{qemu_name} is not installed: run `make lab` (installs QEMU and the lab kernel)")
     })?;
     let work = kernel.work_dir();
+    let busybox = find_busybox()?;
+    let accel = accel::choose(
+        opts.accel,
+        &accel::ProbeInputs {
+            qemu: &qemu,
+            arch,
+            image: &kernel.image,
+            busybox: &busybox,
+            cache_dir: &work,
+        },
+    )?;
     let module = build_module(&kernel.kdir, &kernel.release, &work)?;
 
     let mut a = initramfs::Archive::new();
-    a.copy(&find_busybox()?, "/bin/busybox")?;
+    a.copy(&busybox, "/bin/busybox")?;
     a.symlink("/bin/sh", "busybox");
     let vmtop = match &opts.vmtop {
         Some(p) => p.clone(),
@@ -308,6 +347,8 @@ pub fn prepare(opts: &LabOptions) -> anyhow::Result<Prepared> {
     }
     Ok(Prepared {
         kernel,
+        arch,
+        accel,
         initrd,
         qemu,
         winch,
@@ -345,8 +386,7 @@ fn qemu_command(p: &Prepared, opts: &LabOptions, interactive: bool) -> Command {
         append.push_str(extra);
     }
     let mut c = Command::new(&p.qemu);
-    // KVM is not usable on the build machines (nested virtualisation): software emulation.
-    c.args(["-accel", "tcg", "-cpu", "max"])
+    c.args(p.accel.used.qemu_args())
         .arg("-m")
         .arg(opts.mem_mib.to_string())
         .arg("-smp")
@@ -407,10 +447,7 @@ fn forward_resizes(winch: &Path) -> anyhow::Result<()> {
 /// Boot the VM with the dashboard on its console, attached to this terminal.
 pub fn run_interactive(opts: &LabOptions) -> anyhow::Result<i32> {
     let p = prepare(opts)?;
-    eprintln!(
-        "vmtop lab: booting {} with {} MiB under QEMU (software emulation, a few seconds)...",
-        p.kernel.release, opts.mem_mib
-    );
+    eprintln!("{}", banner(&p, opts));
     use nix::sys::signal::{SigSet, SigmaskHow, Signal};
     use std::os::unix::process::CommandExt as _;
     let mut winch = SigSet::empty();
@@ -438,6 +475,7 @@ pub fn run_interactive(opts: &LabOptions) -> anyhow::Result<i32> {
 /// Boot, run `opts.exec` in the VM, stream its output to `out`, return its status.
 pub fn run_exec(opts: &LabOptions, out: &mut dyn Write) -> anyhow::Result<ExecResult> {
     let p = prepare(opts)?;
+    eprintln!("{}", banner(&p, opts));
     let start = Instant::now();
     let mut child = qemu_command(&p, opts, false)
         .stdin(Stdio::null())
@@ -518,7 +556,24 @@ pub fn run_exec(opts: &LabOptions, out: &mut dyn Write) -> anyhow::Result<ExecRe
         output,
         status,
         boot_to_exit: start.elapsed(),
+        kernel: p.kernel.release.clone(),
+        accel: p.accel.clone(),
     })
+}
+
+/// The one line that says what boots, and with which accelerator and why.
+fn banner(p: &Prepared, opts: &LabOptions) -> String {
+    let how = match p.accel.used {
+        accel::Used::Kvm => "KVM",
+        accel::Used::Tcg => "TCG (software emulation)",
+    };
+    format!(
+        "vmtop lab: booting {} ({}, {} MiB) under {how}: {}",
+        p.kernel.release,
+        p.arch.name(),
+        opts.mem_mib,
+        p.accel.why
+    )
 }
 
 /// Lines the firmware and early kernel print before /init takes the console.
@@ -554,5 +609,25 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_pahole_is_named_with_its_package() {
+        // As Debian's 6.12 headers print it without dwarves installed.
+        let err = "  BTF [M] /tmp/m/alloc_large_mem.ko\n/bin/sh: 1: pahole: not found\n\
+make[2]: *** [scripts/Makefile.modfinal:64: /tmp/m/alloc_large_mem.ko] Error 127\n";
+        assert!(build_hint(err).contains("dwarves"));
+        assert_eq!(build_hint("alloc_large_mem.c:1: error: junk"), "");
+    }
+
+    #[test]
+    fn qemu_follows_the_kernels_architecture() {
+        assert_eq!(qemu_binary(kernel::Arch::X86_64), "qemu-system-x86_64");
+        assert_eq!(qemu_binary(kernel::Arch::I386), "qemu-system-i386");
     }
 }
