@@ -299,6 +299,10 @@ pub struct LabArgs {
     /// [default: $VMTOP_LAB_KERNEL, else the newest fetched]
     #[arg(long, value_name = "PREFIX", conflicts_with_all = ["kernel", "kdir"])]
     pub kernel_release: Option<String>,
+    /// Architecture of the lab kernel: x86_64 (default) or i386, the 32-bit lab where the
+    /// vmalloc address space is the limit (fetch it with `make lab LAB_ARCH=i386`)
+    #[arg(long, value_parser = crate::lab::kernel::Arch::parse)]
+    pub arch: Option<crate::lab::kernel::Arch>,
     /// List the lab kernels found (release, architecture, image, headers) and exit
     #[arg(long)]
     pub list_kernels: bool,

@@ -180,7 +180,8 @@ fn lab(args: LabArgs) -> anyhow::Result<i32> {
     // $VMTOP_LAB_KERNEL only picks among fetched kernels: --kernel/--kdir override it.
     let kernel_release = match args.kernel_release {
         Some(p) => Some((p, crate::lab::ReleaseFrom::Flag)),
-        None if args.kernel.is_none() && args.kdir.is_none() => {
+        // ... and so does --arch: the variable names a kernel of the default architecture.
+        None if args.kernel.is_none() && args.kdir.is_none() && args.arch.is_none() => {
             std::env::var(crate::lab::kernel::KERNEL_ENV)
                 .ok()
                 .filter(|p| !p.is_empty())
@@ -194,6 +195,7 @@ fn lab(args: LabArgs) -> anyhow::Result<i32> {
         kernel: args.kernel,
         kdir: args.kdir,
         kernel_release,
+        arch: args.arch,
         accel: args.accel,
         append: args.append,
         exec: args.exec.clone(),

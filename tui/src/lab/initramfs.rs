@@ -121,7 +121,20 @@ impl Archive {
 /// Shared libraries a dynamically linked binary needs, as `ldd` reports them
 /// (including the program interpreter, whatever its name on this architecture).
 pub fn shared_libraries(binary: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
-    let out = std::process::Command::new("ldd")
+    shared_libraries_with(binary, "")
+}
+
+/// As `shared_libraries`, with `library_path` searched first (LD_LIBRARY_PATH): the
+/// libraries of another architecture's userland unpacked in a folder.
+pub fn shared_libraries_with(
+    binary: &Path,
+    library_path: &str,
+) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    let mut cmd = std::process::Command::new("ldd");
+    if !library_path.is_empty() {
+        cmd.env("LD_LIBRARY_PATH", library_path);
+    }
+    let out = cmd
         .arg(binary)
         .output()
         .with_context(|| format!("running ldd on {}", binary.display()))?;

@@ -30,6 +30,31 @@ pub enum Arch {
 }
 
 impl Arch {
+    /// The architecture of the machine vmtop was built for.
+    #[cfg(target_arch = "x86")]
+    pub const HOST: Arch = Arch::I386;
+    #[cfg(not(target_arch = "x86"))]
+    pub const HOST: Arch = Arch::X86_64;
+
+    /// Parse `--arch`: x86_64 (amd64) or i386 (x86, i686).
+    pub fn parse(s: &str) -> Result<Arch, String> {
+        match s {
+            "x86_64" | "amd64" => Ok(Arch::X86_64),
+            "i386" | "i686" | "x86" => Ok(Arch::I386),
+            other => Err(format!(
+                "unknown --arch {other:?}: use x86_64 (amd64) or i386 (i686)"
+            )),
+        }
+    }
+
+    /// The Rust target vmtop is built for to run on kernels of this architecture.
+    pub fn rust_target(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64-unknown-linux-gnu",
+            Arch::I386 => "i686-unknown-linux-gnu",
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Arch::X86_64 => "x86_64",
@@ -171,10 +196,13 @@ impl LabKernel {
         }
     }
 
+    /// `arch`: with neither --kernel nor --kdir, the architecture to pick a fetched kernel
+    /// of (None: this machine's own, so a 32-bit lab is booted only when asked for).
     pub fn discover(
         kernel: Option<&Path>,
         kdir: Option<&Path>,
         release: Option<(&str, ReleaseFrom)>,
+        arch: Option<Arch>,
     ) -> anyhow::Result<LabKernel> {
         match (kernel, kdir) {
             (Some(image), Some(kdir)) => {
@@ -228,7 +256,29 @@ impl LabKernel {
                         anyhow::anyhow!("no kernel image vmlinuz-{release} found: pass --kernel")
                     })
             }
-            (None, None) => choose(candidates(), release),
+            (None, None) => {
+                let want = arch.unwrap_or(Arch::HOST);
+                let all = candidates();
+                let (same, other): (Vec<_>, Vec<_>) = all
+                    .into_iter()
+                    .partition(|k| k.arch().is_ok_and(|a| a == want));
+                if same.is_empty() && !other.is_empty() {
+                    bail!(
+                        "no {} lab kernel is fetched (there are: {}): {}",
+                        want.name(),
+                        other
+                            .iter()
+                            .map(|k| k.release.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        match want {
+                            Arch::I386 => "run `make lab LAB_ARCH=i386`",
+                            Arch::X86_64 => "run `make lab`",
+                        }
+                    );
+                }
+                choose(same, release)
+            }
         }
     }
 
@@ -314,7 +364,12 @@ pub fn lab_dirs() -> Vec<PathBuf> {
 /// Every usable (image, headers) pair, newest release first within each place.
 pub fn candidates() -> Vec<LabKernel> {
     let mut out = Vec::new();
-    for dir in lab_dirs() {
+    // A lab dir holds the 64-bit kernels under root/, the 32-bit lab under i386/root/
+    // (scripts/fetch-lab-i386.sh).
+    for dir in lab_dirs()
+        .into_iter()
+        .flat_map(|d| [d.clone(), d.join("i386")])
+    {
         let root = dir.join("root");
         for (release, image) in images_in(&root.join("boot")) {
             let kdir = root

@@ -36,6 +36,8 @@ pub struct LabOptions {
     pub kdir: Option<PathBuf>,
     /// Pick a fetched kernel by release prefix (default: the newest).
     pub kernel_release: Option<(String, ReleaseFrom)>,
+    /// Architecture of the fetched kernel to boot (None: this machine's).
+    pub arch: Option<kernel::Arch>,
     pub accel: Accel,
     pub append: Option<String>,
     pub exec: Option<String>,
@@ -60,6 +62,7 @@ impl Default for LabOptions {
             kernel: None,
             kdir: None,
             kernel_release: None,
+            arch: None,
             accel: Accel::Auto,
             append: None,
             exec: None,
@@ -124,7 +127,12 @@ pub struct BuiltModule {
 
 /// Build alloc_large_mem.ko for `kdir` in a build folder of its own (never in kmod-src,
 /// which holds the host's build).
-pub fn build_module(kdir: &Path, release: &str, work: &Path) -> anyhow::Result<BuiltModule> {
+pub fn build_module(
+    kdir: &Path,
+    release: &str,
+    arch: kernel::Arch,
+    work: &Path,
+) -> anyhow::Result<BuiltModule> {
     let src = module_source()?;
     // Kbuild resolves M= from inside KDIR, so a relative folder would point elsewhere.
     let dir = std::path::absolute(work.join(format!("module-{release}")))
@@ -153,6 +161,9 @@ pub fn build_module(kdir: &Path, release: &str, work: &Path) -> anyhow::Result<B
         .arg("-C")
         .arg(kdir)
         .arg(format!("M={}", dir.display()))
+        // Kbuild takes ARCH from the host (x86_64) otherwise; "x86" lets the kernel's own
+        // configuration (CONFIG_X86_32) decide, as the lab notes found for i386 headers.
+        .args((arch == kernel::Arch::I386).then_some("ARCH=x86"))
         .arg("W=1")
         .arg("modules")
         .output()
@@ -182,6 +193,117 @@ fn build_hint(stderr: &str) -> &'static str {
     } else {
         ""
     }
+}
+
+/// The vmtop binaries and the libraries they need, for the lab kernel's architecture.
+struct Userland {
+    /// vmtop for the kernel's architecture (vmtop-kmod beside it).
+    vmtop: PathBuf,
+    /// Root of that architecture's libraries and busybox, when it is not this machine's.
+    sysroot: Option<PathBuf>,
+}
+
+impl Userland {
+    fn for_kernel(
+        kernel: &LabKernel,
+        arch: kernel::Arch,
+        vmtop: Option<&Path>,
+    ) -> anyhow::Result<Userland> {
+        if arch == kernel::Arch::HOST {
+            let vmtop = match vmtop {
+                Some(p) => p.to_path_buf(),
+                None => {
+                    std::env::current_exe().context("finding the vmtop binary to put in the VM")?
+                }
+            };
+            return Ok(Userland {
+                vmtop,
+                sysroot: None,
+            });
+        }
+        let hint =
+            "run `make lab LAB_ARCH=i386` (fetches the 32-bit userland and builds vmtop for i686)";
+        let sysroot = kernel
+            .lab_dir
+            .as_ref()
+            .map(|d| d.join("sysroot"))
+            .filter(|d| d.is_dir())
+            .with_context(|| {
+                format!(
+                    "no {} userland beside kernel {}: {hint}",
+                    arch.name(),
+                    kernel.release
+                )
+            })?;
+        let target = arch.rust_target();
+        let from_env = std::env::var_os("VMTOP_LAB_VMTOP")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
+        let vmtop = match vmtop.map(Path::to_path_buf).or(from_env) {
+            Some(p) => p,
+            None => checkout_dir()
+                .map(|c| c.join("target").join(target).join("release/vmtop"))
+                .filter(|p| p.is_file())
+                .with_context(|| {
+                    format!(
+                        "no vmtop built for {target} (kernel {}): {hint}, or pass VMTOP_LAB_VMTOP",
+                        kernel.release
+                    )
+                })?,
+        };
+        Ok(Userland {
+            vmtop,
+            sysroot: Some(sysroot),
+        })
+    }
+
+    /// (host path, guest path) of each shared library `binary` needs. For another
+    /// architecture they come from the sysroot and go where that architecture's program
+    /// interpreter looks for them (the sysroot prefix removed).
+    fn shared_libraries(&self, binary: &Path) -> anyhow::Result<Vec<(PathBuf, String)>> {
+        let Some(root) = &self.sysroot else {
+            return Ok(initramfs::shared_libraries(binary)?
+                .into_iter()
+                .map(|l| {
+                    let g = l.display().to_string();
+                    (l, g)
+                })
+                .collect());
+        };
+        let dirs = ["lib/i386-linux-gnu", "usr/lib/i386-linux-gnu"]
+            .map(|d| root.join(d).display().to_string())
+            .join(":");
+        let mut out = Vec::new();
+        for lib in initramfs::shared_libraries_with(binary, &dirs)? {
+            match lib.strip_prefix(root) {
+                Ok(rel) => out.push((lib.clone(), format!("/{}", rel.display()))),
+                // The program interpreter, which ldd names by its absolute guest path:
+                // take the sysroot's own copy (the same glibc as its libc.so.6).
+                Err(_) => {
+                    let own = root.join(lib.strip_prefix("/").unwrap_or(&lib));
+                    anyhow::ensure!(
+                        own.exists(),
+                        "{} needs {}, which is not in {}",
+                        binary.display(),
+                        lib.display(),
+                        root.display()
+                    );
+                    out.push((own, lib.display().to_string()));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A static busybox at `p` (the 32-bit userland's).
+fn static_busybox(p: &Path) -> anyhow::Result<PathBuf> {
+    anyhow::ensure!(
+        p.is_file(),
+        "{} is missing: run `make lab LAB_ARCH=i386`",
+        p.display()
+    );
+    Ok(p.to_path_buf())
 }
 
 fn find_busybox() -> anyhow::Result<PathBuf> {
@@ -268,14 +390,25 @@ pub fn prepare(opts: &LabOptions) -> anyhow::Result<Prepared> {
         .kernel_release
         .as_ref()
         .map(|(prefix, from)| (prefix.as_str(), *from));
-    let kernel = LabKernel::discover(opts.kernel.as_deref(), opts.kdir.as_deref(), release)?;
+    let kernel = LabKernel::discover(
+        opts.kernel.as_deref(),
+        opts.kdir.as_deref(),
+        release,
+        opts.arch,
+    )?;
     let arch = kernel.arch()?;
+    // A kernel of another architecture runs a vmtop built for it, with that
+    // architecture's libraries and busybox (scripts/fetch-lab-i386.sh fetches them).
+    let userland = Userland::for_kernel(&kernel, arch, opts.vmtop.as_deref())?;
     let qemu_name = qemu_binary(arch);
     let qemu = which(qemu_name).with_context(|| {
         format!("{qemu_name} is not installed: run `make lab` (installs QEMU and the lab kernel)")
     })?;
     let work = kernel.work_dir();
-    let busybox = find_busybox()?;
+    let busybox = match &userland.sysroot {
+        Some(root) => static_busybox(&root.join("bin/busybox"))?,
+        None => find_busybox()?,
+    };
     let accel = accel::choose(
         opts.accel,
         &accel::ProbeInputs {
@@ -286,15 +419,12 @@ pub fn prepare(opts: &LabOptions) -> anyhow::Result<Prepared> {
             cache_dir: &work,
         },
     )?;
-    let module = build_module(&kernel.kdir, &kernel.release, &work)?;
+    let module = build_module(&kernel.kdir, &kernel.release, arch, &work)?;
 
     let mut a = initramfs::Archive::new();
     a.copy(&busybox, "/bin/busybox")?;
     a.symlink("/bin/sh", "busybox");
-    let vmtop = match &opts.vmtop {
-        Some(p) => p.clone(),
-        None => std::env::current_exe().context("finding the vmtop binary to put in the VM")?,
-    };
+    let vmtop = userland.vmtop.clone();
     a.copy(&vmtop, "/bin/vmtop")?;
     // vmtop's libkmod helper sits beside it, in the VM as on the host.
     let helper = vmtop.with_file_name(crate::loader::protocol::HELPER);
@@ -309,13 +439,12 @@ pub fn prepare(opts: &LabOptions) -> anyhow::Result<Prepared> {
         &helper,
         &format!("/bin/{}", crate::loader::protocol::HELPER),
     )?;
-    let mut libs = initramfs::shared_libraries(&vmtop)?;
-    libs.extend(initramfs::shared_libraries(&helper)?);
+    let mut libs = userland.shared_libraries(&vmtop)?;
+    libs.extend(userland.shared_libraries(&helper)?);
     libs.sort();
     libs.dedup();
-    for lib in libs {
-        let dest = lib.display().to_string();
-        a.copy(&lib, &dest)?;
+    for (host, guest) in libs {
+        a.copy(&host, &guest)?;
     }
     a.copy(&module.ko, GUEST_MODULE)?;
     drop(module);
@@ -375,6 +504,11 @@ fn shell_quote(s: &str) -> String {
 
 fn qemu_command(p: &Prepared, opts: &LabOptions, interactive: bool) -> Command {
     let mut append = String::from("console=ttyS0 quiet loglevel=1 panic=-1");
+    if p.arch == kernel::Arch::I386 {
+        // With a large vmalloc= the 32-bit kernel sometimes dies silently before any
+        // console output unless its placement is fixed (the lab notes).
+        append.push_str(" nokaslr");
+    }
     if interactive {
         append.push_str(&format!(
             " vmtop.rows={} vmtop.cols={}",
