@@ -19,20 +19,29 @@ export VMTOP_LAB_DIR := $(LAB_DIR)
 BUILD_DEPS := build-essential pkg-config libkmod-dev libclang-dev kmod dwarves
 # dkms, xz-utils, zstd: the installed-module lab test (DKMS, compression as distributions do).
 # groff-base, openssl, util-linux (setpriv): the man-page, signing and privilege tests.
-LAB_DEPS := qemu-system-x86 busybox-static cpio tmux htop dkms xz-utils zstd groff-base openssl util-linux
+# gcc-multilib: linking vmtop for i686 (the 32-bit lab; its libkmod comes from the lab's sysroot).
+LAB_DEPS := qemu-system-x86 busybox-static cpio tmux htop dkms xz-utils zstd groff-base openssl util-linux gcc-multilib
 
 # Lab kernels: Debian's kernel from the host's own apt sources (6.1 on bookworm) and the
 # one from its backports (6.12), each fetched by scripts/fetch-lab-kernel.sh.
 LAB_SUITES ?= host backports
+# LAB_ARCH: amd64 and i386 by default (`make lab LAB_ARCH=i386`: the 32-bit lab only, where
+# the vmalloc address space is the limit; scripts/fetch-lab-i386.sh, and vmtop for i686).
+LAB_ARCH ?= amd64 i386
+I686 := i686-unknown-linux-gnu
+I686_SYSROOT = $(LAB_DIR)/i386/sysroot
+I686_LIBS = $(I686_SYSROOT)/usr/lib/i386-linux-gnu:$(I686_SYSROOT)/lib/i386-linux-gnu
+VMTOP_I686 := $(CURDIR)/target/$(I686)/release/vmtop
 # Test binaries that boot the lab VM: `make test` runs them once per lab kernel, at most
 # TEST_THREADS VMs at once (these machines have two cores). Cargo matches the glob (the
 # recipe turns the shell's globbing off).
 TEST_THREADS ?= 2
 LAB_TESTS := --test lab_* --test tmux_dashboard
-# The lab kernels in LAB_DIR as "RELEASE<TAB>HEADERS" lines, newest first (vmtop's own list).
-LAB_KERNELS = $(VMTOP) lab --list-kernels | awk -F'\t' -v d="$(LAB_DIR)/" 'index($$3, d) == 1 { print $$1 "\t" $$4 }'
+# The lab kernels in LAB_DIR as "RELEASE<TAB>HEADERS<TAB>ARCH" lines, newest first (vmtop's
+# own list); the per-kernel test runs use the 64-bit ones (tests/lab32.rs boots the 32-bit lab).
+LAB_KERNELS = $(VMTOP) lab --list-kernels | awk -F'\t' -v d="$(LAB_DIR)/" 'index($$3, d) == 1 { print $$1 "\t" $$4 "\t" $$2 }'
 
-.PHONY: all run test deps lab-deps lab module vmtop install uninstall clean check bench
+.PHONY: all run test deps lab-deps lab module vmtop vmtop-i686 install uninstall clean check bench
 
 all: vmtop
 
@@ -50,7 +59,16 @@ lab-deps:
 
 # The lab kernels: Debian's kernels and headers, downloaded and unpacked (not installed).
 lab: lab-deps vmtop
-	@for suite in $(LAB_SUITES); do scripts/fetch-lab-kernel.sh $(LAB_DIR) $$suite || exit 1; done
+	@if echo " $(LAB_ARCH) " | grep -q ' amd64 '; then \
+	  for suite in $(LAB_SUITES); do scripts/fetch-lab-kernel.sh $(LAB_DIR) $$suite || exit 1; done; fi
+	@if echo " $(LAB_ARCH) " | grep -q ' i386 '; then \
+	  scripts/fetch-lab-i386.sh $(LAB_DIR) && $(MAKE) --no-print-directory vmtop-i686; fi
+
+# vmtop and vmtop-kmod for the 32-bit lab, linked against the lab's i386 libkmod.
+vmtop-i686:
+	@rustup target list --installed 2>/dev/null | grep -qx $(I686) || rustup target add $(I686)
+	CARGO_TARGET_I686_UNKNOWN_LINUX_GNU_RUSTFLAGS="-L native=$(I686_SYSROOT)/usr/lib/i386-linux-gnu -L native=$(I686_SYSROOT)/lib/i386-linux-gnu -C link-arg=-Wl,-rpath-link,$(I686_LIBS)" \
+	  $(CARGO) build $(RELEASE) --target $(I686)
 
 vmtop: deps
 	$(CARGO) build $(RELEASE)
@@ -79,13 +97,14 @@ test: lab check
 	$(CARGO) build $(RELEASE)
 	@mkdir -p build && $(LAB_KERNELS) > build/lab-kernels.txt && [ -s build/lab-kernels.txt ] || \
 	  { echo "no lab kernel in $(LAB_DIR): run make lab" >&2; exit 1; }
-	@set -o pipefail; while IFS=$$'\t' read -r rel kdir; do \
+	@set -o pipefail; while IFS=$$'\t' read -r rel kdir arch; do \
 	  echo "== module build (W=1) for $$rel"; \
-	  $(MAKE) --no-print-directory -C kmod-src KDIR=$$kdir W=1 2>&1 | tee build/module-build.log || exit 1; \
+	  karch=; [ "$$arch" = i386 ] && karch=ARCH=x86; \
+	  $(MAKE) --no-print-directory -C kmod-src KDIR=$$kdir $$karch W=1 2>&1 | tee build/module-build.log || exit 1; \
 	  ! grep -q 'warning:' build/module-build.log || { echo "module build for $$rel has warnings" >&2; exit 1; }; \
 	  $(MAKE) --no-print-directory -C kmod-src clean >/dev/null; \
 	done < build/lab-kernels.txt
-	@set -f; first=1; for rel in $$(cut -f1 build/lab-kernels.txt); do \
+	@set -f; first=1; for rel in $$(awk -F'\t' '$$3 == "x86_64" { print $$1 }' build/lab-kernels.txt); do \
 	  start=$$SECONDS; \
 	  if [ $$first = 1 ]; then echo "== all tests, lab tests on $$rel"; what="--workspace"; \
 	  else echo "== lab tests on $$rel"; what="$(LAB_TESTS)"; fi; \

@@ -254,6 +254,15 @@ pub enum Cmd {
         after_help = "Examples:\n  vmtop lab\n  vmtop lab --mem 512 --append lockdown=integrity\n  vmtop lab --exec 'vmtop load --memsize 64; grep Vmalloc /proc/meminfo'\n\nInside the VM the module is at /lab/alloc_large_mem.ko (also $VMTOP_MODULE)."
     )]
     Lab(LabArgs),
+    /// Rerun the 2009 article's experiment in 32-bit lab VMs and explain each failure
+    #[command(
+        after_help = "Boots four 32-bit VMs (the article's 384 MiB machine, then with vmalloc=768M, then 1 GiB with and without it), about a minute under software emulation.\nNeeds the 32-bit lab: make lab LAB_ARCH=i386.\n\nExamples:\n  vmtop replay\n  vmtop replay --json"
+    )]
+    Replay {
+        /// Print the machines, their figures and each load's diagnosis as JSON
+        #[arg(long)]
+        json: bool,
+    },
     /// (internal) man pages into DIR, or a shell's completions on stdout; used by make install
     #[command(hide = true, name = "__generate")]
     Generate {

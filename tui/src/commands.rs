@@ -33,6 +33,7 @@ pub fn main() -> i32 {
     }
     let result = match cli.command {
         Some(Cmd::Lab(args)) => lab(args),
+        Some(Cmd::Replay { json }) => replay(json),
         Some(Cmd::Generate { what, dir }) => generate(what, dir),
         Some(Cmd::Load {
             memsize,
@@ -406,6 +407,7 @@ fn status(module: crate::cli::ModuleArgs, json: bool) -> anyhow::Result<i32> {
     let k = engine.kernel().clone();
     let st = engine.status()?;
     let sample = crate::meminfo::Sample::read().ok();
+    let space = address_space();
     let module_file = engine.module_path().ok();
     // What `load` would say of the file (read through libkmod, compressed or not).
     let checked = engine.checked_module();
@@ -432,6 +434,7 @@ fn status(module: crate::cli::ModuleArgs, json: bool) -> anyhow::Result<i32> {
             "module_file_vermagic": vermagic,
             "module_file_problem": problem,
             "meminfo": sample,
+            "address_space": &space,
         }))?;
         return Ok(code);
     }
@@ -491,7 +494,61 @@ fn status(module: crate::cli::ModuleArgs, json: bool) -> anyhow::Result<i32> {
             fmt_bytes(s.vmalloc_total)
         );
     }
+    if let Some(g) = space.vmalloc_largest_free {
+        println!(
+            "largest free vmalloc range {} (VmallocChunk reads 0 since Linux 4.4; from /proc/vmallocinfo)",
+            fmt_bytes(g)
+        );
+    }
+    if let (Some(lt), Some(ht)) = (space.low_total, space.high_total) {
+        println!(
+            "LowTotal {}  HighTotal {}: lowmem and the vmalloc window share the kernel's top gigabyte (vmalloc=SIZE trades one for the other)",
+            fmt_bytes(lt),
+            fmt_bytes(ht)
+        );
+    }
     Ok(code)
+}
+
+fn replay(json: bool) -> anyhow::Result<i32> {
+    let machines = crate::replay::run(&mut |l| eprintln!("vmtop replay: {l}"))?;
+    if json {
+        print_json(&serde_json::json!({ "machines": machines }))?;
+    } else {
+        print!("{}", crate::replay::render(&machines));
+    }
+    Ok(exit::OK)
+}
+
+/// The vmalloc address space and, on 32-bit kernels with highmem, the memory split that
+/// shares the top of the address space with it (a bigger vmalloc= means less lowmem).
+#[derive(serde::Serialize)]
+struct AddressSpace {
+    vmalloc_total: Option<u64>,
+    vmalloc_used: Option<u64>,
+    /// Largest free range of the vmalloc area (/proc/vmallocinfo, root only); VmallocChunk
+    /// reads 0 since Linux 4.4.
+    vmalloc_largest_free: Option<u64>,
+    low_total: Option<u64>,
+    low_free: Option<u64>,
+    high_total: Option<u64>,
+    high_free: Option<u64>,
+}
+
+fn address_space() -> AddressSpace {
+    use procfs::FromBufRead as _;
+    let m = std::fs::read("/proc/meminfo")
+        .ok()
+        .and_then(|b| procfs::Meminfo::from_buf_read(b.as_slice()).ok());
+    AddressSpace {
+        vmalloc_total: m.as_ref().map(|m| m.vmalloc_total),
+        vmalloc_used: m.as_ref().map(|m| m.vmalloc_used),
+        vmalloc_largest_free: crate::vmallocinfo::largest_free_now(),
+        low_total: m.as_ref().and_then(|m| m.low_total),
+        low_free: m.as_ref().and_then(|m| m.low_free),
+        high_total: m.as_ref().and_then(|m| m.high_total),
+        high_free: m.as_ref().and_then(|m| m.high_free),
+    }
 }
 
 fn probe(
@@ -571,11 +628,23 @@ fn probe(
             return Ok(exit::FAILED);
         }
     };
+    // Which limit bound the answer: the diagnosis of the smallest size that failed (the
+    // vmalloc address space on 32-bit kernels, memory elsewhere), with its figures.
+    let bound = result.smallest_failed.and_then(|bad| {
+        events
+            .iter()
+            .rev()
+            .find(|e| e.memsize_mib == bad)
+            .and_then(|e| e.diagnosis())
+    });
     if json {
         print_json(&serde_json::json!({
             "from_mib": from, "to_mib": to, "precision_mib": precision,
             "largest_ok_mib": result.largest_ok,
             "smallest_failed_mib": result.smallest_failed,
+            "bound_by": bound.map(|d| d.cause),
+            "bound_confidence": bound.map(|d| d.confidence),
+            "bound_summary": bound.map(|d| d.summary.as_str()),
             "loads": result.attempts.len(),
             "attempts": &result.attempts,
             "events": &events,
@@ -586,10 +655,15 @@ fn probe(
             (Some(ok), None) => {
                 println!("{ok} MiB loads: the limit is above the probed range (try a larger --to)")
             }
-            (Some(ok), Some(bad)) => println!(
-                "largest memsize that loads: {ok} MiB ({bad} MiB failed); {} loads",
-                result.attempts.len()
-            ),
+            (Some(ok), Some(bad)) => {
+                println!(
+                    "largest memsize that loads: {ok} MiB ({bad} MiB failed); {} loads",
+                    result.attempts.len()
+                );
+                if let Some(d) = bound {
+                    println!("the limit: {} ({:?})", d.summary, d.confidence);
+                }
+            }
         }
     }
     Ok(if result.largest_ok.is_some() {

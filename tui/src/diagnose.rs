@@ -1107,7 +1107,9 @@ fn no_memory(cx: &Ctx) -> Diagnosis {
     let nowarn_note = if cx.input.oom_safe {
         " The kernel printed no warning because safe mode passes __GFP_NOWARN; this is decided from the figures."
     } else {
-        ""
+        // Seen in the 32-bit lab: a second failure within 10 s of the first prints nothing.
+        " The kernel printed no warning this time: warn_alloc() prints at most one every 10 s \
+         (mm/page_alloc.c, nopage_rs); this is decided from the figures."
     };
 
     // 0. Safe mode got the memory but gave it back: it would have left too little.

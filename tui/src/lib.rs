@@ -23,6 +23,7 @@ pub mod loader;
 pub mod module_file;
 pub mod probe;
 pub mod record;
+pub mod replay;
 
 pub mod lab;
 
