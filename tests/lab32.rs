@@ -14,7 +14,7 @@ fn machine<'a>(v: &'a serde_json::Value, mem: u64, vmalloc: Option<&str>) -> &'a
         .unwrap_or_else(|| panic!("no {mem} MiB / {vmalloc:?} machine in {v}"))
 }
 
-fn load<'a>(m: &'a serde_json::Value, size: u64) -> &'a serde_json::Value {
+fn load(m: &serde_json::Value, size: u64) -> &serde_json::Value {
     m["loads"]
         .as_array()
         .expect("loads")
