@@ -608,6 +608,31 @@ impl App {
                 )
             });
         }
+        // The kernel checks RAM first, then looks for one free range of addresses as big as
+        // the request plus a guard page: on 32-bit kernels that range is the usual limit.
+        let largest = self
+            .history
+            .points()
+            .iter()
+            .rev()
+            .find_map(|p| p.vmalloc_largest_free);
+        if asked <= s.mem_total {
+            let guard_page = 4096;
+            match largest {
+                Some(g) if asked + guard_page > g => v.push(format!(
+                    "⚠ {} MiB is more than the largest free range of the vmalloc address space ({}; VmallocTotal {}): expect ENOMEM, address space (vmalloc=SIZE at boot on 32-bit).",
+                    req.memsize_mib,
+                    fmt_bytes(g),
+                    fmt_bytes(s.vmalloc_total)
+                )),
+                None if asked > s.vmalloc_total => v.push(format!(
+                    "⚠ {} MiB is more than the whole vmalloc address space (VmallocTotal {}): expect ENOMEM, address space.",
+                    req.memsize_mib,
+                    fmt_bytes(s.vmalloc_total)
+                )),
+                _ => {}
+            }
+        }
         v
     }
 
@@ -742,6 +767,46 @@ pub(crate) mod tests {
             Ok("/tmp/alloc_large_mem.ko".into()),
             AppConfig::default(),
         )
+    }
+
+    #[test]
+    fn confirmation_predicts_the_address_space_limit() {
+        // The 32-bit lab's figures (1024 MiB, default window): VmallocTotal 120 MiB, the
+        // largest free range 116 MiB, MemTotal 998 MiB.
+        let mut a = app();
+        let mib = crate::units::MIB;
+        a.on_sample(crate::meminfo::Point {
+            t: 0.0,
+            unix_ms: 0,
+            sample: Some(crate::meminfo::Sample {
+                mem_total: 998 * mib,
+                mem_free: 956 * mib,
+                mem_available: Some(884 * mib),
+                vmalloc_total: 120 * mib,
+                vmalloc_used: 544 * 1024,
+                vmalloc_chunk: 0,
+            }),
+            vmalloc_largest_free: Some(116 * mib),
+        });
+        let why = |a: &mut App, size: u64| {
+            a.memsize_mib = size;
+            a.update(Action::Load);
+            let text = a
+                .confirm
+                .as_ref()
+                .map(|c| c.why.join("\n"))
+                .unwrap_or_default();
+            a.confirm = None;
+            text
+        };
+        let big = why(&mut a, 300);
+        assert!(
+            big.contains("largest free range of the vmalloc address space (116 MiB"),
+            "{big}"
+        );
+        assert!(big.contains("expect ENOMEM, address space"), "{big}");
+        let small = why(&mut a, 100);
+        assert!(!small.contains("address space"), "{small}");
     }
 
     fn loaded(app: &mut App, mib: u64) {
