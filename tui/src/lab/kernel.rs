@@ -358,6 +358,9 @@ pub fn lab_dirs() -> Vec<PathBuf> {
         dirs.push(c.join("vmtop/lab"));
     }
     dirs.push(PathBuf::from("/usr/local/share/vmtop/lab"));
+    // The Makefile exports VMTOP_LAB_DIR as the checkout's build/lab: one place, listed once.
+    let mut seen = std::collections::HashSet::new();
+    dirs.retain(|d| seen.insert(std::fs::canonicalize(d).unwrap_or_else(|_| d.clone())));
     dirs
 }
 
