@@ -81,3 +81,23 @@ pub fn lab_work_dir() -> std::path::PathBuf {
         .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../build/lab"));
     lab.join("work")
 }
+
+/// The JSON document printed after the line `marker` (a `vmtop ... --json` output: it ends
+/// at the first line that is a lone `}`).
+pub fn json_after(out: &str, marker: &str) -> serde_json::Value {
+    let start = out
+        .find(&format!("{marker}\n"))
+        .unwrap_or_else(|| panic!("{marker} missing:\n{out}"))
+        + marker.len();
+    let rest = &out[start..];
+    let end = rest.find("\n}").map_or(rest.len(), |i| i + 2);
+    serde_json::from_str(&rest[..end])
+        .unwrap_or_else(|e| panic!("bad JSON after {marker}: {e}\n{rest}"))
+}
+
+/// The cause vmtop's diagnosis named in a load event's JSON ("none" for a success).
+pub fn cause(v: &serde_json::Value) -> &str {
+    v["event"]["outcome"]["diagnosis"]["cause"]
+        .as_str()
+        .unwrap_or("none")
+}

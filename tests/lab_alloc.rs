@@ -5,18 +5,7 @@
 //! (scripts/fragment-demo.sh). One boot.
 
 mod common;
-use common::lab;
-
-fn json_after(out: &str, marker: &str) -> serde_json::Value {
-    let start = out
-        .find(marker)
-        .unwrap_or_else(|| panic!("{marker} missing:\n{out}"))
-        + marker.len();
-    let rest = &out[start..];
-    let end = rest.find("\n}").map_or(rest.len(), |i| i + 2);
-    serde_json::from_str(&rest[..end])
-        .unwrap_or_else(|e| panic!("bad JSON after {marker}: {e}\n{rest}"))
-}
+use common::{json_after, lab};
 
 fn rows<'a>(v: &'a serde_json::Value, alloc: &str) -> Vec<&'a serde_json::Value> {
     v["rows"]

@@ -3,24 +3,7 @@
 //! with busybox insmod; record output that parses back.
 
 mod common;
-use common::{lab, vmtop};
-
-fn json_after(out: &str, marker: &str) -> serde_json::Value {
-    let start = out
-        .find(marker)
-        .unwrap_or_else(|| panic!("{marker} missing:\n{out}"))
-        + marker.len();
-    let rest = &out[start..];
-    let end = rest.find("\n}").map_or(rest.len(), |i| i + 2);
-    serde_json::from_str(&rest[..end])
-        .unwrap_or_else(|e| panic!("bad JSON after {marker}: {e}\n{rest}"))
-}
-
-fn cause(v: &serde_json::Value) -> &str {
-    v["event"]["outcome"]["diagnosis"]["cause"]
-        .as_str()
-        .unwrap_or("none")
-}
+use common::{cause, json_after, lab, vmtop};
 
 #[test]
 fn failure_causes_adoption_and_record() {

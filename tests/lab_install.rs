@@ -9,7 +9,7 @@
 //! it, and unloads it; the damaged files get their own diagnosis.
 
 mod common;
-use common::{lab, vmtop};
+use common::{cause, json_after, lab, vmtop};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -264,21 +264,4 @@ fn installed_compressed_and_dkms_modules_load_by_name() {
         assert_eq!(r.num(&format!("rc_{f}")), 1, "{f}");
         assert_eq!(r.num(&format!("loaded_{f}")), 0, "{f}");
     }
-}
-
-fn json_after(out: &str, marker: &str) -> serde_json::Value {
-    let start = out
-        .find(&format!("{marker}\n"))
-        .unwrap_or_else(|| panic!("{marker} missing:\n{out}"))
-        + marker.len();
-    let rest = &out[start..];
-    let end = rest.find("\n}").map_or(rest.len(), |i| i + 2);
-    serde_json::from_str(&rest[..end])
-        .unwrap_or_else(|e| panic!("bad JSON after {marker}: {e}\n{rest}"))
-}
-
-fn cause(v: &serde_json::Value) -> &str {
-    v["event"]["outcome"]["diagnosis"]["cause"]
-        .as_str()
-        .unwrap_or("none")
 }
