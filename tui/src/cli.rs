@@ -18,6 +18,9 @@ pub mod exit {
     pub const NOT_PERMITTED: i32 = 4;
 }
 
+/// `vmtop load --force` in safe mode.
+pub const FORCE_NEEDS_UNSAFE: &str = "--force only applies with --mode unsafe (it skips the unsafe-mode check of MemAvailable minus the reserve); safe mode never needs it: drop --force, or add --mode unsafe";
+
 const EXAMPLES: &str = "Examples:\n  sudo vmtop                      dashboard\n  sudo vmtop load --memsize 300M  load 300 MiB, print what changed\n  sudo vmtop unload\n  vmtop status --json\n  sudo vmtop probe --to 2G        largest memsize that loads\n  vmtop record --duration 30s --interval 250ms --format csv --out mem.csv\n  vmtop lab                       the dashboard in a sandbox VM\n  vmtop lab --exec 'vmtop load --memsize 64 && vmtop status'";
 
 /// The codes of `exit`, for --help and the man page.
