@@ -299,7 +299,13 @@ impl App {
     /// quitting, the quit goes on now (asking about unloading with the figures of now).
     pub fn on_idle(&mut self) -> Option<Command> {
         self.busy = None;
-        if std::mem::take(&mut self.quit_after_busy) && !self.should_quit {
+        // Asked "stop or wait?" and it ended meanwhile: the question is moot; the quit goes
+        // on as if it had been asked now.
+        let asked = self.confirm == Some(Pending::QuitBusy);
+        if asked {
+            self.confirm = None;
+        }
+        if (std::mem::take(&mut self.quit_after_busy) || asked) && !self.should_quit {
             return self.quit();
         }
         None
