@@ -292,10 +292,11 @@ echo ALL-DONE
 "#,
     )
     .expect("writing the VM script");
+    // Taller than the dashboard (30 rows): the script's report must stay on screen.
     let t = Tmux::start(
         "vmtop-quit",
         100,
-        30,
+        60,
         &format!(
             "{} lab --copy {}:/lab/exec.sh; echo EXITED=$?",
             vmtop(),
@@ -333,7 +334,7 @@ echo ALL-DONE
     assert!(s.contains("still loading"), "unload says why:\n{s}");
     assert!(s.contains("load-term-exit=1"), "{s}");
     assert!(s.contains("cancelled"), "vmtop load reports the stop:\n{s}");
-    assert!(s.contains("SIGTERM"), "and why:\n{s}");
+    assert!(s.contains("cancelled by SIGTERM"), "and why:\n{s}");
     assert!(
         s.contains("after-term: loaded=0 kmod=0"),
         "nothing left after SIGTERM:\n{s}"

@@ -398,9 +398,10 @@ fn load(req: LoadRequest, module: crate::cli::ModuleArgs, json: bool) -> anyhow:
         }
         Some(d) => {
             eprintln!(
-                "vmtop: loading {} MiB failed: {}: {}",
+                "vmtop: loading {} MiB failed: {}{}: {}",
                 e.memsize_mib,
                 end_text(engine.last_end()),
+                stopped_by.map(|s| format!(" by {s}")).unwrap_or_default(),
                 d.summary
             );
             Ok(failure_code(&e))
