@@ -110,14 +110,19 @@ fn usage_error(e: clap::Error) -> i32 {
             let _ = e.print();
             exit::OK
         }
-        ErrorKind::ValueValidation | ErrorKind::InvalidValue => {
-            eprintln!("vmtop: {}", first_line(&e));
-            exit::USAGE
-        }
         _ => {
-            eprintln!("vmtop: {} (see vmtop --help)", first_line(&e));
+            eprintln!("vmtop: {}", usage_line(&e));
             exit::USAGE
         }
+    }
+}
+
+/// The one line printed for a bad command line.
+pub(crate) fn usage_line(e: &clap::Error) -> String {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::ValueValidation | ErrorKind::InvalidValue => first_line(e),
+        _ => format!("{} (see vmtop --help)", first_line(e)),
     }
 }
 
@@ -131,6 +136,13 @@ fn first_line(e: &clap::Error) -> String {
         .unwrap_or("invalid command line")
         .trim_start_matches("error: ")
         .to_string();
+    // The values a --mode or --format takes, which clap prints on a line of their own.
+    if let Some(values) = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("[possible values: "))
+    {
+        line = format!("{line}: use one of {}", values.trim_end_matches(']'));
+    }
     if e.kind() == clap::error::ErrorKind::MissingRequiredArgument {
         let missing: Vec<&str> = lines
             .take_while(|l| l.starts_with("  "))
