@@ -9,7 +9,6 @@ use ratatui::Terminal;
 use super::{buffer_to_string, draw};
 use crate::app::state::tests::kernel;
 use crate::app::{Action, App, AppConfig, Retention};
-use crate::diagnose::{Cause, Confidence, Diagnosis};
 use crate::engine::{Event, EventKind, ModuleStatus, Outcome};
 use crate::kernel::KernelInfo;
 use crate::meminfo::{Delta, Point, Sample};
