@@ -431,7 +431,8 @@ static void note_free_memory(void)
  * that succeeds there leaves nothing for anyone else: the next fork or page fault wakes
  * the OOM killer (and with no process left to kill, the kernel panics: "System is
  * deadlocked on memory", seen in the lab). So safe mode keeps a reserve back too.
- * The default matches vmtop's unsafe-mode guard (tui/src/engine.rs unsafe_reserve).
+ * vmtop decides the reserve and passes it as reserve_mib (tui/src/engine.rs reserve_mib,
+ * the same policy): this default is for insmod by hand.
  */
 static unsigned long safe_reserve_kib(void)
 {

@@ -81,6 +81,36 @@ fn bad_memsize_is_one_line_exit_2() {
 }
 
 #[test]
+fn force_without_unsafe_mode_and_bad_values_are_usage_errors() {
+    for (args, wants) in [
+        (
+            &["load", "--memsize", "64", "--force"][..],
+            &["--force only applies with --mode unsafe", "reserve"][..],
+        ),
+        (&["--mode", "fast"][..], &["safe, unsafe"][..]),
+        (
+            &["record", "--duration", "1s", "--format", "xml"][..],
+            &["csv, jsonl"][..],
+        ),
+        (
+            &["record", "--duration", "99999999999999999999h"][..],
+            &["too large"][..],
+        ),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_vmtop"))
+            .args(args)
+            .output()
+            .expect("running vmtop");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: one line: {err}");
+        for w in wants {
+            assert!(err.contains(w), "{args:?}: {w}: {err}");
+        }
+    }
+}
+
+#[test]
 fn record_into_a_closed_pipe_ends_quietly() {
     // `vmtop record | head -n 2`: the reader goes away; vmtop must stop without an error
     // message (as `cat` does), not print "Broken pipe" or panic.

@@ -165,11 +165,12 @@ fn host_dashboard_is_read_only_and_quits_cleanly() {
             assert!(s.contains("READ-ONLY"), "{s}");
             assert!(s.contains("without module"), "{s}");
             assert!(s.contains("vmtop lab"), "{s}");
-            // Loading is refused in read-only mode, with the reason on screen.
+            // Loading is refused in read-only mode, with the reason in the footer: wait for
+            // that answer to the key, then no dialog may be open.
             t.keys(&["l"]);
-            let s = t.screen();
+            let s = t.wait_for("the refusal of l", 10, |s| s.contains("» READ-ONLY"));
             assert!(
-                !s.contains("Load alloc_large_mem?"),
+                !s.contains("Load alloc_large_mem with"),
                 "no load dialog when read-only:\n{s}"
             );
         }
@@ -253,4 +254,118 @@ fn lab_dashboard_adopts_a_module_loaded_by_hand() {
     );
     assert!(r.out.contains("still loaded (holding 32 MiB)"), "{}", r.out);
     assert_eq!(r.num("still_loaded"), 1);
+}
+
+/// Quitting during a load: `q` right after `y` on a 700 MiB load asks whether to stop the
+/// loader or wait; stopping (the default, also `q` again) leaves neither the module loaded
+/// nor a loader running, checked in the VM with /proc/modules and pidof once vmtop is gone.
+/// In the same boot, without the dashboard: `vmtop load` killed with SIGTERM while the
+/// module's init runs stops its loader and says so, and `vmtop unload` meanwhile says why it
+/// cannot (the module is still loading). "Loading" is read from /proc/modules, not timed.
+///
+/// The script runs on the VM's console through `--copy ...:/lab/exec.sh` (the lab's init
+/// runs that file instead of the dashboard), so the keys typed into tmux reach it.
+#[test]
+fn lab_quit_during_a_load_stops_the_loader() {
+    let script = std::env::temp_dir().join(format!("vmtop-quit-{}.sh", std::process::id()));
+    std::fs::write(
+        &script,
+        r#"
+loaded() { grep -q '^alloc_large_mem ' /proc/modules && echo 1 || echo 0; }
+state() { awk '$1 == "alloc_large_mem" { print $5 }' /proc/modules; }
+kmods() { pidof vmtop-kmod | wc -w; }
+setsid cttyhack sh -c "stty rows 30 cols 100; vmtop --memsize 700 --interval 250ms 2>/tmp/dash.err"
+echo "dashboard-gone: loaded=$(loaded) kmod=$(kmods)"
+sed 's/^/dash-stderr: /' /tmp/dash.err
+# vmtop load, TERM while the module's init fills its buffer.
+vmtop load --memsize 700 >/tmp/load.out 2>&1 &
+pid=$!
+n=0; while [ "$(state)" != Loading ] && [ $n -lt 600 ]; do n=$((n+1)); usleep 20000; done
+echo "seen-state=$(state)"
+vmtop unload >/tmp/unload.out 2>&1; echo "unload-while-loading=$?"
+sed 's/^/unload-out: /' /tmp/unload.out
+kill -TERM $pid; wait $pid; echo "load-term-exit=$?"
+sed 's/^/load-out: /' /tmp/load.out
+echo "after-term: loaded=$(loaded) kmod=$(kmods)"
+dmesg | grep 'alloc_large_mem: fail' | sed 's/^/kmsg: /'
+echo ALL-DONE
+"#,
+    )
+    .expect("writing the VM script");
+    // Taller than the dashboard (30 rows): the script's report must stay on screen.
+    let t = Tmux::start(
+        "vmtop-quit",
+        100,
+        60,
+        &format!(
+            "{} lab --copy {}:/lab/exec.sh; echo EXITED=$?",
+            vmtop(),
+            script.display()
+        ),
+    );
+    t.wait_for("the dashboard in the VM", 120, |s| {
+        s.contains("VmallocUsed") && s.contains("not loaded")
+    });
+    t.keys(&["l"]);
+    t.wait_for("the load dialog", 30, |s| {
+        s.contains("Load alloc_large_mem with 700 MiB?")
+    });
+    t.keys(&["y", "q"]);
+    let s = t.wait_for("the quit dialog", 30, |s| s.contains("Quit while loading"));
+    assert!(
+        s.contains("700 MiB"),
+        "the dialog names the load in flight:\n{s}"
+    );
+    assert!(s.contains("stop it and quit"), "{s}");
+    // The default: q again stops the loader.
+    t.keys(&["q"]);
+    let s = t.wait_for("the script's end", 240, |s| s.contains("ALL-DONE"));
+    let _ = std::fs::remove_file(&script);
+    assert!(
+        s.contains("dashboard-gone: loaded=0 kmod=0"),
+        "nothing left after quitting:\n{s}"
+    );
+    assert!(
+        s.contains("dash-stderr: vmtop: Loading 700 MiB cancelled"),
+        "the dashboard said what it stopped:\n{s}"
+    );
+    assert!(s.contains("seen-state=Loading"), "{s}");
+    assert!(s.contains("unload-while-loading=1"), "{s}");
+    assert!(s.contains("still loading"), "unload says why:\n{s}");
+    assert!(s.contains("load-term-exit=1"), "{s}");
+    assert!(s.contains("cancelled"), "vmtop load reports the stop:\n{s}");
+    assert!(s.contains("cancelled by SIGTERM"), "and why:\n{s}");
+    assert!(
+        s.contains("after-term: loaded=0 kmod=0"),
+        "nothing left after SIGTERM:\n{s}"
+    );
+    let s = t.wait_for("the VM to power off", 60, |s| s.contains("EXITED="));
+    assert!(s.contains("EXITED=0"), "{s}");
+}
+
+/// A panic in a worker thread restores the terminal (raw mode off, main screen back) and
+/// ends vmtop with 101: the dashboard does not go on drawing in cooked mode.
+#[test]
+fn host_worker_panic_restores_the_terminal_and_stops() {
+    let t = Tmux::start(
+        "vmtop-panic",
+        100,
+        30,
+        &format!(
+            "VMTOP_TEST_PANIC=engine {} --interval 100ms; echo EXITED=$?; stty -a | grep -o -- '-\\?icanon' | sed 's/^/MODE=/'",
+            vmtop()
+        ),
+    );
+    let s = t.wait_for("the exit", 30, |s| s.contains("MODE="));
+    assert!(s.contains("EXITED=101"), "{s}");
+    assert!(s.contains("MODE=icanon"), "cooked mode back:\n{s}");
+    assert!(
+        s.contains("VMTOP_TEST_PANIC=engine"),
+        "the panic message:\n{s}"
+    );
+    assert!(s.contains("the engine thread panicked"), "{s}");
+    assert!(
+        !s.contains("Kernel log"),
+        "no dashboard drawn after the panic:\n{s}"
+    );
 }

@@ -18,6 +18,9 @@ pub mod exit {
     pub const NOT_PERMITTED: i32 = 4;
 }
 
+/// `vmtop load --force` in safe mode.
+pub const FORCE_NEEDS_UNSAFE: &str = "--force only applies with --mode unsafe (it skips the unsafe-mode check of MemAvailable minus the reserve); safe mode never needs it: drop --force, or add --mode unsafe";
+
 const EXAMPLES: &str = "Examples:\n  sudo vmtop                      dashboard\n  sudo vmtop load --memsize 300M  load 300 MiB, print what changed\n  sudo vmtop unload\n  vmtop status --json\n  sudo vmtop probe --to 2G        largest memsize that loads\n  vmtop record --duration 30s --interval 250ms --format csv --out mem.csv\n  vmtop lab                       the dashboard in a sandbox VM\n  vmtop lab --exec 'vmtop load --memsize 64 && vmtop status'";
 
 /// The codes of `exit`, for --help and the man page.
@@ -37,6 +40,9 @@ fn parse_interval(s: &str) -> Result<std::time::Duration, String> {
     Ok(d)
 }
 
+/// Longest duration accepted, seconds.
+const MAX_DURATION_S: f64 = 1e9;
+
 /// `250ms`, `1s`, `1.5s`, `2m`, or a bare number of milliseconds.
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     let t = s.trim();
@@ -54,7 +60,12 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
         "h" => v * 3600.0,
         _ => return Err(format!("invalid duration {s:?}: use e.g. 250ms, 1s, 2m")),
     };
-    if !secs.is_finite() || secs <= 0.0 || secs > 1e9 {
+    if !secs.is_finite() || secs > MAX_DURATION_S {
+        return Err(format!(
+            "duration {s:?} is too large: at most {MAX_DURATION_S} s (about 31 years), e.g. 10m, 2h"
+        ));
+    }
+    if secs <= 0.0 {
         return Err(format!(
             "invalid duration {s:?}: it must be positive, e.g. 250ms, 1s"
         ));
@@ -381,8 +392,33 @@ mod tests {
             Ok(std::time::Duration::from_secs(120))
         );
         assert!(parse_duration("soon").is_err());
+        for big in ["99999999999999999999999s", "1000000000000000h"] {
+            let e = parse_duration(big).expect_err(big);
+            assert!(e.contains("too large"), "{big}: {e}");
+        }
         assert!(parse_duration("-1s").is_err());
         assert!(parse_interval("10ms").is_err());
+    }
+
+    /// A bad `--mode` or `--format` names the values it takes, on the one line printed.
+    #[test]
+    fn enum_values_are_listed() {
+        for (args, values) in [
+            (&["vmtop", "--mode", "fast"][..], "safe, unsafe"),
+            (
+                &["vmtop", "load", "--memsize", "8", "--mode", "x"][..],
+                "safe, unsafe",
+            ),
+            (
+                &["vmtop", "record", "--duration", "1s", "--format", "xml"][..],
+                "csv, jsonl",
+            ),
+        ] {
+            let e = Cli::try_parse_from(args).expect_err("bad value");
+            let line = crate::commands::usage_line(&e);
+            assert!(!line.contains('\n'), "{line}");
+            assert!(line.contains(values), "{args:?}: {line}");
+        }
     }
 
     #[test]

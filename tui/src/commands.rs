@@ -36,6 +36,14 @@ pub fn main() -> i32 {
         Some(Cmd::Replay { json }) => replay(json),
         Some(Cmd::Generate { what, dir }) => generate(what, dir),
         Some(Cmd::Load {
+            force: true,
+            mode: Mode::Safe,
+            ..
+        }) => {
+            eprintln!("vmtop: {}", crate::cli::FORCE_NEEDS_UNSAFE);
+            return exit::USAGE;
+        }
+        Some(Cmd::Load {
             memsize,
             mode,
             force,
@@ -102,14 +110,19 @@ fn usage_error(e: clap::Error) -> i32 {
             let _ = e.print();
             exit::OK
         }
-        ErrorKind::ValueValidation | ErrorKind::InvalidValue => {
-            eprintln!("vmtop: {}", first_line(&e));
-            exit::USAGE
-        }
         _ => {
-            eprintln!("vmtop: {} (see vmtop --help)", first_line(&e));
+            eprintln!("vmtop: {}", usage_line(&e));
             exit::USAGE
         }
+    }
+}
+
+/// The one line printed for a bad command line.
+pub(crate) fn usage_line(e: &clap::Error) -> String {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::ValueValidation | ErrorKind::InvalidValue => first_line(e),
+        _ => format!("{} (see vmtop --help)", first_line(e)),
     }
 }
 
@@ -123,6 +136,13 @@ fn first_line(e: &clap::Error) -> String {
         .unwrap_or("invalid command line")
         .trim_start_matches("error: ")
         .to_string();
+    // The values a --mode or --format takes, which clap prints on a line of their own.
+    if let Some(values) = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("[possible values: "))
+    {
+        line = format!("{line}: use one of {}", values.trim_end_matches(']'));
+    }
     if e.kind() == clap::error::ErrorKind::MissingRequiredArgument {
         let missing: Vec<&str> = lines
             .take_while(|l| l.starts_with("  "))
@@ -289,7 +309,7 @@ fn failure_code(e: &Event) -> i32 {
 /// Whether the kernel was asked (init_module called), or vmtop refused before.
 fn asked_kernel(e: &Event, end: Option<LoaderEnd>) -> bool {
     match end {
-        Some(LoaderEnd::Errno(_) | LoaderEnd::Signal(_)) => true,
+        Some(LoaderEnd::Errno(_) | LoaderEnd::Signal(_) | LoaderEnd::Cancelled) => true,
         Some(LoaderEnd::Refused(_)) => false,
         None => !e.failed(),
     }
@@ -297,7 +317,9 @@ fn asked_kernel(e: &Event, end: Option<LoaderEnd>) -> bool {
 
 fn end_text(end: Option<LoaderEnd>) -> String {
     match end {
-        Some(LoaderEnd::Errno(n)) | Some(LoaderEnd::Refused(n)) => crate::diagnose::errno_name(n),
+        Some(LoaderEnd::Errno(n)) => crate::diagnose::errno_name(n),
+        Some(LoaderEnd::Refused(n)) => n.phrase().into(),
+        Some(LoaderEnd::Cancelled) => "cancelled".into(),
         Some(LoaderEnd::Signal(s)) => match nix::sys::signal::Signal::try_from(s) {
             Ok(sig) => format!("the loader was killed by {sig}"),
             Err(_) => format!("the loader was killed by signal {s}"),
@@ -327,7 +349,20 @@ fn engine_for(module: crate::cli::ModuleArgs) -> Engine {
 
 fn load(req: LoadRequest, module: crate::cli::ModuleArgs, json: bool) -> anyhow::Result<i32> {
     let mut engine = engine_for(module);
+    // TERM, INT or HUP while loading stop the loader (the module's init gives its buffer back
+    // on the fatal signal); what happened is reported either way, never a silent half.
+    let signalled = stop_loader_on_signals()?;
     let e = engine.load(&req);
+    let stopped_by = match signalled.load(std::sync::atomic::Ordering::SeqCst) {
+        0 => None,
+        sig => Some(crate::diagnose::signal_name(sig)),
+    };
+    if let (Some(sig), false) = (&stopped_by, e.failed()) {
+        eprintln!(
+            "vmtop: {sig} arrived after the load had finished: {} stays loaded (vmtop unload frees it)",
+            crate::module_file::MODULE_NAME
+        );
+    }
     // Where the held buffer's pages are (None from an older module, or when not loaded).
     let layout = (!e.failed()).then(crate::alloc::Layout::read).flatten();
     if json {
@@ -336,9 +371,14 @@ fn load(req: LoadRequest, module: crate::cli::ModuleArgs, json: bool) -> anyhow:
             "alloc": req.alloc,
             "layout": layout,
             "errno": match engine.last_end() {
-                Some(LoaderEnd::Errno(n)) | Some(LoaderEnd::Refused(n)) => Some(n),
+                Some(LoaderEnd::Errno(n)) => Some(n),
                 _ => None,
             },
+            "not_asked": match engine.last_end() {
+                Some(LoaderEnd::Refused(n)) => Some(n),
+                _ => None,
+            },
+            "signal": stopped_by,
             "error": e.failed().then(|| end_text(engine.last_end())),
             "asked_kernel": asked_kernel(&e, engine.last_end()),
         }))?;
@@ -370,14 +410,37 @@ fn load(req: LoadRequest, module: crate::cli::ModuleArgs, json: bool) -> anyhow:
         }
         Some(d) => {
             eprintln!(
-                "vmtop: loading {} MiB failed: {}: {}",
+                "vmtop: loading {} MiB failed: {}{}: {}",
                 e.memsize_mib,
                 end_text(engine.last_end()),
+                stopped_by.map(|s| format!(" by {s}")).unwrap_or_default(),
                 d.summary
             );
             Ok(failure_code(&e))
         }
     }
+}
+
+/// Handlers for SIGTERM, SIGINT and SIGHUP that cancel the running loader; the signal's
+/// number is stored in the returned cell (0: none).
+fn stop_loader_on_signals() -> anyhow::Result<std::sync::Arc<std::sync::atomic::AtomicI32>> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let got = std::sync::Arc::new(std::sync::atomic::AtomicI32::new(0));
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])
+        .context("installing signal handlers")?;
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn({
+            let got = got.clone();
+            move || {
+                if let Some(sig) = signals.forever().next() {
+                    got.store(sig, std::sync::atomic::Ordering::SeqCst);
+                    crate::loader::cancel();
+                }
+            }
+        })
+        .context("starting the signal thread")?;
+    Ok(got)
 }
 
 fn unload(json: bool) -> anyhow::Result<i32> {
@@ -719,17 +782,6 @@ fn record(
 }
 
 fn dashboard(args: crate::cli::DashboardArgs) -> anyhow::Result<i32> {
-    crate::dashboard::run(crate::dashboard::DashboardOptions {
-        interval: args.interval,
-        retention: args.retention.into(),
-        yes: args.yes,
-        keep_loaded: args.keep_loaded,
-        oom_safe: args.mode == Mode::Safe,
-        force: false,
-        memsize_mib: args.memsize,
-        module: args.module.module,
-        allow_unsafe_file: args.module.allow_unsafe_file,
-        no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
-    })?;
+    crate::dashboard::run(crate::dashboard::DashboardOptions::from_args(args))?;
     Ok(exit::OK)
 }

@@ -30,11 +30,11 @@ use ratatui::buffer::CellDiffOption;
 use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
 
-use crate::app::state::MODULE_NAME;
 use crate::app::{map_key, Action, App, AppConfig, Command, Retention};
 use crate::engine::{Engine, Event, LoadRequest, ModuleStatus};
 use crate::kernel::KernelInfo;
 use crate::meminfo::{Sample, Sampler};
+use crate::module_file::MODULE_NAME;
 use crate::units::MIB;
 
 /// Shortest sampling interval accepted.
@@ -43,6 +43,8 @@ pub const MIN_INTERVAL: Duration = Duration::from_millis(50);
 const PROGRESS_TICK: Duration = Duration::from_millis(250);
 /// How often the worker re-reads the module status while idle (someone may rmmod by hand).
 const STATUS_POLL: Duration = Duration::from_secs(2);
+/// How long vmtop waits, on a signal, for a stopped loader to be reaped and reported.
+const WORKER_STOP_WAIT: Duration = Duration::from_secs(30);
 /// Probe precision, MiB: the same answer as `vmtop probe` gives by default.
 const PROBE_PRECISION_MIB: u64 = 1;
 
@@ -67,24 +69,46 @@ pub struct DashboardOptions {
     pub module: Option<PathBuf>,
     /// `--allow-unsafe-file`.
     pub allow_unsafe_file: bool,
-    /// No colours (the NO_COLOR environment variable also turns them off).
-    pub no_color: bool,
+}
+
+impl DashboardOptions {
+    /// The options the command line gives.
+    pub fn from_args(args: crate::cli::DashboardArgs) -> DashboardOptions {
+        DashboardOptions {
+            interval: args.interval,
+            retention: args.retention.into(),
+            yes: args.yes,
+            keep_loaded: args.keep_loaded,
+            oom_safe: args.mode == crate::cli::Mode::Safe,
+            force: false,
+            memsize_mib: args.memsize,
+            module: args.module.module,
+            allow_unsafe_file: args.module.allow_unsafe_file,
+        }
+    }
+
+    /// What the app starts with.
+    pub fn app_config(&self) -> AppConfig {
+        AppConfig {
+            memsize_mib: self.memsize_mib,
+            oom_safe: self.oom_safe,
+            force: self.force,
+            interval: self.interval.max(MIN_INTERVAL),
+            retention: self.retention,
+            yes: self.yes,
+            keep_loaded: self.keep_loaded,
+        }
+    }
 }
 
 impl Default for DashboardOptions {
+    /// `vmtop` with no options: the defaults are the command line's (`cli::DashboardArgs`),
+    /// the one place they are written.
     fn default() -> Self {
-        DashboardOptions {
-            interval: Duration::from_millis(250),
-            retention: Retention::Seconds(600.0),
-            yes: false,
-            keep_loaded: false,
-            oom_safe: true,
-            force: false,
-            memsize_mib: 100,
-            module: None,
-            allow_unsafe_file: false,
-            no_color: false,
-        }
+        use clap::Parser as _;
+        let cli = crate::cli::Cli::try_parse_from(["vmtop"])
+            .expect("the command line parses with no arguments (cli::tests::cli_is_consistent)");
+        DashboardOptions::from_args(cli.dashboard)
     }
 }
 
@@ -112,11 +136,6 @@ pub enum Msg {
     InputClosed(String),
 }
 
-/// NO_COLOR is set to something non-empty (https://no-color.org).
-fn no_color_env() -> bool {
-    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
-}
-
 /// Run the dashboard until the user quits or a signal arrives.
 pub fn run(opts: DashboardOptions) -> anyhow::Result<()> {
     anyhow::ensure!(
@@ -132,20 +151,8 @@ pub fn run(opts: DashboardOptions) -> anyhow::Result<()> {
     let module_path = engine.module_path().map_err(|e| format!("{e:#}"));
     let initial_status = engine.status();
 
-    let mut app = App::new(
-        kernel,
-        module_path,
-        AppConfig {
-            memsize_mib: opts.memsize_mib,
-            oom_safe: opts.oom_safe,
-            force: opts.force,
-            interval,
-            retention: opts.retention,
-            yes: opts.yes,
-            keep_loaded: opts.keep_loaded,
-        },
-    );
-    app.no_color = opts.no_color || no_color_env();
+    let mut app = App::new(kernel, module_path, opts.app_config());
+    app.no_color = crate::ui::theme::no_color_requested();
     match initial_status {
         Ok(s) => app.on_status(s),
         Err(e) => app.on_notice(format!("module status unknown: {e:#}")),
@@ -177,6 +184,22 @@ pub fn run(opts: DashboardOptions) -> anyhow::Result<()> {
     let end = main_loop(&mut term, &mut app, &rx, &cmd_tx, &sampler, interval);
     drop(term);
 
+    // A signal or a closed terminal ends the loop at once: an operation in flight is
+    // stopped (the loader killed), and what it left behind is reported below.
+    if app.busy.is_some() && !matches!(end, Ok(End::Quit)) {
+        crate::loader::cancel();
+        let _ = cmd_tx.send(Command::Quit { unload: false });
+        let deadline = Instant::now() + WORKER_STOP_WAIT;
+        while let Ok(msg) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            match msg {
+                Msg::EngineEvent(e) => app.on_event(e),
+                Msg::Status(s) => app.on_status(s),
+                Msg::WorkerExited => break,
+                _ => {}
+            }
+        }
+    }
+
     // After the terminal is back: say what was left behind.
     let mut err = std::io::stderr();
     match &end {
@@ -187,6 +210,14 @@ pub fn run(opts: DashboardOptions) -> anyhow::Result<()> {
             let _ = writeln!(err, "vmtop: terminal input closed: {why}");
         }
         _ => {}
+    }
+    if let Some(d) = app
+        .events
+        .last()
+        .and_then(|e| e.diagnosis())
+        .filter(|d| d.cause == crate::diagnose::Cause::Cancelled)
+    {
+        let _ = writeln!(err, "vmtop: {}", d.summary);
     }
     if app.status.loaded {
         let _ = writeln!(
@@ -226,6 +257,8 @@ fn main_loop(
     // the screen may have changed. Otherwise only samples and time did.
     let mut messages = true;
     let mut trimmed = false;
+    let send =
+        |app: &mut App, cmd: Command, waiting: &mut bool| send_command(cmd_tx, app, cmd, waiting);
     loop {
         let now = Instant::now();
         if now >= next_sample {
@@ -280,7 +313,10 @@ fn main_loop(
                     None
                 }
                 Msg::Idle => {
-                    app.on_idle();
+                    // The quit the user waited for goes on now.
+                    if let Some(cmd) = app.on_idle() {
+                        send(app, cmd, &mut waiting_for_worker);
+                    }
                     None
                 }
                 Msg::Notice(n) => {
@@ -293,7 +329,7 @@ fn main_loop(
                 }
                 Msg::Signal(sig) => return Ok(End::Signal(sig)),
                 Msg::WorkerExited => {
-                    app.on_idle();
+                    app.busy = None;
                     if waiting_for_worker {
                         return Ok(End::Quit);
                     }
@@ -301,20 +337,36 @@ fn main_loop(
                 }
                 Msg::InputClosed(why) => return Ok(End::InputClosed(why)),
             };
-            if let Some(a) = action {
-                if let Some(cmd) = app.update(a) {
-                    if matches!(cmd, Command::Quit { unload: true }) {
-                        waiting_for_worker = true;
-                    }
-                    if cmd_tx.send(cmd).is_err() {
-                        // The worker is gone (it panicked): nothing can act on the kernel.
-                        app.on_idle();
-                        app.on_notice("the engine thread stopped: loading is unavailable".into());
-                        waiting_for_worker = false;
-                    }
-                }
+            if let Some(cmd) = action.and_then(|a| app.update(a)) {
+                send(app, cmd, &mut waiting_for_worker);
             }
         }
+    }
+}
+
+/// Hand a command to the worker; stopping the loader happens here and now, since the worker
+/// is blocked in the very load being stopped.
+fn send_command(
+    cmd_tx: &Sender<Command>,
+    app: &mut App,
+    cmd: Command,
+    waiting_for_worker: &mut bool,
+) {
+    let cmd = match cmd {
+        Command::CancelAndQuit => {
+            crate::loader::cancel();
+            Command::Quit { unload: true }
+        }
+        c => c,
+    };
+    if matches!(cmd, Command::Quit { unload: true }) {
+        *waiting_for_worker = true;
+    }
+    if cmd_tx.send(cmd).is_err() {
+        // The worker is gone: nothing can act on the kernel.
+        app.busy = None;
+        app.on_notice("the engine thread stopped: loading is unavailable".into());
+        *waiting_for_worker = false;
     }
 }
 
@@ -339,13 +391,39 @@ fn restore_terminal() {
     );
 }
 
+/// Held while a frame is drawn. A panic in another thread takes it for good before it
+/// restores the terminal, so the main thread cannot draw over the cooked main screen.
+static DRAWING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// The panic hook: from any thread, the terminal is restored before the message is printed.
+/// A panic outside the main thread (the engine, input, signals or kernel-log thread) ends
+/// the process after its message: the dashboard cannot go on without the thread, and must
+/// not go on drawing. The loader is stopped first; it also dies with its parent thread.
+fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let main = std::thread::current().name() == Some("main");
+        let _frozen = (!main).then(|| DRAWING.lock().unwrap_or_else(|e| e.into_inner()));
+        restore_terminal();
+        previous(info);
+        if !main {
+            crate::loader::cancel_from_panic();
+            let _ = writeln!(
+                std::io::stderr(),
+                "vmtop: the {} thread panicked; the dashboard stopped",
+                std::thread::current().name().unwrap_or("unnamed")
+            );
+            std::process::exit(PANIC_EXIT);
+        }
+    }));
+}
+
+/// Exit status after a panic (as Rust's own for a panicking main thread).
+const PANIC_EXIT: i32 = 101;
+
 impl TerminalGuard {
     fn enter() -> anyhow::Result<TerminalGuard> {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            restore_terminal();
-            previous(info);
-        }));
+        install_panic_hook();
         enable_raw_mode().context("switching the terminal to raw mode")?;
         let setup = crossterm::execute!(
             std::io::stdout(),
@@ -381,6 +459,7 @@ impl TerminalGuard {
 
     /// Draw a frame (see `draw_frame`).
     fn draw(&mut self, app: &App, samples_only: bool) -> anyhow::Result<()> {
+        let _drawing = DRAWING.lock().unwrap_or_else(|e| e.into_inner());
         draw_frame(&mut self.terminal, &mut self.stale, app, samples_only)
     }
 
@@ -516,6 +595,10 @@ fn worker(mut engine: Engine, rx: Receiver<Command>, tx: Sender<Msg>) {
         let cmd = match rx.recv_timeout(STATUS_POLL) {
             Ok(c) => c,
             Err(RecvTimeoutError::Timeout) => {
+                // How the tests make a worker thread panic (tests/tmux_dashboard.rs).
+                if std::env::var_os("VMTOP_TEST_PANIC").is_some_and(|v| v == "engine") {
+                    panic!("VMTOP_TEST_PANIC=engine: a panic in the engine thread");
+                }
                 send_status(&engine, &mut last_status);
                 continue;
             }
@@ -537,8 +620,9 @@ fn worker(mut engine: Engine, rx: Receiver<Command>, tx: Sender<Msg>) {
                 send(Msg::EngineEvent(engine.unload()));
             }
             Command::Probe { oom_safe } => run_probe(&mut engine, oom_safe, &tx),
-            Command::Quit { unload } => {
-                if unload {
+            Command::Quit { .. } | Command::CancelAndQuit => {
+                let unload = !matches!(cmd, Command::Quit { unload: false });
+                if unload && engine.status().is_ok_and(|s| s.loaded) {
                     send(Msg::EngineEvent(engine.unload()));
                 }
                 last_status = None;
@@ -721,9 +805,12 @@ mod tests {
                     app.busy = Some(crate::app::state::Busy {
                         what: "loading 64 MiB".into(),
                         since_ms: 9_500,
+                        op: crate::app::state::Op::Probe,
                     })
                 }
-                112 => app.on_idle(),
+                112 => {
+                    app.on_idle();
+                }
                 _ => {}
             }
             draw_frame(&mut screen, &mut stale, &app, i > 0 && !message).expect("frame");
@@ -731,11 +818,40 @@ mod tests {
         }
     }
 
+    /// `vmtop` alone starts the app with the defaults `vmtop --help` prints, read back from
+    /// the clap definitions (not from a second copy of them).
     #[test]
     fn defaults_match_the_cli() {
-        let o = DashboardOptions::default();
-        assert_eq!(o.interval, Duration::from_millis(250));
-        assert!(o.oom_safe && !o.yes && !o.keep_loaded);
-        assert!(MIN_INTERVAL <= o.interval);
+        use clap::CommandFactory as _;
+        let cmd = crate::cli::Cli::command();
+        let default = |id: &str| -> String {
+            let arg = cmd
+                .get_arguments()
+                .find(|a| a.get_id() == id)
+                .unwrap_or_else(|| panic!("--{id} is an option"));
+            let v = arg.get_default_values();
+            assert_eq!(v.len(), 1, "--{id} has one default");
+            v[0].to_string_lossy().into_owned()
+        };
+        let cfg = AppConfig::default();
+        let app = App::new(
+            crate::app::state::tests::kernel(true, true),
+            Err("none".into()),
+            cfg.clone(),
+        );
+        assert_eq!(
+            app.memsize_mib,
+            crate::units::parse_memsize_mib(&default("memsize")).expect("memsize default")
+        );
+        assert_eq!(
+            app.interval,
+            crate::cli::parse_duration(&default("interval")).expect("interval default")
+        );
+        assert_eq!(
+            cfg.retention,
+            Retention::from(crate::cli::parse_duration(&default("retention")).expect("retention"))
+        );
+        assert_eq!(app.oom_safe, default("mode") == "safe");
+        assert!(!app.yes && !app.keep_loaded && !app.force);
     }
 }

@@ -69,6 +69,12 @@ pub enum Cause {
     BadParameter,
     /// The load was interrupted (EINTR).
     Interrupted,
+    /// vmtop stopped its loader (quit during a load, `vmtop load` signalled).
+    Cancelled,
+    /// vmtop's libkmod helper could not run.
+    HelperFailed,
+    /// An unload refused because the module's init is still running (EBUSY).
+    StillLoading,
     /// kmalloc() of more than KMALLOC_MAX_SIZE.
     KmallocAboveMax,
     /// alloc_pages() of an order above the largest the page allocator gives.
@@ -129,8 +135,36 @@ pub enum LoaderEnd {
     Errno(i32),
     /// The loader process was killed by this signal.
     Signal(i32),
-    /// vmtop refused before calling the kernel (e.g. file missing); errno-like code.
-    Refused(i32),
+    /// vmtop decided not to ask the kernel.
+    Refused(NotAsked),
+    /// vmtop stopped the loader (the user cancelled, or vmtop was told to stop).
+    Cancelled,
+}
+
+/// Why vmtop did not ask the kernel: its own decisions, typed, not errnos.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotAsked {
+    /// This kernel was built without module support.
+    NoModuleSupport,
+    /// The unsafe-mode guard: above MemAvailable minus the reserve, without `--force`.
+    UnsafeGuard,
+    /// The module file was refused (missing, not a module, another kernel's, unsafe).
+    ModuleFile,
+    /// vmtop's libkmod helper could not be run.
+    HelperFailed,
+}
+
+impl NotAsked {
+    /// One phrase for messages ("vmtop: loading 64 MiB failed: PHRASE: ...").
+    pub fn phrase(self) -> &'static str {
+        match self {
+            NotAsked::NoModuleSupport => "not attempted (no module support)",
+            NotAsked::UnsafeGuard => "not attempted (unsafe-mode guard)",
+            NotAsked::ModuleFile => "not attempted (module file refused)",
+            NotAsked::HelperFailed => "not attempted (vmtop-kmod could not run)",
+        }
+    }
 }
 
 /// Everything the diagnosis may use.
@@ -501,9 +535,56 @@ pub fn diagnose(input: &FailureInput) -> Diagnosis {
     };
     match input.end {
         LoaderEnd::Signal(sig) => signalled(&cx, sig),
-        LoaderEnd::Errno(code) => by_errno(&cx, code, false),
-        LoaderEnd::Refused(code) => by_errno(&cx, code, true),
+        LoaderEnd::Errno(code) => by_errno(&cx, code),
+        LoaderEnd::Refused(NotAsked::NoModuleSupport) => no_module_support(),
+        LoaderEnd::Refused(NotAsked::HelperFailed) => diag(
+            Cause::HelperFailed,
+            Confidence::Certain,
+            "vmtop's libkmod helper vmtop-kmod could not run: nothing was loaded".into(),
+            "Every libkmod call runs in the helper vmtop-kmod, installed beside vmtop or in \
+             PREFIX/libexec/vmtop. Reinstall vmtop (`make install`); the lines below say what failed."
+                .into(),
+            input.log.clone(),
+        ),
+        // Built by the engine itself (the guard, `file_refused`); kept total for callers.
+        LoaderEnd::Refused(n) => diag(
+            Cause::Unknown,
+            Confidence::Certain,
+            format!("Load {}", n.phrase()),
+            String::new(),
+            Vec::new(),
+        ),
+        LoaderEnd::Cancelled => cancelled(&cx),
     }
+}
+
+fn no_module_support() -> Diagnosis {
+    diag(
+        Cause::NoModuleSupport,
+        Confidence::Certain,
+        "This kernel cannot load modules (ENOSYS: built without CONFIG_MODULES)".into(),
+        "init_module() does not exist in a kernel built without module support (there is no \
+         /proc/modules). Nothing can be loaded here: run `vmtop lab` to try it in a VM that boots \
+         a stock kernel."
+            .into(),
+        Vec::new(),
+    )
+}
+
+fn cancelled(cx: &Ctx) -> Diagnosis {
+    diag(
+        Cause::Cancelled,
+        Confidence::Certain,
+        format!(
+            "Loading {} MiB cancelled: vmtop stopped the loader, nothing is loaded",
+            cx.input.requested_mib
+        ),
+        "vmtop killed its loader (vmtop-kmod) while the kernel ran the module's init: the \
+         module's fill loop gives up on a fatal signal, frees its buffer and fails with EINTR, \
+         so the module is not left loaded."
+            .into(),
+        cx.module_lines(),
+    )
 }
 
 fn signalled(cx: &Ctx, sig: i32) -> Diagnosis {
@@ -628,7 +709,7 @@ fn signal_meaning(s: nix::sys::signal::Signal) -> &'static str {
     }
 }
 
-fn by_errno(cx: &Ctx, code: i32, refused: bool) -> Diagnosis {
+fn by_errno(cx: &Ctx, code: i32) -> Diagnosis {
     use nix::libc;
     let f = &cx.facts;
 
@@ -654,24 +735,11 @@ fn by_errno(cx: &Ctx, code: i32, refused: bool) -> Diagnosis {
             Vec::new(),
         ),
         libc::EKEYREJECTED => signature_rejected(cx),
-        libc::EPERM => not_permitted(cx, refused),
-        libc::ENOSYS => diag(
-            Cause::NoModuleSupport,
-            Confidence::Certain,
-            "This kernel cannot load modules (ENOSYS: built without CONFIG_MODULES)".into(),
-            "init_module() does not exist in a kernel built without module support (there is no \
-             /proc/modules). Nothing can be loaded here: run `vmtop lab` to try it in a VM that boots \
-             a stock kernel."
-                .into(),
-            Vec::new(),
-        ),
+        libc::EPERM => not_permitted(cx),
+        libc::ENOSYS => no_module_support(),
         libc::ENOENT | libc::EACCES => diag(
             Cause::ModuleFileMissing,
-            if refused {
-                Confidence::Certain
-            } else {
-                Confidence::Likely
-            },
+            Confidence::Likely,
             format!(
                 "Module file missing or unreadable ({})",
                 errno_name(code)
@@ -681,7 +749,7 @@ fn by_errno(cx: &Ctx, code: i32, refused: bool) -> Diagnosis {
                 .into(),
             lines(&[f.unknown_symbol]),
         ),
-        libc::EINVAL => bad_parameter(cx, refused),
+        libc::EINVAL => bad_parameter(cx),
         libc::EINTR => {
             let stage = f.module_stage();
             diag(
@@ -718,10 +786,9 @@ fn by_errno(cx: &Ctx, code: i32, refused: bool) -> Diagnosis {
                 Confidence::Inferred,
                 format!("Load failed: {}", errno_name(code)),
                 format!(
-                    "init_module() returned {}{}. vmtop has no specific explanation for it; the kernel \
+                    "init_module() returned {}. vmtop has no specific explanation for it; the kernel \
                      log lines below may say more.",
                     errno_name(code),
-                    if refused { " (refused by vmtop before calling the kernel)" } else { "" }
                 ),
                 ev,
             )
@@ -992,7 +1059,7 @@ fn lockdown(cx: &Ctx) -> Diagnosis {
     )
 }
 
-fn not_permitted(cx: &Ctx, refused: bool) -> Diagnosis {
+fn not_permitted(cx: &Ctx) -> Diagnosis {
     let lockdown_on = cx
         .input
         .signing
@@ -1003,11 +1070,7 @@ fn not_permitted(cx: &Ctx, refused: bool) -> Diagnosis {
     if cx.facts.lockdown.is_some() {
         return lockdown(cx);
     }
-    let who = if refused {
-        "vmtop did not ask the kernel: it would refuse"
-    } else {
-        "The kernel refused"
-    };
+    let who = "The kernel refused";
     // may_init_module comes before the signature check: these explain an EPERM for sure.
     if let Some(r) = cx.input.privileges.refusal() {
         let summary = match &r {
@@ -1058,7 +1121,7 @@ fn not_permitted(cx: &Ctx, refused: bool) -> Diagnosis {
     )
 }
 
-fn bad_parameter(cx: &Ctx, refused: bool) -> Diagnosis {
+fn bad_parameter(cx: &Ctx) -> Diagnosis {
     let f = &cx.facts;
     if let Some(l) = f.param_alloc {
         return diag(
@@ -1080,7 +1143,7 @@ fn bad_parameter(cx: &Ctx, refused: bool) -> Diagnosis {
     });
     diag(
         Cause::BadParameter,
-        if from_module || refused {
+        if from_module {
             Confidence::Certain
         } else {
             Confidence::Likely
@@ -2023,19 +2086,25 @@ mod tests {
 
     #[test]
     fn no_module_support_and_missing_file() {
-        for end in [LoaderEnd::Errno(38), LoaderEnd::Refused(38)] {
+        for end in [
+            LoaderEnd::Errno(38),
+            LoaderEnd::Refused(NotAsked::NoModuleSupport),
+        ] {
             let d = diagnose(&input(end, 64, true, vec![]));
             assert_eq!(d.cause, Cause::NoModuleSupport);
             assert_eq!(d.confidence, Confidence::Certain);
         }
-        for code in [2, 13] {
-            let d = diagnose(&input(LoaderEnd::Refused(code), 64, true, vec![]));
-            assert_eq!(d.cause, Cause::ModuleFileMissing);
-            assert_eq!(d.confidence, Confidence::Certain);
-        }
-        assert!(diagnose(&input(LoaderEnd::Refused(2), 64, true, vec![]))
-            .summary
-            .contains("ENOENT"));
+        let d = diagnose(&input(
+            LoaderEnd::Refused(NotAsked::HelperFailed),
+            64,
+            true,
+            vec!["starting /x/vmtop-kmod: No such file or directory (os error 2)".into()],
+        ));
+        assert_eq!(d.cause, Cause::HelperFailed);
+        assert!(d.evidence[0].contains("os error 2"), "{d:?}");
+        let d = diagnose(&input(LoaderEnd::Cancelled, 700, true, vec![]));
+        assert_eq!(d.cause, Cause::Cancelled);
+        assert!(d.summary.contains("700 MiB cancelled"), "{}", d.summary);
         let d = diagnose(&input(LoaderEnd::Errno(2), 64, true, vec![]));
         assert_eq!(d.cause, Cause::ModuleFileMissing);
         assert_eq!(d.confidence, Confidence::Likely);

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::diagnose::Diagnosis;
 use crate::meminfo::Delta;
+use crate::module_file::MODULE_NAME;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -81,12 +82,13 @@ pub struct LoadRequest {
     pub fragment_order: u32,
 }
 
-/// In unsafe mode, a request above MemAvailable minus this reserve is refused unless forced.
-/// The reserve is the larger of 64 MiB and 5 % of MemTotal: what the rest of the system
-/// needs so that the OOM killer is not the one who answers. The module's safe-mode default
-/// (`reserve_mib`, kmod-src/alloc_large_mem.c `safe_reserve_kib`) is the same: keep them in step.
-pub fn unsafe_reserve(mem_total: u64) -> u64 {
-    (64 * crate::units::MIB).max(mem_total / 20)
+/// The reserve, in MiB: the larger of 64 MiB and 5 % of MemTotal (rounded up), what the rest
+/// of the system needs so that the OOM killer is not the one who answers. The one place this
+/// policy is decided: the unsafe-mode guard refuses a request above MemAvailable minus it, and
+/// safe-mode loads pass it to the module as `reserve_mib` (the module's own default, for
+/// insmod by hand, is the same policy).
+pub fn reserve_mib(mem_total: u64) -> u64 {
+    64u64.max(mem_total.div_ceil(20).div_ceil(crate::units::MIB))
 }
 
 /// The unsafe-mode guard: Some(explanation) when `req` must be refused.
@@ -96,12 +98,13 @@ pub fn guard(req: &LoadRequest, now: Option<&crate::meminfo::Sample>) -> Option<
         return None;
     }
     let s = now?;
-    let reserve = unsafe_reserve(s.mem_total);
+    let reserve = reserve_mib(s.mem_total) * crate::units::MIB;
     let limit = s.available().saturating_sub(reserve);
     let asked = req.alloc.bytes_for(req.memsize_mib);
     (asked > limit).then(|| {
         format!(
-            "unsafe mode: {} asked is above MemAvailable {} minus a reserve of {} ({} usable); plain vmalloc() would wake the OOM killer. Use safe mode, a smaller size, or --force",
+            "{} asked is above MemAvailable {} minus the reserve of {} (max(64 MiB, 5 % of RAM)), {} usable; \
+             plain vmalloc() would wake the OOM killer. Use safe mode, a smaller size, or --force to load anyway",
             fmt_bytes(asked),
             fmt_bytes(s.available()),
             fmt_bytes(reserve),
@@ -125,13 +128,17 @@ pub struct Engine {
     module_signed: Option<bool>,
 }
 
-/// Parameters passed to the module, as the confirmation pane shows them.
-pub fn module_params(req: &LoadRequest) -> String {
+/// Parameters passed to the module, as the confirmation pane shows them. `mem_total`
+/// (bytes) sets the safe-mode reserve (`reserve_mib`); None leaves the module's default.
+pub fn module_params(req: &LoadRequest, mem_total: Option<u64>) -> String {
     let mut p = format!(
         "memsize={} oom_safe={}",
         req.memsize_mib,
         if req.oom_safe { 'Y' } else { 'N' }
     );
+    if let Some(total) = mem_total.filter(|_| req.oom_safe) {
+        p.push_str(&format!(" reserve_mib={}", reserve_mib(total)));
+    }
     // Only when not the default, so a vmalloc load passes what it always did.
     if req.alloc != crate::alloc::Allocator::Vmalloc {
         p.push_str(&format!(" alloc={}", req.alloc));
@@ -248,8 +255,8 @@ impl Engine {
 
     /// Load the module (in a child process); never panics, a failure is an Event.
     pub fn load(&mut self, req: &LoadRequest) -> Event {
-        use crate::diagnose::LoaderEnd;
-        use nix::errno::Errno;
+        use crate::diagnose::{LoaderEnd, NotAsked};
+        use crate::loader::ChildEnd;
         let t = self.now();
         self.last_end = None;
         self.loader_pid = None;
@@ -268,13 +275,11 @@ impl Engine {
             fill_ns: None,
             delta: None,
         };
-        let refuse = |this: &mut Self, event: &mut Event, errno: Errno, log: Vec<String>| {
-            event.outcome = Outcome::Failed {
-                diagnosis: this.failure(req, LoaderEnd::Refused(errno as i32), log, before, before),
-            };
-        };
         if !self.kernel.module_support {
-            refuse(self, &mut event, Errno::ENOSYS, vec![]);
+            let end = LoaderEnd::Refused(NotAsked::NoModuleSupport);
+            event.outcome = Outcome::Failed {
+                diagnosis: self.failure(req, end, vec![], before, before),
+            };
             return event;
         }
         // No check of privileges here: the kernel checks them first thing (may_init_module),
@@ -282,14 +287,12 @@ impl Engine {
         // vmtop's own reading of them can be wrong where the kernel's cannot (user namespaces,
         // security modules).
         if let Some(why) = guard(req, before.as_ref()) {
+            self.last_end = Some(LoaderEnd::Refused(NotAsked::UnsafeGuard));
             event.outcome = Outcome::Failed {
                 diagnosis: crate::diagnose::Diagnosis {
                     cause: crate::diagnose::Cause::RefusedByGuard,
                     confidence: crate::diagnose::Confidence::Certain,
-                    summary: format!(
-                        "Not attempted: {} MiB in unsafe mode would wake the OOM killer",
-                        req.memsize_mib
-                    ),
+                    summary: format!("Not attempted in unsafe mode: {why}"),
                     detail: why,
                     evidence: vec![],
                 },
@@ -299,6 +302,7 @@ impl Engine {
         let module = match self.checked_module() {
             Ok((m, _)) => m,
             Err(problem) => {
+                self.last_end = Some(LoaderEnd::Refused(NotAsked::ModuleFile));
                 event.outcome = Outcome::Failed {
                     diagnosis: crate::diagnose::file_refused(&problem),
                 };
@@ -307,10 +311,11 @@ impl Engine {
         };
         self.module_signed = crate::kernel::module_signed(&module.path);
         let mut kmsg = crate::kmsg::Kmsg::open_at_end().ok();
-        let end = crate::loader::insert_in_child(&module.path, &module_params(req));
+        let params = module_params(req, before.as_ref().map(|b| b.mem_total));
+        let end = crate::loader::insert_in_child(&module.path, &params);
         event.wall_ns = started.elapsed().as_nanos() as u64;
         let after = crate::meminfo::Sample::read().ok();
-        let log: Vec<String> = kmsg
+        let mut log: Vec<String> = kmsg
             .as_mut()
             .map(|k| k.read_available().into_iter().map(|r| r.text).collect())
             .unwrap_or_default();
@@ -318,23 +323,28 @@ impl Engine {
             event.delta = Some(crate::meminfo::Delta::between(b, a));
         }
         if let Ok((_, pid)) = &end {
-            self.loader_pid = Some(*pid);
+            self.loader_pid = Some(*pid).filter(|p| *p != 0);
         }
+        let loaded_anyway = || crate::loader::is_loaded().unwrap_or(false);
         let end = match end.map(|(end, _)| end) {
-            Ok(crate::loader::ChildEnd::Loaded) => {
+            // Stopped after the module's init had returned: it is loaded all the same.
+            Ok(ChildEnd::Loaded) | Ok(ChildEnd::Cancelled) if loaded_anyway() => {
                 if let Ok(st) = crate::loader::status() {
                     event.alloc_ns = st.alloc_ns;
                     event.fill_ns = st.fill_ns;
                 }
                 return event;
             }
-            Ok(crate::loader::ChildEnd::Errno(e)) => LoaderEnd::Errno(e),
-            Ok(crate::loader::ChildEnd::Signal(s)) => LoaderEnd::Signal(s),
-            Err(e) => {
-                let mut log = log;
-                log.push(format!("{e:#}"));
-                refuse(self, &mut event, Errno::EIO, log);
+            Ok(ChildEnd::Loaded) => {
+                // Loaded, and unloaded by someone else already: report it as loaded.
                 return event;
+            }
+            Ok(ChildEnd::Cancelled) => LoaderEnd::Cancelled,
+            Ok(ChildEnd::Errno(e)) => LoaderEnd::Errno(e),
+            Ok(ChildEnd::Signal(s)) => LoaderEnd::Signal(s),
+            Err(e) => {
+                log.push(format!("{e:#}"));
+                LoaderEnd::Refused(NotAsked::HelperFailed)
             }
         };
         event.outcome = Outcome::Failed {
@@ -361,8 +371,16 @@ impl Engine {
             fill_ns: st.fill_ns,
             delta: None,
         };
+        // A module whose init is still running (allocating and filling its buffer) cannot be
+        // removed: the kernel answers EBUSY. Say why rather than just the errno.
+        let loading = crate::loader::module_state()
+            .ok()
+            .flatten()
+            .is_some_and(|s| s == "Loading");
         let result = if !self.kernel.module_support {
             Err(nix::errno::Errno::ENOSYS as i32)
+        } else if loading {
+            Err(nix::errno::Errno::EBUSY as i32)
         } else if !st.loaded {
             // Checked first: libkmod would also print its own error line for this.
             Err(nix::errno::Errno::ENOENT as i32)
@@ -370,6 +388,12 @@ impl Engine {
             crate::loader::remove()
         };
         event.wall_ns = started.elapsed().as_nanos() as u64;
+        let still_loading = loading
+            || (result == Err(nix::errno::Errno::EBUSY as i32)
+                && crate::loader::module_state()
+                    .ok()
+                    .flatten()
+                    .is_some_and(|s| s == "Loading"));
         match result {
             Ok(()) => {
                 let after = crate::meminfo::Sample::read().ok();
@@ -381,7 +405,7 @@ impl Engine {
                 let (cause, summary) = match nix::errno::Errno::from_raw(errno) {
                     nix::errno::Errno::ENOENT => (
                         Cause::Unknown,
-                        "Nothing to unload: alloc_large_mem is not loaded".to_string(),
+                        format!("Nothing to unload: {MODULE_NAME} is not loaded"),
                     ),
                     nix::errno::Errno::EPERM => (
                         Cause::NotPermitted,
@@ -389,6 +413,13 @@ impl Engine {
                             Some(r) => format!("Unloading needs CAP_SYS_MODULE: {}", r.explain()),
                             None => "Unloading not permitted (EPERM) although this process holds CAP_SYS_MODULE".to_string(),
                         },
+                    ),
+                    nix::errno::Errno::EBUSY if still_loading => (
+                        Cause::StillLoading,
+                        format!(
+                            "Cannot unload yet: {MODULE_NAME} is still loading (its init is allocating and filling the buffer); \
+                             wait for the load to finish, or stop its loader, then unload"
+                        ),
                     ),
                     nix::errno::Errno::ENOSYS => (
                         Cause::NoModuleSupport,

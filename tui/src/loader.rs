@@ -33,6 +33,8 @@ pub mod protocol {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChildEnd {
     Loaded,
+    /// Stopped by `cancel` (killed, or never started).
+    Cancelled,
     /// init_module/finit_module failed with this errno.
     Errno(i32),
     /// The child was killed by this signal (SIGKILL from the OOM killer, typically).
@@ -87,27 +89,150 @@ impl HelperRun {
     }
 }
 
-fn run_helper(args: &[&std::ffi::OsStr]) -> anyhow::Result<HelperRun> {
+/// The insert helper running now (its pid), and whether loads are cancelled: set once by
+/// `cancel`, for the rest of the process (a dashboard quitting, `vmtop load` signalled).
+struct Running {
+    pid: Option<u32>,
+    cancelled: bool,
+}
+
+static RUNNING: std::sync::Mutex<Running> = std::sync::Mutex::new(Running {
+    pid: None,
+    cancelled: false,
+});
+
+fn running() -> std::sync::MutexGuard<'static, Running> {
+    // A panic while holding it leaves plain data behind: still usable.
+    RUNNING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Stop the insert helper running now, if any, and refuse every later insert: the helper is
+/// killed (SIGKILL), so the module's init sees a fatal signal, gives its buffer back and fails
+/// with EINTR (a load whose init already returned stays loaded). Any thread may call it;
+/// the pid cannot be reused meanwhile: the waiter reaps the helper only after clearing it.
+pub fn cancel() {
+    let mut r = running();
+    r.cancelled = true;
+    if let Some(pid) = r.pid {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid as i32),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+}
+
+/// `cancel` from a panic hook: never waits for the lock (the panicking thread may hold it).
+pub fn cancel_from_panic() {
+    if let Ok(mut r) = RUNNING.try_lock() {
+        r.cancelled = true;
+        if let Some(pid) = r.pid {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid as i32),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
+}
+
+/// Whether `cancel` was called.
+pub fn cancelled() -> bool {
+    running().cancelled
+}
+
+/// Wait until `pid` has exited without reaping it (waitid WNOWAIT), so that its pid stays
+/// taken until `RUNNING` no longer names it.
+fn wait_exited(pid: u32) {
+    loop {
+        // SAFETY: a zeroed siginfo_t is a valid out-parameter for waitid.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: waitid on our own child with a valid siginfo_t pointer.
+        let r = unsafe {
+            libc::waitid(
+                libc::P_PID,
+                pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
+        };
+        if r == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+            return;
+        }
+    }
+}
+
+/// Run the helper with `args`. An `insert` is registered as the running loader, so `cancel`
+/// can stop it, and refused (None) once loads are cancelled.
+fn run_helper(args: &[&std::ffi::OsStr]) -> anyhow::Result<Option<HelperRun>> {
+    use std::io::Read as _;
+    use std::os::unix::process::CommandExt as _;
     let helper = helper_path()?;
+    let insert = args.first().is_some_and(|a| *a == "insert");
+    let mut cmd = Command::new(&helper);
     // stderr is captured, never inherited: libkmod's own messages must not land on a
     // terminal the dashboard is drawing on.
-    let child = Command::new(&helper)
-        .args(args)
+    cmd.args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .with_context(|| format!("starting {}", helper.display()))?;
+        .stderr(Stdio::piped());
+    let parent = std::process::id();
+    // SAFETY: only async-signal-safe calls (prctl, setpgid, getppid, _exit) between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            // Nothing outlives vmtop: the helper dies with the thread that started it. Its
+            // own process group: a Ctrl-C at the terminal reaches vmtop, which decides.
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            libc::setpgid(0, 0);
+            if libc::getppid() as u32 != parent {
+                libc::_exit(127);
+            }
+            Ok(())
+        });
+    }
+    let mut child = {
+        let mut r = running();
+        if insert && r.cancelled {
+            return Ok(None);
+        }
+        let child = cmd
+            .spawn()
+            .with_context(|| format!("starting {}", helper.display()))?;
+        if insert {
+            r.pid = Some(child.id());
+        }
+        child
+    };
     let pid = child.id();
-    let out = child
-        .wait_with_output()
+    let mut stderr_pipe = child.stderr.take();
+    let stderr_reader = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        if let Some(p) = stderr_pipe.as_mut() {
+            let _ = p.read_to_end(&mut s);
+        }
+        s
+    });
+    let mut stdout = Vec::new();
+    if let Some(p) = child.stdout.as_mut() {
+        let _ = p.read_to_end(&mut stdout);
+    }
+    wait_exited(pid);
+    if insert {
+        running().pid = None;
+    }
+    let status = child
+        .wait()
         .with_context(|| format!("waiting for {} (pid {pid})", helper.display()))?;
-    Ok(HelperRun {
-        status: out.status,
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    let stderr = stderr_reader.join().unwrap_or_default();
+    Ok(Some(HelperRun {
+        status,
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
         pid,
-    })
+    }))
+}
+
+/// Run a helper call that is never refused (anything but `insert`).
+fn run_plain(args: &[&std::ffi::OsStr]) -> anyhow::Result<HelperRun> {
+    run_helper(args)?.context("vmtop-kmod: call refused")
 }
 
 /// Ok, or the errno the helper reported; anything else (the helper crashed, could not
@@ -133,9 +258,14 @@ pub fn insert_in_child(path: &Path, params: &str) -> anyhow::Result<(ChildEnd, u
     give_back_free_heap();
     let mut args: Vec<&std::ffi::OsStr> = vec!["insert".as_ref(), path.as_os_str()];
     args.extend(params.split_whitespace().map(std::ffi::OsStr::new));
-    let run = run_helper(&args)?;
+    let Some(run) = run_helper(&args)? else {
+        return Ok((ChildEnd::Cancelled, 0));
+    };
     use std::os::unix::process::ExitStatusExt as _;
     if let Some(sig) = run.status.signal() {
+        if sig == libc::SIGKILL && cancelled() {
+            return Ok((ChildEnd::Cancelled, run.pid));
+        }
         return Ok((ChildEnd::Signal(sig), run.pid));
     }
     let end = match errno_result(&run, &format!("loading {}", path.display()))? {
@@ -158,7 +288,7 @@ fn give_back_free_heap() {
 
 /// Remove the module. Errors carry the errno.
 pub fn remove() -> Result<(), i32> {
-    match run_helper(&["remove".as_ref(), MODULE_NAME.as_ref()]) {
+    match run_plain(&["remove".as_ref(), MODULE_NAME.as_ref()]) {
         Ok(run) => errno_result(&run, "unloading").unwrap_or(Err(libc::EIO)),
         Err(_) => Err(libc::EIO),
     }
@@ -166,7 +296,7 @@ pub fn remove() -> Result<(), i32> {
 
 /// The files modprobe would load for the module (modules.dep of the running kernel).
 pub fn lookup_installed() -> Vec<PathBuf> {
-    match run_helper(&["lookup".as_ref(), MODULE_NAME.as_ref()]) {
+    match run_plain(&["lookup".as_ref(), MODULE_NAME.as_ref()]) {
         Ok(run) if run.status.success() => run
             .stdout
             .lines()
@@ -181,7 +311,7 @@ pub fn lookup_installed() -> Vec<PathBuf> {
 /// .ko.xz / .ko.zst / .ko.gz the way it does when it loads them). `Ok(Err(errno))`: libkmod
 /// could not read the file; `Err`: the helper could not be run at all.
 pub fn modinfo(path: &Path) -> anyhow::Result<Result<Vec<(String, String)>, i32>> {
-    let run = run_helper(&["modinfo".as_ref(), path.as_os_str()])?;
+    let run = run_plain(&["modinfo".as_ref(), path.as_os_str()])?;
     if let Err(errno) = errno_result(&run, "reading .modinfo")? {
         return Ok(Err(errno));
     }

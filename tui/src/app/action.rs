@@ -44,8 +44,6 @@ pub enum Action {
     Cancel,
     /// The terminal changed size (redraw only).
     Resize,
-    /// Time passed (progress indicator while busy; redraw only).
-    Tick,
 }
 
 /// What the worker thread (owner of the `Engine`) must do.
@@ -59,8 +57,11 @@ pub enum Command {
     Probe {
         oom_safe: bool,
     },
-    /// Stop the worker, unloading the module first when `unload`.
+    /// Stop the worker, unloading the module first when `unload` (and it is loaded).
     Quit {
         unload: bool,
     },
+    /// Stop the loader running now (at once, not through the worker's queue), then unload
+    /// whatever got loaded and stop the worker.
+    CancelAndQuit,
 }

@@ -16,13 +16,6 @@ pub enum Retention {
     Count(usize),
 }
 
-impl Default for Retention {
-    /// One hour.
-    fn default() -> Self {
-        Retention::Seconds(3600.0)
-    }
-}
-
 impl From<std::time::Duration> for Retention {
     fn from(d: std::time::Duration) -> Self {
         Retention::Seconds(d.as_secs_f64())

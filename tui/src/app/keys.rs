@@ -1,10 +1,6 @@
-//! Keys to actions, depending on what is on screen.
-//!
-//! Normal mode:
-//! `l` load · `u` unload · `r` reload · `+`/`=`/`↑` +16 MiB · `-`/`↓` -16 MiB ·
-//! `]`/`PgUp`/`Shift+↑` +256 MiB · `[`/`_`/`PgDn`/`Shift+↓` -256 MiB · digits start typing a
-//! memsize · `p` probe · `m` safe/unsafe · `f` freeze · `z` window · `?` help · `q` quit ·
-//! `Esc` dismiss the failure banner · `Ctrl-C` quit.
+//! Keys to actions, depending on what is on screen: one table per mode (`table`), read by
+//! `map_key`, by the footer (`ui::footer`) and by the help (`ui::help`). A new key is one
+//! `Binding` here and, if it shows, one `Group` with its words.
 //!
 //! Terminals report Shift on `+` inconsistently (`+` is already Shift+`=` on most layouts), so
 //! the big steps have their own keys instead of depending on the modifier.
@@ -32,6 +28,189 @@ pub enum Mode {
     Why,
 }
 
+/// Which key presses a binding takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chord {
+    /// This key, with or without Shift.
+    Key(KeyCode),
+    /// This key without Shift.
+    Plain(KeyCode),
+    /// This key with Shift only.
+    Shift(KeyCode),
+    /// Any digit; the action gets the character.
+    Digit,
+    /// A unit letter of a memsize (K M G T, i, B); the action gets the character.
+    Unit,
+}
+
+/// How the footer and the help show a set of bindings (the words are in `ui`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    Load,
+    Unload,
+    Reload,
+    Step,
+    BigStep,
+    Type,
+    Probe,
+    Mode,
+    Freeze,
+    Window,
+    Why,
+    Help,
+    Quit,
+    Dismiss,
+    // In the other modes.
+    Yes,
+    No,
+    Close,
+    TypeDigits,
+    Set,
+    Delete,
+    Cancel,
+}
+
+/// One row of the key table. The first binding that takes a key wins.
+#[derive(Debug, Clone, Copy)]
+pub struct Binding {
+    pub chords: &'static [Chord],
+    pub action: Action,
+    pub group: Group,
+}
+
+const fn b(chords: &'static [Chord], action: Action, group: Group) -> Binding {
+    Binding {
+        chords,
+        action,
+        group,
+    }
+}
+
+use Chord::{Digit, Key, Plain, Shift, Unit};
+use KeyCode::Char;
+
+const NORMAL: &[Binding] = &[
+    b(&[Key(Char('l'))], Action::Load, Group::Load),
+    b(&[Key(Char('u'))], Action::Unload, Group::Unload),
+    b(&[Key(Char('r'))], Action::Reload, Group::Reload),
+    b(
+        &[Key(Char('+')), Key(Char('=')), Plain(KeyCode::Up)],
+        Action::StepUp { big: false },
+        Group::Step,
+    ),
+    b(
+        &[Plain(Char('-')), Plain(KeyCode::Down)],
+        Action::StepDown { big: false },
+        Group::Step,
+    ),
+    b(
+        &[Key(Char(']')), Key(KeyCode::PageUp), Shift(KeyCode::Up)],
+        Action::StepUp { big: true },
+        Group::BigStep,
+    ),
+    b(
+        &[
+            Key(Char('[')),
+            Key(Char('_')),
+            Key(KeyCode::PageDown),
+            Shift(Char('-')),
+            Shift(KeyCode::Down),
+        ],
+        Action::StepDown { big: true },
+        Group::BigStep,
+    ),
+    b(&[Digit], Action::Digit('0'), Group::Type),
+    b(&[Key(KeyCode::Backspace)], Action::Backspace, Group::Type),
+    b(&[Key(Char('p'))], Action::Probe, Group::Probe),
+    b(&[Key(Char('m'))], Action::ToggleMode, Group::Mode),
+    b(&[Key(Char('f'))], Action::Freeze, Group::Freeze),
+    b(&[Key(Char('z'))], Action::CycleWindow, Group::Window),
+    b(&[Key(Char('w'))], Action::ToggleWhy, Group::Why),
+    b(
+        &[Key(Char('?')), Key(KeyCode::F(1))],
+        Action::ToggleHelp,
+        Group::Help,
+    ),
+    b(&[Key(Char('q'))], Action::Quit, Group::Quit),
+    b(&[Key(KeyCode::Esc)], Action::Cancel, Group::Dismiss),
+];
+
+const CONFIRM: &[Binding] = &[
+    b(
+        &[Key(Char('y')), Key(Char('Y'))],
+        Action::Confirm(true),
+        Group::Yes,
+    ),
+    b(
+        &[Key(Char('n')), Key(Char('N'))],
+        Action::Confirm(false),
+        Group::No,
+    ),
+    b(&[Key(KeyCode::Esc)], Action::Cancel, Group::No),
+    // Quit again while asked: what quitting twice means there (see `App::quit`).
+    b(&[Key(Char('q'))], Action::Quit, Group::Quit),
+];
+
+const HELP: &[Binding] = &[
+    b(
+        &[Key(KeyCode::Esc), Key(Char('?')), Key(KeyCode::Enter)],
+        Action::ToggleHelp,
+        Group::Close,
+    ),
+    b(&[Key(Char('q'))], Action::Quit, Group::Quit),
+];
+
+const WHY: &[Binding] = &[
+    b(
+        &[Key(KeyCode::Esc), Key(Char('w')), Key(KeyCode::Enter)],
+        Action::ToggleWhy,
+        Group::Close,
+    ),
+    b(&[Key(Char('q'))], Action::Quit, Group::Quit),
+];
+
+const TYPING: &[Binding] = &[
+    b(&[Digit, Unit], Action::Digit('0'), Group::TypeDigits),
+    b(&[Key(KeyCode::Enter)], Action::SubmitMemsize, Group::Set),
+    b(&[Key(KeyCode::Backspace)], Action::Backspace, Group::Delete),
+    b(&[Key(KeyCode::Esc)], Action::Cancel, Group::Cancel),
+];
+
+/// The key table of `mode`.
+pub fn table(mode: Mode) -> &'static [Binding] {
+    match mode {
+        Mode::Normal => NORMAL,
+        Mode::Typing => TYPING,
+        Mode::Confirm => CONFIRM,
+        Mode::Help => HELP,
+        Mode::Why => WHY,
+    }
+}
+
+/// The groups of `mode`'s table in table order, each once (what the footer lists).
+pub fn groups(mode: Mode) -> Vec<Group> {
+    let mut v: Vec<Group> = Vec::new();
+    for b in table(mode) {
+        if !v.contains(&b.group) {
+            v.push(b.group);
+        }
+    }
+    v
+}
+
+impl Chord {
+    fn takes(self, code: KeyCode, shift: bool) -> Option<Option<char>> {
+        match (self, code) {
+            (Chord::Key(k), c) if k == c => Some(None),
+            (Chord::Plain(k), c) if k == c && !shift => Some(None),
+            (Chord::Shift(k), c) if k == c && shift => Some(None),
+            (Chord::Digit, Char(c)) if c.is_ascii_digit() => Some(Some(c)),
+            (Chord::Unit, Char(c)) if "kKmMgGtTiIbB".contains(c) => Some(Some(c)),
+            _ => None,
+        }
+    }
+}
+
 /// Map a key press to an action; None when the key means nothing here.
 pub fn map_key(key: KeyEvent, mode: Mode) -> Option<Action> {
     if key.kind == KeyEventKind::Release {
@@ -40,63 +219,19 @@ pub fn map_key(key: KeyEvent, mode: Mode) -> Option<Action> {
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     let shift = key.modifiers.contains(KeyModifiers::SHIFT);
     // Ctrl-C arrives as a key in raw mode: always quit (which may still ask about unloading).
-    if ctrl && matches!(key.code, KeyCode::Char('c') | KeyCode::Char('C')) {
+    if ctrl && matches!(key.code, Char('c') | Char('C')) {
         return Some(Action::Quit);
     }
     if ctrl {
         return None;
     }
-    match mode {
-        Mode::Confirm => match key.code {
-            KeyCode::Char('y') | KeyCode::Char('Y') => Some(Action::Confirm(true)),
-            KeyCode::Char('n') | KeyCode::Char('N') => Some(Action::Confirm(false)),
-            KeyCode::Esc => Some(Action::Cancel),
-            _ => None,
-        },
-        Mode::Help => match key.code {
-            KeyCode::Char('q') => Some(Action::Quit),
-            KeyCode::Esc | KeyCode::Char('?') | KeyCode::Enter => Some(Action::ToggleHelp),
-            _ => None,
-        },
-        Mode::Why => match key.code {
-            KeyCode::Char('q') => Some(Action::Quit),
-            KeyCode::Esc | KeyCode::Char('w') | KeyCode::Enter => Some(Action::ToggleWhy),
-            _ => None,
-        },
-        Mode::Typing => match key.code {
-            KeyCode::Enter => Some(Action::SubmitMemsize),
-            KeyCode::Esc => Some(Action::Cancel),
-            KeyCode::Backspace => Some(Action::Backspace),
-            KeyCode::Char(c) if c.is_ascii_digit() => Some(Action::Digit(c)),
-            KeyCode::Char(c) if "kKmMgGtTiIbB".contains(c) => Some(Action::Digit(c)),
-            _ => None,
-        },
-        Mode::Normal => match key.code {
-            KeyCode::Char('l') => Some(Action::Load),
-            KeyCode::Char('u') => Some(Action::Unload),
-            KeyCode::Char('r') => Some(Action::Reload),
-            KeyCode::Char('+') | KeyCode::Char('=') => Some(Action::StepUp { big: false }),
-            KeyCode::Char('-') if shift => Some(Action::StepDown { big: true }),
-            KeyCode::Char('-') => Some(Action::StepDown { big: false }),
-            KeyCode::Char(']') | KeyCode::PageUp => Some(Action::StepUp { big: true }),
-            KeyCode::Char('[') | KeyCode::Char('_') | KeyCode::PageDown => {
-                Some(Action::StepDown { big: true })
-            }
-            KeyCode::Up => Some(Action::StepUp { big: shift }),
-            KeyCode::Down => Some(Action::StepDown { big: shift }),
-            KeyCode::Char(c) if c.is_ascii_digit() => Some(Action::Digit(c)),
-            KeyCode::Backspace => Some(Action::Backspace),
-            KeyCode::Char('p') => Some(Action::Probe),
-            KeyCode::Char('m') => Some(Action::ToggleMode),
-            KeyCode::Char('f') => Some(Action::Freeze),
-            KeyCode::Char('z') => Some(Action::CycleWindow),
-            KeyCode::Char('?') | KeyCode::F(1) => Some(Action::ToggleHelp),
-            KeyCode::Char('w') => Some(Action::ToggleWhy),
-            KeyCode::Char('q') => Some(Action::Quit),
-            KeyCode::Esc => Some(Action::Cancel),
-            _ => None,
-        },
-    }
+    table(mode).iter().find_map(|b| {
+        let typed = b.chords.iter().find_map(|c| c.takes(key.code, shift))?;
+        Some(match (b.action, typed) {
+            (Action::Digit(_), Some(c)) => Action::Digit(c),
+            (a, _) => a,
+        })
+    })
 }
 
 #[cfg(test)]
@@ -241,6 +376,8 @@ mod tests {
         // Nothing else answers a dialog: not Enter, not 'l'.
         assert_eq!(map_key(key(KeyCode::Enter), c), None);
         assert_eq!(map_key(key(KeyCode::Char('l')), c), None);
+        // q again while asked (stop a load and quit, or leave the module loaded).
+        assert_eq!(map_key(key(KeyCode::Char('q')), c), Some(Action::Quit));
         let h = Mode::Help;
         assert_eq!(map_key(key(KeyCode::Esc), h), Some(Action::ToggleHelp));
         assert_eq!(

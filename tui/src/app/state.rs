@@ -8,14 +8,13 @@ use std::time::Duration;
 use crate::engine::{Event, EventKind, LoadRequest, ModuleStatus};
 use crate::kernel::KernelInfo;
 use crate::meminfo::{Point, Sample};
-use crate::units::{fmt_bytes, MIB};
+use crate::module_file::MODULE_NAME;
+use crate::units::MIB;
 
 use super::action::{Action, Command};
 use super::history::{History, Retention};
 use super::keys::{Mode, STEP_BIG_MIB, STEP_SMALL_MIB};
 
-/// The module's name as the kernel knows it.
-pub const MODULE_NAME: &str = "alloc_large_mem";
 /// Kernel log lines kept for the kmsg pane.
 pub const KMSG_KEEP: usize = 500;
 /// Longest memsize text accepted while typing.
@@ -61,7 +60,7 @@ impl Window {
     }
 }
 
-/// What a "yes" in the open dialog will do.
+/// What a "yes" in the open dialog will do (its text is drawn by `ui::confirm`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pending {
     Load(LoadRequest),
@@ -73,20 +72,9 @@ pub enum Pending {
     UnsafeMode,
     /// Quit with the module loaded: yes unloads first, no leaves it loaded.
     QuitUnload,
-}
-
-/// A y/N dialog: exactly what will be done to the kernel, and what can happen.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Confirmation {
-    pub pending: Pending,
-    pub title: String,
-    /// What will be done (module path, parameters), one line each.
-    pub actions: Vec<String>,
-    /// Why, and what can happen.
-    pub why: Vec<String>,
-    /// What `y` and `n` mean.
-    pub yes: String,
-    pub no: String,
+    /// Quit while an operation runs: yes stops the loader (and unloads whatever got loaded),
+    /// no waits for it to finish.
+    QuitBusy,
 }
 
 /// A kernel operation in flight.
@@ -96,6 +84,23 @@ pub struct Busy {
     pub what: String,
     /// Session time it started.
     pub since_ms: u64,
+    /// What it does to the module, for dialogs about it.
+    pub op: Op,
+}
+
+/// The operation in flight, with its figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Load(LoadRequest),
+    /// Unload what is held (MiB, when known), then load.
+    Reload {
+        held_mib: Option<u64>,
+        req: LoadRequest,
+    },
+    Unload {
+        held_mib: Option<u64>,
+    },
+    Probe,
 }
 
 /// Settings the dashboard starts with.
@@ -111,16 +116,9 @@ pub struct AppConfig {
 }
 
 impl Default for AppConfig {
+    /// What `vmtop` with no options starts with (the command line's defaults).
     fn default() -> Self {
-        AppConfig {
-            memsize_mib: 64,
-            oom_safe: true,
-            force: false,
-            interval: Duration::from_millis(250),
-            retention: Retention::default(),
-            yes: false,
-            keep_loaded: false,
-        }
+        crate::dashboard::DashboardOptions::default().app_config()
     }
 }
 
@@ -147,8 +145,11 @@ pub struct App {
     pub history: History,
     pub events: Vec<Event>,
     pub kmsg: VecDeque<String>,
-    pub confirm: Option<Confirmation>,
+    /// The open y/N dialog.
+    pub confirm: Option<Pending>,
     pub busy: Option<Busy>,
+    /// Quit once the operation in flight has finished (the user chose to wait).
+    pub quit_after_busy: bool,
     /// The last failed event, shown in the banner until dismissed or a load succeeds.
     pub failure: Option<Event>,
     /// One-line message for the footer (cleared by the next key).
@@ -186,6 +187,7 @@ impl App {
             kmsg: VecDeque::new(),
             confirm: None,
             busy: None,
+            quit_after_busy: false,
             failure: None,
             notice: None,
             help: false,
@@ -245,7 +247,7 @@ impl App {
 
     /// The parameters a load passes, as the engine passes them (e.g. `memsize=200 oom_safe=Y`).
     pub fn params(&self, req: &LoadRequest) -> String {
-        crate::engine::module_params(req)
+        crate::engine::module_params(req, self.latest().map(|s| s.mem_total))
     }
 
     fn request(&self) -> LoadRequest {
@@ -293,9 +295,20 @@ impl App {
         self.status = s;
     }
 
-    /// The worker finished the current command.
-    pub fn on_idle(&mut self) {
+    /// The worker finished the current command. When the user chose to wait before
+    /// quitting, the quit goes on now (asking about unloading with the figures of now).
+    pub fn on_idle(&mut self) -> Option<Command> {
         self.busy = None;
+        // Asked "stop or wait?" and it ended meanwhile: the question is moot; the quit goes
+        // on as if it had been asked now.
+        let asked = self.confirm == Some(Pending::QuitBusy);
+        if asked {
+            self.confirm = None;
+        }
+        if (std::mem::take(&mut self.quit_after_busy) || asked) && !self.should_quit {
+            return self.quit();
+        }
+        None
     }
 
     /// The worker says what it is doing now (e.g. a probe's attempt).
@@ -321,11 +334,11 @@ impl App {
 
     /// Apply an action; returns what the worker must do, if anything.
     pub fn update(&mut self, action: Action) -> Option<Command> {
-        if !matches!(action, Action::Tick | Action::Resize) {
+        if action != Action::Resize {
             self.notice = None;
         }
         match action {
-            Action::Tick | Action::Resize => None,
+            Action::Resize => None,
             Action::Quit => self.quit(),
             Action::Confirm(yes) => self.answer(yes),
             Action::Cancel => {
@@ -411,7 +424,7 @@ impl App {
             }
             Action::ToggleMode => {
                 if self.oom_safe {
-                    self.confirm = Some(self.confirm_unsafe());
+                    self.confirm = Some(Pending::UnsafeMode);
                 } else {
                     self.oom_safe = true;
                     self.notice = Some("SAFE mode: next loads use oom_safe=Y".into());
@@ -436,13 +449,18 @@ impl App {
                     self.notice = Some(format!("{MODULE_NAME} is not loaded: nothing to unload"));
                     return None;
                 }
-                self.start_busy(format!(
-                    "unloading {}",
-                    self.status
-                        .memsize_mib
-                        .map(|m| format!("{m} MiB"))
-                        .unwrap_or_else(|| MODULE_NAME.into())
-                ));
+                self.start_busy(
+                    format!(
+                        "unloading {}",
+                        self.status
+                            .memsize_mib
+                            .map(|m| format!("{m} MiB"))
+                            .unwrap_or_else(|| MODULE_NAME.into())
+                    ),
+                    Op::Unload {
+                        held_mib: self.status.memsize_mib,
+                    },
+                );
                 Some(Command::Unload)
             }
         }
@@ -482,14 +500,15 @@ impl App {
         if self.yes {
             return self.start(p);
         }
-        self.confirm = Some(self.confirmation(p));
+        self.confirm = Some(p);
         None
     }
 
-    fn start_busy(&mut self, what: String) {
+    fn start_busy(&mut self, what: String, op: Op) {
         self.busy = Some(Busy {
             what,
             since_ms: (self.now * 1000.0).round() as u64,
+            op,
         });
     }
 
@@ -499,24 +518,29 @@ impl App {
         match p {
             Pending::Load(req) => {
                 self.clear_failure();
-                self.start_busy(format!(
-                    "loading {} MiB{}",
-                    req.memsize_mib,
-                    mode(req.oom_safe)
-                ));
+                self.start_busy(
+                    format!("loading {} MiB{}", req.memsize_mib, mode(req.oom_safe)),
+                    Op::Load(req),
+                );
                 Some(Command::Load(req))
             }
             Pending::Reload(req) => {
                 self.clear_failure();
-                self.start_busy(format!(
-                    "reloading with {} MiB{}",
-                    req.memsize_mib,
-                    mode(req.oom_safe)
-                ));
+                self.start_busy(
+                    format!(
+                        "reloading with {} MiB{}",
+                        req.memsize_mib,
+                        mode(req.oom_safe)
+                    ),
+                    Op::Reload {
+                        held_mib: self.status.memsize_mib,
+                        req,
+                    },
+                );
                 Some(Command::Reload(req))
             }
             Pending::Probe { oom_safe } => {
-                self.start_busy("probing the largest memsize that loads".into());
+                self.start_busy("probing the largest memsize that loads".into(), Op::Probe);
                 Some(Command::Probe { oom_safe })
             }
             Pending::UnsafeMode => {
@@ -526,19 +550,46 @@ impl App {
             }
             Pending::QuitUnload => {
                 self.should_quit = true;
-                self.start_busy("unloading before quitting".into());
+                self.start_busy(
+                    "unloading before quitting".into(),
+                    Op::Unload {
+                        held_mib: self.status.memsize_mib,
+                    },
+                );
                 Some(Command::Quit { unload: true })
             }
+            Pending::QuitBusy => self.stop_and_quit(),
         }
+    }
+
+    /// Stop the operation in flight and quit: the loader is stopped at once, and the worker
+    /// unloads whatever got loaded before it exits.
+    fn stop_and_quit(&mut self) -> Option<Command> {
+        self.should_quit = true;
+        self.confirm = None;
+        if let Some(b) = self.busy.as_mut() {
+            b.what = format!("stopping: {}", b.what);
+        }
+        Some(Command::CancelAndQuit)
     }
 
     fn answer(&mut self, yes: bool) -> Option<Command> {
         let c = self.confirm.take()?;
-        match (c.pending, yes) {
+        match (c, yes) {
             (p, true) => self.start(p),
             (Pending::QuitUnload, false) => {
                 self.should_quit = true;
                 Some(Command::Quit { unload: false })
+            }
+            (Pending::QuitBusy, false) => {
+                self.quit_after_busy = true;
+                self.notice = Some(format!(
+                    "waiting for {} to finish, then quitting (q again stops it)",
+                    self.busy
+                        .as_ref()
+                        .map_or("the operation", |b| b.what.as_str())
+                ));
+                None
             }
             (_, false) => {
                 self.notice = Some("cancelled: nothing was done".into());
@@ -548,200 +599,31 @@ impl App {
     }
 
     fn quit(&mut self) -> Option<Command> {
+        // An operation in flight: ask whether to stop it or wait. Quit again (q, Ctrl-C)
+        // while asked, or while waiting, takes the default: stop it.
+        if self.busy.is_some() && !self.should_quit {
+            if self.confirm == Some(Pending::QuitBusy) || self.quit_after_busy {
+                self.quit_after_busy = false;
+                return self.stop_and_quit();
+            }
+            self.help = false;
+            self.why = false;
+            self.confirm = Some(Pending::QuitBusy);
+            return None;
+        }
+        if self.should_quit {
+            return None;
+        }
         // Quit pressed again while being asked about unloading: leave it loaded and go.
-        let asked = matches!(
-            self.confirm.as_ref().map(|c| c.pending),
-            Some(Pending::QuitUnload)
-        );
+        let asked = self.confirm == Some(Pending::QuitUnload);
         if self.status.loaded && !self.keep_loaded && !asked {
             self.help = false;
-            self.confirm = Some(self.confirm_quit());
+            self.confirm = Some(Pending::QuitUnload);
             return None;
         }
         self.confirm = None;
         self.should_quit = true;
         Some(Command::Quit { unload: false })
-    }
-
-    // ---- dialog texts ----
-
-    fn module_line(&self) -> String {
-        match &self.module_path {
-            Ok(p) => format!("module  {}", p.display()),
-            Err(e) => format!("module  NOT FOUND: {e}"),
-        }
-    }
-
-    fn avail_line(&self, req: &LoadRequest) -> Vec<String> {
-        let Some(s) = self.latest() else {
-            return vec![];
-        };
-        let asked = req.memsize_mib * MIB;
-        let mut v = Vec::new();
-        if let Some(refusal) = crate::engine::guard(req, Some(s)) {
-            v.push(format!("⚠ vmtop will refuse this: {refusal}"));
-        }
-        v.push(format!(
-            "MemAvailable is {} of MemTotal {}; VmallocUsed should rise by about {} MiB and MemAvailable fall by as much until unload.",
-            fmt_bytes(s.available()),
-            fmt_bytes(s.mem_total),
-            req.memsize_mib
-        ));
-        if asked > s.mem_total {
-            v.push(format!(
-                "⚠ {} MiB is more than all RAM (MemTotal {}): expect the kernel to refuse it.",
-                req.memsize_mib,
-                fmt_bytes(s.mem_total)
-            ));
-        } else if asked > s.available() {
-            v.push(if req.oom_safe {
-                format!(
-                    "⚠ {} MiB is more than MemAvailable ({}): expect the load to fail with ENOMEM.",
-                    req.memsize_mib,
-                    fmt_bytes(s.available())
-                )
-            } else {
-                format!(
-                    "⚠ {} MiB is more than MemAvailable ({}): expect the OOM killer to act.",
-                    req.memsize_mib,
-                    fmt_bytes(s.available())
-                )
-            });
-        }
-        // The kernel checks RAM first, then looks for one free range of addresses as big as
-        // the request plus a guard page: on 32-bit kernels that range is the usual limit.
-        let largest = self
-            .history
-            .points()
-            .iter()
-            .rev()
-            .find_map(|p| p.vmalloc_largest_free);
-        if asked <= s.mem_total {
-            let guard_page = 4096;
-            match largest {
-                Some(g) if asked + guard_page > g => v.push(format!(
-                    "⚠ {} MiB is more than the largest free range of the vmalloc address space ({}; VmallocTotal {}): expect ENOMEM, address space (vmalloc=SIZE at boot on 32-bit).",
-                    req.memsize_mib,
-                    fmt_bytes(g),
-                    fmt_bytes(s.vmalloc_total)
-                )),
-                None if asked > s.vmalloc_total => v.push(format!(
-                    "⚠ {} MiB is more than the whole vmalloc address space (VmallocTotal {}): expect ENOMEM, address space.",
-                    req.memsize_mib,
-                    fmt_bytes(s.vmalloc_total)
-                )),
-                _ => {}
-            }
-        }
-        v
-    }
-
-    fn mode_line(oom_safe: bool) -> String {
-        if oom_safe {
-            "SAFE mode (oom_safe=Y): fails with ENOMEM rather than leave less free than the module's reserve (max(64 MiB, 5 % of RAM)); the OOM killer is not woken.".into()
-        } else {
-            "UNSAFE mode (oom_safe=N): plain vmalloc(); if memory runs short the OOM killer may KILL PROCESSES (maybe this dashboard or your shell).".into()
-        }
-    }
-
-    fn confirmation(&self, p: Pending) -> Confirmation {
-        match p {
-            Pending::Load(req) => {
-                let mut why = vec![format!(
-                    "The module vmalloc()s {} MiB and writes to every byte of it, so the pages are really used.",
-                    req.memsize_mib
-                )];
-                why.extend(self.avail_line(&req));
-                why.push(Self::mode_line(req.oom_safe));
-                Confirmation {
-                    pending: p,
-                    title: format!("Load {MODULE_NAME} with {} MiB?", req.memsize_mib),
-                    actions: vec![
-                        self.module_line(),
-                        format!("params  {}", self.params(&req)),
-                    ],
-                    why,
-                    yes: "load it".into(),
-                    no: "do nothing".into(),
-                }
-            }
-            Pending::Reload(req) => {
-                let mut why = vec![format!(
-                    "Unloading frees the {} held now; the new load vmalloc()s {} MiB and fills it.",
-                    self.status
-                        .memsize_mib
-                        .map(|m| format!("{m} MiB"))
-                        .unwrap_or_else(|| "memory".into()),
-                    req.memsize_mib
-                )];
-                why.extend(self.avail_line(&req));
-                why.push(Self::mode_line(req.oom_safe));
-                Confirmation {
-                    pending: p,
-                    title: format!("Reload {MODULE_NAME} with {} MiB?", req.memsize_mib),
-                    actions: vec![
-                        format!("unload  {MODULE_NAME} (rmmod)"),
-                        self.module_line(),
-                        format!("params  {}", self.params(&req)),
-                    ],
-                    why,
-                    yes: "unload, then load".into(),
-                    no: "do nothing".into(),
-                }
-            }
-            Pending::Probe { oom_safe } => Confirmation {
-                pending: p,
-                title: "Probe the largest memsize that loads?".into(),
-                actions: vec![
-                    self.module_line(),
-                    format!(
-                        "params  memsize=N oom_safe={} for several N (binary search), unloading after each success",
-                        if oom_safe { 'Y' } else { 'N' }
-                    ),
-                ],
-                why: vec![
-                    "Each try allocates and fills N MiB, then frees it: memory pressure comes in bursts.".into(),
-                    Self::mode_line(oom_safe),
-                ],
-                yes: "probe".into(),
-                no: "do nothing".into(),
-            },
-            Pending::UnsafeMode | Pending::QuitUnload => unreachable!("built elsewhere"),
-        }
-    }
-
-    fn confirm_unsafe(&self) -> Confirmation {
-        Confirmation {
-            pending: Pending::UnsafeMode,
-            title: "Switch to UNSAFE mode?".into(),
-            actions: vec!["params  oom_safe=N on the next loads (nothing is loaded now)".into()],
-            why: vec![
-                "The module will use plain vmalloc() (GFP_KERNEL) instead of failing early.".into(),
-                "If memory runs short, the kernel's OOM killer may KILL PROCESSES to free memory: possibly this dashboard, your shell or your editor. Unsaved work can be lost.".into(),
-                "SAFE mode (oom_safe=Y) makes the load fail with ENOMEM instead.".into(),
-            ],
-            yes: "switch to UNSAFE".into(),
-            no: "stay SAFE".into(),
-        }
-    }
-
-    fn confirm_quit(&self) -> Confirmation {
-        let held = self
-            .status
-            .memsize_mib
-            .map(|m| format!("{m} MiB"))
-            .unwrap_or_else(|| "its memory".into());
-        Confirmation {
-            pending: Pending::QuitUnload,
-            title: format!("Unload {MODULE_NAME} before quitting?"),
-            actions: vec![format!("unload  {MODULE_NAME} (rmmod)")],
-            why: vec![
-                format!("The module still holds {held}; it stays allocated until the module is unloaded."),
-                format!("To unload later: sudo rmmod {MODULE_NAME}"),
-            ],
-            yes: "unload and quit".into(),
-            no: "quit, leave it loaded".into(),
-        }
     }
 }
 
@@ -791,9 +673,7 @@ pub(crate) mod tests {
         let why = |a: &mut App, size: u64| {
             a.memsize_mib = size;
             a.update(Action::Load);
-            let text = a
-                .confirm
-                .as_ref()
+            let text = crate::ui::confirm::open(a)
                 .map(|c| c.why.join("\n"))
                 .unwrap_or_default();
             a.confirm = None;
@@ -864,7 +744,7 @@ pub(crate) mod tests {
             a.update(Action::Digit(c));
         }
         a.update(Action::SubmitMemsize);
-        assert_eq!(a.memsize_mib, 64);
+        assert_eq!(a.memsize_mib, 100);
         assert_eq!(a.mode(), Mode::Typing);
         let e = a.input_error.clone().expect("error shown");
         assert!(e.contains("not a whole number of MiB"), "{e}");
@@ -873,16 +753,16 @@ pub(crate) mod tests {
         assert!(a.input_error.is_none());
         a.update(Action::Cancel);
         assert_eq!(a.mode(), Mode::Normal);
-        assert_eq!(a.memsize_mib, 64);
+        assert_eq!(a.memsize_mib, 100);
     }
 
     #[test]
     fn steps_never_reach_zero() {
         let mut a = app();
         a.update(Action::StepUp { big: false });
-        assert_eq!(a.memsize_mib, 80);
+        assert_eq!(a.memsize_mib, 116);
         a.update(Action::StepUp { big: true });
-        assert_eq!(a.memsize_mib, 336);
+        assert_eq!(a.memsize_mib, 372);
         a.update(Action::StepDown { big: true });
         a.update(Action::StepDown { big: true });
         assert_eq!(a.memsize_mib, 1);
@@ -900,7 +780,7 @@ pub(crate) mod tests {
             "nothing sent before the answer"
         );
         assert_eq!(a.mode(), Mode::Confirm);
-        let c = a.confirm.clone().unwrap();
+        let c = crate::ui::confirm::open(&a).expect("a dialog");
         let text = c.actions.join("\n");
         assert!(text.contains("/tmp/alloc_large_mem.ko"), "{text}");
         assert!(text.contains("memsize=200 oom_safe=Y"), "{text}");
@@ -934,7 +814,7 @@ pub(crate) mod tests {
         a.update(Action::Load);
         assert_eq!(a.update(Action::Unload), None);
         assert_eq!(a.update(Action::StepUp { big: false }), None);
-        assert_eq!(a.memsize_mib, 64);
+        assert_eq!(a.memsize_mib, 100);
     }
 
     #[test]
@@ -986,7 +866,7 @@ pub(crate) mod tests {
         let mut a = app();
         a.update(Action::ToggleMode);
         assert!(a.oom_safe, "not switched before the answer");
-        let c = a.confirm.clone().unwrap();
+        let c = crate::ui::confirm::open(&a).expect("a dialog");
         assert!(c.why.join(" ").contains("OOM killer"));
         assert!(c.why.join(" ").contains("KILL PROCESSES"));
         a.update(Action::Confirm(false));
@@ -995,10 +875,8 @@ pub(crate) mod tests {
         a.update(Action::Confirm(true));
         assert!(!a.oom_safe);
         a.update(Action::Load);
-        assert!(a
-            .confirm
-            .as_ref()
-            .unwrap()
+        assert!(crate::ui::confirm::open(&a)
+            .expect("a dialog")
             .actions
             .join(" ")
             .contains("oom_safe=N"));
@@ -1043,6 +921,104 @@ pub(crate) mod tests {
             Some(Command::Quit { unload: false })
         );
         assert!(c.should_quit);
+    }
+
+    #[test]
+    fn quit_during_a_load_asks_stop_or_wait_with_the_loads_figures() {
+        // Stop (y, or q again): the loader is stopped at once, the worker then unloads
+        // whatever got loaded.
+        let mut a = app();
+        loaded(&mut a, 300);
+        a.yes = true;
+        a.memsize_mib = 700;
+        assert!(matches!(a.update(Action::Reload), Some(Command::Reload(_))));
+        assert_eq!(a.update(Action::Quit), None, "asks first");
+        assert_eq!(a.confirm, Some(Pending::QuitBusy));
+        let c = crate::ui::confirm::open(&a).expect("a dialog");
+        let text = format!("{} {}", c.title, c.actions.join(" "));
+        assert!(text.contains("700 MiB"), "{text}");
+        assert!(!text.contains("holds 300"), "{text}");
+        assert_eq!(
+            a.update(Action::Confirm(true)),
+            Some(Command::CancelAndQuit)
+        );
+        assert!(a.should_quit);
+        let mut b = app();
+        b.yes = true;
+        b.update(Action::Load);
+        b.update(Action::Quit);
+        assert_eq!(
+            b.update(Action::Quit),
+            Some(Command::CancelAndQuit),
+            "q q stops"
+        );
+        // Wait (n): nothing now; when it is done, the usual quit, with the figures of then.
+        let mut w = app();
+        w.yes = true;
+        w.memsize_mib = 700;
+        w.update(Action::Load);
+        w.update(Action::Quit);
+        assert_eq!(w.update(Action::Confirm(false)), None);
+        assert!(!w.should_quit && w.quit_after_busy);
+        assert!(w
+            .notice
+            .as_deref()
+            .unwrap_or("")
+            .contains("waiting for loading 700 MiB"));
+        loaded(&mut w, 700);
+        assert_eq!(w.on_idle(), None, "loaded: asks whether to unload");
+        assert_eq!(w.confirm, Some(Pending::QuitUnload));
+        let c = crate::ui::confirm::open(&w).expect("a dialog");
+        assert!(c.why.join(" ").contains("holds 700 MiB"), "{:?}", c.why);
+        let mut x = app();
+        x.yes = true;
+        x.update(Action::Load);
+        x.update(Action::Quit);
+        x.update(Action::Confirm(false));
+        assert_eq!(
+            x.on_idle(),
+            Some(Command::Quit { unload: false }),
+            "the load failed"
+        );
+    }
+
+    #[test]
+    fn reload_counts_what_the_unload_frees_first() {
+        let mut a = app();
+        let mib = |m: u64| m * MIB;
+        a.on_sample(Point {
+            t: 1.0,
+            unix_ms: 0,
+            sample: Some(Sample {
+                mem_total: mib(1000),
+                mem_free: mib(450),
+                mem_available: Some(mib(500)),
+                vmalloc_total: mib(1 << 30),
+                vmalloc_used: mib(300),
+                vmalloc_chunk: 0,
+            }),
+            vmalloc_largest_free: None,
+        });
+        loaded(&mut a, 300);
+        a.memsize_mib = 700;
+        a.update(Action::Reload);
+        let why = crate::ui::confirm::open(&a)
+            .expect("a dialog")
+            .why
+            .join(" ");
+        assert!(
+            why.contains("800 MiB after the unload frees 300 MiB"),
+            "{why}"
+        );
+        assert!(!why.contains("more than MemAvailable"), "{why}");
+        a.update(Action::Cancel);
+        a.memsize_mib = 900;
+        a.update(Action::Reload);
+        let why = crate::ui::confirm::open(&a)
+            .expect("a dialog")
+            .why
+            .join(" ");
+        assert!(why.contains("more than MemAvailable (800 MiB)"), "{why}");
     }
 
     #[test]

@@ -310,6 +310,20 @@ fn nice_ceiling(v: f64) -> f64 {
     10.0 * p
 }
 
+/// Smallest chart drawn (below the title rule).
+const MIN_CHART_ROWS: u16 = 2;
+const MIN_CHART_COLS: u16 = 12;
+
+/// What an area too small for a chart shows instead.
+fn too_small(area: Rect) -> String {
+    format!(
+        "chart needs {MIN_CHART_COLS}x{} cells, has {}x{}: enlarge the terminal",
+        MIN_CHART_ROWS + 1,
+        area.width,
+        area.height + 1
+    )
+}
+
 #[allow(clippy::too_many_arguments)]
 fn render_chart(
     f: &mut Frame,
@@ -321,7 +335,16 @@ fn render_chart(
     series: impl Fn(usize) -> Vec<Series>,
 ) {
     let inner = super::title_rule(f, area, title, th);
-    if inner.height < 2 || inner.width < 12 {
+    if inner.height < MIN_CHART_ROWS || inner.width < MIN_CHART_COLS {
+        // Say so in place rather than leave the pane blank.
+        if !inner.is_empty() {
+            f.render_widget(
+                ratatui::widgets::Paragraph::new(too_small(inner))
+                    .style(th.dim())
+                    .wrap(ratatui::widgets::Wrap { trim: true }),
+                inner,
+            );
+        }
         return;
     }
     let (x0, x1) = app.view_range();

@@ -1,4 +1,6 @@
 //! The y/N dialog: exactly what will be done to the kernel, and why / what can happen.
+//! Its words are built here from the state's `Pending` and the figures of the state it
+//! describes (what is loaded, what is loading, what a reload frees first).
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -7,15 +9,38 @@ use ratatui::Frame;
 
 use super::centered;
 use super::theme::{sym, Theme};
-use crate::app::state::Pending;
+use crate::app::state::{Op, Pending};
 use crate::app::App;
+use crate::engine::LoadRequest;
+use crate::meminfo::Sample;
+use crate::module_file::MODULE_NAME;
+use crate::units::{fmt_bytes, MIB};
+
+/// A dialog's words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirmation {
+    pub title: String,
+    /// What will be done (module path, parameters), one line each.
+    pub actions: Vec<String>,
+    /// Why, and what can happen.
+    pub why: Vec<String>,
+    /// What `y` and `n` mean.
+    pub yes: String,
+    pub no: String,
+}
+
+/// The words of the dialog open in `app`, if any.
+pub fn open(app: &App) -> Option<Confirmation> {
+    app.confirm.map(|p| dialog(app, p))
+}
 
 pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
-    let Some(c) = &app.confirm else {
+    let Some(pending) = app.confirm else {
         return;
     };
-    let dangerous = match c.pending {
-        Pending::UnsafeMode => true,
+    let c = dialog(app, pending);
+    let dangerous = match pending {
+        Pending::UnsafeMode | Pending::QuitBusy => true,
         Pending::Load(r) | Pending::Reload(r) => !r.oom_safe,
         Pending::Probe { oom_safe } => !oom_safe,
         Pending::QuitUnload => false,
@@ -38,7 +63,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         Span::styled(" y ", th.alert()),
         Span::raw(format!(" {}    ", c.yes)),
         Span::styled(" n ", th.bold()),
-        Span::raw(format!(" / Esc  {}", c.no)),
+        Span::raw(format!(" {}", c.no)),
     ]));
 
     let width = area.width.saturating_sub(4).clamp(20, 100);
@@ -56,4 +81,228 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             .wrap(Wrap { trim: false }),
         rect,
     );
+}
+
+fn module_line(app: &App) -> String {
+    match &app.module_path {
+        Ok(p) => format!("module  {}", p.display()),
+        Err(e) => format!("module  NOT FOUND: {e}"),
+    }
+}
+
+fn params_line(app: &App, req: &LoadRequest) -> String {
+    format!("params  {}", app.params(req))
+}
+
+/// What the figures say of a load of `req`, `freed` bytes being given back first (a reload).
+fn avail_lines(app: &App, req: &LoadRequest, freed: u64) -> Vec<String> {
+    let Some(now) = app.latest() else {
+        return vec![];
+    };
+    // The figures the load will meet: a reload unloads first.
+    let s = Sample {
+        mem_free: now.mem_free.saturating_add(freed),
+        mem_available: now.mem_available.map(|a| a.saturating_add(freed)),
+        ..*now
+    };
+    let asked = req.memsize_mib.saturating_mul(MIB);
+    let mut v = Vec::new();
+    if let Some(refusal) = crate::engine::guard(req, Some(&s)) {
+        v.push(format!("{} vmtop will refuse this: {refusal}", sym::WARN));
+    }
+    let after = if freed > 0 {
+        format!(
+            " ({} after the unload frees {})",
+            fmt_bytes(s.available()),
+            fmt_bytes(freed)
+        )
+    } else {
+        String::new()
+    };
+    v.push(format!(
+        "MemAvailable is {}{after} of MemTotal {}; VmallocUsed should rise by about {} MiB and MemAvailable fall by as much until unload.",
+        fmt_bytes(now.available()),
+        fmt_bytes(s.mem_total),
+        req.memsize_mib
+    ));
+    if asked > s.mem_total {
+        v.push(format!(
+            "{} {} MiB is more than all RAM (MemTotal {}): expect the kernel to refuse it.",
+            sym::WARN,
+            req.memsize_mib,
+            fmt_bytes(s.mem_total)
+        ));
+    } else if asked > s.available() {
+        v.push(format!(
+            "{} {} MiB is more than MemAvailable ({}): expect {}.",
+            sym::WARN,
+            req.memsize_mib,
+            fmt_bytes(s.available()),
+            if req.oom_safe {
+                "the load to fail with ENOMEM"
+            } else {
+                "the OOM killer to act"
+            }
+        ));
+    }
+    // The kernel checks RAM first, then looks for one free range of addresses as big as
+    // the request plus a guard page: on 32-bit kernels that range is the usual limit.
+    let largest = app
+        .history
+        .points()
+        .iter()
+        .rev()
+        .find_map(|p| p.vmalloc_largest_free);
+    if asked <= s.mem_total {
+        let guard_page = 4096;
+        match largest {
+            Some(g) if asked + guard_page > g => v.push(format!(
+                "{} {} MiB is more than the largest free range of the vmalloc address space ({}; VmallocTotal {}): expect ENOMEM, address space (vmalloc=SIZE at boot on 32-bit).",
+                sym::WARN,
+                req.memsize_mib,
+                fmt_bytes(g),
+                fmt_bytes(s.vmalloc_total)
+            )),
+            None if asked > s.vmalloc_total => v.push(format!(
+                "{} {} MiB is more than the whole vmalloc address space (VmallocTotal {}): expect ENOMEM, address space.",
+                sym::WARN,
+                req.memsize_mib,
+                fmt_bytes(s.vmalloc_total)
+            )),
+            _ => {}
+        }
+    }
+    v
+}
+
+fn mode_line(oom_safe: bool) -> String {
+    if oom_safe {
+        "SAFE mode (oom_safe=Y): fails with ENOMEM rather than leave less available than the reserve (max(64 MiB, 5 % of RAM), passed as reserve_mib); the OOM killer is not woken.".into()
+    } else {
+        "UNSAFE mode (oom_safe=N): plain vmalloc(); if memory runs short the OOM killer may KILL PROCESSES (maybe this dashboard or your shell).".into()
+    }
+}
+
+fn mib_or(m: Option<u64>, other: &str) -> String {
+    m.map(|m| format!("{m} MiB"))
+        .unwrap_or_else(|| other.into())
+}
+
+/// The words of the dialog for `p` in the state `app`.
+pub fn dialog(app: &App, p: Pending) -> Confirmation {
+    match p {
+        Pending::Load(req) => {
+            let mut why = vec![format!(
+                "The module vmalloc()s {} MiB and writes to every byte of it, so the pages are really used.",
+                req.memsize_mib
+            )];
+            why.extend(avail_lines(app, &req, 0));
+            why.push(mode_line(req.oom_safe));
+            Confirmation {
+                title: format!("Load {MODULE_NAME} with {} MiB?", req.memsize_mib),
+                actions: vec![module_line(app), params_line(app, &req)],
+                why,
+                yes: "load it".into(),
+                no: "/ Esc  do nothing".into(),
+            }
+        }
+        Pending::Reload(req) => {
+            let held = app.status.memsize_mib;
+            let mut why = vec![format!(
+                "Unloading frees the {} held now; the new load vmalloc()s {} MiB and fills it.",
+                mib_or(held, "memory"),
+                req.memsize_mib
+            )];
+            why.extend(avail_lines(
+                app,
+                &req,
+                held.unwrap_or(0).saturating_mul(MIB),
+            ));
+            why.push(mode_line(req.oom_safe));
+            Confirmation {
+                title: format!("Reload {MODULE_NAME} with {} MiB?", req.memsize_mib),
+                actions: vec![
+                    format!("unload  {MODULE_NAME} (rmmod)"),
+                    module_line(app),
+                    params_line(app, &req),
+                ],
+                why,
+                yes: "unload, then load".into(),
+                no: "/ Esc  do nothing".into(),
+            }
+        }
+        Pending::Probe { oom_safe } => Confirmation {
+            title: "Probe the largest memsize that loads?".into(),
+            actions: vec![
+                module_line(app),
+                format!(
+                    "params  memsize=N oom_safe={} for several N (binary search), unloading after each success",
+                    if oom_safe { 'Y' } else { 'N' }
+                ),
+            ],
+            why: vec![
+                "Each try allocates and fills N MiB, then frees it: memory pressure comes in bursts.".into(),
+                mode_line(oom_safe),
+            ],
+            yes: "probe".into(),
+            no: "/ Esc  do nothing".into(),
+        },
+        Pending::UnsafeMode => Confirmation {
+            title: "Switch to UNSAFE mode?".into(),
+            actions: vec!["params  oom_safe=N on the next loads (nothing is loaded now)".into()],
+            why: vec![
+                "The module will use plain vmalloc() (GFP_KERNEL) instead of failing early.".into(),
+                "If memory runs short, the kernel's OOM killer may KILL PROCESSES to free memory: possibly this dashboard, your shell or your editor. Unsaved work can be lost.".into(),
+                "SAFE mode (oom_safe=Y) makes the load fail with ENOMEM instead.".into(),
+            ],
+            yes: "switch to UNSAFE".into(),
+            no: "/ Esc  stay SAFE".into(),
+        },
+        Pending::QuitUnload => Confirmation {
+            title: format!("Unload {MODULE_NAME} before quitting?"),
+            actions: vec![format!("unload  {MODULE_NAME} (rmmod)")],
+            why: vec![
+                format!(
+                    "The module holds {}; it stays allocated until the module is unloaded.",
+                    mib_or(app.status.memsize_mib, "its memory")
+                ),
+                format!("To unload later: sudo rmmod {MODULE_NAME}"),
+            ],
+            yes: "unload and quit".into(),
+            no: "/ Esc  quit, leave it loaded / stay".into(),
+        },
+        Pending::QuitBusy => {
+            let what = app
+                .busy
+                .as_ref()
+                .map_or("an operation".to_string(), |b| b.what.clone());
+            let op = app.busy.as_ref().map(|b| b.op);
+            let stop = match op {
+                Some(Op::Load(req)) => format!(
+                    "stop   the loader (vmtop-kmod) of {} MiB: the module's fill loop gives up on the signal and frees what it took",
+                    req.memsize_mib
+                ),
+                Some(Op::Reload { req, .. }) => format!(
+                    "stop   the reload: the loader of {} MiB is stopped (the old buffer is freed or being freed)",
+                    req.memsize_mib
+                ),
+                Some(Op::Probe) => "stop   the probe: its running load is stopped, no further size is tried".into(),
+                Some(Op::Unload { .. }) | None => "finish the unload (it cannot be stopped half-way)".into(),
+            };
+            Confirmation {
+                title: format!("Quit while {what}?"),
+                actions: vec![
+                    stop,
+                    format!("unload  {MODULE_NAME} if the load finished before it was stopped"),
+                    "quit".into(),
+                ],
+                why: vec![
+                    "Nothing vmtop started outlives it: no loader keeps running, nothing stays loaded unannounced.".into(),
+                    "q again does the same as y.".into(),
+                ],
+                yes: "stop it and quit".into(),
+                no: "wait for it to finish, then quit    Esc  keep going".into(),
+            }
+        }
+    }
 }

@@ -1,51 +1,57 @@
-//! Bottom line: the keys for what is on screen, or the last notice.
+//! Bottom line: the keys for what is on screen (from the key table), or the last notice.
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::Frame;
 
 use super::theme::Theme;
+use crate::app::keys::{groups, Group, STEP_BIG_MIB, STEP_SMALL_MIB};
 use crate::app::{App, Mode};
 
-/// (key, what it does) for the current mode.
-pub fn keys(app: &App) -> Vec<(&'static str, String)> {
-    match app.mode() {
-        Mode::Confirm => vec![("y", "yes".into()), ("n/Esc", "no".into())],
-        Mode::Help => vec![("Esc/?", "close help".into()), ("q", "quit".into())],
-        Mode::Why => vec![("Esc/w", "close".into()), ("q", "quit".into())],
-        Mode::Typing => vec![
-            ("0-9 K M G", "memsize".into()),
-            ("Enter", "set".into()),
-            ("Bksp", "delete".into()),
-            ("Esc", "cancel".into()),
-        ],
-        Mode::Normal => vec![
-            ("l", "load".into()),
-            ("u", "unload".into()),
-            ("r", "reload".into()),
-            ("+-", "16M".into()),
-            ("][", "256M".into()),
-            ("p", "probe".into()),
-            ("m", if app.oom_safe { "unsafe" } else { "safe" }.into()),
-            (
-                "f",
-                if app.frozen_at.is_some() {
-                    "unfreeze"
-                } else {
-                    "freeze"
-                }
-                .into(),
-            ),
-            ("z", app.window.next().label().into()),
-            ("w", "why".into()),
-            ("?", "help".into()),
-            ("q", "quit".into()),
-        ]
-        .into_iter()
+/// How the footer names a group's keys and what they do now; None: not in the footer.
+fn item(g: Group, app: &App) -> Option<(&'static str, String)> {
+    let mode = app.mode();
+    Some(match g {
+        Group::Load => ("l", "load".into()),
+        Group::Unload => ("u", "unload".into()),
+        Group::Reload => ("r", "reload".into()),
+        Group::Step => ("+-", format!("{STEP_SMALL_MIB}M")),
+        Group::BigStep => ("][", format!("{STEP_BIG_MIB}M")),
+        Group::Probe => ("p", "probe".into()),
+        Group::Mode => ("m", if app.oom_safe { "unsafe" } else { "safe" }.into()),
+        Group::Freeze => (
+            "f",
+            if app.frozen_at.is_some() {
+                "unfreeze"
+            } else {
+                "freeze"
+            }
+            .into(),
+        ),
+        Group::Window => ("z", app.window.next().label().into()),
         // Only while there is a failure to explain.
-        .filter(|(k, _)| *k != "w" || app.failure.is_some())
-        .collect(),
-    }
+        Group::Why if app.failure.is_some() => ("w", "why".into()),
+        Group::Help => ("?", "help".into()),
+        Group::Quit if mode == Mode::Confirm => return None,
+        Group::Quit => ("q", "quit".into()),
+        Group::Yes => ("y", "yes".into()),
+        Group::No => ("n/Esc", "no".into()),
+        Group::Close if mode == Mode::Help => ("Esc/?", "close help".into()),
+        Group::Close => ("Esc/w", "close".into()),
+        Group::TypeDigits => ("0-9 K M G", "memsize".into()),
+        Group::Set => ("Enter", "set".into()),
+        Group::Delete => ("Bksp", "delete".into()),
+        Group::Cancel => ("Esc", "cancel".into()),
+        Group::Why | Group::Type | Group::Dismiss => return None,
+    })
+}
+
+/// (key, what it does) for the current mode.
+pub fn keys(app: &App) -> Vec<(Group, &'static str, String)> {
+    groups(app.mode())
+        .into_iter()
+        .filter_map(|g| item(g, app).map(|(k, w)| (g, k, w)))
+        .collect()
 }
 
 pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
@@ -61,20 +67,20 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     }
     // Drop the least needed keys (all are in the help) until the line fits.
     let mut items = keys(app);
-    let width = |items: &[(&str, String)]| -> usize {
+    let width = |items: &[(Group, &str, String)]| -> usize {
         items
             .iter()
-            .map(|(k, w)| k.chars().count() + w.chars().count() + 3)
+            .map(|(_, k, w)| k.chars().count() + w.chars().count() + 3)
             .sum()
     };
-    for drop in ["f", "z", "p", "r"] {
+    for drop in [Group::Freeze, Group::Window, Group::Probe, Group::Reload] {
         if width(&items) <= usize::from(area.width) + 2 {
             break;
         }
-        items.retain(|(k, _)| *k != drop);
+        items.retain(|(g, _, _)| *g != drop);
     }
     let mut spans = Vec::new();
-    for (k, what) in items {
+    for (_, k, what) in items {
         spans.push(Span::styled(k, th.key()));
         spans.push(Span::raw(format!(" {what}  ")));
     }

@@ -6,8 +6,8 @@ use ratatui::Frame;
 
 use super::tail_fit;
 use super::theme::Theme;
-use crate::app::state::MODULE_NAME;
 use crate::app::App;
+use crate::module_file::MODULE_NAME;
 
 /// Lines about trouble, shown in the failure style.
 fn alarming(line: &str) -> bool {

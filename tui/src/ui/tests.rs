@@ -9,7 +9,6 @@ use ratatui::Terminal;
 use super::{buffer_to_string, draw};
 use crate::app::state::tests::kernel;
 use crate::app::{Action, App, AppConfig, Retention};
-use crate::diagnose::{Cause, Confidence, Diagnosis};
 use crate::engine::{Event, EventKind, ModuleStatus, Outcome};
 use crate::kernel::KernelInfo;
 use crate::meminfo::{Delta, Point, Sample};
@@ -103,21 +102,36 @@ fn unload_event(t: f64, mib: u64) -> Event {
     }
 }
 
+/// A failed load as the engine reports it: the diagnosis is `diagnose()`'s, on the kernel
+/// log captured in the lab for that load (testdata/kmsg-6.1-lab-safe-counted.txt, 940 MiB in
+/// safe mode) and the lab's figures.
 fn failed_event(t: f64, mib: u64) -> Event {
+    let log: Vec<String> = include_str!("../../testdata/kmsg-6.1-lab-safe-counted.txt")
+        .lines()
+        .filter_map(crate::kmsg::parse_record)
+        .map(|r| r.text)
+        .filter(|l| l.contains(&format!("fail memsize_mib={mib} ")))
+        .collect();
+    assert_eq!(log.len(), 1, "the lab capture has the {mib} MiB attempt");
+    let diagnosis = crate::diagnose::diagnose(&crate::diagnose::FailureInput {
+        end: crate::diagnose::LoaderEnd::Errno(12),
+        requested_mib: mib,
+        oom_safe: true,
+        log,
+        before: Some(base()),
+        after: Some(base()),
+        privileges: crate::kernel::tests::with_root(true),
+        signing: crate::kernel::tests::relaxed(),
+        module_signed: Some(false),
+        vmalloc_largest_free: None,
+        loader_pid: Some(311),
+    });
     Event {
         t,
         kind: EventKind::Load,
         memsize_mib: mib,
         oom_safe: true,
-        outcome: Outcome::Failed {
-            diagnosis: Diagnosis {
-                cause: Cause::PhysicalMemoryShort,
-                confidence: Confidence::Likely,
-                summary: "Physical memory short: asked 2048 MiB, MemAvailable was 838 MiB".into(),
-                detail: "vmalloc() got the address range but not the pages: ENOMEM in safe mode while 2048 MiB < MemTotal 978 MiB is false, so RAM ran out first. Try 700 MiB or less.".into(),
-                evidence: vec!["alloc_large_mem: fail memsize_mib=2048 bytes=2147483648 oom_safe=Y err=-12 stage=vmalloc".into()],
-            },
-        },
+        outcome: Outcome::Failed { diagnosis },
         wall_ns: 1_830_000_000,
         alloc_ns: None,
         fill_ns: None,
@@ -174,11 +188,11 @@ fn failure() -> App {
     fill(&mut a, |t| if (12.0..35.0).contains(&t) { 200 } else { 0 });
     a.on_event(load_event(12.0, 200));
     a.on_event(unload_event(35.0, 200));
-    a.on_event(failed_event(45.0, 2048));
+    a.on_event(failed_event(45.0, 940));
     a.on_kmsg("[ 8101.2] alloc_large_mem: load memsize_mib=200 bytes=209715200 oom_safe=Y alloc_ns=38400000 fill_ns=301700000".into());
     a.on_kmsg("[ 8124.0] alloc_large_mem: unload memsize_mib=200 bytes=209715200".into());
-    a.on_kmsg("[ 8134.1] alloc_large_mem: fail memsize_mib=2048 bytes=2147483648 oom_safe=Y err=-12 stage=vmalloc".into());
-    a.memsize_mib = 2048;
+    a.on_kmsg("[    6.128149] alloc_large_mem: fail memsize_mib=940 bytes=985661440 oom_safe=Y err=-12 stage=vmalloc".into());
+    a.memsize_mib = 940;
     a
 }
 
@@ -242,7 +256,7 @@ fn failure_is_shown_in_words_everywhere() {
         assert!(text.contains("✗ LOAD FAILED"), "{w}x{h} banner:\n{text}");
         assert!(text.contains("FAILED"), "{w}x{h} header/events");
         assert!(text.contains("[likely]"), "{w}x{h} confidence");
-        assert!(text.contains("2048 MiB"), "{w}x{h} numbers");
+        assert!(text.contains("940 MiB"), "{w}x{h} numbers");
         // The marker stays on both charts: at least two ✗ beyond the banner and event log.
         assert!(text.matches('✗').count() >= 4, "{w}x{h} markers:\n{text}");
     }
@@ -308,11 +322,17 @@ fn busy_shows_progress() {
 }
 
 #[test]
-fn tiny_terminal_does_not_panic() {
+fn tiny_terminal_does_not_panic_and_says_so_in_place() {
     let a = failure();
     for (w, h) in [(1, 1), (10, 5), (40, 10), (80, 10), (20, 40)] {
         render(&a, w, h);
     }
+    // Too narrow for a chart: the pane says so instead of staying blank.
+    let text = render(&idle(), 11, 40);
+    assert!(text.contains("chart"), "{text}");
+    assert!(text.contains("enlarge"), "{text}");
+    // Wide enough: charts, no such words.
+    assert!(!render(&idle(), 80, 24).contains("enlarge"));
     let mut b = idle();
     b.update(Action::ToggleHelp);
     render(&b, 30, 8);

@@ -24,6 +24,11 @@ pub struct Theme {
     pub color: bool,
 }
 
+/// NO_COLOR is set to something non-empty (https://no-color.org): the one place it is read.
+pub fn no_color_requested() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+}
+
 impl Theme {
     pub fn new(no_color: bool) -> Theme {
         Theme { color: !no_color }
