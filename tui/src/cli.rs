@@ -332,9 +332,10 @@ pub enum RecordFormat {
 
 #[derive(Debug, Args)]
 pub struct LabArgs {
-    /// VM memory in MiB (128 to 65536: below 128 MiB the lab kernel panics before /init)
-    #[arg(long, default_value_t = 1024, value_parser = parse_lab_mem)]
-    pub mem: u64,
+    /// VM memory in MiB, 128 to 65536 (below 128 MiB the lab kernel panics before /init)
+    /// [default: 1024, 2048 with --root debian]
+    #[arg(long, value_parser = parse_lab_mem)]
+    pub mem: Option<u64>,
     /// VM CPUs (1 to 64)
     #[arg(long, default_value_t = 2, value_parser = parse_lab_cpus)]
     pub cpus: u32,
@@ -370,6 +371,10 @@ pub struct LabArgs {
     /// Copy a host file into the VM (repeatable), e.g. --copy ./my.ko:/lab/my.ko
     #[arg(long, value_name = "HOST:GUEST", value_parser = parse_copy)]
     pub copy: Vec<(PathBuf, String)>,
+    /// Root file system: busybox (small, fast) or debian (bookworm from `make lab`, with
+    /// make, gcc, sudo, a user `dev`, the kernel's headers, this checkout at /src)
+    #[arg(long, value_enum, default_value_t = crate::lab::Root::Busybox)]
+    pub root: crate::lab::Root,
     /// Print a JSON summary (with --exec)
     #[arg(long)]
     pub json: bool,

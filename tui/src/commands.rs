@@ -211,7 +211,8 @@ fn lab(args: LabArgs) -> anyhow::Result<i32> {
         None => None,
     };
     let opts = crate::lab::LabOptions {
-        mem_mib: args.mem,
+        mem_mib: args.mem.unwrap_or(args.root.default_mem_mib()),
+        root: args.root,
         cpus: args.cpus,
         kernel: args.kernel,
         kdir: args.kdir,

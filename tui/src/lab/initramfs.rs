@@ -103,6 +103,41 @@ impl Archive {
         Ok(())
     }
 
+    /// Copy the tree under `src` to `dest`, leaving out the top-level entries named in
+    /// `skip`. Symbolic links stay links.
+    pub fn copy_tree(&mut self, src: &Path, dest: &str, skip: &[&str]) -> anyhow::Result<()> {
+        self.dir(dest);
+        let entries = std::fs::read_dir(src)
+            .with_context(|| format!("listing {} for the lab initramfs", src.display()))?;
+        let mut entries: Vec<_> = entries
+            .collect::<Result<_, _>>()
+            .with_context(|| format!("listing {} for the lab initramfs", src.display()))?;
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            let name = e.file_name();
+            let Some(name) = name.to_str() else {
+                anyhow::bail!("{}: a file name that is not UTF-8", e.path().display());
+            };
+            if skip.contains(&name) {
+                continue;
+            }
+            let (from, to) = (e.path(), format!("{}/{name}", dest.trim_end_matches('/')));
+            let kind = e
+                .file_type()
+                .with_context(|| format!("reading the type of {}", from.display()))?;
+            if kind.is_symlink() {
+                let target = std::fs::read_link(&from)
+                    .with_context(|| format!("reading the link {}", from.display()))?;
+                self.symlink(&to, &target.to_string_lossy());
+            } else if kind.is_dir() {
+                self.copy_tree(&from, &to, &[])?;
+            } else if kind.is_file() {
+                self.copy(&from, &to)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Finish the archive (trailer entry) and write it out.
     pub fn write_to(mut self, mut w: impl Write) -> io::Result<()> {
         self.entry("TRAILER!!!", 0, &[]);

@@ -52,6 +52,28 @@ pub struct LabOptions {
     pub vmtop: Option<PathBuf>,
     /// Extra files to put in the VM: (host path, guest path).
     pub files: Vec<(PathBuf, String)>,
+    /// The VM's root file system.
+    pub root: Root,
+}
+
+/// What the lab VM boots into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Root {
+    /// A small initramfs: static busybox, vmtop, the module built on the host (fast)
+    Busybox,
+    /// Debian bookworm (debootstrap, from `make lab`) with make, gcc, sudo, a user `dev`,
+    /// the kernel's modules and headers installed, and this checkout at /src
+    Debian,
+}
+
+impl Root {
+    /// VM memory by default: the Debian root lives in RAM (about 600 MiB unpacked).
+    pub fn default_mem_mib(self) -> u64 {
+        match self {
+            Root::Busybox => 1024,
+            Root::Debian => 2048,
+        }
+    }
 }
 
 impl Default for LabOptions {
@@ -72,6 +94,7 @@ impl Default for LabOptions {
             vmtop_args: Vec::new(),
             vmtop: None,
             files: Vec::new(),
+            root: Root::Busybox,
         }
     }
 }
@@ -419,6 +442,9 @@ pub fn prepare(opts: &LabOptions) -> anyhow::Result<Prepared> {
             cache_dir: &work,
         },
     )?;
+    if opts.root == Root::Debian {
+        return prepare_debian(opts, kernel, arch, accel, qemu, &userland.vmtop);
+    }
     let module = build_module(&kernel.kdir, &kernel.release, arch, &work)?;
 
     let mut a = initramfs::Archive::new();
@@ -459,11 +485,32 @@ pub fn prepare(opts: &LabOptions) -> anyhow::Result<Prepared> {
     a.file("/lab/args", 0o644, args.join(" ").as_bytes());
     a.file("/lab/env", 0o644, guest_env().as_bytes());
 
+    finish(kernel, arch, accel, qemu, &[], a)
+}
+
+/// Write the initramfs (the `parts` archives, then `a`) and the window-size FIFOs.
+fn finish(
+    kernel: LabKernel,
+    arch: kernel::Arch,
+    accel: accel::Choice,
+    qemu: PathBuf,
+    parts: &[PathBuf],
+    a: initramfs::Archive,
+) -> anyhow::Result<Prepared> {
     let tmp = TempDir::new("vmtop-lab")?;
     let initrd = tmp.path.join("initrd.cpio");
     let f =
         std::fs::File::create(&initrd).with_context(|| format!("creating {}", initrd.display()))?;
-    a.write_to(std::io::BufWriter::new(f))
+    let mut w = std::io::BufWriter::new(f);
+    // The kernel unpacks concatenated archives in order, later entries over earlier ones.
+    for part in parts {
+        let mut r = std::fs::File::open(part)
+            .with_context(|| format!("opening {} for the lab initramfs", part.display()))?;
+        std::io::copy(&mut r, &mut w)
+            .with_context(|| format!("copying {} into {}", part.display(), initrd.display()))?;
+    }
+    a.write_to(&mut w)
+        .and_then(|()| w.flush())
         .with_context(|| format!("writing {}", initrd.display()))?;
     let winch = tmp.path.join("winch");
     for end in ["in", "out"] {
@@ -484,6 +531,112 @@ pub fn prepare(opts: &LabOptions) -> anyhow::Result<Prepared> {
         _tmp: tmp,
     })
 }
+
+/// The Debian root's parts, built by scripts/build-lab-root.sh (`make lab`).
+fn debian_parts(kernel: &LabKernel) -> anyhow::Result<Vec<PathBuf>> {
+    let fix = "run `make lab` (it runs scripts/build-lab-root.sh as root)";
+    let dir = kernel
+        .lab_dir
+        .as_ref()
+        .map(|d| d.join("rootfs-debian"))
+        .with_context(|| {
+            format!(
+                "--root debian needs a fetched lab kernel (not --kernel/--kdir {}): {fix}",
+                kernel.kdir.display()
+            )
+        })?;
+    let parts = [
+        dir.join("base.cpio"),
+        dir.join(format!("kernel-{}.cpio", kernel.release)),
+    ];
+    for p in &parts {
+        anyhow::ensure!(
+            p.is_file(),
+            "the Debian root for {} is not built ({} is missing): {fix}",
+            kernel.release,
+            p.display()
+        );
+    }
+    Ok(parts.to_vec())
+}
+
+/// The Debian root: the cached distribution and kernel parts, then this boot's init, the
+/// checkout at /src with the host-built binaries in its target/release (so `make run`
+/// there needs no cargo), the command and the --copy files.
+fn prepare_debian(
+    opts: &LabOptions,
+    kernel: LabKernel,
+    arch: kernel::Arch,
+    accel: accel::Choice,
+    qemu: PathBuf,
+    vmtop: &Path,
+) -> anyhow::Result<Prepared> {
+    anyhow::ensure!(
+        arch == kernel::Arch::X86_64,
+        "--root debian is built for x86_64 kernels; {} is {}",
+        kernel.release,
+        arch.name()
+    );
+    let parts = debian_parts(&kernel)?;
+    let checkout = checkout_dir().context(
+        "--root debian puts the checkout at /src: run vmtop from a checkout (target/release/vmtop) or set VMTOP_CHECKOUT",
+    )?;
+    let mut a = initramfs::Archive::new();
+    a.file("/init", 0o755, DEBIAN_INIT.as_bytes());
+    a.copy_tree(&checkout, "/src", &["target", "build", ".git"])?;
+    let helper = vmtop.with_file_name(crate::loader::protocol::HELPER);
+    a.copy(vmtop, "/src/target/release/vmtop")?;
+    a.copy(
+        &helper,
+        &format!("/src/target/release/{}", crate::loader::protocol::HELPER),
+    )?;
+    for (host, guest) in &opts.files {
+        a.copy(host, guest)?;
+    }
+    if let Some(cmd) = &opts.exec {
+        a.file("/lab/exec.sh", 0o755, cmd.as_bytes());
+    }
+    a.file("/lab/env", 0o644, guest_env().as_bytes());
+    finish(kernel, arch, accel, qemu, &parts, a)
+}
+
+/// /init of the Debian root: the distribution's own shell and tools, no systemd. Runs the
+/// --exec command as root, or an interactive shell as `dev` in /src.
+const DEBIAN_INIT: &str = r#"#!/bin/sh
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /dev/shm
+mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
+mount -t tmpfs -o mode=755 tmpfs /run
+mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
+echo 1 > /proc/sys/kernel/printk
+echo 1 > /proc/sys/kernel/kptr_restrict
+hostname vmtop-lab
+grep -q vmtop-lab /etc/hosts || echo "127.0.1.1 vmtop-lab" >> /etc/hosts
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8
+. /lab/env
+# The checkout belongs to the user who builds in it.
+chown -R dev:dev /src
+cd /root
+if [ -f /lab/exec.sh ]; then
+	sh /lab/exec.sh </dev/null >/dev/console 2>&1
+	echo "VMTOP-LAB-EXIT=$?" >/dev/console
+else
+	set -- $(cat /proc/cmdline)
+	for a; do case "$a" in vmtop.rows=*) rows=${a#*=};; vmtop.cols=*) cols=${a#*=};; esac; done
+	if [ -c /dev/ttyS1 ]; then
+		stty -F /dev/ttyS1 -echo 2>/dev/null
+		while read -r r c; do stty -F /dev/ttyS0 rows "$r" cols "$c"; done </dev/ttyS1 &
+	fi
+	echo "vmtop lab (Debian root): user dev (sudo without password), the checkout in /src; exit powers off"
+	setsid -c sh -c "stty rows ${rows:-24} cols ${cols:-80}; cd /src && exec su dev" </dev/ttyS0 >/dev/ttyS0 2>&1
+fi
+sync
+# No poweroff(8) without an init system: ask the kernel directly.
+echo o > /proc/sysrq-trigger
+sleep 30
+"#;
 
 /// Terminal settings passed from the host to the dashboard in the VM.
 fn guest_env() -> String {
