@@ -20,7 +20,8 @@ BUILD_DEPS := build-essential pkg-config libkmod-dev libclang-dev kmod dwarves
 # dkms, xz-utils, zstd: the installed-module lab test (DKMS, compression as distributions do).
 # groff-base, openssl, util-linux (setpriv): the man-page, signing and privilege tests.
 # gcc-multilib: linking vmtop for i686 (the 32-bit lab; its libkmod comes from the lab's sysroot).
-LAB_DEPS := qemu-system-x86 busybox-static cpio tmux htop dkms xz-utils zstd groff-base openssl util-linux gcc-multilib
+# debootstrap: the lab's Debian root (scripts/build-lab-root.sh).
+LAB_DEPS := debootstrap qemu-system-x86 busybox-static cpio tmux htop dkms xz-utils zstd groff-base openssl util-linux gcc-multilib
 
 # Lab kernels: Debian's kernel from the host's own apt sources (6.1 on bookworm) and the
 # one from its backports (6.12), each fetched by scripts/fetch-lab-kernel.sh.
@@ -61,6 +62,7 @@ lab-deps:
 lab: lab-deps vmtop
 	@if echo " $(LAB_ARCH) " | grep -q ' amd64 '; then \
 	  for suite in $(LAB_SUITES); do scripts/fetch-lab-kernel.sh $(LAB_DIR) $$suite || exit 1; done; fi
+	@if echo " $(LAB_ARCH) " | grep -q ' amd64 '; then $(SUDO) scripts/build-lab-root.sh $(LAB_DIR); fi
 	@if echo " $(LAB_ARCH) " | grep -q ' i386 '; then \
 	  scripts/fetch-lab-i386.sh $(LAB_DIR) && $(MAKE) --no-print-directory vmtop-i686; fi
 
@@ -70,19 +72,27 @@ vmtop-i686:
 	CARGO_TARGET_I686_UNKNOWN_LINUX_GNU_RUSTFLAGS="-L native=$(I686_SYSROOT)/usr/lib/i386-linux-gnu -L native=$(I686_SYSROOT)/lib/i386-linux-gnu -C link-arg=-Wl,-rpath-link,$(I686_LIBS)" \
 	  $(CARGO) build $(RELEASE) --target $(I686)
 
-vmtop: deps
-	$(CARGO) build $(RELEASE)
+# Without cargo, binaries already in target/release are used as they are: the lab's Debian
+# root (`vmtop lab --root debian`) puts the host-built ones in its copy of the checkout.
+vmtop:
+	@if ! command -v $(CARGO) >/dev/null && [ -x $(VMTOP) ] && [ -x $(VMTOP)-kmod ]; then \
+	  echo "cargo not found: using the prebuilt $(VMTOP) and $(VMTOP)-kmod"; \
+	else $(MAKE) --no-print-directory deps && $(CARGO) build $(RELEASE); fi
 
 # The module for this machine's kernel (needs its headers).
 module:
 	$(MAKE) -C kmod-src KDIR=$(KDIR)
 
-# Host can load modules and has headers: run here (as root); otherwise in the lab.
+# Host can load modules and has headers: run here (as root); can load modules but has no
+# headers: say which package, or the lab; cannot load modules: the lab.
 run: vmtop
-	@if [ -e /proc/modules ] && [ -d "$(KDIR)" ]; then \
+	@if [ -e /proc/modules ] && [ -f "$(KDIR)/Makefile" ]; then \
 	  $(MAKE) --no-print-directory module && $(SUDO) $(VMTOP); \
+	elif [ -e /proc/modules ]; then \
+	  echo "no kernel headers for $$(uname -r) at $(KDIR): install them (sudo apt-get install linux-headers-$$(uname -r)) and run make run again, or run the dashboard in the lab VM: make lab && $(VMTOP) lab" >&2; \
+	  exit 1; \
 	else \
-	  echo "this kernel cannot load modules (or has no headers): starting the lab VM"; \
+	  echo "this kernel cannot load modules: starting the lab VM"; \
 	  $(MAKE) --no-print-directory lab && $(VMTOP) lab; \
 	fi
 

@@ -20,11 +20,12 @@ lab=${1:?usage: $0 LAB_DIR [MIRROR]}
 mirror=${2:-}
 out=$lab/rootfs-debian
 suite=bookworm
-# What a developer's machine has for building and loading a module; dwarves: pahole, which
+# What a developer's machine has for building and loading a module (perl: W=1 runs
+# kernel-doc); dwarves: pahole, which
 # the 6.12 headers run at link time (BTF); libelf1, libssl3: the kbuild tools (objtool,
 # sign-file); tmux: drives the dashboard in tests; xz-utils, zstd: `make install` compresses
 # the module as the installed modules are.
-packages=make,gcc,libc6-dev,kmod,sudo,procps,tmux,libelf1,libssl3,dwarves,xz-utils,zstd,ca-certificates
+packages=make,gcc,libc6-dev,perl,kmod,sudo,procps,tmux,libelf1,libssl3,dwarves,xz-utils,zstd,ca-certificates
 
 [ "$(id -u)" = 0 ] || { echo "$0: debootstrap needs root: run it with sudo" >&2; exit 1; }
 command -v debootstrap >/dev/null || { echo "$0: debootstrap is not installed: apt-get install debootstrap (make lab-deps does)" >&2; exit 1; }

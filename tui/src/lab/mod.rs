@@ -613,7 +613,7 @@ mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
 echo 1 > /proc/sys/kernel/printk
 echo 1 > /proc/sys/kernel/kptr_restrict
 hostname vmtop-lab
-grep -q vmtop-lab /etc/hosts || echo "127.0.1.1 vmtop-lab" >> /etc/hosts
+grep -qs vmtop-lab /etc/hosts || echo "127.0.1.1 vmtop-lab" >> /etc/hosts
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8
 . /lab/env
 # The checkout belongs to the user who builds in it.
@@ -871,6 +871,8 @@ fn is_boot_noise(line: &str) -> bool {
         || line.starts_with("\u{1b}c")
         // Printed by the kernel at poweroff, after the command's own output.
         || line.ends_with("reboot: Power down")
+        // The Debian root powers off through sysrq, which prints whatever the log level.
+        || line.ends_with("sysrq: Power Off")
 }
 
 /// A temporary directory removed on drop.
