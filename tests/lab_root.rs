@@ -55,8 +55,17 @@ echo "loaded_stale=$(grep -c '^alloc_large_mem ' /proc/modules)"
     // Plain vmtop as a user: read-only, and the banner names sudo.
     assert!(r.out.contains("sudo vmtop"), "{}", r.out);
     assert_eq!(get("dashboard_up"), "1", "{}", r.out);
-    assert_eq!(get("readonly_banner"), "0", "not read-only under sudo:\n{}", r.out);
-    assert!(r.out.contains("cargo not found: using the prebuilt"), "{}", r.out);
+    assert_eq!(
+        get("readonly_banner"),
+        "0",
+        "not read-only under sudo:\n{}",
+        r.out
+    );
+    assert!(
+        r.out.contains("cargo not found: using the prebuilt"),
+        "{}",
+        r.out
+    );
     assert!(r.out.contains("M=\"/src/kmod-src\""), "{}", r.out);
     assert_eq!(get("loaded_screen"), "1", "{}", r.out);
     assert_eq!(get("loaded_during"), "1", "{}", r.out);
@@ -108,7 +117,11 @@ su dev -c 'make run' 2>&1; echo "noheaders_rc=$?"
     );
     let v = r.vars();
     let get = |k: &str| v.get(k).map(String::as_str).unwrap_or("");
-    assert!(get("installed_ko").contains("/updates/alloc_large_mem.ko"), "{}", r.out);
+    assert!(
+        get("installed_ko").contains("/updates/alloc_large_mem.ko"),
+        "{}",
+        r.out
+    );
     assert_eq!(get("installed_bin"), "/usr/local/bin/vmtop", "{}", r.out);
     assert_eq!(get("dep"), "1", "{}", r.out);
     // Found by name for the running kernel, from a folder that is not the checkout.
