@@ -30,7 +30,7 @@ su dev -c 'tmux new-session -d -s run -x 100 -y 30 "make run; echo MAKE-RUN-EXIT
 w 'not loaded' 180 && echo dashboard_up=1
 screen; grep -c READ-ONLY /tmp/screen | sed 's/^/readonly_banner=/'
 T send-keys -t run 6 4 Enter l
-w 'Load alloc_large_mem?' 60 && T send-keys -t run y
+w 'Load alloc_large_mem with 64 MiB?' 60 && T send-keys -t run y
 w 'Events (1)' 120 && echo loaded_screen=1
 echo "loaded_during=$(grep -c '^alloc_large_mem ' /proc/modules)"
 cat /tmp/screen
