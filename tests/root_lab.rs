@@ -16,7 +16,12 @@ R=$(uname -r)
 "#;
 
 fn boot(script: &str) -> common::Run {
-    common::lab(&["--root", "debian"], &format!("{TMUX}\n{script}"))
+    // Once, on 6.1 (the issue's kernel; not once per lab kernel: each boot of the 2 GiB
+    // root costs about a minute under TCG).
+    common::lab(
+        &["--root", "debian", "--kernel-release", "6.1"],
+        &format!("{TMUX}\n{script}"),
+    )
 }
 
 #[test]
