@@ -607,7 +607,9 @@ fn address_space() -> AddressSpace {
     AddressSpace {
         vmalloc_total: m.as_ref().map(|m| m.vmalloc_total),
         vmalloc_used: m.as_ref().map(|m| m.vmalloc_used),
-        vmalloc_largest_free: crate::vmallocinfo::largest_free_now(),
+        vmalloc_largest_free: m
+            .as_ref()
+            .and_then(|m| crate::vmallocinfo::largest_free_now(m.vmalloc_total)),
         low_total: m.as_ref().and_then(|m| m.low_total),
         low_free: m.as_ref().and_then(|m| m.low_free),
         high_total: m.as_ref().and_then(|m| m.high_total),

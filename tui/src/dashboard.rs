@@ -31,8 +31,9 @@ use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
 
 use crate::app::{map_key, Action, App, AppConfig, Command, Retention};
-use crate::engine::{Engine, Event, LoadRequest, ModuleStatus};
+use crate::engine::{Engine, Event, LoadRequest};
 use crate::kernel::KernelInfo;
+use crate::loader::ModuleStatus;
 use crate::meminfo::{Sample, Sampler};
 use crate::module_file::MODULE_NAME;
 use crate::units::MIB;

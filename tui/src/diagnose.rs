@@ -186,7 +186,7 @@ pub struct FailureInput {
     /// Whether the module file carries a signature (None: cannot tell).
     pub module_signed: Option<bool>,
     /// Largest free range of the vmalloc address space just before the attempt, in bytes
-    /// (`crate::vmallocinfo::largest_free_now()`; None when /proc/vmallocinfo is unreadable).
+    /// (`crate::vmallocinfo::largest_free_now`; None when /proc/vmallocinfo is unreadable).
     pub vmalloc_largest_free: Option<u64>,
     /// PID of the process that called init_module (the loader child), to recognise it in
     /// "Killed process PID (comm)" lines.

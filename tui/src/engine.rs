@@ -56,19 +56,6 @@ impl Event {
     }
 }
 
-/// The module as the kernel reports it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ModuleStatus {
-    pub loaded: bool,
-    pub memsize_mib: Option<u64>,
-    pub oom_safe: Option<bool>,
-    pub fill: Option<u8>,
-    /// From /sys/module/alloc_large_mem/results.
-    pub bytes: Option<u64>,
-    pub alloc_ns: Option<u64>,
-    pub fill_ns: Option<u64>,
-}
-
 /// What to load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct LoadRequest {
@@ -196,9 +183,9 @@ impl Engine {
         Ok((module, checked))
     }
 
-    pub fn status(&self) -> anyhow::Result<ModuleStatus> {
+    pub fn status(&self) -> anyhow::Result<crate::loader::ModuleStatus> {
         if !self.kernel.module_support {
-            return Ok(ModuleStatus::default());
+            return Ok(crate::loader::ModuleStatus::default());
         }
         crate::loader::status()
     }
@@ -261,9 +248,11 @@ impl Engine {
         self.last_end = None;
         self.loader_pid = None;
         self.module_signed = None;
-        self.largest_free = crate::vmallocinfo::largest_free_now();
         let started = std::time::Instant::now();
         let before = crate::meminfo::Sample::read().ok();
+        self.largest_free = before
+            .as_ref()
+            .and_then(|b| crate::vmallocinfo::largest_free_now(b.vmalloc_total));
         let mut event = Event {
             t,
             kind: EventKind::Load,
@@ -310,7 +299,11 @@ impl Engine {
             }
         };
         self.module_signed = crate::kernel::module_signed(&module.path);
-        let mut kmsg = crate::kmsg::Kmsg::open_at_end().ok();
+        // The kernel's own words are the evidence: a log that cannot be read is said, not hidden.
+        let (mut kmsg, mut log_problem) = match crate::kmsg::Kmsg::open_at_end() {
+            Ok(k) => (Some(k), None),
+            Err(e) => (None, Some(format!("{e:#}"))),
+        };
         let params = module_params(req, before.as_ref().map(|b| b.mem_total));
         let end = crate::loader::insert_in_child(&module.path, &params);
         event.wall_ns = started.elapsed().as_nanos() as u64;
@@ -319,6 +312,16 @@ impl Engine {
             .as_mut()
             .map(|k| k.read_available().into_iter().map(|r| r.text).collect())
             .unwrap_or_default();
+        if let Some(k) = kmsg.as_mut() {
+            if let Some(e) = k.take_error() {
+                log_problem = Some(e.to_string());
+            } else if k.lost() > 0 {
+                log_problem = Some(format!(
+                    "{} records were overwritten by the kernel before vmtop read them",
+                    k.lost()
+                ));
+            }
+        }
         if let (Some(b), Some(a)) = (before.as_ref(), after.as_ref()) {
             event.delta = Some(crate::meminfo::Delta::between(b, a));
         }
@@ -347,9 +350,13 @@ impl Engine {
                 LoaderEnd::Refused(NotAsked::HelperFailed)
             }
         };
-        event.outcome = Outcome::Failed {
-            diagnosis: self.failure(req, end, log, before, after),
-        };
+        let mut diagnosis = self.failure(req, end, log, before, after);
+        if let Some(problem) = log_problem {
+            diagnosis.detail.push_str(&format!(
+                "\n\nThe kernel log was not fully read ({problem}): this diagnosis may lack the kernel's own lines."
+            ));
+        }
+        event.outcome = Outcome::Failed { diagnosis };
         event
     }
 

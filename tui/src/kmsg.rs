@@ -17,7 +17,6 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
-use std::sync::mpsc::Sender;
 
 use serde::Serialize;
 
@@ -42,20 +41,6 @@ pub struct Record {
 }
 
 impl Record {
-    /// `KERN_*` name of the level, e.g. "err", "warning", "info".
-    pub fn level_name(&self) -> &'static str {
-        match self.level {
-            0 => "emerg",
-            1 => "alert",
-            2 => "crit",
-            3 => "err",
-            4 => "warning",
-            5 => "notice",
-            6 => "info",
-            _ => "debug",
-        }
-    }
-
     /// Time stamp in seconds since boot, as `dmesg` prints it.
     pub fn ts_secs(&self) -> f64 {
         self.ts_usec as f64 / 1e6
@@ -161,8 +146,9 @@ impl Kmsg {
         Ok(k)
     }
 
-    /// Open positioned at the oldest record the kernel still holds.
-    pub fn open_from_start() -> anyhow::Result<Kmsg> {
+    /// Open positioned at the oldest record the kernel still holds (the live test reads it all).
+    #[cfg(test)]
+    fn open_from_start() -> anyhow::Result<Kmsg> {
         Self::open_path(Path::new(KMSG_PATH), true)
     }
 
@@ -252,16 +238,10 @@ fn open_kmsg(path: &Path, nonblock: bool) -> io::Result<File> {
     opts.open(path)
 }
 
-/// Read the kernel log in a thread with blocking reads, sending every record logged from now
-/// on. `/dev/kmsg` is opened (and positioned at its end) before the thread starts, so an
-/// error opening it is returned here. The thread ends when the receiver is dropped (noticed at
-/// the next record) or on a read error other than EPIPE/EINTR.
-pub fn spawn_reader(tx: Sender<Record>) -> io::Result<std::thread::JoinHandle<()>> {
-    spawn_reader_with(move |r| tx.send(r).is_ok())
-}
-
-/// `spawn_reader` handing each record to `sink` in the reader thread (no second thread or
-/// channel to convert records); the thread ends when `sink` returns false.
+/// Read the kernel log in a thread with blocking reads, handing every record logged from now
+/// on to `sink` in the reader thread. `/dev/kmsg` is opened (and positioned at its end) before
+/// the thread starts, so an error opening it is returned here. The thread ends when `sink`
+/// returns false (noticed at the next record) or on a read error other than EPIPE/EINTR.
 pub fn spawn_reader_with(
     mut sink: impl FnMut(Record) -> bool + Send + 'static,
 ) -> io::Result<std::thread::JoinHandle<()>> {
@@ -304,7 +284,6 @@ mod tests {
         let r = parse_record("3,1201,58123456,-;alloc_large_mem: fail memsize_mib=950 bytes=996147200 oom_safe=Y err=-12 stage=vmalloc\n")
             .expect("record");
         assert_eq!(r.level, 3);
-        assert_eq!(r.level_name(), "err");
         assert_eq!(r.seq, 1201);
         assert_eq!(r.ts_usec, 58_123_456);
         assert!(r.text.starts_with("alloc_large_mem: fail memsize_mib=950"));

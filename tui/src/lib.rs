@@ -8,29 +8,29 @@
 //!   `probe` (largest memsize that loads), `record` (samples to CSV/JSONL)
 //! - the sandbox: `lab` (QEMU + initramfs)
 //! - the dashboard: `app` (state and actions), `ui` (drawing), `dashboard` (terminal loop)
-pub mod units;
+pub(crate) mod units;
 
-pub mod kernel;
-pub mod kmsg;
-pub mod meminfo;
-pub mod vmallocinfo;
+pub(crate) mod kernel;
+pub(crate) mod kmsg;
+pub(crate) mod meminfo;
+pub(crate) mod vmallocinfo;
 
-pub mod alloc;
-pub mod compare;
-pub mod diagnose;
-pub mod engine;
+pub(crate) mod alloc;
+pub(crate) mod compare;
+pub(crate) mod diagnose;
+pub(crate) mod engine;
 pub mod loader;
-pub mod module_file;
-pub mod probe;
+pub(crate) mod module_file;
+pub(crate) mod probe;
 pub mod record;
-pub mod replay;
+pub(crate) mod replay;
 
-pub mod lab;
+pub(crate) mod lab;
 
-pub mod app;
-pub mod dashboard;
-pub mod footprint;
-pub mod ui;
+pub(crate) mod app;
+pub(crate) mod dashboard;
+pub(crate) mod footprint;
+pub(crate) mod ui;
 
 pub mod cli;
 pub mod commands;

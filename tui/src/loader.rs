@@ -14,8 +14,20 @@ use std::process::{Command, Stdio};
 
 use anyhow::Context as _;
 
-use crate::engine::ModuleStatus;
 use crate::module_file::MODULE_NAME;
+
+/// The module as the kernel reports it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ModuleStatus {
+    pub loaded: bool,
+    pub memsize_mib: Option<u64>,
+    pub oom_safe: Option<bool>,
+    pub fill: Option<u8>,
+    /// From /sys/module/alloc_large_mem/results.
+    pub bytes: Option<u64>,
+    pub alloc_ns: Option<u64>,
+    pub fill_ns: Option<u64>,
+}
 
 /// The helper's command line protocol, shared with tui/src/bin/vmtop-kmod.rs.
 pub mod protocol {

@@ -37,13 +37,6 @@ pub struct ProbeResult {
     pub attempts: Vec<Attempt>,
 }
 
-impl ProbeResult {
-    /// True when `to` itself loaded: the real limit is somewhere above the probed range.
-    pub fn at_least_to(&self) -> bool {
-        self.largest_ok.is_some() && self.smallest_failed.is_none()
-    }
-}
-
 /// Most attempts `probe` makes for this range and precision.
 pub fn max_attempts(from: u64, to: u64, precision: u64) -> usize {
     if to <= from {
@@ -192,7 +185,6 @@ mod tests {
                 } else if threshold >= to {
                     assert_eq!(r.largest_ok, Some(to));
                     assert_eq!(r.smallest_failed, None);
-                    assert!(r.at_least_to());
                 } else {
                     let (ok, bad) = (r.largest_ok.expect("ok"), r.smallest_failed.expect("bad"));
                     assert!(

@@ -78,25 +78,17 @@ fn hex(s: &str) -> Option<u64> {
     u64::from_str_radix(digits, 16).ok()
 }
 
-/// Analyse /proc/vmallocinfo text given VmallocTotal in bytes. None when no usable range is
-/// listed (empty text, hidden addresses) or `vmalloc_total` is 0.
-pub fn analyze(text: &str, vmalloc_total: u64) -> Option<Layout> {
-    analyze_with(text, vmalloc_total, &mut Vec::new())
-}
-
-/// Largest free range in bytes (see `analyze`).
-pub fn largest_free(text: &str, vmalloc_total: u64) -> Option<u64> {
-    analyze(text, vmalloc_total).map(|l| l.largest_free)
-}
-
-/// `analyze` with a caller-provided scratch vector.
-fn analyze_with(text: &str, vmalloc_total: u64, ranges: &mut Vec<(u64, u64)>) -> Option<Layout> {
-    ranges.clear();
+/// Analyse /proc/vmallocinfo text given VmallocTotal in bytes (the tests' entry; `layout_with_total`
+/// reads the file line by line). None when no usable range is listed (empty text, hidden
+/// addresses) or `vmalloc_total` is 0.
+#[cfg(test)]
+fn analyze(text: &str, vmalloc_total: u64) -> Option<Layout> {
+    let mut ranges = Vec::new();
     let mut candidates = 0usize;
     for line in text.lines() {
-        collect_range(line, ranges, &mut candidates);
+        collect_range(line, &mut ranges, &mut candidates);
     }
-    analyze_ranges(ranges, candidates, vmalloc_total)
+    analyze_ranges(&mut ranges, candidates, vmalloc_total)
 }
 
 /// Add the range of one line to `ranges`; `candidates` counts the lines that look like ranges.
@@ -172,15 +164,6 @@ fn analyze_ranges(
     })
 }
 
-/// True when /proc/vmallocinfo can be opened and has content (root; empty otherwise).
-/// Its addresses may still be unusable: see `availability`.
-pub fn readable() -> bool {
-    let mut buf = [0u8; 256];
-    std::fs::File::open(PATH)
-        .and_then(|mut f| f.read(&mut buf))
-        .is_ok_and(|n| n > 0)
-}
-
 /// Whether a largest-free-range figure can be computed here, and why not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -198,17 +181,6 @@ pub enum Availability {
 impl Availability {
     pub fn is_usable(self) -> bool {
         self == Availability::Usable
-    }
-
-    /// A short explanation for the dashboard, None when usable.
-    pub fn why_not(self) -> Option<&'static str> {
-        match self {
-            Availability::Usable => None,
-            Availability::Unreadable => Some("/proc/vmallocinfo is readable by root only"),
-            Availability::AddressesHidden => Some(
-                "/proc/vmallocinfo hides addresses: needs root and kernel.kptr_restrict=1 (sysctl)",
-            ),
-        }
     }
 }
 
@@ -232,14 +204,6 @@ pub fn availability() -> Availability {
     } else {
         Availability::AddressesHidden
     }
-}
-
-/// Read /proc/vmallocinfo and /proc/meminfo now and analyse them.
-pub fn layout_now() -> anyhow::Result<Layout> {
-    let total = crate::meminfo::Sample::read()
-        .context("reading VmallocTotal for the vmalloc layout")?
-        .vmalloc_total;
-    layout_with_total(total)
 }
 
 /// Read /proc/vmallocinfo now and analyse it, given VmallocTotal in bytes (for callers that
@@ -271,9 +235,12 @@ pub fn layout_with_total(total: u64) -> anyhow::Result<Layout> {
     })
 }
 
-/// Largest free range of the vmalloc address space now, in bytes; None when unreadable.
-pub fn largest_free_now() -> Option<u64> {
-    layout_now().ok().map(|l| l.largest_free)
+/// Largest free range of the vmalloc address space now, in bytes, given VmallocTotal in bytes
+/// (from the caller's /proc/meminfo sample); None when unreadable.
+pub fn largest_free_now(vmalloc_total: u64) -> Option<u64> {
+    layout_with_total(vmalloc_total)
+        .ok()
+        .map(|l| l.largest_free)
 }
 
 #[cfg(test)]
@@ -328,7 +295,6 @@ mod tests {
         // Module-area ranges (0xffffffffc…) are outside the window.
         let lines = X86_64.lines().filter(|l| parse_range(l).is_some()).count();
         assert_eq!(l.areas, lines - 3);
-        assert_eq!(largest_free(X86_64, TOTAL_64), Some(l.largest_free));
     }
 
     #[test]
@@ -384,30 +350,22 @@ mod tests {
         assert_eq!(analyze(hidden, TOTAL_64), None);
     }
 
-    #[test]
-    fn scratch_reuse_gives_the_same_answer() {
-        let mut scratch = Vec::new();
-        let a = analyze_with(X86_64, TOTAL_64, &mut scratch);
-        let b = analyze_with(I686, TOTAL_32, &mut scratch);
-        let c = analyze_with(X86_64, TOTAL_64, &mut scratch);
-        assert_eq!(a, c);
-        assert_eq!(b, analyze(I686, TOTAL_32));
-    }
-
     /// Reads the host's /proc/vmallocinfo. Prints what it finds.
     #[test]
     fn live_availability_is_consistent() {
         let a = availability();
-        eprintln!("vmallocinfo: {a:?} {:?}", a.why_not());
+        eprintln!("vmallocinfo: {a:?}");
+        let total = crate::meminfo::Sample::read()
+            .expect("read /proc/meminfo")
+            .vmalloc_total;
         match a {
             Availability::Usable => {
-                let l = layout_now().expect("layout");
+                let l = layout_with_total(total).expect("layout");
                 eprintln!("{l:?}");
                 assert!(l.largest_free > 0);
             }
-            _ => assert_eq!(largest_free_now(), None),
+            _ => assert_eq!(largest_free_now(total), None),
         }
-        assert_eq!(readable(), a != Availability::Unreadable);
     }
 
     #[test]

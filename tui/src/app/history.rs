@@ -12,8 +12,6 @@ use crate::meminfo::{Point, Sample};
 pub enum Retention {
     /// Keep points no older than this many seconds before the newest.
     Seconds(f64),
-    /// Keep at most this many points.
-    Count(usize),
 }
 
 impl From<std::time::Duration> for Retention {
@@ -39,10 +37,6 @@ impl History {
         }
     }
 
-    pub fn retention(&self) -> Retention {
-        self.retention
-    }
-
     /// Append a point (points arrive in time order) and drop what the retention no longer keeps.
     pub fn push(&mut self, p: Point) {
         if let Some(last) = self.points.back() {
@@ -59,20 +53,12 @@ impl History {
                     self.points.pop_front();
                 }
             }
-            Retention::Count(n) => {
-                while self.points.len() > n.max(1) {
-                    self.points.pop_front();
-                }
-            }
         }
     }
 
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.points.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.points.is_empty()
     }
 
     pub fn points(&self) -> &VecDeque<Point> {
@@ -83,7 +69,8 @@ impl History {
         self.points.front().map(|p| p.t)
     }
 
-    pub fn last_t(&self) -> Option<f64> {
+    #[cfg(test)]
+    fn last_t(&self) -> Option<f64> {
         self.points.back().map(|p| p.t)
     }
 
@@ -244,19 +231,9 @@ mod tests {
     }
 
     #[test]
-    fn retention_by_count() {
-        let mut h = History::new(Retention::Count(5));
-        for i in 0..100 {
-            h.push(point(i as f64, None));
-        }
-        assert_eq!(h.len(), 5);
-        assert_eq!(h.first_t(), Some(95.0));
-    }
-
-    #[test]
     fn decimated_length_is_bounded_by_width_whatever_the_history() {
         for n in [10usize, 1_000, 100_000] {
-            let mut h = History::new(Retention::Count(usize::MAX));
+            let mut h = History::new(Retention::Seconds(f64::INFINITY));
             for i in 0..n {
                 // A saw-tooth so min and max differ in every bucket.
                 h.push(point(i as f64 * 0.01, Some(sample(400 + (i % 7) as u64))));
@@ -273,7 +250,7 @@ mod tests {
 
     #[test]
     fn decimation_keeps_extremes() {
-        let mut h = History::new(Retention::Count(usize::MAX));
+        let mut h = History::new(Retention::Seconds(f64::INFINITY));
         for i in 0..10_000 {
             let v = if i == 5_000 {
                 10
@@ -292,7 +269,7 @@ mod tests {
 
     #[test]
     fn gaps_split_lines_and_are_never_zero() {
-        let mut h = History::new(Retention::Count(usize::MAX));
+        let mut h = History::new(Retention::Seconds(f64::INFINITY));
         for i in 0..30 {
             let s = if (10..15).contains(&i) {
                 None
@@ -310,7 +287,7 @@ mod tests {
 
     #[test]
     fn gaps_survive_heavy_decimation() {
-        let mut h = History::new(Retention::Count(usize::MAX));
+        let mut h = History::new(Retention::Seconds(f64::INFINITY));
         for i in 0..100_000 {
             let s = if (50_000..50_010).contains(&i) {
                 None
@@ -326,7 +303,7 @@ mod tests {
 
     #[test]
     fn window_selects_by_time() {
-        let mut h = History::new(Retention::Count(usize::MAX));
+        let mut h = History::new(Retention::Seconds(f64::INFINITY));
         for i in 0..100 {
             h.push(point(i as f64, Some(sample(i))));
         }
@@ -339,7 +316,7 @@ mod tests {
 
     #[test]
     fn missing_mem_available_is_a_gap_of_that_series_only() {
-        let mut h = History::new(Retention::Count(usize::MAX));
+        let mut h = History::new(Retention::Seconds(f64::INFINITY));
         let mut s = sample(500);
         s.mem_available = None;
         h.push(point(0.0, Some(sample(500))));

@@ -5,6 +5,6 @@ pub mod keys;
 pub mod state;
 
 pub use action::{Action, Command};
-pub use history::{History, Retention};
+pub use history::Retention;
 pub use keys::{map_key, Mode};
-pub use state::{App, AppConfig, Window};
+pub use state::{App, AppConfig};

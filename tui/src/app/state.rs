@@ -5,8 +5,9 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::engine::{Event, EventKind, LoadRequest, ModuleStatus};
+use crate::engine::{Event, EventKind, LoadRequest};
 use crate::kernel::KernelInfo;
+use crate::loader::ModuleStatus;
 use crate::meminfo::{Point, Sample};
 use crate::module_file::MODULE_NAME;
 use crate::units::MIB;

@@ -143,14 +143,6 @@ impl Archive {
         self.entry("TRAILER!!!", 0, &[]);
         w.write_all(&self.buf)
     }
-
-    pub fn len(&self) -> usize {
-        self.buf.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.buf.is_empty()
-    }
 }
 
 /// Shared libraries a dynamically linked binary needs, as `ldd` reports them

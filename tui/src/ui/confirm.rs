@@ -30,7 +30,8 @@ pub struct Confirmation {
 }
 
 /// The words of the dialog open in `app`, if any.
-pub fn open(app: &App) -> Option<Confirmation> {
+#[cfg(test)]
+pub(crate) fn open(app: &App) -> Option<Confirmation> {
     app.confirm.map(|p| dialog(app, p))
 }
 

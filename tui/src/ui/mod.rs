@@ -18,7 +18,6 @@ pub mod why;
 #[cfg(test)]
 mod tests;
 
-use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::Frame;
@@ -168,21 +167,6 @@ pub fn render_wrapped(f: &mut Frame, area: Rect, lines: Vec<Line>) {
             x += u16::try_from(width).unwrap_or(u16::MAX);
         }
     }
-}
-
-/// The buffer's text, one line per row, trailing blanks trimmed (for snapshots).
-pub fn buffer_to_string(buf: &Buffer) -> String {
-    let area = buf.area;
-    let mut out = String::new();
-    for y in area.top()..area.bottom() {
-        let mut line = String::new();
-        for x in area.left()..area.right() {
-            line.push_str(buf[(x, y)].symbol());
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
 }
 
 /// Where the parts of the dashboard go.

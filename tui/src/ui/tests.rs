@@ -6,11 +6,12 @@ use std::time::Duration;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
-use super::{buffer_to_string, draw};
+use super::draw;
 use crate::app::state::tests::kernel;
 use crate::app::{Action, App, AppConfig, Retention};
-use crate::engine::{Event, EventKind, ModuleStatus, Outcome};
+use crate::engine::{Event, EventKind, Outcome};
 use crate::kernel::KernelInfo;
+use crate::loader::ModuleStatus;
 use crate::meminfo::{Delta, Point, Sample};
 use crate::units::{KIB, MIB};
 
@@ -453,4 +454,19 @@ fn box_rows_follow_word_wrapping() {
         3,
         "a long word is broken"
     );
+}
+
+/// The buffer's text, one line per row, trailing blanks trimmed (for snapshots).
+fn buffer_to_string(buf: &ratatui::buffer::Buffer) -> String {
+    let area = buf.area;
+    let mut out = String::new();
+    for y in area.top()..area.bottom() {
+        let mut line = String::new();
+        for x in area.left()..area.right() {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
 }
