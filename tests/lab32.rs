@@ -119,4 +119,11 @@ fn replay_of_the_article_on_32_bit_kernels() {
             "{size} MiB with vmalloc=768M: {bf}"
         );
     }
+    // What the article saw with 300 MB loaded: VmallocUsed +300.3 MiB (3512 -> 311032 kB),
+    // the buffer plus its page array and guard page; the replay measures the same here.
+    let d = &load(bf, 300)["delta"];
+    let used = d["vmalloc_used"].as_i64().expect("VmallocUsed change") >> 20;
+    let free = d["mem_free"].as_i64().expect("MemFree change") >> 20;
+    assert!((300..=302).contains(&used), "VmallocUsed {used:+} MiB: {d}");
+    assert!(free <= -295, "MemFree {free:+} MiB: {d}");
 }

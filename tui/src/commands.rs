@@ -579,7 +579,7 @@ fn replay(json: bool) -> anyhow::Result<i32> {
     if json {
         print_json(&serde_json::json!({ "machines": machines }))?;
     } else {
-        print!("{}", crate::replay::render(&machines));
+        print!("{}", crate::ui::replay::render(&machines));
     }
     Ok(exit::OK)
 }

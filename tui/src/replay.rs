@@ -18,18 +18,13 @@ use crate::lab::{kernel::Arch, LabOptions};
 /// The article's own figures (kB, as `free` and /proc/meminfo printed them).
 pub mod article {
     pub const MEM_TOTAL_KB: u64 = 385_624;
-    #[allow(dead_code)] // used by the replay comparison (next commit)
     pub const FREE_BEFORE_KB: u64 = 196_864;
-    #[allow(dead_code)] // used by the replay comparison (next commit)
     pub const FREE_AFTER_DEFAULT_KB: u64 = 95_236;
     pub const VMALLOC_TOTAL_KB: u64 = 638_968;
     pub const VMALLOC_USED_KB: u64 = 3_512;
     pub const VMALLOC_CHUNK_KB: u64 = 633_644;
     /// With memsize=300 loaded.
-    #[allow(dead_code)] // used by the replay comparison (next commit)
     pub const VMALLOC_USED_300_KB: u64 = 311_032;
-    #[allow(dead_code)] // used by the replay comparison (next commit)
-    pub const VMALLOC_CHUNK_300_KB: u64 = 326_440;
     pub const SWAP_KB: u64 = 522_104;
     /// memsize and the article's outcome, in its order.
     pub const LOADS: [(u64, &str); 4] = [
@@ -38,6 +33,23 @@ pub mod article {
         (500, "insmod: -1 Cannot allocate memory"),
         (400, "insmod: -1 Cannot allocate memory"),
     ];
+    /// What the article's loads changed, kB: `free`'s "free" column around the default load
+    /// (100 MB) and around memsize=300 (after its reboot: 284408 -> 5584), and VmallocUsed
+    /// around memsize=300 (3512 -> 311032; it did not print Vmalloc lines for the first).
+    pub const FREE_BEFORE_300_KB: u64 = 284_408;
+    pub const FREE_AFTER_300_KB: u64 = 5_584;
+    /// (memsize, MemFree change, VmallocUsed change), kB.
+    pub fn change(memsize_mib: u64) -> Option<(i64, Option<i64>)> {
+        let d = |a: u64, b: u64| a as i64 - b as i64;
+        match memsize_mib {
+            100 => Some((d(FREE_AFTER_DEFAULT_KB, FREE_BEFORE_KB), None)),
+            300 => Some((
+                d(FREE_AFTER_300_KB, FREE_BEFORE_300_KB),
+                Some(d(VMALLOC_USED_300_KB, VMALLOC_USED_KB)),
+            )),
+            _ => None,
+        }
+    }
     pub const CONCLUSION: &str =
         "the default vmalloc size set at boot was exceeded; boot with vmalloc=xxx to fix it";
 }
@@ -68,6 +80,8 @@ pub struct Load {
     pub detail: Option<String>,
     /// The kernel's own log lines behind the diagnosis.
     pub evidence: Vec<String>,
+    /// What a load that worked changed in /proc/meminfo, bytes (None for a failure).
+    pub delta: Option<crate::meminfo::Delta>,
 }
 
 /// The machines replayed: the article's (384 MiB), with its fix, then 1 GiB with and without.
@@ -134,6 +148,7 @@ fn parse_machine(mem_mib: u64, vmalloc: Option<&str>, release: &str, out: &str) 
             m.largest_free = v["address_space"]["vmalloc_largest_free"].as_u64();
         } else if let Some(size) = name.strip_prefix("load ").and_then(|s| s.parse().ok()) {
             let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+            let delta = &v["event"]["delta"];
             let d = &v["event"]["outcome"]["diagnosis"];
             let s = |k: &str| d[k].as_str().map(str::to_string);
             m.loads.push(Load {
@@ -151,6 +166,15 @@ fn parse_machine(mem_mib: u64, vmalloc: Option<&str>, release: &str, out: &str) 
                             .collect()
                     })
                     .unwrap_or_default(),
+                delta: (v["event"]["outcome"]["result"] == "ok")
+                    .then(|| {
+                        Some(crate::meminfo::Delta {
+                            mem_free: delta["mem_free"].as_i64()?,
+                            mem_available: delta["mem_available"].as_i64()?,
+                            vmalloc_used: delta["vmalloc_used"].as_i64()?,
+                        })
+                    })
+                    .flatten(),
             });
         } else if name == "probe" {
             m.probe = serde_json::from_str(&body).ok();
@@ -188,137 +212,20 @@ pub fn run(progress: &mut dyn FnMut(&str)) -> anyhow::Result<Vec<Machine>> {
     Ok(out)
 }
 
-fn kib(v: u64) -> String {
-    crate::units::fmt_bytes(v * 1024)
-}
-
-/// What limited a failure, in a few words (from the cause vmtop's diagnosis named).
-fn limit_words(cause: Option<&str>) -> &'static str {
-    match cause {
-        Some("exceeds_total_pages") => "RAM: more than all of it (the kernel's first check)",
-        Some("address_space_exhausted") => "the vmalloc address space",
-        Some("physical_memory_short") => "free memory (safe mode's reserve or the allocator)",
-        Some("oom_killed") => "memory: the OOM killer",
-        _ => "other",
-    }
-}
-
-/// The replay for people.
-pub fn render(ms: &[Machine]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "The article (2009): 32-bit, {} of RAM, {} swap, VmallocTotal {}.",
-        kib(article::MEM_TOTAL_KB),
-        kib(article::SWAP_KB),
-        kib(article::VMALLOC_TOTAL_KB)
-    );
-    for m in ms {
-        let mi = |k: &str| m.meminfo.get(k).copied();
-        let _ = writeln!(
-            s,
-            "\n== 32-bit VM, {} MiB{}, kernel {} (no swap)",
-            m.mem_mib,
-            m.vmalloc
-                .as_ref()
-                .map(|v| format!(", vmalloc={v}"))
-                .unwrap_or_default(),
-            m.release
-        );
-        let _ = writeln!(
-            s,
-            "  MemTotal {}  LowTotal {}  HighTotal {}",
-            mi("MemTotal").map(kib).unwrap_or_default(),
-            mi("LowTotal").map(kib).unwrap_or_default(),
-            mi("HighTotal").map(kib).unwrap_or_default()
-        );
-        let _ = writeln!(
-            s,
-            "  Vmalloc lines: Total {}  Used {}  Chunk {} (0 since Linux 4.4)  largest free range {}   [article: Total {} Used {} Chunk {}]",
-            mi("VmallocTotal").map(kib).unwrap_or_default(),
-            mi("VmallocUsed").map(kib).unwrap_or_default(),
-            mi("VmallocChunk").map(kib).unwrap_or_default(),
-            m.largest_free.map(crate::units::fmt_bytes).unwrap_or_else(|| "unknown".into()),
-            kib(article::VMALLOC_TOTAL_KB),
-            kib(article::VMALLOC_USED_KB),
-            kib(article::VMALLOC_CHUNK_KB)
-        );
-        let _ = writeln!(s, "  {:<12} {:<36} here", "memsize", "article");
-        for l in &m.loads {
-            let art = article::LOADS
-                .iter()
-                .find(|(size, _)| *size == l.memsize_mib)
-                .map_or("", |(_, o)| *o);
-            let here = if l.loaded {
-                "loaded".to_string()
-            } else {
-                format!(
-                    "failed, limit: {} ({}): {}",
-                    limit_words(l.cause.as_deref()),
-                    l.confidence.as_deref().unwrap_or("?"),
-                    l.summary.as_deref().unwrap_or("")
-                )
-            };
-            let _ = writeln!(
-                s,
-                "  {:<12} {:<36} {here}",
-                format!("{} MiB", l.memsize_mib),
-                art
-            );
-            for e in l
-                .evidence
-                .iter()
-                .filter(|e| !e.starts_with("alloc_large_mem:"))
-                .take(2)
-            {
-                let _ = writeln!(s, "  {:<12} {:<36}   kernel: {e}", "", "");
-            }
-        }
-        if let Some(p) = &m.probe {
-            let _ = writeln!(
-                s,
-                "  probe: the largest size that loads is {} MiB; the limit: {}",
-                p["largest_ok_mib"],
-                p["bound_summary"].as_str().unwrap_or("?")
-            );
-        }
-    }
-    let _ = writeln!(s, "\nThe article's conclusion: {}.", article::CONCLUSION);
-    let small = ms.iter().find(|m| m.mem_mib == 384 && m.vmalloc.is_none());
-    let over_ram = small.is_some_and(|m| {
-        m.loads
-            .iter()
-            .filter(|l| l.memsize_mib >= 400)
-            .all(|l| l.cause.as_deref() == Some("exceeds_total_pages"))
-    });
-    if over_ram {
-        let _ = writeln!(
-            s,
-            "What the kernel says: on the article's machine 400 and 500 MiB are more than all its RAM, and \
-             __vmalloc_node_range() refuses any request above totalram_pages() before it looks for \
-             address space; VmallocTotal there is larger than either request. vmalloc= cannot help: \
-             it moves the split between lowmem and the vmalloc window, and RAM stays what it is. \
-             The address space binds on a 32-bit machine with 1 GiB or more, where the default window \
-             is ~120 MiB: there vmalloc=768M lets 300 and 400 MiB load, at the cost of lowmem."
-        );
-    }
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn sections_and_loads_parse() {
-        let out = "@meminfo\nMemTotal:  372968 kB\nVmallocTotal: 630904 kB\n@load 400\n{\"event\":{\"outcome\":{\"result\":\"failed\",\"diagnosis\":{\"cause\":\"exceeds_total_pages\",\"confidence\":\"inferred\",\"summary\":\"Asked 400 MiB\",\"evidence\":[]}}}}\n@load 100\n{\"event\":{\"outcome\":{\"result\":\"ok\"}}}\n";
+        let out = "@meminfo\nMemTotal:  372968 kB\nVmallocTotal: 630904 kB\n@load 400\n{\"event\":{\"outcome\":{\"result\":\"failed\",\"diagnosis\":{\"cause\":\"exceeds_total_pages\",\"confidence\":\"inferred\",\"summary\":\"Asked 400 MiB\",\"evidence\":[]}}}}\n@load 100\n{\"event\":{\"outcome\":{\"result\":\"ok\"},\"delta\":{\"mem_free\":-104857600,\"mem_available\":-104000000,\"vmalloc_used\":105000000}}}\n";
         let m = parse_machine(384, None, "r", out);
         assert_eq!(m.meminfo.get("VmallocTotal"), Some(&630_904));
         assert_eq!(m.loads.len(), 2);
         assert!(!m.loads[0].loaded);
         assert_eq!(m.loads[0].cause.as_deref(), Some("exceeds_total_pages"));
         assert!(m.loads[1].loaded);
-        assert!(render(&[m]).contains("more than all its RAM"));
+        assert_eq!(m.loads[1].delta.map(|d| d.vmalloc_used), Some(105_000_000));
+        assert!(m.loads[0].delta.is_none());
     }
 }
