@@ -345,8 +345,36 @@ fn find_busybox() -> anyhow::Result<PathBuf> {
     bail!("busybox is not installed: run `make lab` (installs busybox-static)")
 }
 
-const INIT: &str = r#"#!/bin/sh
-# vmtop lab init: mount the API filesystems, then run one command and power off.
+/// What both lab roots do after their own set-up: the kernel's settings vmtop relies on, then
+/// the `--exec` script (its output and exit code on the console), or the interactive command
+/// (`{interactive}`) in a console sized like the host's terminal and kept so on resize.
+const INIT_RUN: &str = r#"
+# Keep kernel messages off the console (they stay readable in /dev/kmsg and dmesg).
+echo 1 > /proc/sys/kernel/printk
+# Real addresses in /proc/vmallocinfo for root (hashed otherwise), so vmtop can compute
+# the largest free range of the vmalloc space.
+echo 1 > /proc/sys/kernel/kptr_restrict
+hostname vmtop-lab
+if [ -f /lab/exec.sh ]; then
+	sh /lab/exec.sh </dev/null >/dev/console 2>&1
+	echo "VMTOP-LAB-EXIT=$?" >/dev/console
+else
+	set -- $(cat /proc/cmdline)
+	for a; do case "$a" in vmtop.rows=*) rows=${a#*=};; vmtop.cols=*) cols=${a#*=};; esac; done
+	# Window size changes: vmtop lab writes "ROWS COLS" to the second serial port when the
+	# host terminal is resized; setting the console's size sends SIGWINCH to the program.
+	if [ -c /dev/ttyS1 ]; then
+		stty -F /dev/ttyS1 -echo 2>/dev/null
+		while read -r r c; do stty -F /dev/ttyS0 rows "$r" cols "$c"; done </dev/ttyS1 &
+	fi
+	{interactive}
+fi
+sync
+"#;
+
+/// /init of the busybox lab: mount the API filesystems, then run one command and power off.
+fn busybox_init() -> String {
+    let setup = r#"#!/bin/sh
 /bin/busybox --install -s /bin
 mkdir -p /proc /sys /dev /tmp /root
 mount -t proc proc /proc
@@ -354,31 +382,15 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
-# Keep kernel messages off the console (they stay readable in /dev/kmsg and dmesg).
-echo 1 > /proc/sys/kernel/printk
-# Real addresses in /proc/vmallocinfo for root (hashed otherwise), so vmtop can compute
-# the largest free range of the vmalloc space.
-echo 1 > /proc/sys/kernel/kptr_restrict
-hostname vmtop-lab
 export PATH=/bin:/sbin HOME=/root VMTOP_MODULE=/lab/alloc_large_mem.ko
-if [ -f /lab/exec.sh ]; then
-	sh /lab/exec.sh </dev/null >/dev/console 2>&1
-	echo "VMTOP-LAB-EXIT=$?" >/dev/console
-else
-	set -- $(cat /proc/cmdline)
-	for a; do case "$a" in vmtop.rows=*) rows=${a#*=};; vmtop.cols=*) cols=${a#*=};; esac; done
-	. /lab/env
-	# Window size changes: vmtop lab writes "ROWS COLS" to the second serial port when the
-	# host terminal is resized; setting the console's size sends SIGWINCH to vmtop.
-	if [ -c /dev/ttyS1 ]; then
-		stty -F /dev/ttyS1 -echo 2>/dev/null
-		while read -r r c; do stty -F /dev/ttyS0 rows "$r" cols "$c"; done </dev/ttyS1 &
-	fi
-	setsid cttyhack sh -c "stty rows ${rows:-24} cols ${cols:-80}; exec /bin/vmtop $(cat /lab/args)"
-fi
-sync
-poweroff -f
 "#;
+    let interactive = r#". /lab/env
+	setsid cttyhack sh -c "stty rows ${rows:-24} cols ${cols:-80}; exec /bin/vmtop $(cat /lab/args)""#;
+    format!(
+        "{setup}{}poweroff -f\n",
+        INIT_RUN.replace("{interactive}", interactive)
+    )
+}
 
 fn qemu_binary(arch: kernel::Arch) -> &'static str {
     match arch {
@@ -477,7 +489,7 @@ pub fn prepare(opts: &LabOptions) -> anyhow::Result<Prepared> {
     for (host, guest) in &opts.files {
         a.copy(host, guest)?;
     }
-    a.file("/init", 0o755, INIT.as_bytes());
+    a.file("/init", 0o755, busybox_init().as_bytes());
     if let Some(cmd) = &opts.exec {
         a.file("/lab/exec.sh", 0o755, cmd.as_bytes());
     }
@@ -582,7 +594,7 @@ fn prepare_debian(
         "--root debian puts the checkout at /src: run vmtop from a checkout (target/release/vmtop) or set VMTOP_CHECKOUT",
     )?;
     let mut a = initramfs::Archive::new();
-    a.file("/init", 0o755, DEBIAN_INIT.as_bytes());
+    a.file("/init", 0o755, debian_init().as_bytes());
     a.copy_tree(&checkout, "/src", &["target", "build", ".git"])?;
     let helper = vmtop.with_file_name(crate::loader::protocol::HELPER);
     a.copy(vmtop, "/src/target/release/vmtop")?;
@@ -602,7 +614,8 @@ fn prepare_debian(
 
 /// /init of the Debian root: the distribution's own shell and tools, no systemd. Runs the
 /// --exec command as root, or an interactive shell as `dev` in /src.
-const DEBIAN_INIT: &str = r#"#!/bin/sh
+fn debian_init() -> String {
+    let setup = r#"#!/bin/sh
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
@@ -610,33 +623,21 @@ mkdir -p /dev/pts /dev/shm
 mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
 mount -t tmpfs -o mode=755 tmpfs /run
 mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
-echo 1 > /proc/sys/kernel/printk
-echo 1 > /proc/sys/kernel/kptr_restrict
-hostname vmtop-lab
 grep -qs vmtop-lab /etc/hosts || echo "127.0.1.1 vmtop-lab" >> /etc/hosts
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8
 . /lab/env
 # The checkout belongs to the user who builds in it.
 chown -R dev:dev /src
 cd /root
-if [ -f /lab/exec.sh ]; then
-	sh /lab/exec.sh </dev/null >/dev/console 2>&1
-	echo "VMTOP-LAB-EXIT=$?" >/dev/console
-else
-	set -- $(cat /proc/cmdline)
-	for a; do case "$a" in vmtop.rows=*) rows=${a#*=};; vmtop.cols=*) cols=${a#*=};; esac; done
-	if [ -c /dev/ttyS1 ]; then
-		stty -F /dev/ttyS1 -echo 2>/dev/null
-		while read -r r c; do stty -F /dev/ttyS0 rows "$r" cols "$c"; done </dev/ttyS1 &
-	fi
-	echo "vmtop lab (Debian root): user dev (sudo without password), the checkout in /src; exit powers off"
-	setsid -c sh -c "stty rows ${rows:-24} cols ${cols:-80}; cd /src && exec su dev" </dev/ttyS0 >/dev/ttyS0 2>&1
-fi
-sync
-# No poweroff(8) without an init system: ask the kernel directly.
-echo o > /proc/sysrq-trigger
-sleep 30
 "#;
+    let interactive = r#"echo "vmtop lab (Debian root): user dev (sudo without password), the checkout in /src; exit powers off"
+	setsid -c sh -c "stty rows ${rows:-24} cols ${cols:-80}; cd /src && exec su dev" </dev/ttyS0 >/dev/ttyS0 2>&1"#;
+    // No poweroff(8) without an init system: ask the kernel directly.
+    format!(
+        "{setup}{}echo o > /proc/sysrq-trigger\nsleep 30\n",
+        INIT_RUN.replace("{interactive}", interactive)
+    )
+}
 
 /// Terminal settings passed from the host to the dashboard in the VM.
 fn guest_env() -> String {
@@ -904,6 +905,22 @@ impl Drop for TempDir {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn both_inits_run_the_exec_script_or_their_interactive_command() {
+        for (init, interactive, off) in [
+            (busybox_init(), "exec /bin/vmtop", "poweroff -f"),
+            (debian_init(), "exec su dev", "/proc/sysrq-trigger"),
+        ] {
+            assert!(init.starts_with("#!/bin/sh\n"), "{init}");
+            assert!(!init.contains("{interactive}"), "{init}");
+            let exec = init.find("sh /lab/exec.sh").expect("exec branch");
+            let inter = init.find(interactive).expect("interactive branch");
+            let end = init.find(off).expect("power off");
+            assert!(exec < inter && inter < end, "{init}");
+            assert!(init.contains("echo 1 > /proc/sys/kernel/kptr_restrict"));
+        }
+    }
 
     #[test]
     fn missing_pahole_is_named_with_its_package() {
