@@ -301,28 +301,59 @@ impl Delta {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    // Captured from the lab VM (Debian 6.1, 1024 MiB) with the module holding 64 MiB.
-    pub const LAB_MEMINFO: &str = include_str!("../testdata/meminfo-6.1-loaded64.txt");
+    /// A /proc fixture's text without its header, the `#` lines that say where and how
+    /// scripts/capture-fixtures.sh captured it.
+    pub(crate) fn proc_text(fixture: &str) -> String {
+        fixture
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| format!("{l}\n"))
+            .collect()
+    }
+
+    /// /proc/meminfo of the idle 1024 MiB lab VM (Debian 6.1).
+    pub(crate) fn lab_idle() -> Sample {
+        Sample::parse_str(&proc_text(include_str!(
+            "../testdata/meminfo-6.1-lab-1g.txt"
+        )))
+        .expect("the lab's idle meminfo parses")
+    }
+
+    /// /proc/meminfo of the lab VM with the module holding 64 MiB.
+    fn loaded64() -> String {
+        proc_text(include_str!("../testdata/meminfo-6.1-loaded64.txt"))
+    }
 
     #[test]
     fn parses_captured_meminfo_in_bytes() {
-        let s = Sample::parse(LAB_MEMINFO.as_bytes()).expect("parse");
+        let s = Sample::parse(loaded64().as_bytes()).expect("parse");
         assert_eq!(s.mem_total, 981_476 * 1024);
-        assert_eq!(s.mem_free, 830_524 * 1024);
-        assert_eq!(s.mem_available, Some(763_804 * 1024));
+        assert_eq!(s.mem_free, 851_480 * 1024);
+        assert_eq!(s.mem_available, Some(784_680 * 1024));
         assert_eq!(s.vmalloc_total, 13_743_895_347_199 * 1024);
-        assert_eq!(s.vmalloc_used, 71_352 * 1024);
+        assert_eq!(s.vmalloc_used, 71_364 * 1024);
         assert_eq!(s.vmalloc_chunk, 0);
+        // Idle, VmallocUsed is 64 MiB and a few pages lower.
+        let idle = lab_idle();
+        assert_eq!(idle.mem_total, s.mem_total);
+        assert_eq!(idle.vmalloc_used, 5_644 * 1024);
+    }
+
+    #[test]
+    fn the_fixture_header_is_not_meminfo() {
+        let raw = include_str!("../testdata/meminfo-6.1-loaded64.txt");
+        assert!(raw.starts_with("# Captured in the lab"), "{raw}");
+        assert!(Sample::parse_str(raw).is_err());
     }
 
     #[test]
     fn truncated_meminfo_is_an_error_not_zeros() {
         let e = Sample::parse("MemTotal: 1000 kB\n".as_bytes()).expect_err("truncated");
         assert!(format!("{e:#}").contains("no MemFree line"), "{e:#}");
-        let cut = LAB_MEMINFO
+        let cut = loaded64()
             .lines()
             .filter(|l| !l.starts_with("VmallocChunk"))
             .collect::<Vec<_>>()
@@ -332,7 +363,8 @@ mod tests {
 
     #[test]
     fn missing_mem_available_is_none_and_junk_values_are_errors() {
-        let old = LAB_MEMINFO
+        let text = loaded64();
+        let old = text
             .lines()
             .filter(|l| !l.starts_with("MemAvailable"))
             .collect::<Vec<_>>()
@@ -341,15 +373,15 @@ mod tests {
         assert_eq!(s.mem_available, None);
         assert_eq!(s.available(), s.mem_free);
         for bad in ["MemFree: lots kB", "MemFree:", "MemFree: -5 kB"] {
-            let text = LAB_MEMINFO.replace("MemFree:          830524 kB", bad);
+            let text = text.replace("MemFree:          851480 kB", bad);
             let e = Sample::parse_str(&text).expect_err(bad);
             assert!(format!("{e:#}").contains("MemFree"), "{bad}: {e:#}");
         }
         // Lines vmtop does not use may come and go (procfs keeps what it knows).
-        let text = format!("{LAB_MEMINFO}NewInSomeKernel:   42 kB\n");
+        let more = format!("{text}NewInSomeKernel:   42 kB\n");
         assert_eq!(
-            Sample::parse_str(&text).expect("parse"),
-            Sample::parse(LAB_MEMINFO.as_bytes()).expect("parse")
+            Sample::parse_str(&more).expect("parse"),
+            Sample::parse_str(&text).expect("parse")
         );
     }
 
@@ -358,12 +390,12 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("vmtop-meminfo-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let path = dir.join("meminfo");
-        std::fs::write(&path, LAB_MEMINFO).expect("write");
+        std::fs::write(&path, loaded64()).expect("write");
         let mut r = MeminfoReader::open(&path).expect("open");
         let a = r.read().expect("first read");
         let b = r.read().expect("second read");
         assert_eq!(a, b);
-        assert_eq!(a.mem_free, 830_524 * 1024);
+        assert_eq!(a.mem_free, 851_480 * 1024);
         std::fs::remove_dir_all(&dir).expect("clean up");
         assert!(MeminfoReader::open(&path).is_err());
     }
@@ -404,7 +436,7 @@ mod tests {
 
     #[test]
     fn delta_is_after_minus_before() {
-        let a = Sample::parse(LAB_MEMINFO.as_bytes()).expect("parse");
+        let a = lab_idle();
         let mut b = a;
         b.vmalloc_used += 64 * crate::units::MIB;
         b.mem_free -= 65 * crate::units::MIB;

@@ -279,10 +279,8 @@ pub fn parse_jsonl(text: &str) -> anyhow::Result<Vec<Point>> {
 mod tests {
     use super::*;
 
-    const LAB_MEMINFO: &str = include_str!("../testdata/meminfo-6.1-lab-1g.txt");
-
     fn points() -> Vec<Point> {
-        let s = Sample::parse(LAB_MEMINFO.as_bytes()).expect("lab meminfo");
+        let s = crate::meminfo::tests::lab_idle();
         let mut no_avail = s;
         no_avail.mem_available = None;
         vec![
@@ -342,12 +340,12 @@ mod tests {
         );
         assert_eq!(
             lines[1],
-            "0.000,1700000000000,981476,830524,763804,13743895347199,71352,0,34359738368"
+            "0.000,1700000000000,981476,918988,852168,13743895347199,5644,0,34359738368"
         );
         assert_eq!(lines[2], "0.100,1700000000100,,,,,,,");
         assert_eq!(
             lines[3],
-            "12.345,1700000012345,981476,830524,,13743895347199,71352,0,"
+            "12.345,1700000012345,981476,918988,,13743895347199,5644,0,"
         );
     }
 
