@@ -382,8 +382,8 @@ for boot in "${BOOTS[@]}"; do
 		! grep -q "^LEFT $c\$" "$log" || bad=${bad:-"it left the module loaded"}
 		[ -z "$bad" ] || { grep "^OUT $c " "$log" >&2 || true; fail "case $c: $bad"; continue; }
 		what=${WHAT[$c]//\{OTHER\}/$ROTH}
-		header() { # KIND
-			echo "# $1 in the lab by $me (case $c): Debian $release ($arch), $vm;"
+		header() {
+			echo "# Captured in the lab by $me (case $c): Debian $release ($arch), $vm;"
 			echo "# kernel command line \"$(var cmdline)\"; $state."
 			echo "# $what"
 			local n=1 x
@@ -416,7 +416,7 @@ for boot in "${BOOTS[@]}"; do
 			}
 			out=$out_dir/${FILE[$c]//\{S\}/$series}
 			{
-				header Captured
+				header
 				echo "# /dev/kmsg records (PRI,SEQ,TS_USEC,FLAGS;text) printed while they ran. Lines starting with # are not records."
 				cat "$recs"
 			} >"$out"
@@ -427,7 +427,7 @@ for boot in "${BOOTS[@]}"; do
 			body=$(sed -n "s/^OUT $c $n://p" "$log")
 			[ -n "$body" ] || { fail "case $c: step $n printed nothing"; continue; }
 			{
-				header Captured
+				header
 				echo "# The output of command $n. Lines starting with # are not part of it."
 				printf '%s\n' "$body"
 			} >"$out"
