@@ -8,6 +8,14 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PREFIX ?= /usr/local
 KDIR ?= /lib/modules/$(shell uname -r)/build
 LAB_DIR ?= $(CURDIR)/build/lab
+# make install: DKMS=auto puts the module in through DKMS when dkms is installed (it rebuilds
+# it for every new kernel, and signs it with its Machine Owner Key), else into updates/ with
+# depmod; DKMS=yes insists on DKMS, DKMS=no always takes updates/.
+DKMS ?= auto
+DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' kmod-src/dkms.conf)
+# Before a recipe that needs root runs $(SUDO): one line saying why this user cannot become
+# root, and the fix (sudo missing, the user not in sudoers, no terminal for the password).
+CHECK_SUDO := $(CURDIR)/scripts/check-sudo.sh
 # Linked dynamically against the distribution's glibc and libkmod, as packagers expect:
 # shared library pages are shared with every other process (judged by PSS, tests/bench.sh).
 RELEASE := --release --locked
@@ -42,7 +50,7 @@ LAB_TESTS := --test lab_* --test tmux_dashboard
 # own list); the per-kernel test runs use the 64-bit ones (tests/lab32.rs boots the 32-bit lab).
 LAB_KERNELS = $(VMTOP) lab --list-kernels | awk -F'\t' -v d="$(LAB_DIR)/" 'index($$3, d) == 1 { print $$1 "\t" $$4 "\t" $$2 }'
 
-.PHONY: all run test deps lab-deps lab module vmtop vmtop-i686 install uninstall clean check bench
+.PHONY: all run test deps lab-deps lab module vmtop vmtop-i686 install uninstall clean check bench sudo-check
 
 all: vmtop
 
@@ -50,12 +58,14 @@ all: vmtop
 deps:
 	@missing=$$(for p in $(BUILD_DEPS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then echo "installing: $$missing"; \
+	  $(CHECK_SUDO) "make $(or $(MAKECMDGOALS),all)" "to install $$(echo $$missing)" && \
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; fi
 	@command -v cargo >/dev/null || { echo "cargo not found: install Rust from https://rustup.rs (or apt-get install cargo)" >&2; exit 1; }
 
 lab-deps:
 	@missing=$$(for p in $(LAB_DEPS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then echo "installing: $$missing"; \
+	  $(CHECK_SUDO) "make $(or $(MAKECMDGOALS),all)" "to install $$(echo $$missing)" && \
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; fi
 
 # The lab kernels: Debian's kernels and headers, downloaded and unpacked (not installed).
@@ -87,7 +97,7 @@ module:
 # headers: say which package, or the lab; cannot load modules: the lab.
 run: vmtop
 	@if [ -e /proc/modules ] && [ -f "$(KDIR)/Makefile" ]; then \
-	  $(MAKE) --no-print-directory module && $(SUDO) $(VMTOP); \
+	  $(CHECK_SUDO) "make run" "to load the module" && $(MAKE) --no-print-directory module && $(SUDO) $(VMTOP); \
 	elif [ -e /proc/modules ]; then \
 	  echo "no kernel headers for $$(uname -r) at $(KDIR): install them (sudo apt-get install linux-headers-$$(uname -r)) and run make run again, or run the dashboard in the lab VM: make lab && $(VMTOP) lab" >&2; \
 	  exit 1; \
@@ -125,31 +135,45 @@ test: lab check
 bench: vmtop lab-deps
 	VMTOP_BIN=$(VMTOP) tests/bench.sh
 
-install: vmtop install-man-completions
+# make install and make uninstall: say first when sudo will not work for this user.
+sudo-check:
+	@$(CHECK_SUDO) "make $(or $(MAKECMDGOALS),install)" "to change files under $(PREFIX) and /lib/modules"
+
+install: vmtop sudo-check install-man-completions
 	$(SUDO) install -D -m 0755 $(VMTOP) $(PREFIX)/bin/vmtop
 	$(SUDO) install -D -m 0755 $(VMTOP)-kmod $(PREFIX)/libexec/vmtop/vmtop-kmod
 	$(SUDO) install -D -m 0644 -t $(PREFIX)/share/vmtop/kmod-src kmod-src/alloc_large_mem.c kmod-src/Kbuild kmod-src/Makefile kmod-src/dkms.conf
-	@# The module: through DKMS where present (it rebuilds it for every new kernel and
-	@# compresses it as the kernel's modules are), else into updates/, compressed the same way.
-	@rel=$$(uname -r); upd=/lib/modules/$$rel/updates; \
+	@# The module: through DKMS (DKMS=auto and dkms installed, or DKMS=yes; it compresses it
+	@# as the kernel's modules are), else into updates/, compressed the same way.
+	@rel=$$(uname -r); upd=/lib/modules/$$rel/updates; mod=alloc_large_mem/$(DKMS_VERSION); \
+	case "$(DKMS)" in \
+	  auto) if command -v dkms >/dev/null; then dkms=yes; else dkms=no; fi;; \
+	  yes) command -v dkms >/dev/null || { echo "make install DKMS=yes: dkms is not installed: apt-get install dkms, or make install DKMS=no (into updates/ with depmod)" >&2; exit 1; }; dkms=yes;; \
+	  no) dkms=no;; \
+	  *) echo "make install: DKMS=$(DKMS) is not one of auto, yes, no" >&2; exit 1;; \
+	esac; \
 	if [ ! -f "$(KDIR)/Makefile" ]; then \
 	  echo "no kernel headers at $(KDIR): module not installed (install linux-headers-$$rel, or use vmtop lab)"; \
-	elif command -v dkms >/dev/null; then \
-	  $(SUDO) rm -rf /usr/src/alloc_large_mem-0.1.0 && $(SUDO) cp -r $(PREFIX)/share/vmtop/kmod-src /usr/src/alloc_large_mem-0.1.0 && \
-	  $(SUDO) dkms install alloc_large_mem/0.1.0 -k $$rel; \
+	elif [ $$dkms = yes ]; then \
+	  echo "installing the module through DKMS ($$mod; make install DKMS=no puts it in updates/ instead)"; \
+	  if dkms status $$mod 2>/dev/null | grep -q .; then $(SUDO) dkms remove $$mod --all >/dev/null || exit 1; fi; \
+	  $(SUDO) rm -rf /usr/src/alloc_large_mem-$(DKMS_VERSION) && $(SUDO) cp -r $(PREFIX)/share/vmtop/kmod-src /usr/src/alloc_large_mem-$(DKMS_VERSION) && \
+	  $(SUDO) dkms install $$mod -k $$rel; \
 	else \
+	  echo "installing the module into $$upd (no DKMS: $(if $(filter no,$(DKMS)),DKMS=no,dkms is not installed))"; \
 	  $(MAKE) --no-print-directory module && $(SUDO) install -D -m 0644 kmod-src/alloc_large_mem.ko $$upd/alloc_large_mem.ko && \
 	  if grep -q '\.ko\.zst:' /lib/modules/$$rel/modules.dep 2>/dev/null; then $(SUDO) zstd -q -T0 --rm -f $$upd/alloc_large_mem.ko; \
 	  elif grep -q '\.ko\.xz:' /lib/modules/$$rel/modules.dep 2>/dev/null; then $(SUDO) xz --check=crc32 --lzma2=dict=1MiB -f $$upd/alloc_large_mem.ko; fi && \
 	  $(SUDO) depmod -a $$rel && echo "installed $$(ls $$upd/alloc_large_mem.ko*)"; \
 	fi
 
-uninstall: uninstall-man-completions
+uninstall: sudo-check uninstall-man-completions
 	$(SUDO) rm -f $(PREFIX)/bin/vmtop
 	$(SUDO) rm -rf $(PREFIX)/libexec/vmtop
 	$(SUDO) rm -rf $(PREFIX)/share/vmtop
 	@if command -v dkms >/dev/null && dkms status alloc_large_mem 2>/dev/null | grep -q .; then \
-	  $(SUDO) dkms remove alloc_large_mem/0.1.0 --all; $(SUDO) rm -rf /usr/src/alloc_large_mem-0.1.0; fi
+	  $(SUDO) dkms remove alloc_large_mem/$(DKMS_VERSION) --all; fi
+	$(SUDO) rm -rf /usr/src/alloc_large_mem-$(DKMS_VERSION)
 	@if ls /lib/modules/$$(uname -r)/updates/alloc_large_mem.ko* >/dev/null 2>&1; then \
 	  $(SUDO) rm -f /lib/modules/$$(uname -r)/updates/alloc_large_mem.ko* && $(SUDO) depmod -a; fi
 
@@ -161,14 +185,14 @@ ZSH_COMPLETION = $(PREFIX)/share/zsh/site-functions/_vmtop
 FISH_COMPLETION = $(PREFIX)/share/fish/vendor_completions.d/vmtop.fish
 .PHONY: install-man-completions uninstall-man-completions
 
-install-man-completions: vmtop
+install-man-completions: vmtop sudo-check
 	rm -rf build/man && $(VMTOP) __generate man build/man >/dev/null
 	$(SUDO) install -D -m 0644 -t $(MAN1_DIR) build/man/*.1
 	$(VMTOP) __generate bash >build/vmtop.bash && $(SUDO) install -D -m 0644 build/vmtop.bash $(BASH_COMPLETION)
 	$(VMTOP) __generate zsh >build/_vmtop && $(SUDO) install -D -m 0644 build/_vmtop $(ZSH_COMPLETION)
 	$(VMTOP) __generate fish >build/vmtop.fish && $(SUDO) install -D -m 0644 build/vmtop.fish $(FISH_COMPLETION)
 
-uninstall-man-completions:
+uninstall-man-completions: sudo-check
 	$(SUDO) rm -f $(MAN1_DIR)/vmtop.1 $(MAN1_DIR)/vmtop-*.1 $(BASH_COMPLETION) $(ZSH_COMPLETION) $(FISH_COMPLETION)
 
 clean:

@@ -24,8 +24,10 @@ suite=bookworm
 # kernel-doc); dwarves: pahole, which
 # the 6.12 headers run at link time (BTF); libelf1, libssl3: the kbuild tools (objtool,
 # sign-file); tmux: drives the dashboard in tests; xz-utils, zstd: `make install` compresses
-# the module as the installed modules are.
-packages=make,gcc,libc6-dev,perl,kmod,sudo,procps,tmux,libelf1,libssl3,dwarves,xz-utils,zstd,ca-certificates
+# the module as the installed modules are; dkms: `make install` builds and installs the module
+# through it, as on a distribution (it signs what it builds with its own key, made with
+# openssl, which ca-certificates brings).
+packages=make,gcc,libc6-dev,perl,kmod,sudo,procps,tmux,libelf1,libssl3,dwarves,xz-utils,zstd,ca-certificates,dkms
 
 [ "$(id -u)" = 0 ] || { echo "$0: debootstrap needs root: run it with sudo" >&2; exit 1; }
 command -v debootstrap >/dev/null || { echo "$0: debootstrap is not installed: apt-get install debootstrap (make lab-deps does)" >&2; exit 1; }

@@ -417,6 +417,11 @@ fn load(req: LoadRequest, module: crate::cli::ModuleArgs, json: bool) -> anyhow:
                 stopped_by.map(|s| format!(" by {s}")).unwrap_or_default(),
                 d.summary
             );
+            // The why and the way out (signing keys, sysctls, ...), as the dashboard's banner
+            // gives them: the summary alone leaves the user without the fix.
+            if !d.detail.is_empty() {
+                eprintln!("{}", d.detail);
+            }
             Ok(failure_code(&e))
         }
     }

@@ -619,6 +619,9 @@ fn debian_init() -> String {
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+# As udev makes them: bash's <(...) opens /dev/fd/N (dkms relies on it).
+ln -sfn /proc/self/fd /dev/fd
+for f in 0:stdin 1:stdout 2:stderr; do ln -sfn /proc/self/fd/${f%:*} /dev/${f#*:}; done
 mkdir -p /dev/pts /dev/shm
 mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
 mount -t tmpfs -o mode=755 tmpfs /run
