@@ -29,7 +29,7 @@ cd /src
 make run
 echo "$1_rc=$?"
 echo "$1_tty=$(stty -a | tr ' ;' '\n\n' | grep -xE -- '-?(isig|icanon|echo)' | tr '\n' ,)"
-echo "$1_procs=$(pgrep -c -x 'vmtop|vmtop-kmod')"
+echo "$1_procs=$(ps -e -o comm= | grep -cxE 'vmtop|vmtop-kmod')"
 echo "$1_loaded=$(grep -c '^alloc_large_mem ' /proc/modules)"
 echo TRY-DONE
 sleep 600
