@@ -228,9 +228,9 @@ pub enum Cmd {
         #[arg(long)]
         json: bool,
     },
-    /// Find the largest memsize that loads (safe mode, bisection)
+    /// Find the largest memsize that loads (safe mode, starting from what the figures predict)
     #[command(
-        after_help = "Examples:\n  sudo vmtop probe\n  sudo vmtop probe --from 64 --to 4G --precision 1"
+        after_help = "Examples:\n  sudo vmtop probe\n  sudo vmtop probe --from 64 --to 4G --precision 1\n  sudo vmtop probe --strategy bisect   (the first search: from, to, then halves)\n\nSizes above MemTotal are not tried: vmalloc() refuses more than all RAM."
     )]
     Probe {
         /// Lower bound
@@ -242,6 +242,9 @@ pub enum Cmd {
         /// Stop when the largest size that loads is known to within this much
         #[arg(long, default_value = "1", value_parser = parse_memsize)]
         precision: u64,
+        /// How the sizes are picked (both stay within ceil(log2(range / precision)) + 2 loads)
+        #[arg(long, value_enum, default_value_t)]
+        strategy: crate::probe::Strategy,
         #[command(flatten)]
         module: ModuleArgs,
         /// Print the attempts and the answer as JSON

@@ -67,9 +67,10 @@ pub fn main() -> i32 {
             from,
             to,
             precision,
+            strategy,
             module,
             json,
-        }) => probe(from, to, precision, module, json),
+        }) => probe(from, to, precision, strategy, module, json),
         Some(Cmd::Compare {
             memsize,
             alloc,
@@ -626,6 +627,7 @@ fn probe(
     from: u64,
     to: Option<u64>,
     precision: u64,
+    strategy: crate::probe::Strategy,
     module: crate::cli::ModuleArgs,
     json: bool,
 ) -> anyhow::Result<i32> {
@@ -642,55 +644,87 @@ fn probe(
         eprintln!("vmtop: cannot probe: alloc_large_mem is already loaded: unload it first (vmtop unload)");
         return Ok(exit::FAILED);
     }
-    let to = match to {
-        Some(t) => t,
-        None => crate::meminfo::Sample::read()?.mem_total / crate::units::MIB,
-    };
+    let cap = crate::probe::cap_mib(crate::meminfo::Sample::read()?.mem_total);
+    // Above MemTotal the kernel refuses at once: trying costs a load and says nothing.
+    let requested = to.filter(|t| *t > cap);
+    let to = to.unwrap_or(cap).min(cap);
     if from > to {
-        eprintln!("vmtop: probe range is empty: --from {from} MiB is above --to {to} MiB");
+        if requested.is_some() {
+            eprintln!(
+                "vmtop: probe range is empty: --from {from} MiB is above MemTotal ({cap} MiB), and vmalloc() refuses more than all RAM: use a smaller --from"
+            );
+        } else {
+            eprintln!("vmtop: probe range is empty: --from {from} MiB is above --to {to} MiB");
+        }
         return Ok(exit::USAGE);
     }
-    if !json {
-        println!(
-            "probing {from}..{to} MiB to within {precision} MiB (safe mode, at most {} loads)",
-            crate::probe::max_attempts(from, to, precision)
-        );
-    }
-    let mut events = Vec::new();
-    let result = crate::probe::probe(
+    let cap_reason = requested.map(|_| crate::probe::cap_reason(cap));
+    let figures = crate::probe::figures_now(None).ok();
+    let first = match strategy {
+        crate::probe::Strategy::Estimate => figures.as_ref().map(crate::probe::estimate),
+        crate::probe::Strategy::Bisect => None,
+    };
+    let plan = crate::probe::Plan {
         from,
         to,
         precision,
-        |size| {
-            let e = engine.load(&LoadRequest {
-                memsize_mib: size,
-                oom_safe: true,
-                force: false,
-                alloc: crate::alloc::Allocator::Vmalloc,
-                fragment_order: 0,
-            });
-            let outcome = match e.diagnosis() {
-                None => {
-                    let u = engine.unload();
-                    if let Some(d) = u.diagnosis() {
-                        anyhow::bail!("unloading after {size} MiB failed: {}", d.summary);
-                    }
-                    Ok(true)
-                }
-                Some(d) if d.cause.means_too_big() => Ok(false),
-                Some(d) => Err(anyhow::anyhow!("{size} MiB: {}", d.summary)),
-            };
-            if !json {
-                let why = match e.diagnosis() {
-                    Some(d) => format!("failed: {}", d.summary),
-                    None => format!("loaded ({})", delta_text(&e)),
-                };
-                println!("attempt {}: {size} MiB {why}", events.len() + 1);
+        strategy,
+        estimate: first,
+    };
+    let bound = crate::probe::max_attempts(from, to, precision);
+    if !json {
+        if let (Some(t), Some(why)) = (requested, &cap_reason) {
+            println!("--to {t} MiB capped to {to} MiB: {why}");
+        }
+        println!(
+            "probing {from}..{to} MiB to within {precision} MiB (safe mode, at most {bound} loads)"
+        );
+        if let (Some(e), Some(f)) = (first, &figures) {
+            let space = f
+                .largest_free
+                .map(|b| format!(", largest free vmalloc range {}", fmt_bytes(b)))
+                .unwrap_or_default();
+            println!(
+                "first guess {e} MiB: {} available (MemAvailable and the per-CPU free lists) less the {} reserve{space}",
+                fmt_bytes(f.available_kib * 1024),
+                fmt_bytes(f.reserve_kib * 1024),
+            );
+        }
+    }
+    // Both callbacks read the load events: the attempt's line names its outcome.
+    let events: std::cell::RefCell<Vec<Event>> = Default::default();
+    let result = crate::probe::run(
+        &mut engine,
+        &plan,
+        true,
+        |e| {
+            if e.kind == crate::engine::EventKind::Load {
+                events.borrow_mut().push(e.clone());
             }
-            events.push(e);
-            outcome
         },
-        |_| {},
+        |a| {
+            if json {
+                return;
+            }
+            let events = events.borrow();
+            let why = match events.last() {
+                Some(e) => match e.diagnosis() {
+                    Some(d) => format!("failed: {}", d.summary),
+                    None => format!("loaded ({})", delta_text(e)),
+                },
+                None => String::new(),
+            };
+            let step = match a.step {
+                crate::probe::Step::Estimate => "the estimate",
+                crate::probe::Step::Margin => "a margin past what is known",
+                crate::probe::Step::Bound => "an end of the range",
+                crate::probe::Step::Guarded => {
+                    "toward the estimate, as far as the bound on loads allows"
+                }
+                crate::probe::Step::Bisect => "halfway",
+            };
+            println!("attempt {}: {} MiB ({step}) {why}", a.index, a.size);
+        },
     );
     let result = match result {
         Ok(r) => r,
@@ -699,9 +733,10 @@ fn probe(
             return Ok(exit::FAILED);
         }
     };
+    let events = events.into_inner();
     // Which limit bound the answer: the diagnosis of the smallest size that failed (the
     // vmalloc address space on 32-bit kernels, memory elsewhere), with its figures.
-    let bound = result.smallest_failed.and_then(|bad| {
+    let bound_by = result.smallest_failed.and_then(|bad| {
         events
             .iter()
             .rev()
@@ -711,18 +746,28 @@ fn probe(
     if json {
         print_json(&serde_json::json!({
             "from_mib": from, "to_mib": to, "precision_mib": precision,
+            "to_requested_mib": requested,
+            "to_cap_reason": cap_reason,
+            "mem_total_mib": cap,
+            "strategy": strategy,
+            "figures": figures,
+            "first_estimate_mib": first,
             "largest_ok_mib": result.largest_ok,
             "smallest_failed_mib": result.smallest_failed,
-            "bound_by": bound.map(|d| d.cause),
-            "bound_confidence": bound.map(|d| d.confidence),
-            "bound_summary": bound.map(|d| d.summary.as_str()),
+            "bound_by": bound_by.map(|d| d.cause),
+            "bound_confidence": bound_by.map(|d| d.confidence),
+            "bound_summary": bound_by.map(|d| d.summary.as_str()),
             "loads": result.attempts.len(),
+            "max_loads": bound,
             "attempts": &result.attempts,
             "events": &events,
         }))?;
     } else {
         match (result.largest_ok, result.smallest_failed) {
             (None, _) => println!("nothing loads: even {from} MiB failed"),
+            (Some(ok), None) if requested.is_some() => {
+                println!("{ok} MiB loads: everything up to MemTotal loads")
+            }
             (Some(ok), None) => {
                 println!("{ok} MiB loads: the limit is above the probed range (try a larger --to)")
             }
@@ -731,7 +776,7 @@ fn probe(
                     "largest memsize that loads: {ok} MiB ({bad} MiB failed); {} loads",
                     result.attempts.len()
                 );
-                if let Some(d) = bound {
+                if let Some(d) = bound_by {
                     println!("the limit: {} ({:?})", d.summary, d.confidence);
                 }
             }

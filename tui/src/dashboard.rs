@@ -31,12 +31,11 @@ use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
 
 use crate::app::{map_key, Action, App, AppConfig, Command, Retention};
-use crate::engine::{Engine, Event, LoadRequest};
+use crate::engine::{Engine, Event};
 use crate::kernel::KernelInfo;
 use crate::loader::ModuleStatus;
 use crate::meminfo::{Sample, Sampler};
 use crate::module_file::MODULE_NAME;
-use crate::units::MIB;
 
 /// Shortest sampling interval accepted.
 pub const MIN_INTERVAL: Duration = Duration::from_millis(50);
@@ -640,46 +639,37 @@ fn worker(mut engine: Engine, rx: Receiver<Command>, tx: Sender<Msg>) {
     }
 }
 
-/// Largest memsize that loads, between 1 MiB and MemTotal, to within 1 MiB: each attempt is
-/// a real load (and unload after success), shown as events. A failure that is not about
-/// size (say the module file went missing) stops the probe, as in `vmtop probe`.
+/// Largest memsize that loads, between 1 MiB and MemTotal, to within 1 MiB, as `vmtop probe`
+/// finds it (the same strategy: from the figures first): each attempt is a real load (and
+/// unload after success), shown as events. A failure that is not about size (say the module
+/// file went missing) stops the probe, as in `vmtop probe`.
 fn run_probe(engine: &mut Engine, oom_safe: bool, tx: &Sender<Msg>) {
     let total_mib = match Sample::read() {
-        Ok(s) => (s.mem_total / MIB).max(1),
+        Ok(s) => crate::probe::cap_mib(s.mem_total).max(1),
         Err(e) => {
             let _ = tx.send(Msg::Notice(format!("probe: cannot read MemTotal: {e:#}")));
             return;
         }
     };
-    let result = crate::probe::probe(
-        1,
-        total_mib,
-        PROBE_PRECISION_MIB,
-        |size| {
-            let _ = tx.send(Msg::Progress(format!("probing: loading {size} MiB")));
-            let e = engine.load(&LoadRequest {
-                memsize_mib: size,
-                oom_safe,
-                force: false,
-                alloc: crate::alloc::Allocator::Vmalloc,
-                fragment_order: 0,
-            });
-            let loaded = !e.failed();
-            let other = e
-                .diagnosis()
-                .filter(|d| !d.cause.means_too_big())
-                .map(|d| d.summary.clone());
-            let _ = tx.send(Msg::EngineEvent(e));
-            if let Some(why) = other {
-                anyhow::bail!("{size} MiB: {why}");
-            }
-            if loaded {
-                let u = engine.unload();
-                let unloaded = !u.failed();
-                let _ = tx.send(Msg::EngineEvent(u));
-                anyhow::ensure!(unloaded, "could not unload after loading {size} MiB");
-            }
-            Ok(loaded)
+    let plan = crate::probe::Plan {
+        from: 1,
+        to: total_mib,
+        precision: PROBE_PRECISION_MIB,
+        strategy: crate::probe::Strategy::Estimate,
+        estimate: crate::probe::figures_now(None)
+            .ok()
+            .map(|f| crate::probe::estimate(&f)),
+    };
+    let _ = tx.send(Msg::Progress(match plan.estimate {
+        Some(e) => format!("probing: first guess {e} MiB, from the figures"),
+        None => "probing".into(),
+    }));
+    let result = crate::probe::run(
+        engine,
+        &plan,
+        oom_safe,
+        |e| {
+            let _ = tx.send(Msg::EngineEvent(e.clone()));
         },
         |a| {
             let range = match (a.lo, a.hi) {
@@ -688,8 +678,12 @@ fn run_probe(engine: &mut Engine, oom_safe: bool, tx: &Sender<Msg>) {
                 (None, Some(hi)) => format!("below {hi} MiB"),
                 (None, None) => "unknown".into(),
             };
+            let next = a
+                .estimate
+                .map(|e| format!(", guess {e} MiB"))
+                .unwrap_or_default();
             let _ = tx.send(Msg::Progress(format!(
-                "probe attempt {}: {} MiB {}; largest {range}",
+                "probe attempt {}: {} MiB {}; largest {range}{next}",
                 a.index,
                 a.size,
                 if a.loaded { "loaded" } else { "failed" }

@@ -113,6 +113,8 @@ pub struct Engine {
     loader_pid: Option<u32>,
     largest_free: Option<u64>,
     module_signed: Option<bool>,
+    /// The module's figures for the last load (its load or fail line in the kernel log).
+    last_figures: Option<crate::probe::ModuleFigures>,
 }
 
 /// Parameters passed to the module, as the confirmation pane shows them. `mem_total`
@@ -148,6 +150,7 @@ impl Engine {
             loader_pid: None,
             largest_free: None,
             module_signed: None,
+            last_figures: None,
         }
     }
 
@@ -207,6 +210,12 @@ impl Engine {
         })
     }
 
+    /// The module's own figures for the last load, loaded or not (None when the kernel log
+    /// was unreadable or the module did not get that far): the probe's next estimate.
+    pub fn last_figures(&self) -> Option<crate::probe::ModuleFigures> {
+        self.last_figures
+    }
+
     /// How the last failed load ended (errno or signal), for messages that name it.
     pub fn last_end(&self) -> Option<crate::diagnose::LoaderEnd> {
         self.last_end
@@ -248,6 +257,7 @@ impl Engine {
         self.last_end = None;
         self.loader_pid = None;
         self.module_signed = None;
+        self.last_figures = None;
         let started = std::time::Instant::now();
         let before = crate::meminfo::Sample::read().ok();
         self.largest_free = before
@@ -322,6 +332,10 @@ impl Engine {
                 ));
             }
         }
+        self.last_figures = log
+            .iter()
+            .rev()
+            .find_map(|l| crate::probe::ModuleFigures::from_log_line(l));
         if let (Some(b), Some(a)) = (before.as_ref(), after.as_ref()) {
             event.delta = Some(crate::meminfo::Delta::between(b, a));
         }
