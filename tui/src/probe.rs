@@ -111,18 +111,6 @@ fn ceil_log2(n: u128) -> usize {
     }
 }
 
-/// Attempts bisection needs at most to bring `good` (loaded, or `from - p`: nothing known to
-/// load) and `bad` (failed, or `to + p`: nothing known to fail) to within `p`. Counting the
-/// unknown ends as sizes `p` beyond the range lets bisection settle them too ("nothing loads"
-/// is `bad == from`, "everything loads" is `good == to`), in no more attempts than `Bisect`.
-fn bisect_cost(good: i128, bad: i128, p: i128) -> usize {
-    if bad - good <= p {
-        0
-    } else {
-        ceil_log2(((bad - good) as u128).div_ceil(p as u128))
-    }
-}
-
 /// Find the largest size in `[from, to]` for which `attempt` says it loads, to within
 /// `precision`. `on_attempt` sees each attempt as it finishes (for progress display). An
 /// error from `attempt` aborts the probe and is returned with the size it happened at.
@@ -188,7 +176,11 @@ pub fn probe(
         Strategy::Estimate => {
             let budget = max_attempts(from, to, precision);
             let (lo_end, hi_end, p) = (i128::from(from), i128::from(to), i128::from(precision));
-            // `good` loaded or is `from - p`, `bad` failed or is `to + p` (see bisect_cost).
+            // `good` loaded, or is `from - p`: nothing known to load; `bad` failed, or is
+            // `to + p`: nothing known to fail. Counting the unknown ends as sizes `p` beyond
+            // the range lets bisection settle them too ("nothing loads" is `bad == from`,
+            // "everything loads" is `good == to`): it needs at most ceil(log2(ceil((bad -
+            // good) / p))) more attempts, which is within the bound from the start.
             let (mut good, mut bad) = (lo_end - p, hi_end + p);
             // How far past what is known the next check goes when the figures are off.
             let (mut up, mut down) = (p, p);
