@@ -134,7 +134,7 @@ pub fn probe(
     let mut attempts: Vec<Attempt> = Vec::new();
     let (mut lo, mut hi): (Option<u64>, Option<u64>) = (None, None);
     let mut estimate = plan.estimate;
-    let mut try_size = |size: u64, step: Step, estimate: &mut Option<u64>| {
+    let mut try_size = |size: u64, step: Step, estimate: Option<u64>| {
         let trial = attempt(size)
             .with_context(|| format!("probe attempt {} at size {size}", attempts.len() + 1))?;
         if trial.loaded {
@@ -147,25 +147,28 @@ pub fn probe(
             size,
             loaded: trial.loaded,
             step,
-            estimate: *estimate,
+            estimate,
             lo,
             hi,
         };
         on_attempt(&a);
         attempts.push(a);
-        *estimate = trial.estimate.or(*estimate);
-        anyhow::Ok(trial.loaded)
+        anyhow::Ok(trial)
     };
 
     match plan.strategy {
         Strategy::Bisect => {
-            let e = &mut None;
-            if try_size(from, Step::Bound, e)? && from < to && !try_size(to, Step::Bound, e)? {
+            // The figures are not asked: this is the search as it was.
+            let e = None;
+            if try_size(from, Step::Bound, e)?.loaded
+                && from < to
+                && !try_size(to, Step::Bound, e)?.loaded
+            {
                 // Invariant: `good` loaded, `bad` failed, good < bad.
                 let (mut good, mut bad) = (from, to);
                 while bad - good > precision {
                     let mid = good + (bad - good) / 2;
-                    if try_size(mid, Step::Bisect, e)? {
+                    if try_size(mid, Step::Bisect, e)?.loaded {
                         good = mid;
                     } else {
                         bad = mid;
@@ -219,7 +222,9 @@ pub fn probe(
                     estimate.is_some_and(|e| i128::from(e) >= bad),
                 );
                 let sized = u64::try_from(size).context("probe size out of range")?;
-                let loaded = try_size(sized, step, &mut estimate)?;
+                let trial = try_size(sized, step, estimate)?;
+                estimate = trial.estimate.or(estimate);
+                let loaded = trial.loaded;
                 n += 1;
                 if loaded {
                     good = size;
