@@ -772,24 +772,36 @@ mod tests {
 
     #[test]
     fn the_address_space_caps_the_estimate() {
-        // 32-bit lab, 1024 MiB: the largest free range of the vmalloc area is ~116 MiB.
-        let f = Figures {
-            largest_free: Some(117 * crate::units::MIB),
-            ..lab_figures(None)
+        // The 32-bit lab (6.1.0-57-686-pae, 1024 MiB), before its probe: 900 MiB available
+        // but a largest free vmalloc range of 116.1 MiB. The probe then loaded 116 MiB and
+        // 117 failed ("no free range ... that big"), as its line says.
+        let before = Figures {
+            available_kib: 922_244,
+            reserve_kib: 64 * 1024,
+            last: None,
+            largest_free: Some(121_741_312),
+            page_size: 4096,
         };
-        assert_eq!(estimate(&f), 116);
+        assert_eq!(estimate(&before), 116);
+        let failed = "alloc_large_mem: fail memsize_mib=117 bytes=122683392 oom_safe=Y err=-12 stage=vmalloc free_kib=994744 avail_kib=921428 pcp_kib=16700 boost_kib=0 reserve_kib=65536";
+        let after = Figures {
+            last: ModuleFigures::from_log_line(failed),
+            ..before
+        };
+        assert!(after.last.is_some());
+        assert_eq!(estimate(&after), 116);
         // Nothing free, or nothing available: 0, and the search starts at `from`.
         assert_eq!(
             estimate(&Figures {
                 largest_free: Some(0),
-                ..f
+                ..before
             }),
             0
         );
         let none = Figures {
             available_kib: 1000,
             largest_free: None,
-            ..f
+            ..before
         };
         assert_eq!(estimate(&none), 0);
     }
