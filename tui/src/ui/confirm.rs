@@ -237,7 +237,7 @@ pub fn dialog(app: &App, p: Pending) -> Confirmation {
             actions: vec![
                 module_line(app),
                 format!(
-                    "params  memsize=N oom_safe={} for several N (binary search), unloading after each success",
+                    "params  memsize=N oom_safe={} for a few N (a guess from the figures, then checks around it), unloading after each success",
                     if oom_safe { 'Y' } else { 'N' }
                 ),
             ],
