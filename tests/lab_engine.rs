@@ -225,7 +225,7 @@ fn probe_matches_a_bisection_by_hand() {
     // --to 100T: capped to MemTotal, and said why; no attempt above it.
     let text = &r.out[r.out.find("== probe 100T").expect("second probe")..];
     assert!(
-        text.contains(&format!("--to 104857600 MiB capped to {top} MiB"))
+        text.contains(&format!("--to 104857600 MiB capped to MemTotal, {top} MiB"))
             && text.contains("exceeds total pages"),
         "{text}"
     );

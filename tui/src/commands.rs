@@ -647,9 +647,10 @@ fn probe(
     let cap = crate::probe::cap_mib(crate::meminfo::Sample::read()?.mem_total);
     // Above MemTotal the kernel refuses at once: trying costs a load and says nothing.
     let requested = to.filter(|t| *t > cap);
+    let given = to;
     let to = to.unwrap_or(cap).min(cap);
     if from > to {
-        if requested.is_some() {
+        if given.is_none_or(|t| t > cap) {
             eprintln!(
                 "vmtop: probe range is empty: --from {from} MiB is above MemTotal ({cap} MiB), and vmalloc() refuses more than all RAM: use a smaller --from"
             );
@@ -658,7 +659,7 @@ fn probe(
         }
         return Ok(exit::USAGE);
     }
-    let cap_reason = requested.map(|_| crate::probe::cap_reason(cap));
+    let cap_reason = requested.map(|_| crate::probe::CAP_REASON);
     let figures = crate::probe::figures_now(None).ok();
     let first = match strategy {
         crate::probe::Strategy::Estimate => figures.as_ref().map(crate::probe::estimate),
@@ -674,15 +675,17 @@ fn probe(
     let bound = crate::probe::max_attempts(from, to, precision);
     if !json {
         if let (Some(t), Some(why)) = (requested, &cap_reason) {
-            println!("--to {t} MiB capped to {to} MiB: {why}");
+            println!("--to {t} MiB capped to MemTotal, {to} MiB: {why}");
         }
         println!(
             "probing {from}..{to} MiB to within {precision} MiB (safe mode, at most {bound} loads)"
         );
         if let (Some(e), Some(f)) = (first, &figures) {
+            // Named where it is the limit (32-bit kernels), not where it is petabytes.
             let space = f
                 .largest_free
-                .map(|b| format!(", largest free vmalloc range {}", fmt_bytes(b)))
+                .filter(|b| b / crate::units::MIB <= e + 1)
+                .map(|b| format!(", and the largest free vmalloc range is {}", fmt_bytes(b)))
                 .unwrap_or_default();
             println!(
                 "first guess {e} MiB: {} available (MemAvailable and the per-CPU free lists) less the {} reserve{space}",
