@@ -13,7 +13,8 @@
  *             covering memsize: rounds up to a power of two), vmalloc_huge (5.18+)
  *   fragment_order  0 (default) or K: before allocating, take every free block of order
  *             K or more and give back all but one page of each, so that free memory stays
- *             almost the same but no free block of order K is left (held until unload)
+ *             almost the same but no free block of order K is left (held until unload),
+ *             counting the blocks free but for pages on the per-CPU lists (parked_kib)
  *   fill      byte written to every byte of the buffer (default 0xff)
  *   oom_safe  Y: fail with -ENOMEM instead of waking the OOM killer (default)
  *             N: plain vmalloc(), as the original experiment did
@@ -38,7 +39,7 @@
  *   alloc_large_mem: unload memsize_mib=N bytes=N
  *   alloc_large_mem: limits page_size=N kmalloc_max_size=N max_order=N allocators=A,B
  * (each on one line; the load and fail lines end with
- *  alloc=A order=N max_order=N max_free_order=N [fragment_order=N held_kib=N], and the
+ *  alloc=A order=N max_order=N max_free_order=N [fragment_order=N held_kib=N parked_kib=N], and the
  *  load line with backing=B runs=N largest_run_kib=N nodes=N:P,.. zones=Z:P,..). free_kib and avail_kib are the free pages and the available memory
  * just before vmalloc() was called: what the allocation had to work with, after the
  * loading process took its share. Both count the free pages on per-CPU lists (pcp_kib),
@@ -54,6 +55,7 @@
 #include <linux/kobject.h>
 #include <linux/ktime.h>
 #include <linux/minmax.h>
+#include <linux/memory_hotplug.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
 #include <linux/module.h>
@@ -160,6 +162,9 @@ static struct layout layout;
 /* fragment_order: one page held in each block taken */
 static struct page **frag_pages;
 static unsigned long frag_count;
+static unsigned long frag_cap;
+/* how many of them were free but for pages on the per-CPU lists (take_parked_blocks) */
+static unsigned long frag_parked;
 /* largest order with a free block, just before the allocation */
 static int max_free_order = -1;
 static u64 alloc_ns;
@@ -475,14 +480,14 @@ static void format_alloc_fields(char *out, size_t size, size_t bytes)
 		      allocator_names[allocator], get_order(bytes), LARGEST_ORDER,
 		      max_free_order);
 	if (fragment_order)
-		scnprintf(out + n, size - n, " fragment_order=%u held_kib=%lu", fragment_order,
-			  pages_to_kib(frag_count));
+		scnprintf(out + n, size - n, " fragment_order=%u held_kib=%lu parked_kib=%lu",
+			  fragment_order, pages_to_kib(frag_count), pages_to_kib(frag_parked));
 }
 
 static void report_failure(size_t bytes, int err, const char *stage)
 {
 	char left[32] = "";
-	char fields[128];
+	char fields[160];
 
 	if (left_kib >= 0)
 		scnprintf(left, sizeof(left), " left_kib=%ld", left_kib);
@@ -554,6 +559,7 @@ static void release_fragments(void)
 	kvfree(frag_pages);
 	frag_pages = NULL;
 	frag_count = 0;
+	frag_parked = 0;
 }
 
 /*
@@ -585,33 +591,106 @@ static void release(void *p)
 	release_fragments();
 }
 
+/* Keep the first page of a block just taken, give back the others. */
+static void hold_first_page(struct page *block, unsigned int order)
+{
+	unsigned long i;
+
+	for (i = 1; i < (1UL << order); i++)
+		__free_page(block + i);
+	frag_pages[frag_count++] = block;
+	if (!(frag_count % 64))
+		cond_resched();
+}
+
+/* Take one free block of @order from the buddy lists (no reclaim, no compaction). */
+static bool take_block(unsigned int order)
+{
+	const gfp_t gfp = (GFP_KERNEL & ~__GFP_RECLAIM) | __GFP_NOWARN | __GFP_MEMALLOC;
+	struct page *block = alloc_pages(gfp, order);
+
+	if (!block)
+		return false;
+	split_page(block, order);
+	hold_first_page(block, order);
+	return true;
+}
+
+/* Every page of the block at @pfn looks free (a racy hint: alloc_contig_range() checks). */
+static bool looks_free(struct zone *zone, unsigned long pfn, unsigned int order)
+{
+	struct page *page = pfn_to_online_page(pfn);
+	unsigned long i;
+
+	if (!page || page_zone(page) != zone)
+		return false;
+	/* A block of the largest order lies in one memory section: no holes in it. */
+	for (i = 0; i < (1UL << order); i++)
+		if (page_ref_count(page + i) || PageTail(page + i))
+			return false;
+	return true;
+}
+
 /*
- * Leave no free block of order K or more: take each (no reclaim, no compaction, below
- * the watermarks so that none is left in the reserves), split it, and give back every
- * page but the first. The pages given back merge into blocks of order K-1 at most, as
- * their buddies' first page is held, so free memory drops by only 1/2^K of what was
- * taken. The held pages are unmovable, so compaction cannot rebuild the blocks either.
+ * Free pages parked on the per-CPU lists are not in the buddy lists, so take_block() cannot
+ * see a block that is free but for pages parked there, and it forms as soon as they are
+ * flushed: when a list overflows (the frees above push its oldest pages out), when its high
+ * mark decays (6.7+, every second), or when an allocation drains all lists after direct
+ * reclaim made progress, as the allocation that follows may. drain_all_pages() is not
+ * exported, and reclaim with nothing to reclaim does not drain; alloc_contig_range()
+ * drains the lists and takes a given block wherever its free pages are (its pageblocks
+ * end up MIGRATE_MOVABLE). So walk the zones for blocks whose pages all look free and take
+ * each. Below pageblock order a block shares its pageblock with held pages, which cannot
+ * be isolated: alloc_contig_range() refuses it, as it refuses any block in use after all.
+ * Returns the number of blocks taken.
+ */
+static unsigned long take_parked_blocks(unsigned int order)
+{
+	unsigned long nr = 1UL << order, taken = 0, pfn, end;
+	int nid, z;
+
+	for_each_online_node(nid) {
+		for (z = 0; z < MAX_NR_ZONES; z++) {
+			struct zone *zone = &NODE_DATA(nid)->node_zones[z];
+
+			if (!populated_zone(zone))
+				continue;
+			end = zone_end_pfn(zone);
+			for (pfn = ALIGN(zone->zone_start_pfn, nr); pfn + nr <= end; pfn += nr) {
+				if (!(pfn & ((nr << 6) - 1)))
+					cond_resched();
+				if (frag_count == frag_cap || !looks_free(zone, pfn, order))
+					continue;
+				if (alloc_contig_range(pfn, pfn + nr, MIGRATE_MOVABLE,
+						       GFP_KERNEL | __GFP_NOWARN))
+					continue;
+				hold_first_page(pfn_to_page(pfn), order);
+				taken++;
+			}
+		}
+	}
+	return taken;
+}
+
+/*
+ * Leave no free block of order K or more: take each (below the watermarks so that none
+ * is left in the reserves), split it, and give back every page but the first. The pages
+ * given back merge into blocks of order K-1 at most, as their buddies' first page is
+ * held, so free memory drops by only 1/2^K of what was taken. The held pages are
+ * unmovable, so compaction cannot rebuild those blocks either. Then the blocks free but
+ * for pages on the per-CPU lists, and last the blocks that formed meanwhile.
  */
 static int fragment_memory(unsigned int order)
 {
-	const gfp_t gfp = (GFP_KERNEL & ~__GFP_RECLAIM) | __GFP_NOWARN | __GFP_MEMALLOC;
-	unsigned long cap = (totalram_pages() >> order) + 1, i;
-
-	frag_pages = kvcalloc(cap, sizeof(*frag_pages), GFP_KERNEL);
+	frag_cap = (totalram_pages() >> order) + 1;
+	frag_pages = kvcalloc(frag_cap, sizeof(*frag_pages), GFP_KERNEL);
 	if (!frag_pages)
 		return -ENOMEM;
-	while (frag_count < cap) {
-		struct page *block = alloc_pages(gfp, order);
-
-		if (!block)
-			break;
-		split_page(block, order);
-		for (i = 1; i < (1UL << order); i++)
-			__free_page(block + i);
-		frag_pages[frag_count++] = block;
-		if (!(frag_count % 64))
-			cond_resched();
-	}
+	while (frag_count < frag_cap && take_block(order))
+		;
+	frag_parked = take_parked_blocks(order);
+	while (frag_count < frag_cap && take_block(order))
+		;
 	return 0;
 }
 
@@ -681,7 +760,7 @@ static int fill_buffer(u8 *p, size_t bytes)
 
 static int __init alloc_large_mem_init(void)
 {
-	char fields[128], nodes[64], zones[96];
+	char fields[160], nodes[64], zones[96];
 	const char *stage;
 	size_t bytes;
 	u64 t0;
