@@ -12,21 +12,40 @@ MIB=${2:-4}
 	echo "fragment-demo.sh: not in the lab VM (no /lab/alloc_large_mem.ko): run it with vmtop lab --exec" >&2
 	exit 2
 }
+# Free pages on the per-CPU lists (/proc/zoneinfo "count:"), which /proc/buddyinfo leaves out.
+pcp_kib() { awk -v k="$(($(getconf PAGESIZE) / 1024))" '$1 == "count:" { n += $2 } END { print n * k }' /proc/zoneinfo; }
+buddy() { cat /proc/buddyinfo; echo "pcp_kib=$(pcp_kib) (free pages on the per-CPU lists)"; }
+# The module's own figures for the last load: the largest free order just before the
+# allocation, and the pages it held (parked_kib: in blocks free but for pages on the
+# per-CPU lists, which /proc/buddyinfo did not show).
+module_line() {
+	dmesg | grep 'alloc_large_mem: \(load\|fail\) ' | tail -n 1 |
+		grep -o 'pcp_kib=[0-9]*\|max_free_order=[-0-9]*\|held_kib=[0-9]*\|parked_kib=[0-9]*' |
+		tr '\n' ' '
+	echo
+}
 echo "== buddyinfo before"
-cat /proc/buddyinfo
+buddy
 # Compaction would move movable pages together and rebuild a block (in the lab it did, in
 # 44 ms): switch it off for high orders, as on a machine full of unmovable pages.
 sysctl -w vm.extfrag_threshold=1000
 sysctl -w vm.compaction_proactiveness=0
+# Each load fragments memory by itself: a failed load gives its fragments back at once.
 echo "== alloc_pages of $MIB MiB after fragment_order=$K"
 vmtop load --alloc pages --memsize "$MIB" --fragment-order "$K"
 echo "pages_rc=$?"
+echo "module: $(module_line)"
 echo "== vmalloc of $MIB MiB after fragment_order=$K"
 vmtop load --alloc vmalloc --memsize "$MIB" --fragment-order "$K"
 echo "vmalloc_rc=$?"
+echo "module: $(module_line)"
 echo "== buddyinfo after (the vmalloc buffer and the fragments held)"
-cat /proc/buddyinfo
-echo "held_kib=$(dmesg | grep 'alloc_large_mem: load' | tail -n 1 | sed -n 's/.*held_kib=\([0-9]*\).*/\1/p')"
+buddy
 vmtop unload
+# The held pages are free again, but a freed page goes to the per-CPU list of the CPU that
+# freed it first. A block shows in /proc/buddyinfo only once all its pages are in the buddy
+# lists: the held page of each block reaches them when that list overflows, or when an
+# allocation drains the lists. Until then order K stays at 0 here though the memory is
+# free (pcp_kib holds it): whether the lists had room for them depends on what ran before.
 echo "== buddyinfo after unload"
-cat /proc/buddyinfo
+buddy

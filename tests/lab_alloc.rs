@@ -215,4 +215,27 @@ fn allocators_limits_contiguity_and_fragmentation() {
         pages_out.contains("free, but no free block of order 10"),
         "{pages_out}"
     );
+    // Each load fragmented memory by itself, by the module's own figures: it held pages
+    // (also when the blocks were free but for pages on the per-CPU lists, as after the
+    // failed load gave its fragments back) and left no free block of order 10.
+    for (name, out) in [
+        ("pages", pages_out),
+        (
+            "vmalloc",
+            section(&r.out, "== vmalloc of 4 MiB after fragment_order=10"),
+        ),
+    ] {
+        let line = out
+            .lines()
+            .find_map(|l| l.strip_prefix("module: "))
+            .unwrap_or_else(|| panic!("no module line for {name}:\n{out}"));
+        let field = |k: &str| -> i64 {
+            line.split_whitespace()
+                .find_map(|w| w.strip_prefix(k))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("{name}: no {k} in {line}"))
+        };
+        assert!(field("held_kib=") > 0, "{name}: {line}");
+        assert!(field("max_free_order=") < 10, "{name}: {line}");
+    }
 }
