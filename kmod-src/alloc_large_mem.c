@@ -640,9 +640,8 @@ static bool looks_free(struct zone *zone, unsigned long pfn, unsigned int order)
  * exported, and reclaim with nothing to reclaim does not drain; alloc_contig_range()
  * drains the lists and takes a given block wherever its free pages are (its pageblocks
  * end up MIGRATE_MOVABLE). So walk the zones for blocks whose pages all look free and take
- * each. Below pageblock order a block shares its pageblock with held pages, which cannot
- * be isolated: alloc_contig_range() refuses it, as it refuses any block in use after all.
- * Returns the number of blocks taken.
+ * each; alloc_contig_range() refuses a block that is in use after all. Returns the number
+ * of blocks taken.
  */
 static unsigned long take_parked_blocks(unsigned int order)
 {

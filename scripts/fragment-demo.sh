@@ -13,7 +13,9 @@ MIB=${2:-4}
 	exit 2
 }
 # Free pages on the per-CPU lists (/proc/zoneinfo "count:"), which /proc/buddyinfo leaves out.
-pcp_kib() { awk -v k="$(($(getconf PAGESIZE) / 1024))" '$1 == "count:" { n += $2 } END { print n * k }' /proc/zoneinfo; }
+# (busybox has no getconf: the page size in kB from smaps)
+page_kib=$(awk '$1 == "KernelPageSize:" { print $2; exit }' /proc/self/smaps)
+pcp_kib() { awk -v k="$page_kib" '$1 == "count:" { n += $2 } END { print n * k }' /proc/zoneinfo; }
 buddy() { cat /proc/buddyinfo; echo "pcp_kib=$(pcp_kib) (free pages on the per-CPU lists)"; }
 # The module's own figures for the last load: the largest free order just before the
 # allocation, and the pages it held (parked_kib: in blocks free but for pages on the
@@ -39,6 +41,9 @@ echo "== vmalloc of $MIB MiB after fragment_order=$K"
 vmtop load --alloc vmalloc --memsize "$MIB" --fragment-order "$K"
 echo "vmalloc_rc=$?"
 echo "module: $(module_line)"
+# max_free_order above is what each allocation saw. A block or two may form again after the
+# load from memory freed once the module had looked (as the load completes and the loader
+# exits, e.g. the kernel's copy of the module file): it cannot hold what was in use then.
 echo "== buddyinfo after (the vmalloc buffer and the fragments held)"
 buddy
 vmtop unload
@@ -49,3 +54,4 @@ vmtop unload
 # free (pcp_kib holds it): whether the lists had room for them depends on what ran before.
 echo "== buddyinfo after unload"
 buddy
+echo "(the held pages are free again: a block of order $K shows above once its first page has left the per-CPU lists)"

@@ -186,15 +186,19 @@ fn allocators_limits_contiguity_and_fragmentation() {
         &r.out,
         "== buddyinfo after (the vmalloc buffer and the fragments held)",
     ));
+    let high = |b: &[(String, Vec<u64>)]| -> u64 {
+        b.iter()
+            .map(|(_, c)| c.get(10..).map_or(0, |h| h.iter().sum::<u64>()))
+            .sum()
+    };
+    assert!(high(&before) > 0, "{before:?}");
+    // The allocations saw none (max_free_order, below); by the time buddyinfo is read a block
+    // or two may have formed again from memory freed once the module had looked (as the load
+    // completes and the loader exits: 1 block in 1 of 8 runs on 6.1).
     assert!(
-        before
-            .iter()
-            .any(|(_, c)| c.get(10).is_some_and(|&n| n > 0)),
-        "{before:?}"
+        high(&after) * 16 < high(&before),
+        "blocks of order 10 after: {after:?}, before: {before:?}"
     );
-    for (zone, counts) in &after {
-        assert!(counts[10..].iter().all(|&n| n == 0), "{zone}: {counts:?}");
-    }
     let free_after: u64 = after
         .iter()
         .map(|(_, c)| {

@@ -2212,6 +2212,7 @@ mod tests {
 
     const ALLOC: &str = include_str!("../testdata/kmsg-6.1-alloc.txt");
     const FRAGMENT: &str = include_str!("../testdata/kmsg-6.1-fragment.txt");
+    const FRAGMENT_612: &str = include_str!("../testdata/kmsg-6.12-fragment.txt");
     /// The same allocator cases on 6.12, whose page allocator is __alloc_pages_noprof.
     const ALLOC_612: &str = include_str!("../testdata/kmsg-6.12-alloc.txt");
 
@@ -2300,7 +2301,7 @@ mod tests {
         assert!(d.cause.means_too_big());
         assert_eq!(
             d.summary,
-            "Asked 4 MiB in one block: 918 MiB free, but no free block of order 10 (the largest is order 9, 2.00 MiB)"
+            "Asked 4 MiB in one block: 920 MiB free, but no free block of order 10 (the largest is order 9, 2.00 MiB)"
         );
         assert!(d.detail.contains("fragment_order=10"), "{}", d.detail);
         assert!(
@@ -2313,6 +2314,37 @@ mod tests {
             1,
             true,
             attempt_in(FRAGMENT, "fragment_order=8"),
+        ));
+        assert_eq!(d.cause, Cause::NoContiguousBlock);
+        assert!(
+            d.summary
+                .contains("no free block of order 8 (the largest is order 7, 512 KiB)"),
+            "{}",
+            d.summary
+        );
+    }
+
+    /// 6.12 prints the same line, with the blocks it found free but for pages on the
+    /// per-CPU lists (parked_kib).
+    #[test]
+    fn fragmented_memory_on_6_12() {
+        let attempt = attempt_in(FRAGMENT_612, "fragment_order=10");
+        assert!(
+            attempt.iter().any(|l| l.contains(" parked_kib=")),
+            "{attempt:?}"
+        );
+        let d = diagnose(&input(ENOMEM, 4, true, attempt));
+        assert_eq!(d.cause, Cause::NoContiguousBlock);
+        assert_eq!(d.confidence, Confidence::Certain);
+        assert_eq!(
+            d.summary,
+            "Asked 4 MiB in one block: 934 MiB free, but no free block of order 10 (the largest is order 9, 2.00 MiB)"
+        );
+        let d = diagnose(&input(
+            ENOMEM,
+            1,
+            true,
+            attempt_in(FRAGMENT_612, "fragment_order=8"),
         ));
         assert_eq!(d.cause, Cause::NoContiguousBlock);
         assert!(
