@@ -69,6 +69,48 @@ impl Allocator {
         let i = Allocator::ALL.iter().position(|a| *a == self).unwrap_or(0);
         Allocator::ALL[(i + 1) % Allocator::ALL.len()]
     }
+
+    /// The first kernel (major, minor) the module offers it on: the module's
+    /// `HAVE_VMALLOC_HUGE` (kmod-src/alloc_large_mem.c) builds vmalloc_huge from 5.18.
+    fn since(self) -> (u32, u32) {
+        match self {
+            Allocator::VmallocHuge => (5, 18),
+            _ => (0, 0),
+        }
+    }
+
+    /// The page order alloc_pages() is asked for `bytes`: the smallest that covers it.
+    pub fn order_for(bytes: u64, page_size: u64) -> u32 {
+        let pages = bytes.div_ceil(page_size.max(1)).max(1);
+        pages.next_power_of_two().trailing_zeros()
+    }
+}
+
+/// The allocators the module offers on this kernel, in `ALL`'s order: the list the module
+/// published (`limits`, read while loaded or from its log line), else what a module built
+/// for `release` offers.
+pub fn offered(limits: Option<&Limits>, release: &str) -> Vec<Allocator> {
+    if let Some(l) = limits {
+        let named: Vec<Allocator> = Allocator::ALL
+            .into_iter()
+            .filter(|a| l.allocators.iter().any(|n| n == a.name()))
+            .collect();
+        if !named.is_empty() {
+            return named;
+        }
+    }
+    let mut parts = release
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|p| p.parse::<u32>().ok());
+    let version = match (parts.next().flatten(), parts.next().flatten()) {
+        (Some(major), Some(minor)) => (major, minor),
+        // An unreadable release: offer only what every build has.
+        _ => (0, 0),
+    };
+    Allocator::ALL
+        .into_iter()
+        .filter(|a| a.since() <= version)
+        .collect()
 }
 
 impl std::fmt::Display for Allocator {
@@ -198,6 +240,32 @@ mod tests {
         assert_eq!(Allocator::Pages.bytes_for(4), 4 * crate::units::MIB);
         assert_eq!(Allocator::Kmalloc.bytes_for(5), 5 * crate::units::MIB);
         assert_eq!(Allocator::VmallocHuge.next(), Allocator::Vmalloc);
+        assert_eq!(Allocator::order_for(4 << 20, 4096), 10);
+        assert_eq!(Allocator::order_for(5 << 20, 4096), 11);
+        assert_eq!(Allocator::order_for(8 << 20, 4096), 11);
+        assert_eq!(Allocator::order_for(1, 4096), 0);
+    }
+
+    #[test]
+    fn offered_follows_the_module_then_the_release() {
+        let all = Allocator::ALL.to_vec();
+        assert_eq!(offered(None, "6.1.0-57-amd64"), all);
+        assert_eq!(offered(None, "6.12.95+deb12-amd64"), all);
+        assert_eq!(offered(None, "5.18.0"), all);
+        assert_eq!(offered(None, "5.10.0-30-amd64"), all[..4].to_vec());
+        assert_eq!(offered(None, "4.19.0-27-686-pae"), all[..4].to_vec());
+        assert_eq!(offered(None, "junk"), all[..4].to_vec());
+        // What the module says wins over the release.
+        let l = Limits {
+            page_size: 4096,
+            kmalloc_max_size: 4 << 20,
+            max_order: 10,
+            allocators: vec!["vmalloc".into(), "kmalloc".into(), "pages".into()],
+        };
+        assert_eq!(
+            offered(Some(&l), "6.1.0-57-amd64"),
+            vec![Allocator::Vmalloc, Allocator::Kmalloc, Allocator::Pages]
+        );
     }
 
     #[test]

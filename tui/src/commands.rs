@@ -476,8 +476,9 @@ fn status(module: crate::cli::ModuleArgs, json: bool) -> anyhow::Result<i32> {
     let engine = engine_for(module);
     let k = engine.kernel().clone();
     let st = engine.status()?;
+    // One read of /proc/meminfo for every figure below.
     let sample = crate::meminfo::Sample::read().ok();
-    let space = address_space();
+    let space = address_space(sample.as_ref());
     let module_file = engine.module_path().ok();
     // What `load` would say of the file (read through libkmod, compressed or not).
     let checked = engine.checked_module();
@@ -605,21 +606,16 @@ struct AddressSpace {
     high_free: Option<u64>,
 }
 
-fn address_space() -> AddressSpace {
-    use procfs::FromBufRead as _;
-    let m = std::fs::read("/proc/meminfo")
-        .ok()
-        .and_then(|b| procfs::Meminfo::from_buf_read(b.as_slice()).ok());
+fn address_space(m: Option<&crate::meminfo::Sample>) -> AddressSpace {
+    let h = m.and_then(|m| m.highmem);
     AddressSpace {
-        vmalloc_total: m.as_ref().map(|m| m.vmalloc_total),
-        vmalloc_used: m.as_ref().map(|m| m.vmalloc_used),
-        vmalloc_largest_free: m
-            .as_ref()
-            .and_then(|m| crate::vmallocinfo::largest_free_now(m.vmalloc_total)),
-        low_total: m.as_ref().and_then(|m| m.low_total),
-        low_free: m.as_ref().and_then(|m| m.low_free),
-        high_total: m.as_ref().and_then(|m| m.high_total),
-        high_free: m.as_ref().and_then(|m| m.high_free),
+        vmalloc_total: m.map(|m| m.vmalloc_total),
+        vmalloc_used: m.map(|m| m.vmalloc_used),
+        vmalloc_largest_free: m.and_then(|m| crate::vmallocinfo::largest_free_now(m.vmalloc_total)),
+        low_total: h.map(|h| h.low_total),
+        low_free: h.map(|h| h.low_free),
+        high_total: h.map(|h| h.high_total),
+        high_free: h.map(|h| h.high_free),
     }
 }
 

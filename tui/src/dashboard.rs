@@ -9,6 +9,9 @@
 //! - kernel log: `kmsg::spawn_reader_with`, sending text lines;
 //! - signals: SIGTERM/SIGINT/SIGHUP end the loop and restore the terminal.
 //!
+//! /proc/buddyinfo is read in the loop with the samples too, only while something shown
+//! needs it (the buddyinfo pane, a contiguous load's confirmation).
+//!
 //! The loop redraws after each sample and when a message arrives; while an operation runs it
 //! also wakes every 250 ms to move the progress indicator. Sampling in the loop rather than in
 //! a thread of its own saves a thread (its stack and malloc arena) and, per sample, a wake-up
@@ -257,16 +260,26 @@ fn main_loop(
     // the screen may have changed. Otherwise only samples and time did.
     let mut messages = true;
     let mut trimmed = false;
+    // /proc/buddyinfo, read with the samples while the app wants it (see
+    // `App::wants_buddyinfo`), and at once when it starts wanting it (the pane opens).
+    let mut buddy = crate::buddyinfo::BuddyReader::new();
+    let mut wanted_buddy = false;
     let send =
         |app: &mut App, cmd: Command, waiting: &mut bool| send_command(cmd_tx, app, cmd, waiting);
     loop {
         let now = Instant::now();
-        if now >= next_sample {
+        let sampled = now >= next_sample;
+        if sampled {
             app.on_sample(sampler.sample());
             while next_sample <= now {
                 next_sample += interval;
             }
         }
+        let wants_buddy = app.wants_buddyinfo();
+        if wants_buddy && (sampled || !wanted_buddy) {
+            app.on_buddyinfo(buddy.read());
+        }
+        wanted_buddy = wants_buddy;
         app.on_tick(start.elapsed().as_secs_f64());
         term.draw(app, !messages)?;
         messages = false;
@@ -725,6 +738,7 @@ mod tests {
             vmalloc_total: 13_743_895_347_199 * KIB,
             vmalloc_used: (1000 - free_mib) * MIB,
             vmalloc_chunk: 0,
+            highmem: None,
         };
         let mut app = App::new(
             KernelInfo {

@@ -1533,6 +1533,7 @@ mod tests {
             vmalloc_total: 122_880 * KIB,
             vmalloc_used: 9_000 * KIB,
             vmalloc_chunk: 0,
+            highmem: None,
         }
     }
 

@@ -1,7 +1,8 @@
 //! vmtop: load a vmalloc kernel module and watch what the kernel does.
 //!
 //! Layout (one module per concept):
-//! - collection: `meminfo` (samples), `vmallocinfo` (largest free gap), `kmsg` (kernel log),
+//! - collection: `meminfo` (samples), `vmallocinfo` (largest free gap), `buddyinfo` (free
+//!   blocks per order), `kmsg` (kernel log),
 //!   `kernel` (what this kernel can do)
 //! - acting on the kernel: `module_file` (finding the .ko), `loader` (libkmod, in a child
 //!   process), `alloc` (allocators, limits, where the pages are), `engine` (load/unload events with their deltas), `diagnose` (why a load failed),
@@ -10,6 +11,7 @@
 //! - the dashboard: `app` (state and actions), `ui` (drawing), `dashboard` (terminal loop)
 pub(crate) mod units;
 
+pub(crate) mod buddyinfo;
 pub(crate) mod kernel;
 pub(crate) mod kmsg;
 pub(crate) mod meminfo;

@@ -27,6 +27,10 @@ pub struct ModuleStatus {
     pub bytes: Option<u64>,
     pub alloc_ns: Option<u64>,
     pub fill_ns: Option<u64>,
+    /// Where the buffer's pages are (results/; None from a module without them).
+    pub layout: Option<crate::alloc::Layout>,
+    /// The kernel's limits as the module was built (limits/).
+    pub limits: Option<crate::alloc::Limits>,
 }
 
 /// The helper's command line protocol, shared with tui/src/bin/vmtop-kmod.rs.
@@ -374,6 +378,8 @@ pub fn status() -> anyhow::Result<ModuleStatus> {
         bytes: sysfs_value("results/bytes"),
         alloc_ns: sysfs_value("results/alloc_ns"),
         fill_ns: sysfs_value("results/fill_ns"),
+        layout: crate::alloc::Layout::read(),
+        limits: crate::alloc::Limits::read(),
     })
 }
 

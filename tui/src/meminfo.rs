@@ -26,6 +26,18 @@ pub struct Sample {
     pub vmalloc_total: u64,
     pub vmalloc_used: u64,
     pub vmalloc_chunk: u64,
+    /// LowTotal, LowFree, HighTotal, HighFree: only on kernels with highmem (32-bit).
+    pub highmem: Option<Highmem>,
+}
+
+/// The split of RAM on a kernel with highmem (32-bit x86): lowmem is mapped for good in the
+/// kernel's top gigabyte, beside the vmalloc window; highmem is mapped on demand. Bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Highmem {
+    pub low_total: u64,
+    pub low_free: u64,
+    pub high_total: u64,
+    pub high_free: u64,
 }
 
 /// The lines vmtop cannot do without.
@@ -74,6 +86,18 @@ impl Sample {
             vmalloc_total: m.vmalloc_total,
             vmalloc_used: m.vmalloc_used,
             vmalloc_chunk: m.vmalloc_chunk,
+            // The kernel prints the four lines together, under CONFIG_HIGHMEM.
+            highmem: match (m.low_total, m.low_free, m.high_total, m.high_free) {
+                (Some(low_total), Some(low_free), Some(high_total), Some(high_free)) => {
+                    Some(Highmem {
+                        low_total,
+                        low_free,
+                        high_total,
+                        high_free,
+                    })
+                }
+                _ => None,
+            },
         })
     }
 
@@ -347,6 +371,30 @@ pub(crate) mod tests {
         let raw = include_str!("../testdata/meminfo-6.1-loaded64.txt");
         assert!(raw.starts_with("# Captured in the lab"), "{raw}");
         assert!(Sample::parse_str(raw).is_err());
+    }
+
+    #[test]
+    fn highmem_only_where_the_kernel_prints_it() {
+        assert_eq!(
+            Sample::parse(LAB_MEMINFO.as_bytes())
+                .expect("parse")
+                .highmem,
+            None
+        );
+        // The 32-bit lab's capture, without its comment line.
+        let text = include_str!("../testdata/meminfo-i686-lab-1g.txt");
+        let text = text.split_once('\n').map_or("", |(_, rest)| rest);
+        let s = Sample::parse_str(text).expect("parse");
+        assert_eq!(
+            s.highmem,
+            Some(Highmem {
+                low_total: 874_208 * 1024,
+                low_free: 846_492 * 1024,
+                high_total: 147_336 * 1024,
+                high_free: 132_688 * 1024,
+            })
+        );
+        assert_eq!(s.vmalloc_total, 122_880 * 1024);
     }
 
     #[test]

@@ -122,6 +122,7 @@ impl Row {
                 vmalloc_total: vt * KIB,
                 vmalloc_used: vu * KIB,
                 vmalloc_chunk: vc * KIB,
+                highmem: None,
             }),
             [None, None, None, None, None] if self.mem_available_kib.is_none() => None,
             _ => {

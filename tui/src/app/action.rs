@@ -33,6 +33,10 @@ pub enum Action {
     Freeze,
     /// Cycle the chart window: 30 s, 2 min, 10 min, all.
     CycleWindow,
+    /// Pick the next allocator the module offers for the next load (`alloc=`).
+    CycleAlloc,
+    /// Show/hide the buddyinfo pane (free blocks per order and zone).
+    ToggleBuddy,
     ToggleHelp,
     /// Open/close the whole diagnosis of the last failure (the banner shows its start).
     ToggleWhy,

@@ -203,6 +203,7 @@ mod tests {
             vmalloc_total: 32 << 40,
             vmalloc_used: 10 * MIB,
             vmalloc_chunk: 0,
+            highmem: None,
         }
     }
 

@@ -54,6 +54,8 @@ pub enum Group {
     Type,
     Probe,
     Mode,
+    Alloc,
+    Buddy,
     Freeze,
     Window,
     Why,
@@ -123,6 +125,8 @@ const NORMAL: &[Binding] = &[
     b(&[Key(KeyCode::Backspace)], Action::Backspace, Group::Type),
     b(&[Key(Char('p'))], Action::Probe, Group::Probe),
     b(&[Key(Char('m'))], Action::ToggleMode, Group::Mode),
+    b(&[Key(Char('a'))], Action::CycleAlloc, Group::Alloc),
+    b(&[Key(Char('b'))], Action::ToggleBuddy, Group::Buddy),
     b(&[Key(Char('f'))], Action::Freeze, Group::Freeze),
     b(&[Key(Char('z'))], Action::CycleWindow, Group::Window),
     b(&[Key(Char('w'))], Action::ToggleWhy, Group::Why),
@@ -256,6 +260,14 @@ mod tests {
         assert_eq!(
             map_key(key(KeyCode::Char('m')), n),
             Some(Action::ToggleMode)
+        );
+        assert_eq!(
+            map_key(key(KeyCode::Char('a')), n),
+            Some(Action::CycleAlloc)
+        );
+        assert_eq!(
+            map_key(key(KeyCode::Char('b')), n),
+            Some(Action::ToggleBuddy)
         );
         assert_eq!(map_key(key(KeyCode::Char('f')), n), Some(Action::Freeze));
         assert_eq!(

@@ -5,6 +5,8 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::alloc::{Allocator, Limits};
+use crate::buddyinfo::BuddyInfo;
 use crate::engine::{Event, EventKind, LoadRequest};
 use crate::kernel::KernelInfo;
 use crate::loader::ModuleStatus;
@@ -137,6 +139,17 @@ pub struct App {
     pub input_error: Option<String>,
     /// Mode for the next load: true = oom_safe=1.
     pub oom_safe: bool,
+    /// Allocator for the next load (the module's `alloc=`).
+    pub alloc: Allocator,
+    /// The kernel's limits as the module last published them (its `limits` log line, or
+    /// limits/ while loaded): which allocators it offers, KMALLOC_MAX_SIZE, the largest order.
+    pub limits: Option<Limits>,
+    /// The buddyinfo pane is open.
+    pub buddy_pane: bool,
+    /// The last /proc/buddyinfo reading (empty until read, or after a failed read).
+    pub(crate) buddy: BuddyInfo,
+    /// Why the last /proc/buddyinfo read failed.
+    pub buddy_error: Option<String>,
     /// Skip the engine's unsafe-mode guard.
     pub force: bool,
     pub interval: Duration,
@@ -179,6 +192,11 @@ impl App {
             typing: None,
             input_error: None,
             oom_safe: cfg.oom_safe,
+            alloc: Allocator::default(),
+            limits: None,
+            buddy_pane: false,
+            buddy: BuddyInfo::default(),
+            buddy_error: None,
             force: cfg.force,
             interval: cfg.interval,
             window: Window::default(),
@@ -256,12 +274,53 @@ impl App {
             memsize_mib: self.memsize_mib,
             oom_safe: self.oom_safe,
             force: self.force,
-            alloc: crate::alloc::Allocator::Vmalloc,
+            alloc: self.alloc,
             fragment_order: 0,
         }
     }
 
+    /// The kernel's limits: the loaded module's, else the last ones it logged.
+    pub fn known_limits(&self) -> Option<&Limits> {
+        self.status.limits.as_ref().or(self.limits.as_ref())
+    }
+
+    /// The allocators the `a` key cycles through: what this kernel's module offers.
+    pub fn allocators(&self) -> Vec<Allocator> {
+        crate::alloc::offered(self.known_limits(), &self.kernel.release)
+    }
+
+    /// The allocator `a` picks next.
+    pub fn next_alloc(&self) -> Allocator {
+        let offered = self.allocators();
+        match offered.iter().position(|a| *a == self.alloc) {
+            Some(i) => offered[(i + 1) % offered.len()],
+            None => offered.first().copied().unwrap_or_default(),
+        }
+    }
+
+    /// Whether the loop should read /proc/buddyinfo with the next sample: while the pane
+    /// shows, while a confirmation of a physically contiguous load is open (its prediction
+    /// counts the free blocks), and once at the start (the largest order, for predictions).
+    pub fn wants_buddyinfo(&self) -> bool {
+        let contiguous = matches!(
+            self.confirm,
+            Some(Pending::Load(r) | Pending::Reload(r)) if r.alloc.contiguous()
+        );
+        self.buddy_pane || contiguous || (self.buddy.zones.is_empty() && self.buddy_error.is_none())
+    }
+
     // ---- messages from the threads ----
+
+    /// A /proc/buddyinfo reading (the text, or why it could not be read).
+    pub fn on_buddyinfo(&mut self, text: anyhow::Result<&str>) {
+        match text.and_then(|t| self.buddy.update(t)) {
+            Ok(()) => self.buddy_error = None,
+            Err(e) => {
+                self.buddy.zones.clear();
+                self.buddy_error = Some(format!("{e:#}"));
+            }
+        }
+    }
 
     pub fn on_sample(&mut self, p: Point) {
         if p.t > self.now {
@@ -325,6 +384,10 @@ impl App {
     }
 
     pub fn on_kmsg(&mut self, line: String) {
+        // Every load, failed or not, starts with the module's limits line.
+        if let Some(l) = Limits::from_log_line(&line) {
+            self.limits = Some(l);
+        }
         self.kmsg.push_back(line);
         while self.kmsg.len() > KMSG_KEEP {
             self.kmsg.pop_front();
@@ -421,6 +484,23 @@ impl App {
             }
             Action::CycleWindow => {
                 self.window = self.window.next();
+                None
+            }
+            Action::CycleAlloc => {
+                self.alloc = self.next_alloc();
+                self.notice = Some(format!(
+                    "next loads use alloc={}{}",
+                    self.alloc,
+                    if self.known_limits().is_none() {
+                        " (the module publishes the kernel's limits at its first load)"
+                    } else {
+                        ""
+                    }
+                ));
+                None
+            }
+            Action::ToggleBuddy => {
+                self.buddy_pane = !self.buddy_pane;
                 None
             }
             Action::ToggleMode => {
@@ -668,6 +748,7 @@ pub(crate) mod tests {
                 vmalloc_total: 120 * mib,
                 vmalloc_used: 544 * 1024,
                 vmalloc_chunk: 0,
+                highmem: None,
             }),
             vmalloc_largest_free: Some(116 * mib),
         });
@@ -997,6 +1078,7 @@ pub(crate) mod tests {
                 vmalloc_total: mib(1 << 30),
                 vmalloc_used: mib(300),
                 vmalloc_chunk: 0,
+                highmem: None,
             }),
             vmalloc_largest_free: None,
         });

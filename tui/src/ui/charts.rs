@@ -436,9 +436,30 @@ pub fn render_memory(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             th.mem_free(),
         ),
     ];
-    if let Some(t) = total {
+    let highmem = now.and_then(|s| s.highmem);
+    // On a narrow screen with highmem, the split replaces MemTotal (the controls line has it).
+    if let Some(t) = total.filter(|_| highmem.is_none() || area.width >= 120) {
         spans.push(Span::styled(
             format!("  ≤ MemTotal {} ", fmt_bytes(t)),
+            th.dim(),
+        ));
+    }
+    // 32-bit: lowmem shares the kernel's top gigabyte with the vmalloc window.
+    if let Some(h) = highmem {
+        spans.push(Span::styled(
+            if area.width >= 120 {
+                format!(
+                    " LowTotal {}  HighTotal {} ",
+                    fmt_bytes(h.low_total),
+                    fmt_bytes(h.high_total)
+                )
+            } else {
+                format!(
+                    "  Low {} High {} ",
+                    fmt_bytes(h.low_total),
+                    fmt_bytes(h.high_total)
+                )
+            },
             th.dim(),
         ));
     }

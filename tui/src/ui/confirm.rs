@@ -9,6 +9,7 @@ use ratatui::Frame;
 
 use super::centered;
 use super::theme::{sym, Theme};
+use crate::alloc::Allocator;
 use crate::app::state::{Op, Pending};
 use crate::app::App;
 use crate::engine::LoadRequest;
@@ -120,11 +121,19 @@ fn avail_lines(app: &App, req: &LoadRequest, freed: u64) -> Vec<String> {
     } else {
         String::new()
     };
+    let taken = req.alloc.bytes_for(req.memsize_mib);
     v.push(format!(
-        "MemAvailable is {}{after} of MemTotal {}; VmallocUsed should rise by about {} MiB and MemAvailable fall by as much until unload.",
+        "MemAvailable is {}{after} of MemTotal {}; {} and MemAvailable fall by as much until unload.",
         fmt_bytes(now.available()),
         fmt_bytes(s.mem_total),
-        req.memsize_mib
+        match req.alloc {
+            Allocator::Kmalloc | Allocator::Pages => format!(
+                "VmallocUsed should stay ({} is not vmalloc), MemFree fall by about {}",
+                req.alloc,
+                fmt_bytes(taken)
+            ),
+            _ => format!("VmallocUsed should rise by about {} MiB", req.memsize_mib),
+        }
     ));
     if asked > s.mem_total {
         v.push(format!(
@@ -154,7 +163,7 @@ fn avail_lines(app: &App, req: &LoadRequest, freed: u64) -> Vec<String> {
         .iter()
         .rev()
         .find_map(|p| p.vmalloc_largest_free);
-    if asked <= s.mem_total {
+    if asked <= s.mem_total && !req.alloc.contiguous() {
         let guard_page = 4096;
         match largest {
             Some(g) if asked + guard_page > g => v.push(format!(
@@ -176,6 +185,129 @@ fn avail_lines(app: &App, req: &LoadRequest, freed: u64) -> Vec<String> {
     v
 }
 
+/// What the page allocator's limits and free blocks say of a physically contiguous request
+/// (kmalloc, alloc_pages; kvmalloc's first try): the limits the module published (else the
+/// largest order /proc/buddyinfo prints), and the free blocks of the order now.
+fn contiguous_lines(app: &App, req: &LoadRequest) -> Vec<String> {
+    let mut v = Vec::new();
+    let limits = app.known_limits();
+    let buddy = (!app.buddy.zones.is_empty()).then_some(&app.buddy);
+    let page = limits.map_or_else(procfs::page_size, |l| l.page_size);
+    let asked = req.memsize_mib.saturating_mul(MIB);
+    let bytes = req.alloc.bytes_for(req.memsize_mib);
+    let order = Allocator::order_for(bytes, page);
+    let (max_order, whose) = match (limits, buddy.and_then(|b| b.max_order())) {
+        (Some(l), _) => (Some(l.max_order), "as the module was built for this kernel"),
+        (None, Some(m)) => (Some(m), "the orders /proc/buddyinfo lists"),
+        (None, None) => (None, ""),
+    };
+    let block = |k: u32| fmt_bytes(page.checked_shl(k).unwrap_or(u64::MAX));
+    if req.alloc == Allocator::Pages {
+        v.push(if bytes > asked {
+            format!(
+                "pages rounds {} MiB up to the order that covers it: order {order}, 2^{order} pages = {}.",
+                req.memsize_mib,
+                fmt_bytes(bytes)
+            )
+        } else {
+            format!("pages asks one block of order {order}: 2^{order} pages = {}.", fmt_bytes(bytes))
+        });
+    }
+    let kmalloc_max = limits.map(|l| l.kmalloc_max_size);
+    match req.alloc {
+        Allocator::Kmalloc | Allocator::Kvmalloc if kmalloc_max.is_some_and(|m| asked > m) => {
+            let m = kmalloc_max.unwrap_or(0);
+            v.push(if req.alloc == Allocator::Kmalloc {
+                format!(
+                    "{} {} MiB is above KMALLOC_MAX_SIZE {} ({whose}): expect kmalloc to fail (ENOMEM), however much is free.",
+                    sym::WARN,
+                    req.memsize_mib,
+                    fmt_bytes(m)
+                )
+            } else {
+                format!(
+                    "{} MiB is above KMALLOC_MAX_SIZE {}: kvmalloc goes straight to vmalloc (pages from anywhere).",
+                    req.memsize_mib,
+                    fmt_bytes(m)
+                )
+            });
+            return v;
+        }
+        _ => {}
+    }
+    if let Some(m) = max_order.filter(|m| order > *m) {
+        if req.alloc == Allocator::Kvmalloc {
+            v.push(format!(
+                "{} MiB is more than one block of the largest order {m} ({}): kvmalloc will fall back to vmalloc.",
+                req.memsize_mib,
+                block(m)
+            ));
+        } else {
+            v.push(format!(
+                "{} {} MiB needs one block of order {order}, above the largest order {m} ({}; {whose}): expect {} to fail (ENOMEM), however much is free.",
+                sym::WARN,
+                req.memsize_mib,
+                block(m),
+                req.alloc
+            ));
+        }
+        return v;
+    }
+    if req.alloc == Allocator::Kmalloc && kmalloc_max.is_none() {
+        v.push("KMALLOC_MAX_SIZE is not known yet: the module publishes the kernel's limits at its first load.".into());
+    }
+    match buddy {
+        Some(b) => {
+            let n = b.blocks_at_least(order);
+            if n == 0 {
+                v.push(format!(
+                    "{} /proc/buddyinfo has no free block of order {order} ({}) or more now ({} free in smaller blocks): expect {} unless the kernel can compact memory.",
+                    sym::WARN,
+                    block(order),
+                    fmt_bytes(b.free_pages().saturating_mul(page)),
+                    if req.alloc == Allocator::Kvmalloc {
+                        "the vmalloc fallback"
+                    } else {
+                        "ENOMEM"
+                    }
+                ));
+            } else {
+                v.push(format!(
+                    "/proc/buddyinfo: {n} free {} of order {order} ({}) or more now.",
+                    if n == 1 { "block" } else { "blocks" },
+                    block(order)
+                ));
+            }
+        }
+        None => v.push(format!(
+            "/proc/buddyinfo unread: whether a free block of order {order} exists is not known."
+        )),
+    }
+    v
+}
+
+/// What the module does with `req`, in one sentence.
+fn what_it_does(req: &LoadRequest) -> String {
+    let n = req.memsize_mib;
+    match req.alloc {
+        Allocator::Vmalloc => format!(
+            "The module vmalloc()s {n} MiB and writes to every byte of it, so the pages are really used."
+        ),
+        Allocator::VmallocHuge => format!(
+            "The module vmalloc_huge()s {n} MiB (PMD-sized pages where it can, else 4 KiB ones) and writes to every byte of it."
+        ),
+        Allocator::Kvmalloc => format!(
+            "The module kvmalloc()s {n} MiB: one physically contiguous block if kmalloc finds it at once, else vmalloc; it writes to every byte."
+        ),
+        Allocator::Kmalloc => format!(
+            "The module kmalloc()s {n} MiB: one physically contiguous block, or nothing; it writes to every byte."
+        ),
+        Allocator::Pages => format!(
+            "The module asks alloc_pages() for {n} MiB as one physically contiguous block of 2^order pages; it writes to every byte."
+        ),
+    }
+}
+
 fn mode_line(oom_safe: bool) -> String {
     if oom_safe {
         "SAFE mode (oom_safe=Y): fails with ENOMEM rather than leave less available than the reserve (max(64 MiB, 5 % of RAM), passed as reserve_mib); the OOM killer is not woken.".into()
@@ -193,14 +325,17 @@ fn mib_or(m: Option<u64>, other: &str) -> String {
 pub fn dialog(app: &App, p: Pending) -> Confirmation {
     match p {
         Pending::Load(req) => {
-            let mut why = vec![format!(
-                "The module vmalloc()s {} MiB and writes to every byte of it, so the pages are really used.",
-                req.memsize_mib
-            )];
+            let mut why = vec![what_it_does(&req)];
+            if req.alloc.contiguous() || req.alloc == Allocator::Kvmalloc {
+                why.extend(contiguous_lines(app, &req));
+            }
             why.extend(avail_lines(app, &req, 0));
             why.push(mode_line(req.oom_safe));
             Confirmation {
-                title: format!("Load {MODULE_NAME} with {} MiB?", req.memsize_mib),
+                title: format!(
+                    "Load {MODULE_NAME} with {} MiB ({})?",
+                    req.memsize_mib, req.alloc
+                ),
                 actions: vec![module_line(app), params_line(app, &req)],
                 why,
                 yes: "load it".into(),
@@ -209,11 +344,16 @@ pub fn dialog(app: &App, p: Pending) -> Confirmation {
         }
         Pending::Reload(req) => {
             let held = app.status.memsize_mib;
-            let mut why = vec![format!(
-                "Unloading frees the {} held now; the new load vmalloc()s {} MiB and fills it.",
-                mib_or(held, "memory"),
-                req.memsize_mib
-            )];
+            let mut why = vec![
+                format!(
+                    "Unloading frees the {} held now; then:",
+                    mib_or(held, "memory")
+                ),
+                what_it_does(&req),
+            ];
+            if req.alloc.contiguous() || req.alloc == Allocator::Kvmalloc {
+                why.extend(contiguous_lines(app, &req));
+            }
             why.extend(avail_lines(
                 app,
                 &req,
@@ -221,7 +361,10 @@ pub fn dialog(app: &App, p: Pending) -> Confirmation {
             ));
             why.push(mode_line(req.oom_safe));
             Confirmation {
-                title: format!("Reload {MODULE_NAME} with {} MiB?", req.memsize_mib),
+                title: format!(
+                    "Reload {MODULE_NAME} with {} MiB ({})?",
+                    req.memsize_mib, req.alloc
+                ),
                 actions: vec![
                     format!("unload  {MODULE_NAME} (rmmod)"),
                     module_line(app),

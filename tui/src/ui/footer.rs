@@ -19,6 +19,16 @@ fn item(g: Group, app: &App) -> Option<(&'static str, String)> {
         Group::BigStep => ("][", format!("{STEP_BIG_MIB}M")),
         Group::Probe => ("p", "probe".into()),
         Group::Mode => ("m", if app.oom_safe { "unsafe" } else { "safe" }.into()),
+        Group::Alloc => ("a", app.next_alloc().name().into()),
+        Group::Buddy => (
+            "b",
+            if app.buddy_pane {
+                "hide buddy"
+            } else {
+                "buddy"
+            }
+            .into(),
+        ),
         Group::Freeze => (
             "f",
             if app.frozen_at.is_some() {
@@ -73,7 +83,13 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             .map(|(_, k, w)| k.chars().count() + w.chars().count() + 3)
             .sum()
     };
-    for drop in [Group::Freeze, Group::Window, Group::Probe, Group::Reload] {
+    for drop in [
+        Group::Freeze,
+        Group::Window,
+        Group::Probe,
+        Group::Reload,
+        Group::BigStep,
+    ] {
         if width(&items) <= usize::from(area.width) + 2 {
             break;
         }

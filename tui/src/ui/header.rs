@@ -1,4 +1,5 @@
-//! Top line: kernel, module state, mode, sampling interval, privileges, progress.
+//! Top line: kernel, module state, mode and allocator of the next load, sampling interval,
+//! privileges, progress.
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -65,6 +66,15 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     } else {
         spans.push(Span::styled(format!("{} UNSAFE", sym::WARN), th.alert()));
     }
+    // The allocator the next load asks for (the `a` key).
+    spans.push(Span::styled(
+        format!(" alloc={}", app.alloc),
+        if app.alloc == crate::alloc::Allocator::Vmalloc {
+            th.plain()
+        } else {
+            th.key()
+        },
+    ));
     spans.push(sep());
     spans.push(Span::raw(format!("{} ms", app.interval.as_millis())));
     spans.push(sep());

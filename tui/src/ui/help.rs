@@ -41,6 +41,21 @@ fn line(g: Group, app: &App) -> Option<(&'static str, String)> {
             "m",
             "SAFE/UNSAFE: unsafe lets the OOM killer kill processes".into(),
         ),
+        Group::Alloc => (
+            "a",
+            format!(
+                "allocator: {}",
+                app.allocators()
+                    .iter()
+                    .map(|a| a.name())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+        ),
+        Group::Buddy => (
+            "b",
+            "buddyinfo pane: free blocks per order and zone (· none)".into(),
+        ),
         Group::Freeze => ("f", "freeze the charts".into()),
         Group::Window => ("z", format!("chart window (now {})", app.window.label())),
         Group::Why => (

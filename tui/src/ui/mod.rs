@@ -1,9 +1,13 @@
 //! Drawing. `draw` takes `&App`: it cannot change state.
 //!
 //! Small terminals (80x24) stack the two charts; large ones (from 120 columns and 30 rows) put
-//! them side by side and give the event log and the kernel log more room.
+//! them side by side and give the event log and the kernel log more room. The buddyinfo pane
+//! (`b`) is a full-width strip under the charts; on a small terminal it takes the kernel
+//! log's rows (and one of the event log's), the charts keep theirs.
 
 pub mod banner;
+pub mod buddy;
+pub mod buffer;
 pub mod charts;
 pub mod confirm;
 pub mod controls;
@@ -174,9 +178,13 @@ pub fn render_wrapped(f: &mut Frame, area: Rect, lines: Vec<Line>) {
 struct Areas {
     header: Rect,
     controls: Rect,
+    /// The loaded buffer's contiguity (one row, while loaded).
+    buffer: Rect,
     banner: Rect,
     memory: Rect,
     vmalloc: Rect,
+    /// Empty unless the buddyinfo pane is open.
+    buddy: Rect,
     events: Rect,
     /// Empty when the terminal is too small for the kernel log.
     kmsg: Rect,
@@ -189,19 +197,30 @@ fn layout(app: &App, area: Rect) -> Areas {
     let banner_max = if wide || app.failure.is_some() { 5 } else { 3 };
     let banner_h = banner::height(app, area.width, banner_max);
 
-    let [header, controls, banner, body, footer] = Layout::vertical([
+    let buffer_h = u16::from(buffer::shows(app));
+    let [header, controls, buffer, banner, body, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
+        Constraint::Length(buffer_h),
         Constraint::Length(banner_h),
         Constraint::Fill(1),
         Constraint::Length(1),
     ])
     .areas(area);
+    let buddy_h = if app.buddy_pane {
+        buddy::height(app)
+    } else {
+        0
+    };
 
-    let (memory, vmalloc, events, kmsg) = if wide {
+    let (memory, vmalloc, buddy, events, kmsg) = if wide {
         let bottom_h = (body.height / 3).clamp(6, 14);
-        let [charts, bottom] =
-            Layout::vertical([Constraint::Fill(1), Constraint::Length(bottom_h)]).areas(body);
+        let [charts, buddy, bottom] = Layout::vertical([
+            Constraint::Fill(1),
+            Constraint::Length(buddy_h),
+            Constraint::Length(bottom_h),
+        ])
+        .areas(body);
         let [memory, vmalloc] = Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)])
             .spacing(2)
             .areas(charts);
@@ -209,26 +228,37 @@ fn layout(app: &App, area: Rect) -> Areas {
             Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)])
                 .spacing(2)
                 .areas(bottom);
-        (memory, vmalloc, events, kmsg)
+        (memory, vmalloc, buddy, events, kmsg)
     } else {
-        let events_h = if body.height >= 20 { 5 } else { 4 };
-        let kmsg_h = if body.height >= 17 { 3 } else { 0 };
-        let [charts, events, kmsg] = Layout::vertical([
+        let events_h = if body.height >= 20 && buddy_h == 0 {
+            5
+        } else {
+            4
+        };
+        let kmsg_h = if body.height >= 17 && buddy_h == 0 {
+            3
+        } else {
+            0
+        };
+        let [charts, buddy, events, kmsg] = Layout::vertical([
             Constraint::Fill(1),
+            Constraint::Length(buddy_h),
             Constraint::Length(events_h),
             Constraint::Length(kmsg_h),
         ])
         .areas(body);
         let [memory, vmalloc] =
             Layout::vertical([Constraint::Fill(1), Constraint::Fill(1)]).areas(charts);
-        (memory, vmalloc, events, kmsg)
+        (memory, vmalloc, buddy, events, kmsg)
     };
     Areas {
         header,
         controls,
+        buffer,
         banner,
         memory,
         vmalloc,
+        buddy,
         events,
         kmsg,
         footer,
@@ -260,6 +290,9 @@ fn draw_parts(f: &mut Frame, app: &App, skip: &[Rect]) {
         header::render(f, a.header, app, &th);
     }
     controls::render(f, a.controls, app, &th);
+    if draw(&a.buffer) {
+        buffer::render(f, a.buffer, app, &th);
+    }
     if draw(&a.banner) {
         banner::render(f, a.banner, app, &th);
     }
@@ -268,6 +301,9 @@ fn draw_parts(f: &mut Frame, app: &App, skip: &[Rect]) {
     }
     charts::render_memory(f, a.memory, app, &th);
     charts::render_vmalloc(f, a.vmalloc, app, &th);
+    if !a.buddy.is_empty() {
+        buddy::render(f, a.buddy, app, &th);
+    }
     if draw(&a.events) {
         events::render(f, a.events, app, &th);
     }
@@ -281,8 +317,8 @@ fn draw_parts(f: &mut Frame, app: &App, skip: &[Rect]) {
 }
 
 /// The parts of a frame `area` wide that a new sample or the passing of time cannot change:
-/// everything but the charts, the controls line (it shows MemAvailable) and, while an
-/// operation runs, the header (its spinner and timer). The rest changes only with messages
+/// everything but the charts, the controls line (it shows MemAvailable), the buddyinfo pane
+/// (read with the samples) and, while an operation runs, the header (its spinner and timer). The rest changes only with messages
 /// (keys, events, status, kernel log lines) or a resize. Nothing while the help or a
 /// confirmation is open: they cover the charts.
 pub fn unchanged_by_samples(app: &App, area: Rect) -> Vec<Rect> {
@@ -290,7 +326,7 @@ pub fn unchanged_by_samples(app: &App, area: Rect) -> Vec<Rect> {
         return Vec::new();
     }
     let a = layout(app, area);
-    let mut fixed = vec![a.banner, a.events, a.kmsg, a.footer];
+    let mut fixed = vec![a.buffer, a.banner, a.events, a.kmsg, a.footer];
     if app.busy.is_none() {
         fixed.push(a.header);
     }

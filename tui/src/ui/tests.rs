@@ -26,6 +26,7 @@ fn base() -> Sample {
         vmalloc_total: 13_743_895_347_199 * KIB,
         vmalloc_used: 14_512 * KIB,
         vmalloc_chunk: 0,
+        highmem: None,
     }
 }
 
@@ -153,6 +154,8 @@ fn loaded_status(mib: u64) -> ModuleStatus {
         bytes: Some(mib * MIB),
         alloc_ns: Some(38_400_000),
         fill_ns: Some(301_700_000),
+        layout: None,
+        limits: None,
     }
 }
 
@@ -246,6 +249,293 @@ fn snapshot_confirm_unsafe() {
     let mut a = idle();
     a.update(Action::ToggleMode);
     snap("confirm_unsafe", &a);
+}
+
+// ---- the allocator key, the buddyinfo pane, the buffer's contiguity ----
+
+/// Type `keys` as the terminal delivers them: each through the key table (`map_key`, in the
+/// mode the app is in), then `App::update`.
+fn press(app: &mut App, keys: &str) {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    for c in keys.chars() {
+        let code = if c == '\n' {
+            KeyCode::Enter
+        } else {
+            KeyCode::Char(c)
+        };
+        let action = crate::app::map_key(KeyEvent::new(code, KeyModifiers::NONE), app.mode())
+            .unwrap_or_else(|| panic!("{c:?} means nothing in {:?}", app.mode()));
+        app.update(action);
+    }
+}
+
+/// The kernel log of the lab boot that tried each allocator (testdata/kmsg-6.1-alloc.txt).
+fn alloc_log() -> Vec<String> {
+    include_str!("../../testdata/kmsg-6.1-alloc.txt")
+        .lines()
+        .filter_map(crate::kmsg::parse_record)
+        .map(|r| r.text)
+        .collect()
+}
+
+/// The 6.1 lab's /proc/buddyinfo just after boot (testdata/buddyinfo-6.1-lab-1g.txt).
+fn lab_buddyinfo(app: &mut App, capture: &str) {
+    app.on_buddyinfo(Ok(crate::buddyinfo::tests::capture(capture)));
+}
+
+/// The module's log line of a successful load, as the results/ it publishes.
+fn layout_of(line: &str) -> crate::alloc::Layout {
+    let field = |k: &str| {
+        line.split_whitespace()
+            .find_map(|w| w.strip_prefix(&format!("{k}=")))
+            .unwrap_or_else(|| panic!("{k} in {line}"))
+            .to_string()
+    };
+    let num = |k: &str| field(k).parse::<u64>().expect("a number");
+    crate::alloc::Layout {
+        alloc: crate::alloc::Allocator::from_name(&field("alloc")),
+        backing: field("backing"),
+        bytes: num("bytes"),
+        runs: num("runs"),
+        largest_run_bytes: num("largest_run_kib") * KIB,
+        nodes: field("nodes"),
+        zones: field("zones"),
+    }
+}
+
+/// The allocator picked with `a` (vmalloc → kvmalloc → kmalloc), 8 MiB typed, `l`: the
+/// limits known from the module's log line in the lab, buddyinfo from the lab.
+fn confirm_kmalloc_8m() -> App {
+    let mut a = idle();
+    for l in alloc_log().into_iter().take(5) {
+        a.on_kmsg(l);
+    }
+    lab_buddyinfo(&mut a, crate::buddyinfo::tests::LAB_6_1);
+    press(&mut a, "aa8\nl");
+    a
+}
+
+#[test]
+fn snapshot_confirm_kmalloc() {
+    snap("confirm_kmalloc_8m", &confirm_kmalloc_8m());
+}
+
+#[test]
+fn snapshot_alloc_in_header() {
+    let mut a = idle();
+    press(&mut a, "aaa");
+    assert_eq!(a.alloc, crate::alloc::Allocator::Pages);
+    snap("alloc_pages_header", &a);
+}
+
+#[test]
+fn snapshot_buddyinfo_pane() {
+    let mut a = idle();
+    lab_buddyinfo(&mut a, crate::buddyinfo::tests::LAB_6_12);
+    press(&mut a, "b");
+    snap("buddyinfo", &a);
+}
+
+#[test]
+fn snapshot_buddyinfo_pane_32bit() {
+    let mut a = idle();
+    lab_buddyinfo(&mut a, crate::buddyinfo::tests::LAB_I686);
+    press(&mut a, "b");
+    let text = render(&a, 80, 24);
+    insta::assert_snapshot!("buddyinfo_i686_80x24", text);
+}
+
+/// Loaded with the buffer the lab's vmalloc 256 MiB load made (its log line).
+fn loaded_with_layout() -> App {
+    let line = alloc_log()
+        .into_iter()
+        .find(|l| l.contains("load memsize_mib=256") && l.contains("alloc=vmalloc "))
+        .expect("the lab's vmalloc 256 MiB load");
+    let mut a = app_with(kernel(true, true));
+    fill(&mut a, |t| if t >= 40.0 { 256 } else { 0 });
+    a.on_event(load_event(40.0, 256));
+    let mut st = loaded_status(256);
+    st.layout = Some(layout_of(&line));
+    a.on_status(st);
+    a.on_kmsg(line);
+    a
+}
+
+#[test]
+fn snapshot_loaded_with_contiguity() {
+    snap("loaded_contiguity", &loaded_with_layout());
+}
+
+#[test]
+fn snapshot_highmem() {
+    // The 32-bit lab's /proc/meminfo (testdata/meminfo-i686-lab-1g.txt).
+    let text = include_str!("../../testdata/meminfo-i686-lab-1g.txt");
+    let s = Sample::parse_str(text.split_once('\n').map_or("", |(_, r)| r)).expect("parse");
+    let mut a = app_with(kernel(true, true));
+    for i in 0..=40 {
+        a.on_sample(Point {
+            t: f64::from(i) * 0.25,
+            unix_ms: 0,
+            sample: Some(s),
+            vmalloc_largest_free: Some(116 * MIB),
+        });
+    }
+    a.on_tick(10.0);
+    snap("highmem", &a);
+}
+
+#[test]
+fn the_allocator_shows_in_header_and_confirmation() {
+    let a = confirm_kmalloc_8m();
+    for (w, h) in SIZES {
+        let text = render(&a, w, h);
+        assert!(text.contains("alloc=kmalloc"), "{w}x{h}:\n{text}");
+    }
+    let c = crate::ui::confirm::open(&a).expect("a dialog");
+    assert!(
+        c.actions
+            .iter()
+            .any(|l| l.contains("memsize=8 ") && l.ends_with("alloc=kmalloc")),
+        "{:?}",
+        c.actions
+    );
+    let why = c.why.join("\n");
+    assert!(
+        why.contains("8 MiB is above KMALLOC_MAX_SIZE 4.00 MiB")
+            && why.contains("expect kmalloc to fail"),
+        "{why}"
+    );
+    assert!(!why.contains("VmallocUsed should rise"), "{why}");
+    // Esc, then back to vmalloc: a (kmalloc → pages), a (→ vmalloc_huge), a (→ vmalloc).
+    let mut a = a;
+    a.update(Action::Cancel);
+    press(&mut a, "aaa");
+    assert_eq!(a.alloc, crate::alloc::Allocator::Vmalloc);
+}
+
+#[test]
+fn pages_says_it_rounds_up_and_what_buddyinfo_has() {
+    let mut a = idle();
+    lab_buddyinfo(&mut a, crate::buddyinfo::tests::LAB_6_1);
+    // Before any load the module has published nothing: the largest order is buddyinfo's.
+    press(&mut a, "aaa5\nl");
+    let why = crate::ui::confirm::open(&a)
+        .expect("a dialog")
+        .why
+        .join("\n");
+    assert!(
+        why.contains(
+            "rounds 5 MiB up to the order that covers it: order 11, 2^11 pages = 8.00 MiB"
+        ),
+        "{why}"
+    );
+    assert!(
+        why.contains("above the largest order 10 (4.00 MiB; the orders /proc/buddyinfo lists)"),
+        "{why}"
+    );
+    assert!(why.contains("expect pages to fail"), "{why}");
+    a.update(Action::Cancel);
+    // 4 MiB: order 10, and the lab had 223 free blocks of it.
+    press(&mut a, "4\nl");
+    let why = crate::ui::confirm::open(&a)
+        .expect("a dialog")
+        .why
+        .join("\n");
+    assert!(why.contains("one block of order 10"), "{why}");
+    assert!(
+        why.contains("223 free blocks of order 10 (4.00 MiB) or more now"),
+        "{why}"
+    );
+    a.update(Action::Cancel);
+    // None left of that order (the fragmentation demo's state): expect a failure.
+    a.on_buddyinfo(Ok(
+        "Node 0, zone DMA32 900 800 700 600 500 400 300 200 100 50 0\n",
+    ));
+    press(&mut a, "l");
+    let why = crate::ui::confirm::open(&a)
+        .expect("a dialog")
+        .why
+        .join("\n");
+    assert!(
+        why.contains("no free block of order 10 (4.00 MiB) or more now"),
+        "{why}"
+    );
+    assert!(
+        a.wants_buddyinfo(),
+        "a contiguous load's confirmation keeps buddyinfo fresh"
+    );
+}
+
+#[test]
+fn allocators_offered_follow_the_module() {
+    let mut a = idle();
+    let mut seen = vec![a.alloc];
+    for _ in 0..5 {
+        press(&mut a, "a");
+        seen.push(a.alloc);
+    }
+    use crate::alloc::Allocator::*;
+    assert_eq!(
+        seen,
+        [Vmalloc, Kvmalloc, Kmalloc, Pages, VmallocHuge, Vmalloc]
+    );
+    // The module says what it has (here: a build without vmalloc_huge).
+    a.on_kmsg("[ 1.0] alloc_large_mem: limits page_size=4096 kmalloc_max_size=4194304 max_order=10 allocators=vmalloc,kvmalloc,kmalloc,pages".into());
+    press(&mut a, "aaaa");
+    assert_eq!(a.alloc, Vmalloc, "vmalloc_huge skipped");
+}
+
+#[test]
+fn buddyinfo_pane_shows_the_numbers_and_empty_orders() {
+    let mut a = idle();
+    lab_buddyinfo(&mut a, crate::buddyinfo::tests::LAB_6_12);
+    assert!(!render(&a, 80, 24).contains("Free blocks per order"));
+    press(&mut a, "b");
+    for (w, h) in SIZES {
+        let text = render(&a, w, h);
+        let row = text
+            .lines()
+            .find(|l| l.starts_with("N0 DMA32"))
+            .unwrap_or_else(|| panic!("{w}x{h}:\n{text}"));
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        // 6.12 lab: DMA32 2 1 2 1 2 2 2 0 1 1 223; order 7 empty.
+        assert_eq!(
+            &cells[2..13],
+            ["2", "1", "2", "1", "2", "2", "2", "·", "1", "1", "223"],
+            "{row}"
+        );
+        assert!(row.contains("10"), "largest free order: {row}");
+    }
+    press(&mut a, "b");
+    assert!(!render(&a, 80, 24).contains("Free blocks per order"));
+    // A failed read says why in place.
+    press(&mut a, "b");
+    a.on_buddyinfo(Err(anyhow::anyhow!(
+        "opening /proc/buddyinfo: Permission denied"
+    )));
+    assert!(render(&a, 80, 24).contains("Permission denied"));
+}
+
+#[test]
+fn loaded_buffer_contiguity_in_one_line() {
+    let a = loaded_with_layout();
+    for (w, h) in SIZES {
+        let text = render(&a, w, h);
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("buffer "))
+            .unwrap_or_else(|| panic!("{w}x{h}:\n{text}"));
+        assert!(line.contains("vmalloc 256 MiB: 2726"), "{line}");
+        assert!(line.contains("largest 150 MiB"), "{line}");
+        assert!(line.contains("DMA32 65536"), "{line}");
+        assert!(line.contains("node 0"), "{line}");
+    }
+    assert!(!render(&idle(), 80, 24).contains("buffer "));
+}
+
+#[test]
+fn highmem_only_where_present() {
+    assert!(!render(&idle(), 160, 45).contains("LowTotal"));
 }
 
 // ---- properties that must hold whatever the snapshots say ----
