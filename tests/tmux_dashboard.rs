@@ -62,6 +62,15 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// The pane's whole history (scrollback included), oldest line first.
+    fn history(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-S", "-", "-t", &self.name])
+            .output()
+            .expect("capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     fn keys(&self, keys: &[&str]) {
         for k in keys {
             let ok = Command::new("tmux")
@@ -339,6 +348,189 @@ echo ALL-DONE
         s.contains("after-term: loaded=0 kmod=0"),
         "nothing left after SIGTERM:\n{s}"
     );
+    let s = t.wait_for("the VM to power off", 60, |s| s.contains("EXITED="));
+    assert!(s.contains("EXITED=0"), "{s}");
+}
+
+/// The allocator key, the buddyinfo pane and the buffer's contiguity line at 80x24, with
+/// real keys on the real kernel: `a a` picks kmalloc (header and confirmation say so), 8 MiB
+/// fails and the diagnosis is the kmalloc limit, from the kernel's evidence; `a` picks
+/// pages, 4 MiB loads as one physically contiguous run; `b` shows /proc/buddyinfo, and its
+/// numbers are those the VM's /proc/buddyinfo held at one moment of the same boot (a loop
+/// in the VM logs every change of the file while the dashboard runs).
+#[test]
+fn lab_dashboard_allocators_and_buddyinfo() {
+    let script = std::env::temp_dir().join(format!("vmtop-alloc-{}.sh", std::process::id()));
+    std::fs::write(
+        &script,
+        r#"
+loaded() { grep -q '^alloc_large_mem ' /proc/modules && echo 1 || echo 0; }
+( prev=; while :; do cur=$(cat /proc/buddyinfo); if [ "$cur" != "$prev" ]; then echo "$cur"; echo "@@"; prev=$cur; fi; usleep 50000; done ) >/tmp/bi.log 2>&1 &
+bg=$!
+setsid cttyhack sh -c "stty rows 24 cols 80; vmtop --interval 250ms 2>/tmp/dash.err"
+kill $bg
+echo "dashboard-gone: loaded=$(loaded)"
+sed 's/^/dash-stderr: /' /tmp/dash.err
+# Spaces squeezed: the lines must not wrap on the 80-column console.
+tr -s ' ' </tmp/bi.log | sed 's/^/bi: /'
+echo "bi-states=$(grep -c '^@@' /tmp/bi.log)"
+dmesg | grep 'alloc_large_mem: fail' | sed 's/^/kmsg: /'
+echo ALL-DONE
+"#,
+    )
+    .expect("writing the VM script");
+    let t = Tmux::start(
+        "vmtop-alloc",
+        80,
+        60,
+        &format!(
+            "{} lab --copy {}:/lab/exec.sh; echo EXITED=$?",
+            vmtop(),
+            script.display()
+        ),
+    );
+    // The dashboard's 24 rows, without what the script prints below them later.
+    let dash = |s: &str| s.lines().take(24).collect::<Vec<_>>().join("\n");
+    t.wait_for("the dashboard in the VM", 120, |s| {
+        s.contains("VmallocUsed") && s.contains("not loaded")
+    });
+    // vmalloc → kvmalloc → kmalloc.
+    t.keys(&["a", "a"]);
+    let s = t.wait_for("kmalloc in the header", 30, |s| {
+        dash(s)
+            .lines()
+            .next()
+            .is_some_and(|l| l.contains("alloc=kmalloc"))
+    });
+    assert!(widest(&dash(&s)) <= 80, "{s}");
+    t.keys(&["8", "Enter", "l"]);
+    let s = dash(&t.wait_for("the kmalloc load dialog", 30, |s| {
+        s.contains("Load alloc_large_mem with 8 MiB (kmalloc)?")
+    }));
+    assert!(s.contains("alloc=kmalloc"), "the parameter:\n{s}");
+    assert!(s.contains("expect kmalloc to fail"), "the prediction:\n{s}");
+    t.keys(&["y"]);
+    let s = dash(&t.wait_for("the kmalloc failure", 120, |s| s.contains("LOAD FAILED")));
+    let flat = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("Asked 8 MiB from kmalloc, above KMALLOC_MAX_SIZE 4.00 MiB"),
+        "diagnosed as the kmalloc limit:\n{s}"
+    );
+    eprintln!("--- the kmalloc 8 MiB failure at 80x24 ---\n{s}");
+    // The kernel's evidence behind it.
+    t.keys(&["w"]);
+    let s = dash(&t.wait_for("the why overlay", 30, |s| s.contains("How sure:")));
+    let flat = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("stage=kmalloc"),
+        "the module's fail line:\n{s}"
+    );
+    t.keys(&["Escape", "Escape"]);
+    // kmalloc → pages, 4 MiB: one block of order 10.
+    t.keys(&["a"]);
+    t.wait_for("pages in the header", 30, |s| {
+        dash(s)
+            .lines()
+            .next()
+            .is_some_and(|l| l.contains("alloc=pages"))
+    });
+    t.keys(&["4", "Enter", "l"]);
+    let s = dash(&t.wait_for("the pages load dialog", 30, |s| {
+        s.contains("Load alloc_large_mem with 4 MiB (pages)?")
+    }));
+    let flat = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("one block of order 10"), "{s}");
+    assert!(
+        flat.contains("free blocks of order 10 (4.00 MiB) or more now"),
+        "{s}"
+    );
+    t.keys(&["y"]);
+    let s = dash(&t.wait_for("the pages buffer loaded", 120, |s| {
+        s.contains("LOADED 4 MiB") && s.contains("buffer pages")
+    }));
+    let line = s
+        .lines()
+        .find(|l| l.starts_with("buffer pages"))
+        .expect("the contiguity line");
+    assert!(
+        line.contains("buffer pages 4.00 MiB: 1 run, largest 4.00 MiB"),
+        "{line}"
+    );
+    assert!(line.contains("1024"), "1024 pages in one zone: {line}");
+    // The buddyinfo pane.
+    t.keys(&["b"]);
+    let s = dash(&t.wait_for("the buddyinfo pane", 30, |s| {
+        s.contains("Free blocks per order")
+    }));
+    assert!(widest(&s) <= 80, "{s}");
+    let pane: Vec<Vec<String>> = s
+        .lines()
+        .filter(|l| l.starts_with("N0 "))
+        .map(|l| l.split_whitespace().map(str::to_string).collect())
+        .collect();
+    assert!(!pane.is_empty(), "zones in the pane:\n{s}");
+    eprintln!("--- the pages load and the buddyinfo pane at 80x24 ---\n{s}");
+    // Quit: asked whether to unload; yes.
+    t.keys(&["q"]);
+    t.wait_for("the unload question", 30, |s| {
+        s.contains("Unload alloc_large_mem before quitting?")
+    });
+    t.keys(&["y"]);
+    t.wait_for("the script's end", 120, |s| s.contains("ALL-DONE"));
+    let out = t.history();
+    let _ = std::fs::remove_file(&script);
+    assert!(
+        out.contains("dashboard-gone: loaded=0"),
+        "unloaded on quit:\n{out}"
+    );
+    // Every state /proc/buddyinfo went through, as the pane would show it: "N0 DMA32" and
+    // the counts, `·` for none.
+    let text: String = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("bi: "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let states: Vec<Vec<Vec<String>>> = text
+        .split("@@\n")
+        .filter(|st| st.contains("Node"))
+        .map(|st| {
+            st.lines()
+                .map(|l| {
+                    let w: Vec<&str> = l.split_whitespace().collect();
+                    let mut row =
+                        vec![format!("N{}", w[1].trim_end_matches(',')), w[3].to_string()];
+                    row.extend(w[4..].iter().map(|n| {
+                        if *n == "0" {
+                            "·".to_string()
+                        } else {
+                            n.to_string()
+                        }
+                    }));
+                    row
+                })
+                .collect()
+        })
+        .collect();
+    assert!(!states.is_empty(), "the VM logged /proc/buddyinfo:\n{out}");
+    // The pane's rows end with the largest free order; the counts before it.
+    let shown: Vec<Vec<String>> = pane.iter().map(|r| r[..r.len() - 1].to_vec()).collect();
+    eprintln!(
+        "{} states of /proc/buddyinfo logged in the VM; the pane showed {shown:?}",
+        states.len()
+    );
+    assert!(
+        states.contains(&shown),
+        "the pane shows {shown:?}, which /proc/buddyinfo never held in this boot: {states:?}"
+    );
+    for r in &pane {
+        let counts = &r[2..r.len() - 1];
+        let top = counts.iter().rposition(|c| c != "·").expect("a free block");
+        assert_eq!(
+            r[r.len() - 1],
+            top.to_string(),
+            "largest free order of {r:?}"
+        );
+    }
     let s = t.wait_for("the VM to power off", 60, |s| s.contains("EXITED="));
     assert!(s.contains("EXITED=0"), "{s}");
 }

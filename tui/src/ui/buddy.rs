@@ -33,13 +33,17 @@ fn block(order: usize, page: u64) -> String {
     format!("{v}{unit}")
 }
 
-/// A count in at most 5 characters.
-fn count(n: u64) -> String {
-    match n {
-        0..=99_999 => n.to_string(),
-        100_000..=9_999_999 => format!("{}k", n / 1000),
-        _ => format!("{}M", n / 1_000_000),
+/// A count in at most `width` characters (the k, M, G forms where it must): 56753 in 4 is "56k".
+fn count(n: u64, width: usize) -> String {
+    let plain = n.to_string();
+    if plain.len() <= width {
+        return plain;
     }
+    [(1_000, "k"), (1_000_000, "M"), (1_000_000_000, "G")]
+        .iter()
+        .map(|(d, unit)| format!("{}{unit}", n / d))
+        .find(|t| t.len() <= width)
+        .unwrap_or_else(|| format!("{}G", n / 1_000_000_000))
 }
 
 /// The page size the counts are in: the module's, else this process's.
@@ -86,7 +90,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         .max(5);
     let tail_w = if wide { 34 } else { 8 };
     let cell =
-        (usize::from(inner.width).saturating_sub(name_w + tail_w) / orders.max(1)).clamp(3, 9);
+        (usize::from(inner.width).saturating_sub(name_w + tail_w) / orders.max(1)).clamp(4, 9);
     let sizes = cell >= 7;
 
     let mut rows: Vec<Line> = Vec::with_capacity(b.zones.len() + 1);
@@ -120,9 +124,9 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             let (text, style) = if n == 0 {
                 ("·".to_string(), th.dim())
             } else if top.is_some_and(|t| usize::try_from(t).ok() == Some(k)) {
-                (count(n), th.bold())
+                (count(n, cell - 1), th.bold())
             } else {
-                (count(n), th.plain())
+                (count(n, cell - 1), th.plain())
             };
             spans.push(Span::styled(format!("{text:>cell$}"), style));
         }
@@ -150,8 +154,11 @@ mod tests {
         assert_eq!(block(0, 4096), "4K");
         assert_eq!(block(9, 4096), "2M");
         assert_eq!(block(10, 4096), "4M");
-        assert_eq!(count(220), "220");
-        assert_eq!(count(123_456), "123k");
-        assert_eq!(count(12_345_678), "12M");
+        assert_eq!(count(220, 4), "220");
+        assert_eq!(count(56_753, 4), "56k");
+        assert_eq!(count(56_753, 5), "56753");
+        assert_eq!(count(123_456, 4), "123k");
+        assert_eq!(count(12_345_678, 4), "12M");
+        assert_eq!(count(12_345_678, 3), "12M");
     }
 }
