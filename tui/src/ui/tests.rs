@@ -689,9 +689,14 @@ fn samples_and_time_change_nothing_outside_charts_controls_and_busy_header() {
     }
     let mut read_only = app_with(kernel(false, true));
     fill(&mut read_only, |_| 0);
+    let mut buddy = idle();
+    lab_buddyinfo(&mut buddy, crate::buddyinfo::tests::LAB_6_1);
+    press(&mut buddy, "b");
     let states = [
         ("idle", idle()),
         ("loaded", loaded()),
+        ("loaded_layout", loaded_with_layout()),
+        ("buddy", buddy),
         ("failure", failure()),
         ("busy", busy),
         ("logged", logged),
