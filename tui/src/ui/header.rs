@@ -76,6 +76,8 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         },
     ));
     spans.push(sep());
+    // The interval goes first when the line is too long (a failure, a long release).
+    let interval_at = spans.len();
     spans.push(Span::raw(format!("{} ms", app.interval.as_millis())));
     spans.push(sep());
     if app.read_only() {
@@ -92,6 +94,10 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     if app.frozen_at.is_some() {
         spans.push(sep());
         spans.push(Span::styled("‖ FROZEN", th.alert()));
+    }
+    let width: usize = spans.iter().map(Span::width).sum();
+    if width > usize::from(area.width) {
+        spans.drain(interval_at..interval_at + 2);
     }
     f.render_widget(Line::from(spans), area);
 }
