@@ -64,12 +64,6 @@ impl Allocator {
         matches!(self, Allocator::Kmalloc | Allocator::Pages)
     }
 
-    /// The next one, for the dashboard's key.
-    pub fn next(self) -> Allocator {
-        let i = Allocator::ALL.iter().position(|a| *a == self).unwrap_or(0);
-        Allocator::ALL[(i + 1) % Allocator::ALL.len()]
-    }
-
     /// The first kernel (major, minor) the module offers it on: the module's
     /// `HAVE_VMALLOC_HUGE` (kmod-src/alloc_large_mem.c) builds vmalloc_huge from 5.18.
     fn since(self) -> (u32, u32) {
@@ -239,7 +233,6 @@ mod tests {
         assert_eq!(Allocator::Pages.bytes_for(5), 8 * crate::units::MIB);
         assert_eq!(Allocator::Pages.bytes_for(4), 4 * crate::units::MIB);
         assert_eq!(Allocator::Kmalloc.bytes_for(5), 5 * crate::units::MIB);
-        assert_eq!(Allocator::VmallocHuge.next(), Allocator::Vmalloc);
         assert_eq!(Allocator::order_for(4 << 20, 4096), 10);
         assert_eq!(Allocator::order_for(5 << 20, 4096), 11);
         assert_eq!(Allocator::order_for(8 << 20, 4096), 11);

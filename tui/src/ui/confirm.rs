@@ -286,6 +286,15 @@ fn contiguous_lines(app: &App, req: &LoadRequest) -> Vec<String> {
     v
 }
 
+/// " (kmalloc)" for a title; nothing for the default allocator (as in the parameters).
+fn alloc_suffix(req: &LoadRequest) -> String {
+    if req.alloc == Allocator::default() {
+        String::new()
+    } else {
+        format!(" ({})", req.alloc)
+    }
+}
+
 /// What the module does with `req`, in one sentence.
 fn what_it_does(req: &LoadRequest) -> String {
     let n = req.memsize_mib;
@@ -333,8 +342,9 @@ pub fn dialog(app: &App, p: Pending) -> Confirmation {
             why.push(mode_line(req.oom_safe));
             Confirmation {
                 title: format!(
-                    "Load {MODULE_NAME} with {} MiB ({})?",
-                    req.memsize_mib, req.alloc
+                    "Load {MODULE_NAME} with {} MiB{}?",
+                    req.memsize_mib,
+                    alloc_suffix(&req)
                 ),
                 actions: vec![module_line(app), params_line(app, &req)],
                 why,
@@ -362,8 +372,9 @@ pub fn dialog(app: &App, p: Pending) -> Confirmation {
             why.push(mode_line(req.oom_safe));
             Confirmation {
                 title: format!(
-                    "Reload {MODULE_NAME} with {} MiB ({})?",
-                    req.memsize_mib, req.alloc
+                    "Reload {MODULE_NAME} with {} MiB{}?",
+                    req.memsize_mib,
+                    alloc_suffix(&req)
                 ),
                 actions: vec![
                     format!("unload  {MODULE_NAME} (rmmod)"),
