@@ -492,7 +492,7 @@ impl App {
                     "next loads use alloc={}{}",
                     self.alloc,
                     if self.known_limits().is_none() {
-                        " (the module publishes the kernel's limits at its first load)"
+                        " (the kernel's limits known after the first load)"
                     } else {
                         ""
                     }
