@@ -67,25 +67,31 @@ impl BuddyInfo {
         Ok(b)
     }
 
-    /// Parse `text` into `self`, reusing its zones' storage. On error `self` is left empty
-    /// (never half old, half new).
-    pub(crate) fn update(&mut self, text: &str) -> anyhow::Result<()> {
+    /// Parse `text` into `self`, reusing its zones' storage; true when anything differs from
+    /// what `self` held. On error `self` is left empty (never half old, half new).
+    pub(crate) fn update(&mut self, text: &str) -> anyhow::Result<bool> {
         let mut n = 0;
+        let mut changed = false;
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
             if self.zones.len() == n {
                 self.zones.push(Zone::default());
+                changed = true;
             }
-            if let Err(e) = parse_line(line, &mut self.zones[n]) {
-                self.zones.clear();
-                return Err(e);
+            match parse_line(line, &mut self.zones[n]) {
+                Ok(c) => changed |= c,
+                Err(e) => {
+                    self.zones.clear();
+                    return Err(e);
+                }
             }
             n += 1;
         }
+        changed |= self.zones.len() != n;
         self.zones.truncate(n);
         if n == 0 {
             anyhow::bail!("{PATH} lists no zone");
         }
-        Ok(())
+        Ok(changed)
     }
 
     /// Orders the kernel prints (largest order + 1).
@@ -109,18 +115,20 @@ impl BuddyInfo {
     }
 }
 
-/// `Node 0, zone    DMA32      2      1 ...` into `z`.
-fn parse_line(line: &str, z: &mut Zone) -> anyhow::Result<()> {
+/// `Node 0, zone    DMA32      2      1 ...` into `z`; true when `z` changed.
+fn parse_line(line: &str, z: &mut Zone) -> anyhow::Result<bool> {
     let bad = |what: &str| anyhow::anyhow!("parsing {PATH}: {what} in {line:?}");
     let mut words = line.split_ascii_whitespace();
     if words.next() != Some("Node") {
         return Err(bad("no `Node`"));
     }
-    z.node = words
+    let node = words
         .next()
         .and_then(|w| w.strip_suffix(','))
         .and_then(|w| w.parse().ok())
         .ok_or_else(|| bad("no node number"))?;
+    let mut changed = z.node != node;
+    z.node = node;
     if words.next() != Some("zone") {
         return Err(bad("no `zone`"));
     }
@@ -128,16 +136,30 @@ fn parse_line(line: &str, z: &mut Zone) -> anyhow::Result<()> {
     if z.name != name {
         z.name.clear();
         z.name.push_str(name);
+        changed = true;
     }
-    z.free.clear();
+    let mut k = 0;
     for w in words {
-        z.free
-            .push(w.parse().map_err(|_| bad(&format!("count {w:?}")))?);
+        let n: u64 = w.parse().map_err(|_| bad(&format!("count {w:?}")))?;
+        match z.free.get_mut(k) {
+            Some(old) if *old == n => {}
+            Some(old) => {
+                *old = n;
+                changed = true;
+            }
+            None => {
+                z.free.push(n);
+                changed = true;
+            }
+        }
+        k += 1;
     }
-    if z.free.is_empty() {
+    changed |= z.free.len() != k;
+    z.free.truncate(k);
+    if k == 0 {
         return Err(bad("no free counts"));
     }
-    Ok(())
+    Ok(changed)
 }
 
 /// /proc/buddyinfo kept open for repeated reads (as `meminfo::MeminfoReader`).
@@ -270,8 +292,18 @@ pub(crate) mod tests {
     #[test]
     fn update_reuses_and_follows_the_text() {
         let mut b = BuddyInfo::parse(capture(LAB_I686)).expect("parses");
-        b.update(capture(LAB_6_1)).expect("parses");
+        assert!(b.update(capture(LAB_6_1)).expect("parses"), "3 zones to 2");
         assert_eq!(b, BuddyInfo::parse(capture(LAB_6_1)).expect("parses"));
+        assert!(
+            !b.update(capture(LAB_6_1)).expect("parses"),
+            "the same text"
+        );
+        assert!(b.update(capture(LAB_6_12)).expect("parses"), "other counts");
+        assert_eq!(b, BuddyInfo::parse(capture(LAB_6_12)).expect("parses"));
+        // One count fewer (another kernel's orders) is a change too.
+        let short = "Node 0, zone      DMA      0      0      0      0      0      1      1      1      0      1\nNode 0, zone    DMA32      2      1      2      1      2      2      2      0      1      1\n";
+        assert!(b.update(short).expect("parses"));
+        assert_eq!(b.orders(), 10);
     }
 
     #[test]

@@ -780,9 +780,19 @@ mod tests {
             // Now and then a message: kernel log lines, keys (the help covers the charts), a
             // failed load (the banner grows: the layout moves), an operation running (its
             // header moves with time) and ending.
-            let message = i % 25 == 0 || [61, 70, 80, 90, 95, 112].contains(&i);
+            let message = i % 25 == 0 || [30, 61, 70, 80, 90, 95, 112].contains(&i);
             if i % 25 == 0 {
                 app.on_kmsg(format!("[ {t:>10.6}] alloc_large_mem: line {i}"));
+            }
+            // The buddyinfo pane, open from frame 30: read with every sample, a new state
+            // every 7th (the pane is drawn then, and kept as it was otherwise).
+            let buddy = [
+                crate::buddyinfo::tests::LAB_6_1,
+                crate::buddyinfo::tests::LAB_6_12,
+            ][usize::from(i % 14 >= 7)];
+            app.on_buddyinfo(Ok(crate::buddyinfo::tests::capture(buddy)));
+            if i == 30 {
+                app.update(Action::ToggleBuddy);
             }
             match i {
                 61 => {

@@ -150,6 +150,8 @@ pub struct App {
     pub(crate) buddy: BuddyInfo,
     /// Why the last /proc/buddyinfo read failed.
     pub buddy_error: Option<String>,
+    /// The last reading differed from the one before (the pane must be drawn again).
+    pub buddy_changed: bool,
     /// Skip the engine's unsafe-mode guard.
     pub force: bool,
     pub interval: Duration,
@@ -197,6 +199,7 @@ impl App {
             buddy_pane: false,
             buddy: BuddyInfo::default(),
             buddy_error: None,
+            buddy_changed: false,
             force: cfg.force,
             interval: cfg.interval,
             window: Window::default(),
@@ -314,10 +317,15 @@ impl App {
     /// A /proc/buddyinfo reading (the text, or why it could not be read).
     pub fn on_buddyinfo(&mut self, text: anyhow::Result<&str>) {
         match text.and_then(|t| self.buddy.update(t)) {
-            Ok(()) => self.buddy_error = None,
+            Ok(changed) => {
+                self.buddy_changed = changed || self.buddy_error.is_some();
+                self.buddy_error = None;
+            }
             Err(e) => {
                 self.buddy.zones.clear();
-                self.buddy_error = Some(format!("{e:#}"));
+                let e = format!("{e:#}");
+                self.buddy_changed = self.buddy_error.as_ref() != Some(&e);
+                self.buddy_error = Some(e);
             }
         }
     }

@@ -301,7 +301,7 @@ fn draw_parts(f: &mut Frame, app: &App, skip: &[Rect]) {
     }
     charts::render_memory(f, a.memory, app, &th);
     charts::render_vmalloc(f, a.vmalloc, app, &th);
-    if !a.buddy.is_empty() {
+    if draw(&a.buddy) {
         buddy::render(f, a.buddy, app, &th);
     }
     if draw(&a.events) {
@@ -318,7 +318,8 @@ fn draw_parts(f: &mut Frame, app: &App, skip: &[Rect]) {
 
 /// The parts of a frame `area` wide that a new sample or the passing of time cannot change:
 /// everything but the charts, the controls line (it shows MemAvailable), the buddyinfo pane
-/// (read with the samples) and, while an operation runs, the header (its spinner and timer). The rest changes only with messages
+/// after a reading that changed it, and, while an operation runs, the header (its spinner
+/// and timer). The rest changes only with messages
 /// (keys, events, status, kernel log lines) or a resize. Nothing while the help or a
 /// confirmation is open: they cover the charts.
 pub fn unchanged_by_samples(app: &App, area: Rect) -> Vec<Rect> {
@@ -327,6 +328,10 @@ pub fn unchanged_by_samples(app: &App, area: Rect) -> Vec<Rect> {
     }
     let a = layout(app, area);
     let mut fixed = vec![a.buffer, a.banner, a.events, a.kmsg, a.footer];
+    // The buddyinfo pane changes with a reading that differs from the last one.
+    if !app.buddy_changed {
+        fixed.push(a.buddy);
+    }
     if app.busy.is_none() {
         fixed.push(a.header);
     }

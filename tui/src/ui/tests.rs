@@ -692,11 +692,16 @@ fn samples_and_time_change_nothing_outside_charts_controls_and_busy_header() {
     let mut buddy = idle();
     lab_buddyinfo(&mut buddy, crate::buddyinfo::tests::LAB_6_1);
     press(&mut buddy, "b");
+    // Read again, the same: the pane need not be drawn after the next sample.
+    let mut buddy_same = buddy.clone();
+    lab_buddyinfo(&mut buddy_same, crate::buddyinfo::tests::LAB_6_1);
+    assert!(buddy.buddy_changed && !buddy_same.buddy_changed);
     let states = [
         ("idle", idle()),
         ("loaded", loaded()),
         ("loaded_layout", loaded_with_layout()),
         ("buddy", buddy),
+        ("buddy_same", buddy_same),
         ("failure", failure()),
         ("busy", busy),
         ("logged", logged),
