@@ -612,10 +612,10 @@ fn address_space(m: Option<&crate::meminfo::Sample>) -> AddressSpace {
         vmalloc_total: m.map(|m| m.vmalloc_total),
         vmalloc_used: m.map(|m| m.vmalloc_used),
         vmalloc_largest_free: m.and_then(|m| crate::vmallocinfo::largest_free_now(m.vmalloc_total)),
-        low_total: h.map(|h| h.low_total),
-        low_free: h.map(|h| h.low_free),
-        high_total: h.map(|h| h.high_total),
-        high_free: h.map(|h| h.high_free),
+        low_total: h.map(|h| h.low_total()),
+        low_free: h.map(|h| h.low_free()),
+        high_total: h.map(|h| h.high_total()),
+        high_free: h.map(|h| h.high_free()),
     }
 }
 

@@ -31,13 +31,49 @@ pub struct Sample {
 }
 
 /// The split of RAM on a kernel with highmem (32-bit x86): lowmem is mapped for good in the
-/// kernel's top gigabyte, beside the vmalloc window; highmem is mapped on demand. Bytes.
+/// kernel's top gigabyte, beside the vmalloc window; highmem is mapped on demand. Kept in KiB
+/// as the kernel prints them, in 16 bytes (every sample of the history carries one; 32-bit
+/// PAE addresses at most 64 GiB, 2^26 KiB); the methods give bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Highmem {
-    pub low_total: u64,
-    pub low_free: u64,
-    pub high_total: u64,
-    pub high_free: u64,
+    low_total_kib: std::num::NonZeroU32,
+    low_free_kib: u32,
+    high_total_kib: u32,
+    high_free_kib: u32,
+}
+
+impl Highmem {
+    /// From the four figures in bytes; None when one does not fit (not a 32-bit machine's).
+    pub fn from_bytes(
+        low_total: u64,
+        low_free: u64,
+        high_total: u64,
+        high_free: u64,
+    ) -> Option<Highmem> {
+        let kib = |b: u64| u32::try_from(b / 1024).ok();
+        Some(Highmem {
+            low_total_kib: std::num::NonZeroU32::new(kib(low_total)?)?,
+            low_free_kib: kib(low_free)?,
+            high_total_kib: kib(high_total)?,
+            high_free_kib: kib(high_free)?,
+        })
+    }
+
+    pub fn low_total(&self) -> u64 {
+        u64::from(self.low_total_kib.get()) * 1024
+    }
+
+    pub fn low_free(&self) -> u64 {
+        u64::from(self.low_free_kib) * 1024
+    }
+
+    pub fn high_total(&self) -> u64 {
+        u64::from(self.high_total_kib) * 1024
+    }
+
+    pub fn high_free(&self) -> u64 {
+        u64::from(self.high_free_kib) * 1024
+    }
 }
 
 /// The lines vmtop cannot do without.
@@ -88,14 +124,7 @@ impl Sample {
             vmalloc_chunk: m.vmalloc_chunk,
             // The kernel prints the four lines together, under CONFIG_HIGHMEM.
             highmem: match (m.low_total, m.low_free, m.high_total, m.high_free) {
-                (Some(low_total), Some(low_free), Some(high_total), Some(high_free)) => {
-                    Some(Highmem {
-                        low_total,
-                        low_free,
-                        high_total,
-                        high_free,
-                    })
-                }
+                (Some(lt), Some(lf), Some(ht), Some(hf)) => Highmem::from_bytes(lt, lf, ht, hf),
                 _ => None,
             },
         })
@@ -385,15 +414,19 @@ pub(crate) mod tests {
         let text = include_str!("../testdata/meminfo-i686-lab-1g.txt");
         let text = text.split_once('\n').map_or("", |(_, rest)| rest);
         let s = Sample::parse_str(text).expect("parse");
+        let h = s.highmem.expect("highmem");
         assert_eq!(
-            s.highmem,
-            Some(Highmem {
-                low_total: 874_208 * 1024,
-                low_free: 846_492 * 1024,
-                high_total: 147_336 * 1024,
-                high_free: 132_688 * 1024,
-            })
+            (h.low_total(), h.low_free(), h.high_total(), h.high_free()),
+            (
+                874_208 * 1024,
+                846_492 * 1024,
+                147_336 * 1024,
+                132_688 * 1024
+            )
         );
+        // 16 bytes a sample: the history keeps thousands.
+        assert_eq!(std::mem::size_of::<Option<Highmem>>(), 16);
+        assert_eq!(Highmem::from_bytes(0, 0, 1024, 0), None);
         assert_eq!(s.vmalloc_total, 122_880 * 1024);
     }
 

@@ -450,14 +450,14 @@ pub fn render_memory(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             if area.width >= 120 {
                 format!(
                     " LowTotal {}  HighTotal {} ",
-                    fmt_bytes(h.low_total),
-                    fmt_bytes(h.high_total)
+                    fmt_bytes(h.low_total()),
+                    fmt_bytes(h.high_total())
                 )
             } else {
                 format!(
                     "  Low {} High {} ",
-                    fmt_bytes(h.low_total),
-                    fmt_bytes(h.high_total)
+                    fmt_bytes(h.low_total()),
+                    fmt_bytes(h.high_total())
                 )
             },
             th.dim(),
