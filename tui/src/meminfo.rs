@@ -405,15 +405,12 @@ pub(crate) mod tests {
     #[test]
     fn highmem_only_where_the_kernel_prints_it() {
         assert_eq!(
-            Sample::parse(LAB_MEMINFO.as_bytes())
-                .expect("parse")
-                .highmem,
+            Sample::parse(loaded64().as_bytes()).expect("parse").highmem,
             None
         );
-        // The 32-bit lab's capture, without its comment line.
-        let text = include_str!("../testdata/meminfo-i686-lab-1g.txt");
-        let text = text.split_once('\n').map_or("", |(_, rest)| rest);
-        let s = Sample::parse_str(text).expect("parse");
+        // The 32-bit lab's capture.
+        let text = proc_text(include_str!("../testdata/meminfo-i686-lab-1g.txt"));
+        let s = Sample::parse_str(&text).expect("parse");
         let h = s.highmem.expect("highmem");
         assert_eq!(
             (h.low_total(), h.low_free(), h.high_total(), h.high_free()),
