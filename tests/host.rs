@@ -96,6 +96,10 @@ fn force_without_unsafe_mode_and_bad_values_are_usage_errors() {
             &["record", "--duration", "99999999999999999999h"][..],
             &["too large"][..],
         ),
+        (
+            &["probe", "--from", "10", "--to", "5"][..],
+            &["--from 10 MiB is above --to 5 MiB"][..],
+        ),
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_vmtop"))
             .args(args)

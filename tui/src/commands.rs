@@ -627,6 +627,11 @@ fn probe(
     module: crate::cli::ModuleArgs,
     json: bool,
 ) -> anyhow::Result<i32> {
+    // A range that is empty as given is a usage error on any machine: say so first.
+    if let Some(to) = to.filter(|t| from > *t) {
+        eprintln!("vmtop: probe range is empty: --from {from} MiB is above --to {to} MiB: give --from at most --to");
+        return Ok(exit::USAGE);
+    }
     let mut engine = engine_for(module);
     if let Some(why) = engine.kernel().why_read_only() {
         eprintln!("vmtop: cannot probe: {why}");
