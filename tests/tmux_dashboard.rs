@@ -457,6 +457,8 @@ echo ALL-DONE
         "{line}"
     );
     assert!(line.contains("1024"), "1024 pages in one zone: {line}");
+    // The event says where the memory went: MemFree, as the block is not vmalloc's.
+    assert!(s.contains("pages: MemFree -"), "{s}");
     // The buddyinfo pane.
     t.keys(&["b"]);
     let s = dash(&t.wait_for("the buddyinfo pane", 30, |s| {

@@ -806,6 +806,7 @@ mod tests {
                     kind: crate::engine::EventKind::Load,
                     memsize_mib: 2048,
                     oom_safe: true,
+                    alloc: None,
                     outcome: crate::engine::Outcome::Failed {
                         diagnosis: crate::diagnose::Diagnosis {
                             cause: crate::diagnose::Cause::PhysicalMemoryShort,

@@ -41,6 +41,8 @@ pub struct Event {
     pub fill_ns: Option<u64>,
     /// Observed change of the figures across the operation.
     pub delta: Option<Delta>,
+    /// The allocator asked for (loads; None for an unload or an adopted module).
+    pub alloc: Option<crate::alloc::Allocator>,
 }
 
 impl Event {
@@ -207,6 +209,7 @@ impl Engine {
             alloc_ns: s.alloc_ns,
             fill_ns: s.fill_ns,
             delta: None,
+            alloc: None,
         })
     }
 
@@ -273,6 +276,7 @@ impl Engine {
             alloc_ns: None,
             fill_ns: None,
             delta: None,
+            alloc: Some(req.alloc),
         };
         if !self.kernel.module_support {
             let end = LoaderEnd::Refused(NotAsked::NoModuleSupport);
@@ -391,6 +395,7 @@ impl Engine {
             alloc_ns: st.alloc_ns,
             fill_ns: st.fill_ns,
             delta: None,
+            alloc: None,
         };
         // A module whose init is still running (allocating and filling its buffer) cannot be
         // removed: the kernel answers EBUSY. Say why rather than just the errno.

@@ -794,6 +794,7 @@ pub(crate) mod tests {
             kind,
             memsize_mib: 64,
             oom_safe: true,
+            alloc: None,
             outcome: if failed {
                 Outcome::Failed {
                     diagnosis: Diagnosis {

@@ -6,6 +6,7 @@ use ratatui::Frame;
 
 use super::theme::{sym, Theme};
 use super::{confidence_word, fmt_clock, tail_fit};
+use crate::alloc::Allocator;
 use crate::app::App;
 use crate::engine::{Event, EventKind};
 use crate::units::{fmt_delta_mib, fmt_ns};
@@ -48,11 +49,22 @@ pub fn event_line<'a>(e: &Event, th: &Theme, compact: bool) -> Line<'a> {
         let mut detail = Vec::new();
         if let Some(d) = &e.delta {
             match e.kind {
-                EventKind::Load => detail.push(format!(
-                    "VmallocUsed {} for {} MiB asked",
-                    fmt_delta_mib(d.vmalloc_used),
-                    e.memsize_mib
-                )),
+                // Only vmalloc's buffers count in VmallocUsed: for the others, MemFree is
+                // where the memory went.
+                EventKind::Load => match e.alloc.filter(|a| *a != Allocator::Vmalloc) {
+                    Some(a) => detail.push(format!(
+                        "{}: MemFree {}, VmallocUsed {} for {} MiB asked",
+                        a.name(),
+                        fmt_delta_mib(d.mem_free),
+                        fmt_delta_mib(d.vmalloc_used),
+                        e.memsize_mib
+                    )),
+                    None => detail.push(format!(
+                        "VmallocUsed {} for {} MiB asked",
+                        fmt_delta_mib(d.vmalloc_used),
+                        e.memsize_mib
+                    )),
+                },
                 _ => detail.push(format!(
                     "VmallocUsed {}, MemAvailable {}",
                     fmt_delta_mib(d.vmalloc_used),
