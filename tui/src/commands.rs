@@ -77,13 +77,16 @@ pub fn main() -> i32 {
             fragment_order,
             module,
             json,
-        }) => crate::compare::run(
-            engine_for(module),
-            &memsize,
-            &alloc,
-            fragment_order.unwrap_or(0),
-            json,
-        ),
+        }) => {
+            let engine = engine_for(module);
+            match refusal(&engine, "compare") {
+                Ok(Some(code)) => Ok(code),
+                Ok(None) => {
+                    crate::compare::run(engine, &memsize, &alloc, fragment_order.unwrap_or(0), json)
+                }
+                Err(e) => Err(e),
+            }
+        }
         Some(Cmd::Record {
             duration,
             interval,
@@ -619,6 +622,24 @@ fn address_space(m: Option<&crate::meminfo::Sample>) -> AddressSpace {
     }
 }
 
+/// Why a run of loads (`what`: "probe", "compare") cannot start here: its one-line message is
+/// printed and the exit code returned; None when it can start.
+fn refusal(engine: &Engine, what: &str) -> anyhow::Result<Option<i32>> {
+    if let Some(why) = engine.kernel().why_read_only() {
+        eprintln!("vmtop: cannot {what}: {why}");
+        return Ok(Some(if engine.kernel().module_support {
+            exit::NOT_PERMITTED
+        } else {
+            exit::NO_MODULE_SUPPORT
+        }));
+    }
+    if engine.status()?.loaded {
+        eprintln!("vmtop: cannot {what}: alloc_large_mem is already loaded: unload it first (vmtop unload)");
+        return Ok(Some(exit::FAILED));
+    }
+    Ok(None)
+}
+
 fn probe(
     from: u64,
     to: Option<u64>,
@@ -633,17 +654,8 @@ fn probe(
         return Ok(exit::USAGE);
     }
     let mut engine = engine_for(module);
-    if let Some(why) = engine.kernel().why_read_only() {
-        eprintln!("vmtop: cannot probe: {why}");
-        return Ok(if engine.kernel().module_support {
-            exit::NOT_PERMITTED
-        } else {
-            exit::NO_MODULE_SUPPORT
-        });
-    }
-    if engine.status()?.loaded {
-        eprintln!("vmtop: cannot probe: alloc_large_mem is already loaded: unload it first (vmtop unload)");
-        return Ok(exit::FAILED);
+    if let Some(code) = refusal(&engine, "probe")? {
+        return Ok(code);
     }
     let cap = crate::probe::cap_mib(crate::meminfo::Sample::read()?.mem_total);
     // Above MemTotal the kernel refuses at once: trying costs a load and says nothing.

@@ -144,7 +144,8 @@ fn print_table(kernel: &str, limits: Option<&Limits>, fragment_order: u32, rows:
     }
 }
 
-/// Run the comparison; failures are results, so the exit code is 0 when every attempt ran.
+/// Run the comparison (the caller has checked that loading may start: `commands::refusal`);
+/// failures are results, so the exit code is 0 when every attempt ran.
 pub fn run(
     mut engine: Engine,
     sizes: &[u64],
@@ -152,18 +153,6 @@ pub fn run(
     fragment_order: u32,
     json: bool,
 ) -> anyhow::Result<i32> {
-    if let Some(why) = engine.kernel().why_read_only() {
-        eprintln!("vmtop: cannot compare: {why}");
-        return Ok(if engine.kernel().module_support {
-            exit::NOT_PERMITTED
-        } else {
-            exit::NO_MODULE_SUPPORT
-        });
-    }
-    if engine.status()?.loaded {
-        eprintln!("vmtop: cannot compare: alloc_large_mem is already loaded: unload it first (vmtop unload)");
-        return Ok(exit::FAILED);
-    }
     let allocs: Vec<Allocator> = if allocs.is_empty() {
         Allocator::ALL.to_vec()
     } else {
