@@ -218,7 +218,11 @@ fn lab_dashboard_load_fail_unload_quit() {
     assert!(s.contains("▲"), "load marker on screen:\n{s}");
     // Ask for more than the VM's RAM: reload unloads, then the load fails.
     t.keys(&["2", "0", "0", "0", "Enter", "r"]);
-    let s = t.wait_for("the failure banner", 120, |s| s.contains("LOAD FAILED"));
+    // The VM's screen comes over a serial line: wait for a whole frame (the banner and the
+    // chart's figure), not the first bytes of it.
+    let s = t.wait_for("the failure banner", 120, |s| {
+        s.contains("LOAD FAILED") && mib_after(s, "VmallocUsed").is_some()
+    });
     assert!(s.contains("more than all RAM"), "diagnosis on screen:\n{s}");
     assert!(s.contains("✗"), "failure marker:\n{s}");
     let after = mib_after(&s, "VmallocUsed").expect("VmallocUsed");
