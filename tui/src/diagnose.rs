@@ -2289,6 +2289,18 @@ mod tests {
         );
     }
 
+    /// kmalloc of 1 MiB (order 8) after fragment_order=8, in a captured log: both kernels.
+    fn kmalloc_1_mib_after_fragment_order_8(log: &str) {
+        let d = diagnose(&input(ENOMEM, 1, true, attempt_in(log, "fragment_order=8")));
+        assert_eq!(d.cause, Cause::NoContiguousBlock);
+        assert!(
+            d.summary
+                .contains("no free block of order 8 (the largest is order 7, 512 KiB)"),
+            "{}",
+            d.summary
+        );
+    }
+
     #[test]
     fn fragmented_memory_has_no_block_of_the_order() {
         let d = diagnose(&input(
@@ -2310,19 +2322,7 @@ mod tests {
             "{}",
             d.detail
         );
-        let d = diagnose(&input(
-            ENOMEM,
-            1,
-            true,
-            attempt_in(FRAGMENT, "fragment_order=8"),
-        ));
-        assert_eq!(d.cause, Cause::NoContiguousBlock);
-        assert!(
-            d.summary
-                .contains("no free block of order 8 (the largest is order 7, 512 KiB)"),
-            "{}",
-            d.summary
-        );
+        kmalloc_1_mib_after_fragment_order_8(FRAGMENT);
     }
 
     /// 6.12 prints the same line, with the blocks it found free but for pages on the
@@ -2341,19 +2341,7 @@ mod tests {
             d.summary,
             "Asked 4 MiB in one block: 934 MiB free, but no free block of order 10 (the largest is order 9, 2.00 MiB)"
         );
-        let d = diagnose(&input(
-            ENOMEM,
-            1,
-            true,
-            attempt_in(FRAGMENT_612, "fragment_order=8"),
-        ));
-        assert_eq!(d.cause, Cause::NoContiguousBlock);
-        assert!(
-            d.summary
-                .contains("no free block of order 8 (the largest is order 7, 512 KiB)"),
-            "{}",
-            d.summary
-        );
+        kmalloc_1_mib_after_fragment_order_8(FRAGMENT_612);
     }
 
     #[test]
