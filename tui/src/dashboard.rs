@@ -19,7 +19,6 @@
 //! panic (a panic hook restores it before the panic message is printed).
 
 use std::io::{IsTerminal as _, Stdout, Write as _};
-use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
@@ -33,15 +32,15 @@ use ratatui::buffer::CellDiffOption;
 use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
 
-use crate::app::{map_key, Action, App, AppConfig, Command, Retention};
+use crate::app::config::DashboardOptions;
+use crate::app::{map_key, Action, App, Command};
+use crate::cli::MIN_INTERVAL;
 use crate::engine::{Engine, Event};
-use crate::kernel::KernelInfo;
-use crate::loader::ModuleStatus;
-use crate::meminfo::{Sample, Sampler};
-use crate::module_file::MODULE_NAME;
+use crate::module::sysfs::ModuleStatus;
+use crate::module::MODULE_NAME;
+use crate::system::host::KernelInfo;
+use crate::system::meminfo::{Sample, Sampler};
 
-/// Shortest sampling interval accepted.
-pub const MIN_INTERVAL: Duration = Duration::from_millis(50);
 /// How often the progress indicator moves while an operation runs.
 const PROGRESS_TICK: Duration = Duration::from_millis(250);
 /// How often the worker re-reads the module status while idle (someone may rmmod by hand).
@@ -50,70 +49,6 @@ const STATUS_POLL: Duration = Duration::from_secs(2);
 const WORKER_STOP_WAIT: Duration = Duration::from_secs(30);
 /// Probe precision, MiB: the same answer as `vmtop probe` gives by default.
 const PROBE_PRECISION_MIB: u64 = 1;
-
-/// How the dashboard starts.
-#[derive(Debug, Clone)]
-pub struct DashboardOptions {
-    /// Sampling interval (at least `MIN_INTERVAL`; shorter is raised to it).
-    pub interval: Duration,
-    /// History kept for the charts' "all" window.
-    pub retention: Retention,
-    /// Skip load confirmations.
-    pub yes: bool,
-    /// On quit, leave the module loaded without asking.
-    pub keep_loaded: bool,
-    /// Mode for loads: true = oom_safe=Y.
-    pub oom_safe: bool,
-    /// Skip the engine's unsafe-mode guard.
-    pub force: bool,
-    /// Initial memsize, MiB.
-    pub memsize_mib: u64,
-    /// `--module PATH` override.
-    pub module: Option<PathBuf>,
-    /// `--allow-unsafe-file`.
-    pub allow_unsafe_file: bool,
-}
-
-impl DashboardOptions {
-    /// The options the command line gives.
-    pub fn from_args(args: crate::cli::DashboardArgs) -> DashboardOptions {
-        DashboardOptions {
-            interval: args.interval,
-            retention: args.retention.into(),
-            yes: args.yes,
-            keep_loaded: args.keep_loaded,
-            oom_safe: args.mode == crate::cli::Mode::Safe,
-            force: false,
-            memsize_mib: args.memsize,
-            module: args.module.module,
-            allow_unsafe_file: args.module.allow_unsafe_file,
-        }
-    }
-
-    /// What the app starts with.
-    pub fn app_config(&self) -> AppConfig {
-        AppConfig {
-            memsize_mib: self.memsize_mib,
-            oom_safe: self.oom_safe,
-            force: self.force,
-            interval: self.interval.max(MIN_INTERVAL),
-            retention: self.retention,
-            yes: self.yes,
-            keep_loaded: self.keep_loaded,
-        }
-    }
-}
-
-impl Default for DashboardOptions {
-    /// `vmtop` with no options: the defaults are the command line's (`cli::DashboardArgs`),
-    /// the one place they are written.
-    fn default() -> Self {
-        use clap::Parser as _;
-        let cli = crate::cli::Cli::try_parse_from(["vmtop"])
-            .expect("the command line parses with no arguments (cli::tests::cli_is_consistent)");
-        DashboardOptions::from_args(cli.dashboard)
-    }
-}
 
 /// Everything the main loop wakes up for.
 #[derive(Debug)]
@@ -190,7 +125,7 @@ pub fn run(opts: DashboardOptions) -> anyhow::Result<()> {
     // A signal or a closed terminal ends the loop at once: an operation in flight is
     // stopped (the loader killed), and what it left behind is reported below.
     if app.busy.is_some() && !matches!(end, Ok(End::Quit)) {
-        crate::loader::cancel();
+        crate::helper::cancel();
         let _ = cmd_tx.send(Command::Quit { unload: false });
         let deadline = Instant::now() + WORKER_STOP_WAIT;
         while let Ok(msg) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
@@ -262,7 +197,7 @@ fn main_loop(
     let mut trimmed = false;
     // /proc/buddyinfo, read with the samples while the app wants it (see
     // `App::wants_buddyinfo`), and at once when it starts wanting it (the pane opens).
-    let mut buddy = crate::buddyinfo::BuddyReader::new();
+    let mut buddy = crate::system::buddyinfo::BuddyReader::new();
     let mut wanted_buddy = false;
     let send =
         |app: &mut App, cmd: Command, waiting: &mut bool| send_command(cmd_tx, app, cmd, waiting);
@@ -367,7 +302,7 @@ fn send_command(
 ) {
     let cmd = match cmd {
         Command::CancelAndQuit => {
-            crate::loader::cancel();
+            crate::helper::cancel();
             Command::Quit { unload: true }
         }
         c => c,
@@ -420,7 +355,7 @@ fn install_panic_hook() {
         restore_terminal();
         previous(info);
         if !main {
-            crate::loader::cancel_from_panic();
+            crate::helper::cancel_from_panic();
             let _ = writeln!(
                 std::io::stderr(),
                 "vmtop: the {} thread panicked; the dashboard stopped",
@@ -585,7 +520,7 @@ fn spawn_input(tx: Sender<Msg>) -> anyhow::Result<()> {
 
 /// Kernel log lines, `dmesg`-style, into the dashboard: formatted in the reader's thread.
 fn spawn_kmsg_feed(tx: Sender<Msg>) -> std::io::Result<()> {
-    crate::kmsg::spawn_reader_with(move |r| {
+    crate::system::kmsg::spawn_reader_with(move |r| {
         let line = format!("[{:>12.6}] {}", r.ts_secs(), r.text);
         tx.send(Msg::Kmsg(line)).is_ok()
     })?;
@@ -609,7 +544,7 @@ fn worker(mut engine: Engine, rx: Receiver<Command>, tx: Sender<Msg>) {
             Ok(c) => c,
             Err(RecvTimeoutError::Timeout) => {
                 // How the tests make a worker thread panic (tests/tmux_dashboard.rs).
-                if std::env::var_os("VMTOP_TEST_PANIC").is_some_and(|v| v == "engine") {
+                if std::env::var_os(crate::env::TEST_PANIC).is_some_and(|v| v == "engine") {
                     panic!("VMTOP_TEST_PANIC=engine: a panic in the engine thread");
                 }
                 send_status(&engine, &mut last_status);
@@ -727,11 +662,11 @@ mod tests {
     fn frames_after_samples_only_show_the_same_as_full_frames() {
         use ratatui::backend::TestBackend;
 
-        use crate::kernel::KernelInfo;
-        use crate::meminfo::Point;
+        use crate::system::host::KernelInfo;
+        use crate::system::meminfo::Point;
         use crate::units::{KIB, MIB};
 
-        let sample = |free_mib: u64| crate::meminfo::Sample {
+        let sample = |free_mib: u64| crate::system::meminfo::Sample {
             mem_total: 1_002_084 * KIB,
             mem_free: free_mib * MIB,
             mem_available: Some((free_mib + 20) * MIB),
@@ -745,11 +680,11 @@ mod tests {
                 release: "6.1.0-56-amd64".into(),
                 machine: "x86_64".into(),
                 module_support: false,
-                privileges: crate::kernel::tests::with_root(false),
-                signing: crate::kernel::tests::relaxed(),
+                privileges: crate::system::host::tests::with_root(false),
+                signing: crate::system::host::tests::relaxed(),
             },
             Err("no module".into()),
-            AppConfig::default(),
+            crate::app::config::AppConfig::default(),
         );
         let (w, h) = (160, 45);
         let mut screen = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
@@ -787,10 +722,10 @@ mod tests {
             // The buddyinfo pane, open from frame 30: read with every sample, a new state
             // every 7th (the pane is drawn then, and kept as it was otherwise).
             let buddy = [
-                crate::buddyinfo::tests::LAB_6_1,
-                crate::buddyinfo::tests::LAB_6_12,
+                crate::system::buddyinfo::tests::LAB_6_1,
+                crate::system::buddyinfo::tests::LAB_6_12,
             ][usize::from(i % 14 >= 7)];
-            app.on_buddyinfo(Ok(crate::buddyinfo::tests::capture(buddy)));
+            app.on_buddyinfo(Ok(crate::system::buddyinfo::tests::capture(buddy)));
             if i == 30 {
                 app.update(Action::ToggleBuddy);
             }
@@ -836,42 +771,5 @@ mod tests {
             draw_frame(&mut screen, &mut stale, &app, i > 0 && !message).expect("frame");
             assert_eq!(shown(&screen), full(&app), "frame {i}");
         }
-    }
-
-    /// `vmtop` alone starts the app with the defaults `vmtop --help` prints, read back from
-    /// the clap definitions (not from a second copy of them).
-    #[test]
-    fn defaults_match_the_cli() {
-        use clap::CommandFactory as _;
-        let cmd = crate::cli::Cli::command();
-        let default = |id: &str| -> String {
-            let arg = cmd
-                .get_arguments()
-                .find(|a| a.get_id() == id)
-                .unwrap_or_else(|| panic!("--{id} is an option"));
-            let v = arg.get_default_values();
-            assert_eq!(v.len(), 1, "--{id} has one default");
-            v[0].to_string_lossy().into_owned()
-        };
-        let cfg = AppConfig::default();
-        let app = App::new(
-            crate::app::state::tests::kernel(true, true),
-            Err("none".into()),
-            cfg.clone(),
-        );
-        assert_eq!(
-            app.memsize_mib,
-            crate::units::parse_memsize_mib(&default("memsize")).expect("memsize default")
-        );
-        assert_eq!(
-            app.interval,
-            crate::cli::parse_duration(&default("interval")).expect("interval default")
-        );
-        assert_eq!(
-            cfg.retention,
-            Retention::from(crate::cli::parse_duration(&default("retention")).expect("retention"))
-        );
-        assert_eq!(app.oom_safe, default("mode") == "safe");
-        assert!(!app.yes && !app.keep_loaded && !app.force);
     }
 }

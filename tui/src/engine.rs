@@ -1,13 +1,11 @@
 //! Load and unload as events: figures before and after, the module's own timings,
 //! and a diagnosis for every failure.
-//!
-//! CONTRACT (types used by app and ui); the driving code is owned by the engine work.
 
 use serde::Serialize;
 
 use crate::diagnose::Diagnosis;
-use crate::meminfo::Delta;
-use crate::module_file::MODULE_NAME;
+use crate::module::{reserve_mib, Params, MODULE_NAME};
+use crate::system::meminfo::Delta;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -42,7 +40,7 @@ pub struct Event {
     /// Observed change of the figures across the operation.
     pub delta: Option<Delta>,
     /// The allocator asked for (loads; None for an unload or an adopted module).
-    pub alloc: Option<crate::alloc::Allocator>,
+    pub alloc: Option<crate::module::alloc::Allocator>,
 }
 
 impl Event {
@@ -66,22 +64,27 @@ pub struct LoadRequest {
     /// Skip the unsafe-mode guard (request above MemAvailable minus a reserve).
     pub force: bool,
     /// The module's `alloc=`.
-    pub alloc: crate::alloc::Allocator,
+    pub alloc: crate::module::alloc::Allocator,
     /// The module's `fragment_order=` (0: off).
     pub fragment_order: u32,
 }
 
-/// The reserve, in MiB: the larger of 64 MiB and 5 % of MemTotal (rounded up), what the rest
-/// of the system needs so that the OOM killer is not the one who answers. The one place this
-/// policy is decided: the unsafe-mode guard refuses a request above MemAvailable minus it, and
-/// safe-mode loads pass it to the module as `reserve_mib` (the module's own default, for
-/// insmod by hand, is the same policy).
-pub fn reserve_mib(mem_total: u64) -> u64 {
-    64u64.max(mem_total.div_ceil(20).div_ceil(crate::units::MIB))
+impl LoadRequest {
+    /// The module's parameters for this request. `mem_total` (bytes) sets the safe-mode
+    /// reserve (`reserve_mib`); None leaves the module's default.
+    pub fn params(&self, mem_total: Option<u64>) -> Params {
+        Params {
+            memsize_mib: self.memsize_mib,
+            oom_safe: self.oom_safe,
+            reserve_mib: mem_total.filter(|_| self.oom_safe).map(reserve_mib),
+            alloc: self.alloc,
+            fragment_order: self.fragment_order,
+        }
+    }
 }
 
 /// The unsafe-mode guard: Some(explanation) when `req` must be refused.
-pub fn guard(req: &LoadRequest, now: Option<&crate::meminfo::Sample>) -> Option<String> {
+pub fn guard(req: &LoadRequest, now: Option<&crate::system::meminfo::Sample>) -> Option<String> {
     use crate::units::fmt_bytes;
     if req.oom_safe || req.force {
         return None;
@@ -92,11 +95,12 @@ pub fn guard(req: &LoadRequest, now: Option<&crate::meminfo::Sample>) -> Option<
     let asked = req.alloc.bytes_for(req.memsize_mib);
     (asked > limit).then(|| {
         format!(
-            "{} asked is above MemAvailable {} minus the reserve of {} (max(64 MiB, 5 % of RAM)), {} usable; \
+            "{} asked is above MemAvailable {} minus the reserve of {} ({}), {} usable; \
              plain vmalloc() would wake the OOM killer. Use safe mode, a smaller size, or --force to load anyway",
             fmt_bytes(asked),
             fmt_bytes(s.available()),
             fmt_bytes(reserve),
+            crate::module::RESERVE_POLICY,
             fmt_bytes(limit)
         )
     })
@@ -109,35 +113,14 @@ pub struct Engine {
     module: Option<std::path::PathBuf>,
     /// Load module files that others could have changed (`--allow-unsafe-file`).
     allow_unsafe_file: bool,
-    kernel: crate::kernel::KernelInfo,
+    kernel: crate::system::host::KernelInfo,
     last_end: Option<crate::diagnose::LoaderEnd>,
     /// Context of the attempt in progress, for the diagnosis.
     loader_pid: Option<u32>,
     largest_free: Option<u64>,
     module_signed: Option<bool>,
     /// The module's figures for the last load (its load or fail line in the kernel log).
-    last_figures: Option<crate::probe::ModuleFigures>,
-}
-
-/// Parameters passed to the module, as the confirmation pane shows them. `mem_total`
-/// (bytes) sets the safe-mode reserve (`reserve_mib`); None leaves the module's default.
-pub fn module_params(req: &LoadRequest, mem_total: Option<u64>) -> String {
-    let mut p = format!(
-        "memsize={} oom_safe={}",
-        req.memsize_mib,
-        if req.oom_safe { 'Y' } else { 'N' }
-    );
-    if let Some(total) = mem_total.filter(|_| req.oom_safe) {
-        p.push_str(&format!(" reserve_mib={}", reserve_mib(total)));
-    }
-    // Only when not the default, so a vmalloc load passes what it always did.
-    if req.alloc != crate::alloc::Allocator::Vmalloc {
-        p.push_str(&format!(" alloc={}", req.alloc));
-    }
-    if req.fragment_order > 0 {
-        p.push_str(&format!(" fragment_order={}", req.fragment_order));
-    }
-    p
+    last_figures: Option<crate::module::log::ModuleFigures>,
 }
 
 impl Engine {
@@ -147,7 +130,7 @@ impl Engine {
             start,
             module,
             allow_unsafe_file: false,
-            kernel: crate::kernel::KernelInfo::detect(),
+            kernel: crate::system::host::KernelInfo::detect(),
             last_end: None,
             loader_pid: None,
             largest_free: None,
@@ -162,37 +145,43 @@ impl Engine {
         self
     }
 
-    pub fn kernel(&self) -> &crate::kernel::KernelInfo {
+    pub fn kernel(&self) -> &crate::system::host::KernelInfo {
         &self.kernel
     }
 
     /// Path of the module file that `load` will use (after discovery), or why there is none.
-    pub fn module_path(&self) -> Result<std::path::PathBuf, crate::module_file::FileProblem> {
-        crate::module_file::find(self.module.as_deref()).map(|m| m.path)
+    pub fn module_path(&self) -> Result<std::path::PathBuf, crate::module::file::FileProblem> {
+        crate::module::file::find(self.module.as_deref()).map(|m| m.path)
     }
 
     /// The module file `load` would use, checked as `load` checks it.
     pub fn checked_module(
         &self,
     ) -> Result<
-        (crate::module_file::ModuleFile, crate::module_file::Checked),
-        crate::module_file::FileProblem,
+        (
+            crate::module::file::ModuleFile,
+            crate::module::file::Checked,
+        ),
+        crate::module::file::FileProblem,
     > {
-        let module = crate::module_file::find(self.module.as_deref())?;
-        let checked = crate::module_file::check(&module.path, &self.kernel.release)?;
+        let module = crate::module::file::find(self.module.as_deref())?;
+        let checked = crate::module::file::check(&module.path, &self.kernel.release)?;
         // Whoever the kernel lets load (CAP_SYS_MODULE, not uid 0: "root" in a user
         // namespace cannot, and sees root's files as another user's) runs the file as kernel code.
         if !self.allow_unsafe_file && self.kernel.privileges.refusal().is_none() {
-            crate::module_file::check_ownership(&module.path, crate::module_file::invoking_uid())?;
+            crate::module::file::check_ownership(
+                &module.path,
+                crate::module::file::invoking_uid(),
+            )?;
         }
         Ok((module, checked))
     }
 
-    pub fn status(&self) -> anyhow::Result<crate::loader::ModuleStatus> {
+    pub fn status(&self) -> anyhow::Result<crate::module::sysfs::ModuleStatus> {
         if !self.kernel.module_support {
-            return Ok(crate::loader::ModuleStatus::default());
+            return Ok(crate::module::sysfs::ModuleStatus::default());
         }
-        crate::loader::status()
+        crate::module::sysfs::status()
     }
 
     /// An Adopt event when the module is already loaded (by an earlier vmtop or by hand with
@@ -215,7 +204,7 @@ impl Engine {
 
     /// The module's own figures for the last load, loaded or not (None when the kernel log
     /// was unreadable or the module did not get that far): the probe's next estimate.
-    pub fn last_figures(&self) -> Option<crate::probe::ModuleFigures> {
+    pub fn last_figures(&self) -> Option<crate::module::log::ModuleFigures> {
         self.last_figures
     }
 
@@ -233,8 +222,8 @@ impl Engine {
         req: &LoadRequest,
         end: crate::diagnose::LoaderEnd,
         log: Vec<String>,
-        before: Option<crate::meminfo::Sample>,
-        after: Option<crate::meminfo::Sample>,
+        before: Option<crate::system::meminfo::Sample>,
+        after: Option<crate::system::meminfo::Sample>,
     ) -> crate::diagnose::Diagnosis {
         self.last_end = Some(end);
         crate::diagnose::diagnose(&crate::diagnose::FailureInput {
@@ -255,17 +244,17 @@ impl Engine {
     /// Load the module (in a child process); never panics, a failure is an Event.
     pub fn load(&mut self, req: &LoadRequest) -> Event {
         use crate::diagnose::{LoaderEnd, NotAsked};
-        use crate::loader::ChildEnd;
+        use crate::helper::ChildEnd;
         let t = self.now();
         self.last_end = None;
         self.loader_pid = None;
         self.module_signed = None;
         self.last_figures = None;
         let started = std::time::Instant::now();
-        let before = crate::meminfo::Sample::read().ok();
+        let before = crate::system::meminfo::Sample::read().ok();
         self.largest_free = before
             .as_ref()
-            .and_then(|b| crate::vmallocinfo::largest_free_now(b.vmalloc_total));
+            .and_then(|b| crate::system::vmallocinfo::largest_free_now(b.vmalloc_total));
         let mut event = Event {
             t,
             kind: EventKind::Load,
@@ -312,16 +301,16 @@ impl Engine {
                 return event;
             }
         };
-        self.module_signed = crate::kernel::module_signed(&module.path);
+        self.module_signed = crate::module::file::is_signed(&module.path);
         // The kernel's own words are the evidence: a log that cannot be read is said, not hidden.
-        let (mut kmsg, mut log_problem) = match crate::kmsg::Kmsg::open_at_end() {
+        let (mut kmsg, mut log_problem) = match crate::system::kmsg::Kmsg::open_at_end() {
             Ok(k) => (Some(k), None),
             Err(e) => (None, Some(format!("{e:#}"))),
         };
-        let params = module_params(req, before.as_ref().map(|b| b.mem_total));
-        let end = crate::loader::insert_in_child(&module.path, &params);
+        let params = req.params(before.as_ref().map(|b| b.mem_total));
+        let end = crate::helper::insert_in_child(&module.path, &params.words());
         event.wall_ns = started.elapsed().as_nanos() as u64;
-        let after = crate::meminfo::Sample::read().ok();
+        let after = crate::system::meminfo::Sample::read().ok();
         let mut log: Vec<String> = kmsg
             .as_mut()
             .map(|k| k.read_available().into_iter().map(|r| r.text).collect())
@@ -339,18 +328,18 @@ impl Engine {
         self.last_figures = log
             .iter()
             .rev()
-            .find_map(|l| crate::probe::ModuleFigures::from_log_line(l));
+            .find_map(|l| crate::module::log::ModuleFigures::from_log_line(l));
         if let (Some(b), Some(a)) = (before.as_ref(), after.as_ref()) {
-            event.delta = Some(crate::meminfo::Delta::between(b, a));
+            event.delta = Some(crate::system::meminfo::Delta::between(b, a));
         }
         if let Ok((_, pid)) = &end {
             self.loader_pid = Some(*pid).filter(|p| *p != 0);
         }
-        let loaded_anyway = || crate::loader::is_loaded().unwrap_or(false);
+        let loaded_anyway = || crate::module::sysfs::is_loaded().unwrap_or(false);
         let end = match end.map(|(end, _)| end) {
             // Stopped after the module's init had returned: it is loaded all the same.
             Ok(ChildEnd::Loaded) | Ok(ChildEnd::Cancelled) if loaded_anyway() => {
-                if let Ok(st) = crate::loader::status() {
+                if let Ok(st) = crate::module::sysfs::status() {
                     event.alloc_ns = st.alloc_ns;
                     event.fill_ns = st.fill_ns;
                 }
@@ -384,7 +373,7 @@ impl Engine {
         let t = self.now();
         let started = std::time::Instant::now();
         let st = self.status().unwrap_or_default();
-        let before = crate::meminfo::Sample::read().ok();
+        let before = crate::system::meminfo::Sample::read().ok();
         let mut event = Event {
             t,
             kind: EventKind::Unload,
@@ -399,7 +388,7 @@ impl Engine {
         };
         // A module whose init is still running (allocating and filling its buffer) cannot be
         // removed: the kernel answers EBUSY. Say why rather than just the errno.
-        let loading = crate::loader::module_state()
+        let loading = crate::module::sysfs::module_state()
             .ok()
             .flatten()
             .is_some_and(|s| s == "Loading");
@@ -411,20 +400,20 @@ impl Engine {
             // Checked first: libkmod would also print its own error line for this.
             Err(nix::errno::Errno::ENOENT as i32)
         } else {
-            crate::loader::remove()
+            crate::helper::remove(MODULE_NAME)
         };
         event.wall_ns = started.elapsed().as_nanos() as u64;
         let still_loading = loading
             || (result == Err(nix::errno::Errno::EBUSY as i32)
-                && crate::loader::module_state()
+                && crate::module::sysfs::module_state()
                     .ok()
                     .flatten()
                     .is_some_and(|s| s == "Loading"));
         match result {
             Ok(()) => {
-                let after = crate::meminfo::Sample::read().ok();
+                let after = crate::system::meminfo::Sample::read().ok();
                 if let (Some(b), Some(a)) = (before.as_ref(), after.as_ref()) {
-                    event.delta = Some(crate::meminfo::Delta::between(b, a));
+                    event.delta = Some(crate::system::meminfo::Delta::between(b, a));
                 }
             }
             Err(errno) => {
@@ -456,7 +445,7 @@ impl Engine {
                     ),
                     _ => (
                         Cause::Unknown,
-                        format!("Unload failed: {}", crate::diagnose::errno_name(errno)),
+                        format!("Unload failed: {}", crate::units::errno_name(errno)),
                     ),
                 };
                 event.outcome = Outcome::Failed {
@@ -466,7 +455,7 @@ impl Engine {
                         summary,
                         detail: format!(
                             "delete_module returned {}",
-                            crate::diagnose::errno_name(errno)
+                            crate::units::errno_name(errno)
                         ),
                         evidence: vec![],
                     },

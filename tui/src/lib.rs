@@ -1,28 +1,35 @@
 //! vmtop: load a vmalloc kernel module and watch what the kernel does.
 //!
-//! Layout (one module per concept):
-//! - collection: `meminfo` (samples), `vmallocinfo` (largest free gap), `buddyinfo` (free
-//!   blocks per order), `kmsg` (kernel log),
-//!   `kernel` (what this kernel can do)
-//! - acting on the kernel: `module_file` (finding the .ko), `loader` (libkmod, in a child
-//!   process), `alloc` (allocators, limits, where the pages are), `engine` (load/unload events with their deltas), `diagnose` (why a load failed),
-//!   `probe` (largest memsize that loads), `record` (samples to CSV/JSONL)
-//! - the sandbox: `lab` (QEMU + initramfs)
-//! - the dashboard: `app` (state and actions), `ui` (drawing), `dashboard` (terminal loop)
+//! Layout (a folder per concern; arrows are the only direction imports go):
+//! - `units`, `env`: formatting and parsing of sizes, times, errnos and signals; where the
+//!   checkout is and the `VMTOP_*` variables' names. Leaves.
+//! - `system/`: what the kernel shows: `meminfo` (samples), `vmallocinfo` (largest free
+//!   range), `buddyinfo` (free blocks per order), `kmsg` (kernel log), `host` (release,
+//!   module support, privileges, signing state). Imports only the leaves.
+//! - `module/`: alloc_large_mem's interface as kmod-src/README.md specifies it: its name,
+//!   parameters and reserve, allocators and limits (`alloc`), its log lines (`log`, the one
+//!   parser), its sysfs files (`sysfs`, the one reader) and its file (`file`).
+//! - `helper/`: the `vmtop-kmod` process, the only libkmod user, and the protocol both
+//!   binaries share. Imports only `env`.
+//! - `diagnose/`: why a load failed: recognition of the kernel's lines (`facts`), the
+//!   rules and their words (`memory`, `refusals`, `signals`).
+//! - `engine` (load/unload as events), `probe` (largest memsize that loads), `record`
+//!   (the sample formats), `replay` (the 2009 article's experiment in the 32-bit lab).
+//! - `lab/`: the sandbox (QEMU + initramfs).
+//! - `app/` (state, actions, keys, config), `ui/` (drawing), `dashboard` (terminal loop and
+//!   threads), `footprint` (the dashboard's memory trims).
+//! - `cli` (clap definitions, the defaults), `commands/` (one file per subcommand).
+pub(crate) mod env;
 pub(crate) mod units;
 
-pub(crate) mod buddyinfo;
-pub(crate) mod kernel;
-pub(crate) mod kmsg;
-pub(crate) mod meminfo;
-pub(crate) mod vmallocinfo;
+pub(crate) mod system;
 
-pub(crate) mod alloc;
-pub(crate) mod compare;
+pub(crate) mod module;
+
+pub mod helper;
+
 pub(crate) mod diagnose;
 pub(crate) mod engine;
-pub mod loader;
-pub(crate) mod module_file;
 pub(crate) mod probe;
 pub mod record;
 pub(crate) mod replay;

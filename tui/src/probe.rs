@@ -21,6 +21,8 @@
 use anyhow::Context as _;
 use serde::Serialize;
 
+use crate::module::log::ModuleFigures;
+
 /// How the probe picks the next size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
@@ -253,49 +255,13 @@ pub fn probe(
 /// the 1024 MiB lab: 1028 for the first load of a boot, ~1026 once the page tables exist.
 const DEFAULT_KIB_PER_MIB: u64 = 1028;
 
-/// The module's own figures for one attempt (its `load` or `fail` line in the kernel log).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct ModuleFigures {
-    pub memsize_mib: u64,
-    /// Available memory at the call, as the module counts it (MemAvailable plus the free
-    /// pages on per-CPU lists and what a watermark boost held back), KiB.
-    pub avail_kib: u64,
-    /// Available memory (counted the same way) with the buffer allocated, KiB: only when the
-    /// allocation itself succeeded (a load, or a failure at the reserve check or later).
-    pub left_kib: Option<u64>,
-    /// What safe mode kept back, KiB.
-    pub reserve_kib: u64,
-}
-
-impl ModuleFigures {
-    /// From `alloc_large_mem: load ...` or `alloc_large_mem: fail ...` (kmod-src/README.md).
-    pub fn from_log_line(line: &str) -> Option<ModuleFigures> {
-        let i = line
-            .find("alloc_large_mem: load ")
-            .or_else(|| line.find("alloc_large_mem: fail "))?;
-        let rest = &line[i..];
-        let field = |key: &str| {
-            rest.split_whitespace()
-                .find_map(|w| w.strip_prefix(key)?.strip_prefix('='))
-                .and_then(|v| v.parse::<i64>().ok())
-        };
-        Some(ModuleFigures {
-            memsize_mib: u64::try_from(field("memsize_mib")?).ok()?,
-            avail_kib: u64::try_from(field("avail_kib")?).ok()?,
-            // The module logs left_kib=-1 where it did not get that far.
-            left_kib: field("left_kib").and_then(|v| u64::try_from(v).ok()),
-            reserve_kib: u64::try_from(field("reserve_kib")?).ok()?,
-        })
-    }
-}
-
 /// What an estimate is worked out from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Figures {
     /// MemAvailable plus the free pages on per-CPU lists (/proc/zoneinfo), which the module
     /// counts and MemAvailable leaves out, KiB.
     pub available_kib: u64,
-    /// What safe mode keeps free: the `reserve_mib` vmtop passes (engine::reserve_mib), KiB.
+    /// What safe mode keeps free: the `reserve_mib` vmtop passes (module::reserve_mib), KiB.
     pub reserve_kib: u64,
     /// The module's figures for the last attempt, when the kernel log was readable.
     pub last: Option<ModuleFigures>,
@@ -341,7 +307,7 @@ pub fn pcp_kib(zoneinfo: &str, page_size: u64) -> u64 {
 
 /// The figures now, before any attempt: /proc/meminfo, /proc/zoneinfo, /proc/vmallocinfo.
 pub fn figures_now(last: Option<ModuleFigures>) -> anyhow::Result<Figures> {
-    let s = crate::meminfo::Sample::read()?;
+    let s = crate::system::meminfo::Sample::read()?;
     let page_size = procfs::page_size();
     // Unreadable: the per-CPU lists are left out, and the estimate is a little low.
     let pcp = std::fs::read_to_string("/proc/zoneinfo")
@@ -349,9 +315,9 @@ pub fn figures_now(last: Option<ModuleFigures>) -> anyhow::Result<Figures> {
         .unwrap_or(0);
     Ok(Figures {
         available_kib: s.available() / 1024 + pcp,
-        reserve_kib: crate::engine::reserve_mib(s.mem_total) * 1024,
+        reserve_kib: crate::module::reserve_mib(s.mem_total) * 1024,
         last,
-        largest_free: crate::vmallocinfo::largest_free_now(s.vmalloc_total),
+        largest_free: crate::system::vmallocinfo::largest_free_now(s.vmalloc_total),
         page_size,
     })
 }
@@ -386,7 +352,7 @@ pub fn run(
                 memsize_mib: size,
                 oom_safe,
                 force: false,
-                alloc: crate::alloc::Allocator::Vmalloc,
+                alloc: crate::module::alloc::Allocator::Vmalloc,
                 fragment_order: 0,
             });
             on_event(&e);
@@ -417,6 +383,7 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::module::log::tests::LAB_61;
 
     fn plan(from: u64, to: u64, precision: u64, strategy: Strategy, estimate: Option<u64>) -> Plan {
         Plan {
@@ -696,16 +663,6 @@ mod tests {
         );
     }
 
-    // Figures captured in the 1024 MiB lab VM (Debian 6.1.0-57-amd64, MemTotal 981476 kB,
-    // reserve 64 MiB), `vmtop probe --strategy bisect`: the module's lines for its attempts.
-    // The bisection's answer in that boot was 788 MiB (789 failed).
-    const LAB_61: [&str; 4] = [
-        "alloc_large_mem: load memsize_mib=16 bytes=16777216 oom_safe=Y alloc_ns=31617220 fill_ns=29485190 free_kib=943048 avail_kib=876224 pcp_kib=22960 boost_kib=0 left_kib=859776 reserve_kib=65536 alloc=vmalloc order=12 max_order=10 max_free_order=10 backing=vmalloc runs=4 largest_run_kib=8192 nodes=0:4096 zones=DMA32:4096",
-        "alloc_large_mem: fail memsize_mib=958 bytes=1004535808 oom_safe=Y err=-12 stage=vmalloc free_kib=942992 avail_kib=876192 pcp_kib=22904 boost_kib=0 reserve_kib=65536 alloc=vmalloc order=18 max_order=10 max_free_order=10",
-        "alloc_large_mem: load memsize_mib=722 bytes=757071872 oom_safe=Y alloc_ns=2103543110 fill_ns=2042776560 free_kib=942044 avail_kib=875244 pcp_kib=22184 boost_kib=0 left_kib=134008 reserve_kib=65536 alloc=vmalloc order=18 max_order=10 max_free_order=10",
-        "alloc_large_mem: fail memsize_mib=840 bytes=880803840 oom_safe=Y err=-12 stage=reserve free_kib=941552 avail_kib=874756 pcp_kib=2148 boost_kib=0 left_kib=12676 reserve_kib=65536 alloc=vmalloc order=18 max_order=10 max_free_order=10",
-    ];
-
     fn lab_figures(last: Option<ModuleFigures>) -> Figures {
         Figures {
             // MemAvailable 854524 kB and 22960 KiB on per-CPU lists before the probe.
@@ -716,44 +673,6 @@ mod tests {
             largest_free: Some(34_359_738_367 * 1024 - (1 << 30)),
             page_size: 4096,
         }
-    }
-
-    #[test]
-    fn module_lines_parse() {
-        let m: Vec<ModuleFigures> = LAB_61
-            .iter()
-            .map(|l| ModuleFigures::from_log_line(l).expect(l))
-            .collect();
-        assert_eq!(
-            m[0],
-            ModuleFigures {
-                memsize_mib: 16,
-                avail_kib: 876_224,
-                left_kib: Some(859_776),
-                reserve_kib: 65_536
-            }
-        );
-        assert_eq!(
-            m[1].left_kib, None,
-            "failed in vmalloc(): nothing left to count"
-        );
-        assert_eq!(m[3].left_kib, Some(12_676));
-        // With the kmsg prefix dmesg shows, and an unrelated line.
-        assert_eq!(
-            ModuleFigures::from_log_line(&format!("[   21.107004] {}", LAB_61[3])),
-            Some(m[3])
-        );
-        assert_eq!(
-            ModuleFigures::from_log_line("alloc_large_mem: unload memsize_mib=16 bytes=1"),
-            None
-        );
-        assert_eq!(
-            ModuleFigures::from_log_line(
-                "alloc_large_mem: fail memsize_mib=0 bytes=0 oom_safe=Y err=-22 stage=param"
-            ),
-            None,
-            "a parameter refusal has no figures"
-        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::io::Write;
 use anyhow::{bail, Context as _};
 use serde::{Deserialize, Serialize};
 
-use crate::meminfo::{Point, Sample};
+use crate::system::meminfo::{Point, Sample};
 use crate::units::KIB;
 
 /// Version in the JSONL header; bump when columns change meaning.
@@ -281,7 +281,7 @@ mod tests {
     use super::*;
 
     fn points() -> Vec<Point> {
-        let s = crate::meminfo::tests::lab_idle();
+        let s = crate::system::meminfo::tests::lab_idle();
         let mut no_avail = s;
         no_avail.mem_available = None;
         vec![

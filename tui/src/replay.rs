@@ -81,7 +81,7 @@ pub struct Load {
     /// The kernel's own log lines behind the diagnosis.
     pub evidence: Vec<String>,
     /// What a load that worked changed in /proc/meminfo, bytes (None for a failure).
-    pub delta: Option<crate::meminfo::Delta>,
+    pub delta: Option<crate::system::meminfo::Delta>,
 }
 
 /// The machines replayed: the article's (384 MiB), with its fix, then 1 GiB with and without.
@@ -168,7 +168,7 @@ fn parse_machine(mem_mib: u64, vmalloc: Option<&str>, release: &str, out: &str) 
                     .unwrap_or_default(),
                 delta: (v["event"]["outcome"]["result"] == "ok")
                     .then(|| {
-                        Some(crate::meminfo::Delta {
+                        Some(crate::system::meminfo::Delta {
                             mem_free: delta["mem_free"].as_i64()?,
                             mem_available: delta["mem_available"].as_i64()?,
                             vmalloc_used: delta["vmalloc_used"].as_i64()?,

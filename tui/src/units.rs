@@ -1,4 +1,5 @@
-//! Binary units: parsing memsize arguments and formatting byte counts (MiB, GiB).
+//! Binary units: parsing memsize arguments and formatting byte counts (MiB, GiB), errnos
+//! and signals.
 
 use thiserror::Error;
 
@@ -113,6 +114,23 @@ pub fn fmt_ns(ns: u64) -> String {
     }
 }
 
+/// Name and meaning of an errno, e.g. `ENOMEM (Out of memory)`.
+pub fn errno_name(errno: i32) -> String {
+    let e = nix::errno::Errno::from_raw(errno);
+    if e == nix::errno::Errno::UnknownErrno {
+        format!("errno {errno}")
+    } else {
+        format!("{e:?} ({})", e.desc())
+    }
+}
+
+/// Name of a signal, e.g. `SIGKILL`, or `signal N` when unknown.
+pub fn signal_name(sig: i32) -> String {
+    nix::sys::signal::Signal::try_from(sig)
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_else(|_| format!("signal {sig}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,5 +191,18 @@ mod tests {
         assert_eq!(fmt_delta_mib(-205 * MIB as i64), "-205.0 MiB");
         assert_eq!(fmt_ns(4_100_000_000), "4.10 s");
         assert_eq!(fmt_ns(12_300_000), "12.3 ms");
+    }
+
+    #[test]
+    fn errno_and_signal_names() {
+        assert_eq!(errno_name(12), "ENOMEM (Out of memory)");
+        assert_eq!(
+            errno_name(nix::libc::EKEYREJECTED),
+            "EKEYREJECTED (Key was rejected by service)"
+        );
+        assert_eq!(errno_name(99999), "errno 99999");
+        assert_eq!(signal_name(9), "SIGKILL");
+        assert_eq!(signal_name(15), "SIGTERM");
+        assert_eq!(signal_name(200), "signal 200");
     }
 }

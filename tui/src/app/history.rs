@@ -5,7 +5,7 @@
 
 use std::collections::VecDeque;
 
-use crate::meminfo::{Point, Sample};
+use crate::system::meminfo::{Point, Sample};
 
 /// How much history to keep.
 #[derive(Debug, Clone, Copy, PartialEq)]

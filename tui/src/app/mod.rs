@@ -1,10 +1,11 @@
-//! Dashboard state and the actions that change it.
+//! Dashboard state, the actions that change it, the keys that ask for them, and the
+//! settings it starts with.
 pub mod action;
+pub mod config;
 pub mod history;
 pub mod keys;
 pub mod state;
 
 pub use action::{Action, Command};
-pub use history::Retention;
 pub use keys::{map_key, Mode};
-pub use state::{App, AppConfig};
+pub use state::App;

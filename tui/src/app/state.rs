@@ -5,17 +5,18 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::alloc::{Allocator, Limits};
-use crate::buddyinfo::BuddyInfo;
 use crate::engine::{Event, EventKind, LoadRequest};
-use crate::kernel::KernelInfo;
-use crate::loader::ModuleStatus;
-use crate::meminfo::{Point, Sample};
-use crate::module_file::MODULE_NAME;
+use crate::module::alloc::{Allocator, Limits};
+use crate::module::sysfs::ModuleStatus;
+use crate::module::MODULE_NAME;
+use crate::system::buddyinfo::BuddyInfo;
+use crate::system::host::KernelInfo;
+use crate::system::meminfo::{Point, Sample};
 use crate::units::MIB;
 
 use super::action::{Action, Command};
-use super::history::{History, Retention};
+use super::config::AppConfig;
+use super::history::History;
 use super::keys::{Mode, STEP_BIG_MIB, STEP_SMALL_MIB};
 
 /// Kernel log lines kept for the kmsg pane.
@@ -104,25 +105,6 @@ pub enum Op {
         held_mib: Option<u64>,
     },
     Probe,
-}
-
-/// Settings the dashboard starts with.
-#[derive(Debug, Clone)]
-pub struct AppConfig {
-    pub memsize_mib: u64,
-    pub oom_safe: bool,
-    pub force: bool,
-    pub interval: Duration,
-    pub retention: Retention,
-    pub yes: bool,
-    pub keep_loaded: bool,
-}
-
-impl Default for AppConfig {
-    /// What `vmtop` with no options starts with (the command line's defaults).
-    fn default() -> Self {
-        crate::dashboard::DashboardOptions::default().app_config()
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -269,7 +251,7 @@ impl App {
 
     /// The parameters a load passes, as the engine passes them (e.g. `memsize=200 oom_safe=Y`).
     pub fn params(&self, req: &LoadRequest) -> String {
-        crate::engine::module_params(req, self.latest().map(|s| s.mem_total))
+        req.params(self.latest().map(|s| s.mem_total)).to_string()
     }
 
     fn request(&self) -> LoadRequest {
@@ -289,7 +271,7 @@ impl App {
 
     /// The allocators the `a` key cycles through: what this kernel's module offers.
     pub fn allocators(&self) -> Vec<Allocator> {
-        crate::alloc::offered(self.known_limits(), &self.kernel.release)
+        crate::module::alloc::offered(self.known_limits(), &self.kernel.release)
     }
 
     /// The allocator `a` picks next.
@@ -393,7 +375,7 @@ impl App {
 
     pub fn on_kmsg(&mut self, line: String) {
         // Every load, failed or not, starts with the module's limits line.
-        if let Some(l) = Limits::from_log_line(&line) {
+        if let Some(l) = crate::module::log::limits(&line) {
             self.limits = Some(l);
         }
         self.kmsg.push_back(line);
@@ -727,12 +709,12 @@ pub(crate) mod tests {
             release: "6.1.0-56-amd64".into(),
             machine: "x86_64".into(),
             module_support: modules,
-            privileges: crate::kernel::tests::with_root(root),
-            signing: crate::kernel::tests::relaxed(),
+            privileges: crate::system::host::tests::with_root(root),
+            signing: crate::system::host::tests::relaxed(),
         }
     }
 
-    fn app() -> App {
+    pub(crate) fn app() -> App {
         App::new(
             kernel(true, true),
             Ok("/tmp/alloc_large_mem.ko".into()),
@@ -740,46 +722,7 @@ pub(crate) mod tests {
         )
     }
 
-    #[test]
-    fn confirmation_predicts_the_address_space_limit() {
-        // The 32-bit lab's figures (1024 MiB, default window): VmallocTotal 120 MiB, the
-        // largest free range 116 MiB, MemTotal 998 MiB.
-        let mut a = app();
-        let mib = crate::units::MIB;
-        a.on_sample(crate::meminfo::Point {
-            t: 0.0,
-            unix_ms: 0,
-            sample: Some(crate::meminfo::Sample {
-                mem_total: 998 * mib,
-                mem_free: 956 * mib,
-                mem_available: Some(884 * mib),
-                vmalloc_total: 120 * mib,
-                vmalloc_used: 544 * 1024,
-                vmalloc_chunk: 0,
-                highmem: None,
-            }),
-            vmalloc_largest_free: Some(116 * mib),
-        });
-        let why = |a: &mut App, size: u64| {
-            a.memsize_mib = size;
-            a.update(Action::Load);
-            let text = crate::ui::confirm::open(a)
-                .map(|c| c.why.join("\n"))
-                .unwrap_or_default();
-            a.confirm = None;
-            text
-        };
-        let big = why(&mut a, 300);
-        assert!(
-            big.contains("largest free range of the vmalloc address space (116 MiB"),
-            "{big}"
-        );
-        assert!(big.contains("expect ENOMEM, address space"), "{big}");
-        let small = why(&mut a, 100);
-        assert!(!small.contains("address space"), "{small}");
-    }
-
-    fn loaded(app: &mut App, mib: u64) {
+    pub(crate) fn loaded(app: &mut App, mib: u64) {
         app.on_status(ModuleStatus {
             loaded: true,
             memsize_mib: Some(mib),
@@ -788,7 +731,7 @@ pub(crate) mod tests {
         });
     }
 
-    fn event(kind: EventKind, failed: bool) -> Event {
+    pub(crate) fn event(kind: EventKind, failed: bool) -> Event {
         Event {
             t: 1.0,
             kind,
@@ -862,36 +805,6 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn load_asks_first_and_shows_module_and_params() {
-        let mut a = app();
-        a.memsize_mib = 200;
-        assert_eq!(
-            a.update(Action::Load),
-            None,
-            "nothing sent before the answer"
-        );
-        assert_eq!(a.mode(), Mode::Confirm);
-        let c = crate::ui::confirm::open(&a).expect("a dialog");
-        let text = c.actions.join("\n");
-        assert!(text.contains("/tmp/alloc_large_mem.ko"), "{text}");
-        assert!(text.contains("memsize=200 oom_safe=Y"), "{text}");
-        assert!(a.busy.is_none());
-        let cmd = a.update(Action::Confirm(true));
-        assert_eq!(
-            cmd,
-            Some(Command::Load(LoadRequest {
-                memsize_mib: 200,
-                oom_safe: true,
-                force: false,
-                alloc: crate::alloc::Allocator::Vmalloc,
-                fragment_order: 0,
-            }))
-        );
-        assert!(a.busy.as_ref().unwrap().what.contains("200 MiB"));
-        assert_eq!(a.mode(), Mode::Normal);
-    }
-
-    #[test]
     fn load_refused_with_no_or_esc() {
         let mut a = app();
         a.update(Action::Load);
@@ -928,7 +841,7 @@ pub(crate) mod tests {
                 memsize_mib: 128,
                 oom_safe: true,
                 force: false,
-                alloc: crate::alloc::Allocator::Vmalloc,
+                alloc: crate::module::alloc::Allocator::Vmalloc,
                 fragment_order: 0,
             }))
         );
@@ -950,32 +863,6 @@ pub(crate) mod tests {
             .unwrap()
             .contains("without module support"));
         assert!(b.confirm.is_none());
-    }
-
-    #[test]
-    fn unsafe_mode_needs_confirmation_safe_does_not() {
-        let mut a = app();
-        a.update(Action::ToggleMode);
-        assert!(a.oom_safe, "not switched before the answer");
-        let c = crate::ui::confirm::open(&a).expect("a dialog");
-        assert!(c.why.join(" ").contains("OOM killer"));
-        assert!(c.why.join(" ").contains("KILL PROCESSES"));
-        a.update(Action::Confirm(false));
-        assert!(a.oom_safe);
-        a.update(Action::ToggleMode);
-        a.update(Action::Confirm(true));
-        assert!(!a.oom_safe);
-        a.update(Action::Load);
-        assert!(crate::ui::confirm::open(&a)
-            .expect("a dialog")
-            .actions
-            .join(" ")
-            .contains("oom_safe=N"));
-        a.update(Action::Cancel);
-        // Back to safe: no question.
-        a.update(Action::ToggleMode);
-        assert!(a.oom_safe);
-        assert!(a.confirm.is_none());
     }
 
     #[test]
@@ -1012,105 +899,6 @@ pub(crate) mod tests {
             Some(Command::Quit { unload: false })
         );
         assert!(c.should_quit);
-    }
-
-    #[test]
-    fn quit_during_a_load_asks_stop_or_wait_with_the_loads_figures() {
-        // Stop (y, or q again): the loader is stopped at once, the worker then unloads
-        // whatever got loaded.
-        let mut a = app();
-        loaded(&mut a, 300);
-        a.yes = true;
-        a.memsize_mib = 700;
-        assert!(matches!(a.update(Action::Reload), Some(Command::Reload(_))));
-        assert_eq!(a.update(Action::Quit), None, "asks first");
-        assert_eq!(a.confirm, Some(Pending::QuitBusy));
-        let c = crate::ui::confirm::open(&a).expect("a dialog");
-        let text = format!("{} {}", c.title, c.actions.join(" "));
-        assert!(text.contains("700 MiB"), "{text}");
-        assert!(!text.contains("holds 300"), "{text}");
-        assert_eq!(
-            a.update(Action::Confirm(true)),
-            Some(Command::CancelAndQuit)
-        );
-        assert!(a.should_quit);
-        let mut b = app();
-        b.yes = true;
-        b.update(Action::Load);
-        b.update(Action::Quit);
-        assert_eq!(
-            b.update(Action::Quit),
-            Some(Command::CancelAndQuit),
-            "q q stops"
-        );
-        // Wait (n): nothing now; when it is done, the usual quit, with the figures of then.
-        let mut w = app();
-        w.yes = true;
-        w.memsize_mib = 700;
-        w.update(Action::Load);
-        w.update(Action::Quit);
-        assert_eq!(w.update(Action::Confirm(false)), None);
-        assert!(!w.should_quit && w.quit_after_busy);
-        assert!(w
-            .notice
-            .as_deref()
-            .unwrap_or("")
-            .contains("waiting for loading 700 MiB"));
-        loaded(&mut w, 700);
-        assert_eq!(w.on_idle(), None, "loaded: asks whether to unload");
-        assert_eq!(w.confirm, Some(Pending::QuitUnload));
-        let c = crate::ui::confirm::open(&w).expect("a dialog");
-        assert!(c.why.join(" ").contains("holds 700 MiB"), "{:?}", c.why);
-        let mut x = app();
-        x.yes = true;
-        x.update(Action::Load);
-        x.update(Action::Quit);
-        x.update(Action::Confirm(false));
-        assert_eq!(
-            x.on_idle(),
-            Some(Command::Quit { unload: false }),
-            "the load failed"
-        );
-    }
-
-    #[test]
-    fn reload_counts_what_the_unload_frees_first() {
-        let mut a = app();
-        let mib = |m: u64| m * MIB;
-        a.on_sample(Point {
-            t: 1.0,
-            unix_ms: 0,
-            sample: Some(Sample {
-                mem_total: mib(1000),
-                mem_free: mib(450),
-                mem_available: Some(mib(500)),
-                vmalloc_total: mib(1 << 30),
-                vmalloc_used: mib(300),
-                vmalloc_chunk: 0,
-                highmem: None,
-            }),
-            vmalloc_largest_free: None,
-        });
-        loaded(&mut a, 300);
-        a.memsize_mib = 700;
-        a.update(Action::Reload);
-        let why = crate::ui::confirm::open(&a)
-            .expect("a dialog")
-            .why
-            .join(" ");
-        assert!(
-            why.contains("800 MiB after the unload frees 300 MiB"),
-            "{why}"
-        );
-        assert!(!why.contains("more than MemAvailable"), "{why}");
-        a.update(Action::Cancel);
-        a.memsize_mib = 900;
-        a.update(Action::Reload);
-        let why = crate::ui::confirm::open(&a)
-            .expect("a dialog")
-            .why
-            .join(" ");
-        assert!(why.contains("more than MemAvailable (800 MiB)"), "{why}");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! for each operation, which also keeps the process that calls init_module (the one the
 //! OOM killer picks in unsafe mode) apart from the dashboard.
 //!
-//! Usage (internal; the protocol is in vmtop's `loader` module):
+//! Usage (internal; the protocol is in vmtop's `helper::protocol` module):
 //!   vmtop-kmod insert PATH [PARAM...]   load PATH with the parameters
 //!   vmtop-kmod remove NAME              unload NAME
 //!   vmtop-kmod lookup NAME              print the installed file of module NAME
@@ -18,7 +18,7 @@ use std::io::Write as _;
 use std::os::unix::ffi::OsStrExt as _;
 use std::path::Path;
 
-use vmtop::loader::protocol::{ERRNO_MARKER, EXIT_FAILED, EXIT_USAGE};
+use vmtop::helper::protocol::{ERRNO_MARKER, EXIT_FAILED, EXIT_USAGE};
 
 fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();

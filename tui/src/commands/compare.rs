@@ -3,9 +3,9 @@
 
 use serde::Serialize;
 
-use crate::alloc::{Allocator, Layout, Limits};
 use crate::cli::exit;
 use crate::engine::{Engine, LoadRequest};
+use crate::module::alloc::{Allocator, Layout, Limits};
 use crate::units::{fmt_bytes, fmt_ns};
 
 /// One attempt.
@@ -70,8 +70,8 @@ fn attempt(
     let mut limits = None;
     match e.diagnosis() {
         None => {
-            row.layout = Layout::read();
-            limits = Limits::read();
+            row.layout = crate::module::sysfs::layout();
+            limits = crate::module::sysfs::limits();
             let u = engine.unload();
             if let Some(d) = u.diagnosis() {
                 anyhow::bail!("unloading after {alloc} {mib} MiB failed: {}", d.summary);

@@ -1,6 +1,9 @@
-//! The replay of the 2009 article, for people: the article's figures beside the lab's, and
-//! what limited each failure (the data and the runs are in `crate::replay`).
+//! `vmtop replay`: the 2009 article's experiment rerun in the 32-bit lab, printed for people:
+//! the article's figures beside the lab's, and what limited each failure (the runs and their
+//! data are in `crate::replay`).
 
+use super::print_json;
+use crate::cli::exit;
 use crate::replay::{article, Machine};
 use crate::units::fmt_delta_mib;
 
@@ -20,7 +23,7 @@ fn limit_words(cause: Option<&str>) -> &'static str {
 }
 
 /// The replay for people.
-pub(crate) fn render(ms: &[Machine]) -> String {
+fn render(ms: &[Machine]) -> String {
     use std::fmt::Write as _;
     let mut s = String::new();
     let _ = writeln!(
@@ -143,6 +146,17 @@ pub(crate) fn render(ms: &[Machine]) -> String {
     s
 }
 
+/// `vmtop replay`: boot the machines, then print what they showed.
+pub(super) fn replay(json: bool) -> anyhow::Result<i32> {
+    let machines = crate::replay::run(&mut |l| eprintln!("vmtop replay: {l}"))?;
+    if json {
+        print_json(&serde_json::json!({ "machines": machines }))?;
+    } else {
+        print!("{}", render(&machines));
+    }
+    Ok(exit::OK)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,7 +174,11 @@ mod tests {
         }
     }
 
-    fn load(memsize_mib: u64, cause: Option<&str>, delta: Option<crate::meminfo::Delta>) -> Load {
+    fn load(
+        memsize_mib: u64,
+        cause: Option<&str>,
+        delta: Option<crate::system::meminfo::Delta>,
+    ) -> Load {
         Load {
             memsize_mib,
             loaded: cause.is_none(),
@@ -175,7 +193,7 @@ mod tests {
 
     #[test]
     fn loaded_steps_stand_beside_the_articles_figures() {
-        let d = crate::meminfo::Delta {
+        let d = crate::system::meminfo::Delta {
             mem_free: -(100 << 20),
             mem_available: -(100 << 20),
             vmalloc_used: 100 << 20,

@@ -14,36 +14,7 @@ use std::process::{Command, Stdio};
 
 use anyhow::Context as _;
 
-use crate::module_file::MODULE_NAME;
-
-/// The module as the kernel reports it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct ModuleStatus {
-    pub loaded: bool,
-    pub memsize_mib: Option<u64>,
-    pub oom_safe: Option<bool>,
-    pub fill: Option<u8>,
-    /// From /sys/module/alloc_large_mem/results.
-    pub bytes: Option<u64>,
-    pub alloc_ns: Option<u64>,
-    pub fill_ns: Option<u64>,
-    /// Where the buffer's pages are (results/; None from a module without them).
-    pub layout: Option<crate::alloc::Layout>,
-    /// The kernel's limits as the module was built (limits/).
-    pub limits: Option<crate::alloc::Limits>,
-}
-
-/// The helper's command line protocol, shared with tui/src/bin/vmtop-kmod.rs.
-pub mod protocol {
-    /// Printed on stdout before the errno of a failed call.
-    pub const ERRNO_MARKER: &str = "vmtop-kmod-errno=";
-    /// Exit status of a failed call (the errno is on stdout).
-    pub const EXIT_FAILED: i32 = 1;
-    /// Exit status of a bad command line.
-    pub const EXIT_USAGE: i32 = 2;
-    /// The helper's file name.
-    pub const HELPER: &str = "vmtop-kmod";
-}
+pub mod protocol;
 
 /// How a load attempt in the child ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,7 +31,7 @@ pub enum ChildEnd {
 /// Where the helper is: `$VMTOP_KMOD_HELPER`, beside this executable (a build tree, or
 /// `make install`'s bin folder), or in `../libexec/vmtop/` from it.
 pub fn helper_path() -> anyhow::Result<PathBuf> {
-    if let Some(p) = std::env::var_os("VMTOP_KMOD_HELPER").filter(|v| !v.is_empty()) {
+    if let Some(p) = std::env::var_os(crate::env::KMOD_HELPER).filter(|v| !v.is_empty()) {
         return Ok(PathBuf::from(p));
     }
     let exe = std::env::current_exe().context("finding the vmtop binary")?;
@@ -270,10 +241,10 @@ fn errno_result(run: &HelperRun, what: &str) -> anyhow::Result<Result<(), i32>> 
 
 /// Insert the module from a child process and report how it ended, with the child's pid
 /// (the OOM killer's log names it).
-pub fn insert_in_child(path: &Path, params: &str) -> anyhow::Result<(ChildEnd, u32)> {
+pub fn insert_in_child(path: &Path, params: &[String]) -> anyhow::Result<(ChildEnd, u32)> {
     give_back_free_heap();
     let mut args: Vec<&std::ffi::OsStr> = vec!["insert".as_ref(), path.as_os_str()];
-    args.extend(params.split_whitespace().map(std::ffi::OsStr::new));
+    args.extend(params.iter().map(std::ffi::OsStr::new));
     let Some(run) = run_helper(&args)? else {
         return Ok((ChildEnd::Cancelled, 0));
     };
@@ -302,17 +273,17 @@ fn give_back_free_heap() {
     }
 }
 
-/// Remove the module. Errors carry the errno.
-pub fn remove() -> Result<(), i32> {
-    match run_plain(&["remove".as_ref(), MODULE_NAME.as_ref()]) {
+/// Remove module `name`. Errors carry the errno.
+pub fn remove(name: &str) -> Result<(), i32> {
+    match run_plain(&["remove".as_ref(), name.as_ref()]) {
         Ok(run) => errno_result(&run, "unloading").unwrap_or(Err(libc::EIO)),
         Err(_) => Err(libc::EIO),
     }
 }
 
-/// The files modprobe would load for the module (modules.dep of the running kernel).
-pub fn lookup_installed() -> Vec<PathBuf> {
-    match run_plain(&["lookup".as_ref(), MODULE_NAME.as_ref()]) {
+/// The files modprobe would load for module `name` (modules.dep of the running kernel).
+pub fn lookup(name: &str) -> Vec<PathBuf> {
+    match run_plain(&["lookup".as_ref(), name.as_ref()]) {
         Ok(run) if run.status.success() => run
             .stdout
             .lines()
@@ -337,67 +308,4 @@ pub fn modinfo(path: &Path) -> anyhow::Result<Result<Vec<(String, String)>, i32>
         .filter_map(|l| l.split_once('\t'))
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()))
-}
-
-/// The module's line in /proc/modules: its state, "Live", "Loading" (init still running:
-/// the buffer is being allocated and filled) or "Unloading".
-pub fn module_state() -> anyhow::Result<Option<String>> {
-    let text = std::fs::read_to_string("/proc/modules")
-        .context("reading /proc/modules (the list of loaded modules)")?;
-    Ok(state_in(&text, MODULE_NAME))
-}
-
-/// The state field of module `name` in /proc/modules text ("name size refs deps state addr").
-fn state_in(text: &str, name: &str) -> Option<String> {
-    text.lines().find_map(|l| {
-        let mut f = l.split_whitespace();
-        (f.next() == Some(name)).then(|| f.nth(3).unwrap_or("Live").to_string())
-    })
-}
-
-/// Is the module loaded (in any state)?
-pub fn is_loaded() -> anyhow::Result<bool> {
-    Ok(module_state()?.is_some())
-}
-
-fn sysfs_value<T: std::str::FromStr>(rel: &str) -> Option<T> {
-    let p = Path::new("/sys/module").join(MODULE_NAME).join(rel);
-    std::fs::read_to_string(p).ok()?.trim().parse().ok()
-}
-
-/// The module's state as the kernel reports it (parameters and results from sysfs).
-pub fn status() -> anyhow::Result<ModuleStatus> {
-    if !is_loaded()? {
-        return Ok(ModuleStatus::default());
-    }
-    Ok(ModuleStatus {
-        loaded: true,
-        memsize_mib: sysfs_value("parameters/memsize"),
-        oom_safe: sysfs_value::<String>("parameters/oom_safe").map(|s| s == "Y"),
-        fill: sysfs_value("parameters/fill"),
-        bytes: sysfs_value("results/bytes"),
-        alloc_ns: sysfs_value("results/alloc_ns"),
-        fill_ns: sysfs_value("results/fill_ns"),
-        layout: crate::alloc::Layout::read(),
-        limits: crate::alloc::Limits::read(),
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn proc_modules_state() {
-        // The format of kernel/module/procfs.c m_show: name size refcount deps state address.
-        let text = "alloc_large_mem 20480 1 - Loading 0xffffffffc0a06000 (OE+)\n\
-                    crc32c_generic 16384 0 - Live 0x0000000000000000\n";
-        assert_eq!(
-            state_in(text, "alloc_large_mem").as_deref(),
-            Some("Loading")
-        );
-        assert_eq!(state_in(text, "crc32c_generic").as_deref(), Some("Live"));
-        assert_eq!(state_in(text, "alloc_large"), None);
-        assert_eq!(state_in("", "alloc_large_mem"), None);
-    }
 }

@@ -348,7 +348,7 @@ pub fn lab_dirs() -> Vec<PathBuf> {
     if let Some(d) = std::env::var_os("VMTOP_LAB_DIR") {
         dirs.push(PathBuf::from(d));
     }
-    if let Some(c) = super::checkout_dir() {
+    if let Some(c) = crate::env::checkout_dir() {
         dirs.push(c.join("build/lab"));
     }
     let cache = std::env::var_os("XDG_CACHE_HOME")

@@ -20,6 +20,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 
+use crate::env::checkout_dir;
+
 pub use accel::Accel;
 pub use kernel::{LabKernel, ReleaseFrom};
 
@@ -108,17 +110,6 @@ pub struct ExecResult {
     pub boot_to_exit: Duration,
     pub kernel: String,
     pub accel: accel::Choice,
-}
-
-/// The checkout this binary was built from, if it runs from one (target/*/vmtop).
-pub fn checkout_dir() -> Option<PathBuf> {
-    if let Ok(dir) = std::env::var("VMTOP_CHECKOUT") {
-        return Some(PathBuf::from(dir));
-    }
-    let exe = std::env::current_exe().ok()?;
-    exe.ancestors()
-        .find(|d| d.join("kmod-src/alloc_large_mem.c").is_file() && d.join("Cargo.toml").is_file())
-        .map(Path::to_path_buf)
 }
 
 /// The module source: `VMTOP_KMOD_SRC`, the checkout's kmod-src, or the installed copy.
@@ -348,6 +339,7 @@ fn find_busybox() -> anyhow::Result<PathBuf> {
 /// What both lab roots do after their own set-up: the kernel's settings vmtop relies on, then
 /// the `--exec` script (its output and exit code on the console), or the interactive command
 /// (`{interactive}`) in a console sized like the host's terminal and kept so on resize.
+/// `{exit_marker}` is `EXIT_MARKER` (`init_run` fills both in).
 const INIT_RUN: &str = r#"
 # Keep kernel messages off the console (they stay readable in /dev/kmsg and dmesg).
 echo 1 > /proc/sys/kernel/printk
@@ -357,7 +349,7 @@ echo 1 > /proc/sys/kernel/kptr_restrict
 hostname vmtop-lab
 if [ -f /lab/exec.sh ]; then
 	sh /lab/exec.sh </dev/null >/dev/console 2>&1
-	echo "VMTOP-LAB-EXIT=$?" >/dev/console
+	echo "{exit_marker}$?" >/dev/console
 else
 	set -- $(cat /proc/cmdline)
 	for a; do case "$a" in vmtop.rows=*) rows=${a#*=};; vmtop.cols=*) cols=${a#*=};; esac; done
@@ -372,6 +364,13 @@ fi
 sync
 "#;
 
+/// `INIT_RUN` with the interactive command and the exit marker filled in.
+fn init_run(interactive: &str) -> String {
+    INIT_RUN
+        .replace("{interactive}", interactive)
+        .replace("{exit_marker}", EXIT_MARKER)
+}
+
 /// /init of the busybox lab: mount the API filesystems, then run one command and power off.
 fn busybox_init() -> String {
     let setup = r#"#!/bin/sh
@@ -382,14 +381,14 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
-export PATH=/bin:/sbin HOME=/root VMTOP_MODULE=/lab/alloc_large_mem.ko
+export PATH=/bin:/sbin HOME=/root {module_env}={guest_module}
 "#;
     let interactive = r#". /lab/env
 	setsid cttyhack sh -c "stty rows ${rows:-24} cols ${cols:-80}; exec /bin/vmtop $(cat /lab/args)""#;
-    format!(
-        "{setup}{}poweroff -f\n",
-        INIT_RUN.replace("{interactive}", interactive)
-    )
+    let setup = setup
+        .replace("{module_env}", crate::env::MODULE)
+        .replace("{guest_module}", GUEST_MODULE);
+    format!("{setup}{}poweroff -f\n", init_run(interactive))
 }
 
 fn qemu_binary(arch: kernel::Arch) -> &'static str {
@@ -465,7 +464,7 @@ pub fn prepare(opts: &LabOptions) -> anyhow::Result<Prepared> {
     let vmtop = userland.vmtop.clone();
     a.copy(&vmtop, "/bin/vmtop")?;
     // vmtop's libkmod helper sits beside it, in the VM as on the host.
-    let helper = vmtop.with_file_name(crate::loader::protocol::HELPER);
+    let helper = vmtop.with_file_name(crate::helper::protocol::HELPER);
     if !helper.is_file() {
         bail!(
             "{} is missing beside {}: build both with `cargo build --release` (or `make vmtop`)",
@@ -475,7 +474,7 @@ pub fn prepare(opts: &LabOptions) -> anyhow::Result<Prepared> {
     }
     a.copy(
         &helper,
-        &format!("/bin/{}", crate::loader::protocol::HELPER),
+        &format!("/bin/{}", crate::helper::protocol::HELPER),
     )?;
     let mut libs = userland.shared_libraries(&vmtop)?;
     libs.extend(userland.shared_libraries(&helper)?);
@@ -596,11 +595,11 @@ fn prepare_debian(
     let mut a = initramfs::Archive::new();
     a.file("/init", 0o755, debian_init().as_bytes());
     a.copy_tree(&checkout, "/src", &["target", "build", ".git"])?;
-    let helper = vmtop.with_file_name(crate::loader::protocol::HELPER);
+    let helper = vmtop.with_file_name(crate::helper::protocol::HELPER);
     a.copy(vmtop, "/src/target/release/vmtop")?;
     a.copy(
         &helper,
-        &format!("/src/target/release/{}", crate::loader::protocol::HELPER),
+        &format!("/src/target/release/{}", crate::helper::protocol::HELPER),
     )?;
     for (host, guest) in &opts.files {
         a.copy(host, guest)?;
@@ -638,7 +637,7 @@ cd /root
     // No poweroff(8) without an init system: ask the kernel directly.
     format!(
         "{setup}{}echo o > /proc/sysrq-trigger\nsleep 30\n",
-        INIT_RUN.replace("{interactive}", interactive)
+        init_run(interactive)
     )
 }
 
@@ -922,7 +921,15 @@ mod tests {
             let end = init.find(off).expect("power off");
             assert!(exec < inter && inter < end, "{init}");
             assert!(init.contains("echo 1 > /proc/sys/kernel/kptr_restrict"));
+            // The marker `run_exec` looks for, filled in: no placeholder left.
+            assert!(
+                init.contains(&format!("echo \"{EXIT_MARKER}$?\" >/dev/console")),
+                "{init}"
+            );
+            assert!(!init.contains("{exit_marker}"), "{init}");
         }
+        // The busybox root tells vmtop where the module is, as the guest has it.
+        assert!(busybox_init().contains(&format!("VMTOP_MODULE={GUEST_MODULE}\n")));
     }
 
     #[test]

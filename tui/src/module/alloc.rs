@@ -1,11 +1,8 @@
 //! The allocators the module can use (`alloc=`), the kernel's limits it publishes, and where
-//! the pages of the buffer it holds really are (kmod-src/README.md: results/ and limits/).
-
-use std::path::Path;
+//! the pages of the buffer it holds really are (kmod-src/README.md: results/ and limits/,
+//! read by `sysfs`; the limits line, read by `log`).
 
 use serde::Serialize;
-
-use crate::module_file::MODULE_NAME;
 
 /// The module's `alloc=` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
@@ -131,33 +128,6 @@ impl Limits {
             .checked_shl(self.max_order)
             .unwrap_or(u64::MAX)
     }
-
-    /// From the module's `limits page_size=N kmalloc_max_size=N max_order=N allocators=A,B` line.
-    pub fn from_log_line(line: &str) -> Option<Limits> {
-        let rest = &line[line.find("alloc_large_mem: limits ")? + 24..];
-        Some(Limits {
-            page_size: field(rest, "page_size=")?.parse().ok()?,
-            kmalloc_max_size: field(rest, "kmalloc_max_size=")?.parse().ok()?,
-            max_order: field(rest, "max_order=")?.parse().ok()?,
-            allocators: field(rest, "allocators=")?
-                .split(',')
-                .map(str::to_string)
-                .collect(),
-        })
-    }
-
-    /// From /sys/module/alloc_large_mem/limits (while loaded).
-    pub fn read() -> Option<Limits> {
-        Some(Limits {
-            page_size: sysfs("limits/page_size")?.parse().ok()?,
-            kmalloc_max_size: sysfs("limits/kmalloc_max_size")?.parse().ok()?,
-            max_order: sysfs("limits/max_order")?.parse().ok()?,
-            allocators: sysfs("limits/allocators")?
-                .split(',')
-                .map(str::to_string)
-                .collect(),
-        })
-    }
 }
 
 /// Where the held buffer's pages are.
@@ -177,21 +147,6 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// From /sys/module/alloc_large_mem/results (while loaded; None from an older module).
-    pub fn read() -> Option<Layout> {
-        Some(Layout {
-            alloc: sysfs("results/alloc")
-                .as_deref()
-                .and_then(Allocator::from_name),
-            backing: sysfs("results/backing")?,
-            bytes: sysfs("results/bytes")?.parse().ok()?,
-            runs: sysfs("results/runs")?.parse().ok()?,
-            largest_run_bytes: sysfs("results/largest_run_bytes")?.parse().ok()?,
-            nodes: sysfs("results/nodes")?,
-            zones: sysfs("results/zones")?,
-        })
-    }
-
     /// "3887 runs, largest 187 MiB, DMA32:65536 pages" in one line.
     pub fn one_line(&self) -> String {
         use crate::units::fmt_bytes;
@@ -204,20 +159,6 @@ impl Layout {
             self.backing
         )
     }
-}
-
-fn sysfs(rel: &str) -> Option<String> {
-    let p = Path::new("/sys/module").join(MODULE_NAME).join(rel);
-    Some(std::fs::read_to_string(p).ok()?.trim().to_string())
-}
-
-/// Value of `key` in a key=value line, up to the next whitespace.
-fn field<'a>(s: &'a str, key: &str) -> Option<&'a str> {
-    let at = s
-        .match_indices(key)
-        .find(|(i, _)| *i == 0 || s.as_bytes()[i - 1] == b' ')?
-        .0;
-    s[at + key.len()..].split_whitespace().next()
 }
 
 #[cfg(test)]
@@ -258,22 +199,6 @@ mod tests {
         assert_eq!(
             offered(Some(&l), "6.1.0-57-amd64"),
             vec![Allocator::Vmalloc, Allocator::Kmalloc, Allocator::Pages]
-        );
-    }
-
-    #[test]
-    fn limits_from_the_captured_line() {
-        // Captured in the 6.1 lab (tui/testdata/kmsg-6.1-alloc.txt).
-        let l = Limits::from_log_line("alloc_large_mem: limits page_size=4096 kmalloc_max_size=4194304 max_order=10 allocators=vmalloc,kvmalloc,kmalloc,pages,vmalloc_huge")
-            .expect("limits parse");
-        assert_eq!(l.page_size, 4096);
-        assert_eq!(l.kmalloc_max_size, 4 << 20);
-        assert_eq!(l.max_order, 10);
-        assert_eq!(l.max_block(), 4 << 20);
-        assert_eq!(l.allocators.len(), 5);
-        assert_eq!(
-            Limits::from_log_line("alloc_large_mem: limits page_size=x"),
-            None
         );
     }
 }

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-pub const MODULE_NAME: &str = "alloc_large_mem";
+use super::MODULE_NAME;
 
 /// Where the module file came from (shown in the confirmation pane).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -137,7 +137,7 @@ pub fn find(arg: Option<&Path>) -> Result<ModuleFile, FileProblem> {
     if let Some(p) = std::env::var_os("VMTOP_MODULE").filter(|v| !v.is_empty()) {
         return existing(Path::new(&p), Origin::Environment, "VMTOP_MODULE");
     }
-    if let Some(c) = crate::lab::checkout_dir() {
+    if let Some(c) = crate::env::checkout_dir() {
         let p = c.join("kmod-src").join(format!("{MODULE_NAME}.ko"));
         if p.is_file() {
             return Ok(ModuleFile {
@@ -174,7 +174,7 @@ fn existing(p: &Path, origin: Origin, from: &str) -> Result<ModuleFile, FileProb
 
 /// The installed module for the running kernel, as `modprobe` would find it.
 fn installed() -> Option<PathBuf> {
-    crate::loader::lookup_installed()
+    crate::helper::lookup(MODULE_NAME)
         .into_iter()
         .find(|p| p.is_file())
 }
@@ -191,7 +191,7 @@ pub struct Checked {
 /// for this kernel.
 pub fn check(path: &Path, release: &str) -> Result<Checked, FileProblem> {
     let format = sniff_file(path)?;
-    let info = crate::loader::modinfo(path).map_err(|e| FileProblem::Unreadable {
+    let info = crate::helper::modinfo(path).map_err(|e| FileProblem::Unreadable {
         path: path.to_path_buf(),
         error: format!("{e:#}"),
     })?;
@@ -210,7 +210,7 @@ pub fn check(path: &Path, release: &str) -> Result<Checked, FileProblem> {
             None => FileProblem::Damaged {
                 path: path.to_path_buf(),
                 format: format.name(),
-                error: format!("libkmod: {}", crate::diagnose::errno_name(errno)),
+                error: format!("libkmod: {}", crate::units::errno_name(errno)),
             },
         }
     })?;
@@ -377,6 +377,24 @@ pub fn invoking_uid() -> u32 {
         .unwrap_or_else(|| nix::unistd::getuid().as_raw())
 }
 
+/// Marker that scripts/sign-file appends to a signed module (MODULE_SIG_STRING).
+const SIGNATURE_MARKER: &[u8] = b"~Module signature appended~\n";
+
+/// Whether an uncompressed module file carries a signature; None when it cannot tell
+/// (compressed files carry it inside the compressed data; unreadable files).
+pub fn is_signed(path: &Path) -> Option<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    if path.extension().is_none_or(|e| e != "ko") {
+        return None;
+    }
+    let mut f = std::fs::File::open(path).ok()?;
+    f.seek(SeekFrom::End(-(SIGNATURE_MARKER.len() as i64)))
+        .ok()?;
+    let mut tail = [0u8; SIGNATURE_MARKER.len()];
+    f.read_exact(&mut tail).ok()?;
+    Some(tail == SIGNATURE_MARKER)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -476,5 +494,27 @@ mod tests {
             "6.1.0-57-amd64"
         );
         assert_eq!(vermagic_release(""), "");
+    }
+
+    #[test]
+    fn signature_marker_at_the_end_of_the_file() {
+        let dir = std::env::temp_dir().join(format!("vmtop-sig-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let (signed, unsigned) = (dir.join("a.ko"), dir.join("b.ko"));
+        std::fs::write(
+            &signed,
+            [b"\x7fELF...sig...".as_slice(), SIGNATURE_MARKER].concat(),
+        )
+        .expect("write");
+        std::fs::write(
+            &unsigned,
+            b"\x7fELF... a module without a signature at its end",
+        )
+        .expect("write");
+        assert_eq!(is_signed(&signed), Some(true));
+        assert_eq!(is_signed(&unsigned), Some(false));
+        assert_eq!(is_signed(&dir.join("missing.ko")), None);
+        assert_eq!(is_signed(&dir.join("c.ko.zst")), None);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

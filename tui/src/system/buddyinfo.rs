@@ -229,9 +229,9 @@ pub(crate) mod tests {
         text.split_once('\n').map_or("", |(_, rest)| rest)
     }
 
-    pub(crate) const LAB_6_1: &str = include_str!("../testdata/buddyinfo-6.1-lab-1g.txt");
-    pub(crate) const LAB_6_12: &str = include_str!("../testdata/buddyinfo-6.12-lab-1g.txt");
-    pub(crate) const LAB_I686: &str = include_str!("../testdata/buddyinfo-i686-lab-1g.txt");
+    pub(crate) const LAB_6_1: &str = include_str!("../../testdata/buddyinfo-6.1-lab-1g.txt");
+    pub(crate) const LAB_6_12: &str = include_str!("../../testdata/buddyinfo-6.12-lab-1g.txt");
+    pub(crate) const LAB_I686: &str = include_str!("../../testdata/buddyinfo-i686-lab-1g.txt");
 
     #[test]
     fn parses_the_lab_captures() {

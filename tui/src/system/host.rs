@@ -218,24 +218,6 @@ fn signing_args(cmdline: &str) -> Vec<String> {
         .collect()
 }
 
-/// Marker that scripts/sign-file appends to a signed module (MODULE_SIG_STRING).
-const SIGNATURE_MARKER: &[u8] = b"~Module signature appended~\n";
-
-/// Whether an uncompressed module file carries a signature; None when it cannot tell
-/// (compressed files carry it inside the compressed data; unreadable files).
-pub fn module_signed(path: &Path) -> Option<bool> {
-    use std::io::{Read, Seek, SeekFrom};
-    if path.extension().is_none_or(|e| e != "ko") {
-        return None;
-    }
-    let mut f = std::fs::File::open(path).ok()?;
-    f.seek(SeekFrom::End(-(SIGNATURE_MARKER.len() as i64)))
-        .ok()?;
-    let mut tail = [0u8; SIGNATURE_MARKER.len()];
-    f.read_exact(&mut tail).ok()?;
-    Some(tail == SIGNATURE_MARKER)
-}
-
 impl KernelInfo {
     pub fn detect() -> KernelInfo {
         let uts = nix::sys::utsname::uname().ok();
@@ -269,6 +251,19 @@ impl KernelInfo {
             self.privileges.refusal().map(|r| r.explain())
         }
     }
+}
+
+/// The selected lockdown mode from /sys/kernel/security/lockdown ("none [integrity]
+/// confidentiality" → "integrity"), or None when nothing is bracketed.
+pub fn lockdown_mode(state: &str) -> Option<&str> {
+    let open = state.find('[')?;
+    let close = state[open..].find(']')? + open;
+    Some(state[open + 1..close].trim())
+}
+
+/// True when the lockdown state selects a mode other than `none`.
+pub fn lockdown_active(state: &str) -> bool {
+    lockdown_mode(state).is_some_and(|m| !m.is_empty() && m != "none")
 }
 
 #[cfg(test)]
@@ -404,24 +399,17 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn signature_marker_at_the_end_of_the_file() {
-        let dir = std::env::temp_dir().join(format!("vmtop-sig-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let (signed, unsigned) = (dir.join("a.ko"), dir.join("b.ko"));
-        std::fs::write(
-            &signed,
-            [b"\x7fELF...sig...".as_slice(), SIGNATURE_MARKER].concat(),
-        )
-        .expect("write");
-        std::fs::write(
-            &unsigned,
-            b"\x7fELF... a module without a signature at its end",
-        )
-        .expect("write");
-        assert_eq!(module_signed(&signed), Some(true));
-        assert_eq!(module_signed(&unsigned), Some(false));
-        assert_eq!(module_signed(&dir.join("missing.ko")), None);
-        assert_eq!(module_signed(&dir.join("c.ko.zst")), None);
-        let _ = std::fs::remove_dir_all(&dir);
+    fn lockdown_state_parsing() {
+        assert_eq!(
+            lockdown_mode("[none] integrity confidentiality"),
+            Some("none")
+        );
+        assert_eq!(
+            lockdown_mode("none [integrity] confidentiality"),
+            Some("integrity")
+        );
+        assert!(!lockdown_active("[none] integrity confidentiality"));
+        assert!(lockdown_active("none integrity [confidentiality]"));
+        assert!(!lockdown_active("none integrity confidentiality"));
     }
 }

@@ -273,7 +273,7 @@ mod tests {
     use super::*;
 
     /// The OOM killer's report as the 6.1 lab printed it (scripts/capture-fixtures.sh).
-    const OOM: &str = include_str!("../testdata/kmsg-6.1-oom-unsafe.txt");
+    const OOM: &str = include_str!("../../testdata/kmsg-6.1-oom-unsafe.txt");
 
     fn records(text: &str) -> Vec<Record> {
         text.lines().filter_map(parse_record).collect()

@@ -264,7 +264,7 @@ impl Sampler {
         Sampler {
             start: Instant::now(),
             meminfo_path: "/proc/meminfo".into(),
-            vmallocinfo: crate::vmallocinfo::availability().is_usable(),
+            vmallocinfo: crate::system::vmallocinfo::availability().is_usable(),
             state: std::cell::RefCell::new(SamplerState {
                 meminfo: None,
                 gap: None,
@@ -295,9 +295,11 @@ impl Sampler {
                     state.gap = Some(GapReading {
                         t,
                         vmalloc_used: s.vmalloc_used,
-                        largest_free: crate::vmallocinfo::layout_with_total(s.vmalloc_total)
-                            .ok()
-                            .map(|l| l.largest_free),
+                        largest_free: crate::system::vmallocinfo::layout_with_total(
+                            s.vmalloc_total,
+                        )
+                        .ok()
+                        .map(|l| l.largest_free),
                     });
                 }
                 state.gap.and_then(|g| g.largest_free)
@@ -370,14 +372,14 @@ pub(crate) mod tests {
     /// /proc/meminfo of the idle 1024 MiB lab VM (Debian 6.1).
     pub(crate) fn lab_idle() -> Sample {
         Sample::parse_str(&proc_text(include_str!(
-            "../testdata/meminfo-6.1-lab-1g.txt"
+            "../../testdata/meminfo-6.1-lab-1g.txt"
         )))
         .expect("the lab's idle meminfo parses")
     }
 
     /// /proc/meminfo of the lab VM with the module holding 64 MiB.
     fn loaded64() -> String {
-        proc_text(include_str!("../testdata/meminfo-6.1-loaded64.txt"))
+        proc_text(include_str!("../../testdata/meminfo-6.1-loaded64.txt"))
     }
 
     #[test]
@@ -397,7 +399,7 @@ pub(crate) mod tests {
 
     #[test]
     fn the_fixture_header_is_not_meminfo() {
-        let raw = include_str!("../testdata/meminfo-6.1-loaded64.txt");
+        let raw = include_str!("../../testdata/meminfo-6.1-loaded64.txt");
         assert!(raw.starts_with("# Captured in the lab"), "{raw}");
         assert!(Sample::parse_str(raw).is_err());
     }
@@ -409,7 +411,7 @@ pub(crate) mod tests {
             None
         );
         // The 32-bit lab's capture.
-        let text = proc_text(include_str!("../testdata/meminfo-i686-lab-1g.txt"));
+        let text = proc_text(include_str!("../../testdata/meminfo-i686-lab-1g.txt"));
         let s = Sample::parse_str(&text).expect("parse");
         let h = s.highmem.expect("highmem");
         assert_eq!(

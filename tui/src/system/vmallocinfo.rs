@@ -250,10 +250,10 @@ mod tests {
 
     /// The 6.1 lab (x86_64, 5-level paging, KASLR), the module holding 64 MiB: the area starts
     /// at 0xff368e46c0000000 and holds 12.5 PiB; the module area (0xffffffffc…) lies above.
-    const X86_64: &str = include_str!("../testdata/vmallocinfo-6.1-x86_64.txt");
+    const X86_64: &str = include_str!("../../testdata/vmallocinfo-6.1-x86_64.txt");
     /// The 32-bit lab (1024 MiB), the module holding 32 MiB: the area starts at 0xf77fe000
     /// and holds 120 MiB; modules are inside it.
-    const I686: &str = include_str!("../testdata/vmallocinfo-i686.txt");
+    const I686: &str = include_str!("../../testdata/vmallocinfo-i686.txt");
 
     /// VmallocTotal as /proc/meminfo reported it in those boots (the fixtures' headers).
     const TOTAL_64: u64 = 13_743_895_347_199 * KIB;
@@ -359,7 +359,7 @@ mod tests {
     fn live_availability_is_consistent() {
         let a = availability();
         eprintln!("vmallocinfo: {a:?}");
-        let total = crate::meminfo::Sample::read()
+        let total = crate::system::meminfo::Sample::read()
             .expect("read /proc/meminfo")
             .vmalloc_total;
         match a {

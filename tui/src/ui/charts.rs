@@ -19,7 +19,7 @@ use super::theme::{sym, Theme};
 use crate::app::history::Segment;
 use crate::app::App;
 use crate::engine::{Event, EventKind};
-use crate::meminfo::Point;
+use crate::system::meminfo::Point;
 use crate::units::{fmt_bytes, mib_f64, GIB, MIB};
 
 /// How a series' points are drawn (as ratatui's `Marker::Braille` and `Marker::Dot`).
@@ -413,7 +413,9 @@ fn draw_markers(buf: &mut Buffer, graph: Rect, x0: f64, x1: f64, events: &[Event
     }
 }
 
-fn mib_of(f: impl Fn(&crate::meminfo::Sample) -> Option<u64>) -> impl Fn(&Point) -> Option<f64> {
+fn mib_of(
+    f: impl Fn(&crate::system::meminfo::Sample) -> Option<u64>,
+) -> impl Fn(&Point) -> Option<f64> {
     move |p: &Point| p.sample.as_ref().and_then(&f).map(mib_f64)
 }
 

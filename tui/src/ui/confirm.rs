@@ -9,12 +9,12 @@ use ratatui::Frame;
 
 use super::centered;
 use super::theme::{sym, Theme};
-use crate::alloc::Allocator;
 use crate::app::state::{Op, Pending};
 use crate::app::App;
 use crate::engine::LoadRequest;
-use crate::meminfo::Sample;
-use crate::module_file::MODULE_NAME;
+use crate::module::alloc::Allocator;
+use crate::module::MODULE_NAME;
+use crate::system::meminfo::Sample;
 use crate::units::{fmt_bytes, MIB};
 
 /// A dialog's words.
@@ -28,12 +28,6 @@ pub struct Confirmation {
     /// What `y` and `n` mean.
     pub yes: String,
     pub no: String,
-}
-
-/// The words of the dialog open in `app`, if any.
-#[cfg(test)]
-pub(crate) fn open(app: &App) -> Option<Confirmation> {
-    app.confirm.map(|p| dialog(app, p))
 }
 
 pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
@@ -319,7 +313,7 @@ fn what_it_does(req: &LoadRequest) -> String {
 
 fn mode_line(oom_safe: bool) -> String {
     if oom_safe {
-        "SAFE mode (oom_safe=Y): fails with ENOMEM rather than leave less available than the reserve (max(64 MiB, 5 % of RAM), passed as reserve_mib); the OOM killer is not woken.".into()
+        format!("SAFE mode (oom_safe=Y): fails with ENOMEM rather than leave less available than the reserve ({}, passed as reserve_mib); the OOM killer is not woken.", crate::module::RESERVE_POLICY)
     } else {
         "UNSAFE mode (oom_safe=N): plain vmalloc(); if memory runs short the OOM killer may KILL PROCESSES (maybe this dashboard or your shell).".into()
     }
@@ -459,5 +453,205 @@ pub fn dialog(app: &App, p: Pending) -> Confirmation {
                 no: "wait for it to finish, then quit    Esc  keep going".into(),
             }
         }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::app::keys::Mode;
+    use crate::app::state::tests::{app, loaded};
+    use crate::app::{Action, Command};
+    use crate::system::meminfo::Point;
+
+    /// The words of the dialog open in `app`, if any.
+    pub(crate) fn open(app: &App) -> Option<Confirmation> {
+        app.confirm.map(|p| dialog(app, p))
+    }
+
+    #[test]
+    fn confirmation_predicts_the_address_space_limit() {
+        // The 32-bit lab's figures (1024 MiB, default window): VmallocTotal 120 MiB, the
+        // largest free range 116 MiB, MemTotal 998 MiB.
+        let mut a = app();
+        let mib = crate::units::MIB;
+        a.on_sample(crate::system::meminfo::Point {
+            t: 0.0,
+            unix_ms: 0,
+            sample: Some(crate::system::meminfo::Sample {
+                mem_total: 998 * mib,
+                mem_free: 956 * mib,
+                mem_available: Some(884 * mib),
+                vmalloc_total: 120 * mib,
+                vmalloc_used: 544 * 1024,
+                vmalloc_chunk: 0,
+                highmem: None,
+            }),
+            vmalloc_largest_free: Some(116 * mib),
+        });
+        let why = |a: &mut App, size: u64| {
+            a.memsize_mib = size;
+            a.update(Action::Load);
+            let text = open(a).map(|c| c.why.join("\n")).unwrap_or_default();
+            a.confirm = None;
+            text
+        };
+        let big = why(&mut a, 300);
+        assert!(
+            big.contains("largest free range of the vmalloc address space (116 MiB"),
+            "{big}"
+        );
+        assert!(big.contains("expect ENOMEM, address space"), "{big}");
+        let small = why(&mut a, 100);
+        assert!(!small.contains("address space"), "{small}");
+    }
+
+    #[test]
+    fn load_asks_first_and_shows_module_and_params() {
+        let mut a = app();
+        a.memsize_mib = 200;
+        assert_eq!(
+            a.update(Action::Load),
+            None,
+            "nothing sent before the answer"
+        );
+        assert_eq!(a.mode(), Mode::Confirm);
+        let c = open(&a).expect("a dialog");
+        let text = c.actions.join("\n");
+        assert!(text.contains("/tmp/alloc_large_mem.ko"), "{text}");
+        assert!(text.contains("memsize=200 oom_safe=Y"), "{text}");
+        assert!(a.busy.is_none());
+        let cmd = a.update(Action::Confirm(true));
+        assert_eq!(
+            cmd,
+            Some(Command::Load(LoadRequest {
+                memsize_mib: 200,
+                oom_safe: true,
+                force: false,
+                alloc: crate::module::alloc::Allocator::Vmalloc,
+                fragment_order: 0,
+            }))
+        );
+        assert!(a.busy.as_ref().unwrap().what.contains("200 MiB"));
+        assert_eq!(a.mode(), Mode::Normal);
+    }
+
+    #[test]
+    fn unsafe_mode_needs_confirmation_safe_does_not() {
+        let mut a = app();
+        a.update(Action::ToggleMode);
+        assert!(a.oom_safe, "not switched before the answer");
+        let c = open(&a).expect("a dialog");
+        assert!(c.why.join(" ").contains("OOM killer"));
+        assert!(c.why.join(" ").contains("KILL PROCESSES"));
+        a.update(Action::Confirm(false));
+        assert!(a.oom_safe);
+        a.update(Action::ToggleMode);
+        a.update(Action::Confirm(true));
+        assert!(!a.oom_safe);
+        a.update(Action::Load);
+        assert!(open(&a)
+            .expect("a dialog")
+            .actions
+            .join(" ")
+            .contains("oom_safe=N"));
+        a.update(Action::Cancel);
+        // Back to safe: no question.
+        a.update(Action::ToggleMode);
+        assert!(a.oom_safe);
+        assert!(a.confirm.is_none());
+    }
+
+    #[test]
+    fn quit_during_a_load_asks_stop_or_wait_with_the_loads_figures() {
+        // Stop (y, or q again): the loader is stopped at once, the worker then unloads
+        // whatever got loaded.
+        let mut a = app();
+        loaded(&mut a, 300);
+        a.yes = true;
+        a.memsize_mib = 700;
+        assert!(matches!(a.update(Action::Reload), Some(Command::Reload(_))));
+        assert_eq!(a.update(Action::Quit), None, "asks first");
+        assert_eq!(a.confirm, Some(Pending::QuitBusy));
+        let c = open(&a).expect("a dialog");
+        let text = format!("{} {}", c.title, c.actions.join(" "));
+        assert!(text.contains("700 MiB"), "{text}");
+        assert!(!text.contains("holds 300"), "{text}");
+        assert_eq!(
+            a.update(Action::Confirm(true)),
+            Some(Command::CancelAndQuit)
+        );
+        assert!(a.should_quit);
+        let mut b = app();
+        b.yes = true;
+        b.update(Action::Load);
+        b.update(Action::Quit);
+        assert_eq!(
+            b.update(Action::Quit),
+            Some(Command::CancelAndQuit),
+            "q q stops"
+        );
+        // Wait (n): nothing now; when it is done, the usual quit, with the figures of then.
+        let mut w = app();
+        w.yes = true;
+        w.memsize_mib = 700;
+        w.update(Action::Load);
+        w.update(Action::Quit);
+        assert_eq!(w.update(Action::Confirm(false)), None);
+        assert!(!w.should_quit && w.quit_after_busy);
+        assert!(w
+            .notice
+            .as_deref()
+            .unwrap_or("")
+            .contains("waiting for loading 700 MiB"));
+        loaded(&mut w, 700);
+        assert_eq!(w.on_idle(), None, "loaded: asks whether to unload");
+        assert_eq!(w.confirm, Some(Pending::QuitUnload));
+        let c = open(&w).expect("a dialog");
+        assert!(c.why.join(" ").contains("holds 700 MiB"), "{:?}", c.why);
+        let mut x = app();
+        x.yes = true;
+        x.update(Action::Load);
+        x.update(Action::Quit);
+        x.update(Action::Confirm(false));
+        assert_eq!(
+            x.on_idle(),
+            Some(Command::Quit { unload: false }),
+            "the load failed"
+        );
+    }
+
+    #[test]
+    fn reload_counts_what_the_unload_frees_first() {
+        let mut a = app();
+        let mib = |m: u64| m * MIB;
+        a.on_sample(Point {
+            t: 1.0,
+            unix_ms: 0,
+            sample: Some(Sample {
+                mem_total: mib(1000),
+                mem_free: mib(450),
+                mem_available: Some(mib(500)),
+                vmalloc_total: mib(1 << 30),
+                vmalloc_used: mib(300),
+                vmalloc_chunk: 0,
+                highmem: None,
+            }),
+            vmalloc_largest_free: None,
+        });
+        loaded(&mut a, 300);
+        a.memsize_mib = 700;
+        a.update(Action::Reload);
+        let why = open(&a).expect("a dialog").why.join(" ");
+        assert!(
+            why.contains("800 MiB after the unload frees 300 MiB"),
+            "{why}"
+        );
+        assert!(!why.contains("more than MemAvailable"), "{why}");
+        a.update(Action::Cancel);
+        a.memsize_mib = 900;
+        a.update(Action::Reload);
+        let why = open(&a).expect("a dialog").why.join(" ");
+        assert!(why.contains("more than MemAvailable (800 MiB)"), "{why}");
     }
 }

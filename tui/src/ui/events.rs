@@ -6,9 +6,9 @@ use ratatui::Frame;
 
 use super::theme::{sym, Theme};
 use super::{confidence_word, fmt_clock, tail_fit};
-use crate::alloc::Allocator;
 use crate::app::App;
 use crate::engine::{Event, EventKind};
+use crate::module::alloc::Allocator;
 use crate::units::{fmt_delta_mib, fmt_ns};
 
 /// One event as a line of the log; `compact` for narrow terminals (no padding, no wall time,

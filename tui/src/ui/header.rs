@@ -69,7 +69,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     // The allocator the next load asks for (the `a` key).
     spans.push(Span::styled(
         format!(" alloc={}", app.alloc),
-        if app.alloc == crate::alloc::Allocator::Vmalloc {
+        if app.alloc == crate::module::alloc::Allocator::Vmalloc {
             th.plain()
         } else {
             th.key()

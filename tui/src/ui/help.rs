@@ -9,7 +9,7 @@ use super::centered;
 use super::theme::{sym, Theme};
 use crate::app::keys::{groups, Group, STEP_BIG_MIB, STEP_SMALL_MIB};
 use crate::app::{App, Mode};
-use crate::module_file::MODULE_NAME;
+use crate::module::MODULE_NAME;
 
 /// How the help names a group of the dashboard's keys, and what they do; None: not listed
 /// on a line of its own.

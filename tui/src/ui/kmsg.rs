@@ -7,7 +7,7 @@ use ratatui::Frame;
 use super::tail_fit;
 use super::theme::Theme;
 use crate::app::App;
-use crate::module_file::MODULE_NAME;
+use crate::module::MODULE_NAME;
 
 /// Lines about trouble, shown in the failure style.
 fn alarming(line: &str) -> bool {

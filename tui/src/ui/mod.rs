@@ -16,7 +16,6 @@ pub mod footer;
 pub mod header;
 pub mod help;
 pub mod kmsg;
-pub mod replay;
 pub mod theme;
 pub mod why;
 

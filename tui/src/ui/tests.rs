@@ -7,12 +7,14 @@ use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
 use super::draw;
+use crate::app::config::AppConfig;
+use crate::app::history::Retention;
 use crate::app::state::tests::kernel;
-use crate::app::{Action, App, AppConfig, Retention};
+use crate::app::{Action, App};
 use crate::engine::{Event, EventKind, Outcome};
-use crate::kernel::KernelInfo;
-use crate::loader::ModuleStatus;
-use crate::meminfo::{Delta, Point, Sample};
+use crate::module::sysfs::ModuleStatus;
+use crate::system::host::KernelInfo;
+use crate::system::meminfo::{Delta, Point, Sample};
 use crate::units::{KIB, MIB};
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (160, 45)];
@@ -74,7 +76,7 @@ fn load_event(t: f64, mib: u64) -> Event {
         kind: EventKind::Load,
         memsize_mib: mib,
         oom_safe: true,
-        alloc: Some(crate::alloc::Allocator::Vmalloc),
+        alloc: Some(crate::module::alloc::Allocator::Vmalloc),
         outcome: Outcome::Ok,
         wall_ns: 412_000_000,
         alloc_ns: Some(38_400_000),
@@ -112,7 +114,7 @@ fn unload_event(t: f64, mib: u64) -> Event {
 fn failed_event(t: f64, mib: u64) -> Event {
     let log: Vec<String> = include_str!("../../testdata/kmsg-6.1-lab-safe-counted.txt")
         .lines()
-        .filter_map(crate::kmsg::parse_record)
+        .filter_map(crate::system::kmsg::parse_record)
         .map(|r| r.text)
         .filter(|l| l.contains(&format!("fail memsize_mib={mib} ")))
         .collect();
@@ -124,8 +126,8 @@ fn failed_event(t: f64, mib: u64) -> Event {
         log,
         before: Some(base()),
         after: Some(base()),
-        privileges: crate::kernel::tests::with_root(true),
-        signing: crate::kernel::tests::relaxed(),
+        privileges: crate::system::host::tests::with_root(true),
+        signing: crate::system::host::tests::relaxed(),
         module_signed: Some(false),
         vmalloc_largest_free: None,
         loader_pid: Some(311),
@@ -135,7 +137,7 @@ fn failed_event(t: f64, mib: u64) -> Event {
         kind: EventKind::Load,
         memsize_mib: mib,
         oom_safe: true,
-        alloc: Some(crate::alloc::Allocator::Vmalloc),
+        alloc: Some(crate::module::alloc::Allocator::Vmalloc),
         outcome: Outcome::Failed { diagnosis },
         wall_ns: 1_830_000_000,
         alloc_ns: None,
@@ -276,18 +278,18 @@ fn press(app: &mut App, keys: &str) {
 fn alloc_log() -> Vec<String> {
     include_str!("../../testdata/kmsg-6.1-alloc.txt")
         .lines()
-        .filter_map(crate::kmsg::parse_record)
+        .filter_map(crate::system::kmsg::parse_record)
         .map(|r| r.text)
         .collect()
 }
 
 /// The 6.1 lab's /proc/buddyinfo just after boot (testdata/buddyinfo-6.1-lab-1g.txt).
 fn lab_buddyinfo(app: &mut App, capture: &str) {
-    app.on_buddyinfo(Ok(crate::buddyinfo::tests::capture(capture)));
+    app.on_buddyinfo(Ok(crate::system::buddyinfo::tests::capture(capture)));
 }
 
 /// The module's log line of a successful load, as the results/ it publishes.
-fn layout_of(line: &str) -> crate::alloc::Layout {
+fn layout_of(line: &str) -> crate::module::alloc::Layout {
     let field = |k: &str| {
         line.split_whitespace()
             .find_map(|w| w.strip_prefix(&format!("{k}=")))
@@ -295,8 +297,8 @@ fn layout_of(line: &str) -> crate::alloc::Layout {
             .to_string()
     };
     let num = |k: &str| field(k).parse::<u64>().expect("a number");
-    crate::alloc::Layout {
-        alloc: crate::alloc::Allocator::from_name(&field("alloc")),
+    crate::module::alloc::Layout {
+        alloc: crate::module::alloc::Allocator::from_name(&field("alloc")),
         backing: field("backing"),
         bytes: num("bytes"),
         runs: num("runs"),
@@ -313,7 +315,7 @@ fn confirm_kmalloc_8m() -> App {
     for l in alloc_log().into_iter().take(5) {
         a.on_kmsg(l);
     }
-    lab_buddyinfo(&mut a, crate::buddyinfo::tests::LAB_6_1);
+    lab_buddyinfo(&mut a, crate::system::buddyinfo::tests::LAB_6_1);
     press(&mut a, "aa8\nl");
     a
 }
@@ -327,14 +329,14 @@ fn snapshot_confirm_kmalloc() {
 fn snapshot_alloc_in_header() {
     let mut a = idle();
     press(&mut a, "aaa");
-    assert_eq!(a.alloc, crate::alloc::Allocator::Pages);
+    assert_eq!(a.alloc, crate::module::alloc::Allocator::Pages);
     snap("alloc_pages_header", &a);
 }
 
 #[test]
 fn snapshot_buddyinfo_pane() {
     let mut a = idle();
-    lab_buddyinfo(&mut a, crate::buddyinfo::tests::LAB_6_12);
+    lab_buddyinfo(&mut a, crate::system::buddyinfo::tests::LAB_6_12);
     press(&mut a, "b");
     snap("buddyinfo", &a);
 }
@@ -342,7 +344,7 @@ fn snapshot_buddyinfo_pane() {
 #[test]
 fn snapshot_buddyinfo_pane_32bit() {
     let mut a = idle();
-    lab_buddyinfo(&mut a, crate::buddyinfo::tests::LAB_I686);
+    lab_buddyinfo(&mut a, crate::system::buddyinfo::tests::LAB_I686);
     press(&mut a, "b");
     let text = render(&a, 80, 24);
     insta::assert_snapshot!("buddyinfo_i686_80x24", text);
@@ -394,7 +396,7 @@ fn the_allocator_shows_in_header_and_confirmation() {
         let text = render(&a, w, h);
         assert!(text.contains("alloc=kmalloc"), "{w}x{h}:\n{text}");
     }
-    let c = crate::ui::confirm::open(&a).expect("a dialog");
+    let c = crate::ui::confirm::tests::open(&a).expect("a dialog");
     assert!(
         c.actions
             .iter()
@@ -413,16 +415,16 @@ fn the_allocator_shows_in_header_and_confirmation() {
     let mut a = a;
     a.update(Action::Cancel);
     press(&mut a, "aaa");
-    assert_eq!(a.alloc, crate::alloc::Allocator::Vmalloc);
+    assert_eq!(a.alloc, crate::module::alloc::Allocator::Vmalloc);
 }
 
 #[test]
 fn pages_says_it_rounds_up_and_what_buddyinfo_has() {
     let mut a = idle();
-    lab_buddyinfo(&mut a, crate::buddyinfo::tests::LAB_6_1);
+    lab_buddyinfo(&mut a, crate::system::buddyinfo::tests::LAB_6_1);
     // Before any load the module has published nothing: the largest order is buddyinfo's.
     press(&mut a, "aaa5\nl");
-    let why = crate::ui::confirm::open(&a)
+    let why = crate::ui::confirm::tests::open(&a)
         .expect("a dialog")
         .why
         .join("\n");
@@ -440,7 +442,7 @@ fn pages_says_it_rounds_up_and_what_buddyinfo_has() {
     a.update(Action::Cancel);
     // 4 MiB: order 10, and the lab had 223 free blocks of it.
     press(&mut a, "4\nl");
-    let why = crate::ui::confirm::open(&a)
+    let why = crate::ui::confirm::tests::open(&a)
         .expect("a dialog")
         .why
         .join("\n");
@@ -455,7 +457,7 @@ fn pages_says_it_rounds_up_and_what_buddyinfo_has() {
         "Node 0, zone DMA32 900 800 700 600 500 400 300 200 100 50 0\n",
     ));
     press(&mut a, "l");
-    let why = crate::ui::confirm::open(&a)
+    let why = crate::ui::confirm::tests::open(&a)
         .expect("a dialog")
         .why
         .join("\n");
@@ -477,7 +479,7 @@ fn allocators_offered_follow_the_module() {
         press(&mut a, "a");
         seen.push(a.alloc);
     }
-    use crate::alloc::Allocator::*;
+    use crate::module::alloc::Allocator::*;
     assert_eq!(
         seen,
         [Vmalloc, Kvmalloc, Kmalloc, Pages, VmallocHuge, Vmalloc]
@@ -491,7 +493,7 @@ fn allocators_offered_follow_the_module() {
 #[test]
 fn buddyinfo_pane_shows_the_numbers_and_empty_orders() {
     let mut a = idle();
-    lab_buddyinfo(&mut a, crate::buddyinfo::tests::LAB_6_12);
+    lab_buddyinfo(&mut a, crate::system::buddyinfo::tests::LAB_6_12);
     assert!(!render(&a, 80, 24).contains("Free blocks per order"));
     press(&mut a, "b");
     for (w, h) in SIZES {
@@ -703,11 +705,11 @@ fn samples_and_time_change_nothing_outside_charts_controls_and_busy_header() {
     let mut read_only = app_with(kernel(false, true));
     fill(&mut read_only, |_| 0);
     let mut buddy = idle();
-    lab_buddyinfo(&mut buddy, crate::buddyinfo::tests::LAB_6_1);
+    lab_buddyinfo(&mut buddy, crate::system::buddyinfo::tests::LAB_6_1);
     press(&mut buddy, "b");
     // Read again, the same: the pane need not be drawn after the next sample.
     let mut buddy_same = buddy.clone();
-    lab_buddyinfo(&mut buddy_same, crate::buddyinfo::tests::LAB_6_1);
+    lab_buddyinfo(&mut buddy_same, crate::system::buddyinfo::tests::LAB_6_1);
     assert!(buddy.buddy_changed && !buddy_same.buddy_changed);
     let states = [
         ("idle", idle()),
