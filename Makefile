@@ -41,13 +41,19 @@ I686 := i686-unknown-linux-gnu
 I686_SYSROOT = $(LAB_DIR)/i386/sysroot
 I686_LIBS = $(I686_SYSROOT)/usr/lib/i386-linux-gnu:$(I686_SYSROOT)/lib/i386-linux-gnu
 VMTOP_I686 := $(CURDIR)/target/$(I686)/release/vmtop
-# Test binaries that boot the lab VM: `make test` runs them once per lab kernel, at most
-# TEST_THREADS VMs at once (these machines have two cores). Cargo matches the glob (the
-# recipe turns the shell's globbing off).
+# The lab tests (tests/lab, the cargo test target `lab`, which plain `cargo test` leaves out):
+# `make test` runs them once per 64-bit lab kernel, at most TEST_THREADS VMs at once (these
+# machines have two cores). Those under `once::` choose their own kernels (the 32-bit lab, the
+# Debian root on 6.1) and run with the first kernel only. LAB_FILTER: only the lab tests whose
+# names contain it (cargo's test filter), e.g. `make test LAB_FILTER=engine::`.
 TEST_THREADS ?= 2
-LAB_TESTS := --test lab_* --test tmux_dashboard
+LAB_FILTER ?=
+# What cargo's test harness reports: the number of tests that passed, summed over its
+# "test result:" lines (one per test binary).
+PASSED = awk '/^test result:/ { for (i = 1; i < NF; i++) if ($$(i + 1) ~ /^passed/) n += $$i } END { print n + 0 }'
 # The lab kernels in LAB_DIR as "RELEASE<TAB>HEADERS<TAB>ARCH" lines, newest first (vmtop's
-# own list); the per-kernel test runs use the 64-bit ones (tests/lab32.rs boots the 32-bit lab).
+# own list); the per-kernel test runs use the 64-bit ones (tests/lab/once/lab32.rs boots the
+# 32-bit lab).
 LAB_KERNELS = $(VMTOP) lab --list-kernels | awk -F'\t' -v d="$(LAB_DIR)/" 'index($$3, d) == 1 { print $$1 "\t" $$4 "\t" $$2 }'
 
 .PHONY: all run test deps lab-deps lab module vmtop vmtop-i686 install uninstall clean check bench sudo-check
@@ -106,13 +112,15 @@ run: vmtop
 	  $(MAKE) --no-print-directory lab && $(VMTOP) lab; \
 	fi
 
+# --test lab: the lab tests are not among --all-targets (test = false in tui/Cargo.toml).
 check:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --all-targets --locked -- -D warnings
+	$(CARGO) clippy --all-targets --test lab --locked -- -D warnings
 
-# The module built W=1 for every lab kernel (no warnings allowed); unit tests, rendering
-# snapshots and the lab tests on the newest kernel, then the lab tests on each other one
-# (each lab test boots the VM).
+# The module built W=1 for every lab kernel (no warning allowed: the compiler's "warning:" and
+# modpost's "WARNING:"); the unit, snapshot and host tests (what plain `cargo test` runs); then
+# the lab tests on each 64-bit lab kernel (each test boots the VM). Fails when any of these ran
+# no test at all.
 test: lab check
 	$(CARGO) build $(RELEASE)
 	@mkdir -p build && $(LAB_KERNELS) > build/lab-kernels.txt && [ -s build/lab-kernels.txt ] || \
@@ -121,16 +129,23 @@ test: lab check
 	  echo "== module build (W=1) for $$rel"; \
 	  karch=; [ "$$arch" = i386 ] && karch=ARCH=x86; \
 	  $(MAKE) --no-print-directory -C kmod-src KDIR=$$kdir $$karch W=1 2>&1 | tee build/module-build.log || exit 1; \
-	  ! grep -q 'warning:' build/module-build.log || { echo "module build for $$rel has warnings" >&2; exit 1; }; \
+	  ! grep -qi 'warning:' build/module-build.log || { echo "module build for $$rel has warnings" >&2; exit 1; }; \
 	  $(MAKE) --no-print-directory -C kmod-src clean >/dev/null; \
 	done < build/lab-kernels.txt
-	@set -f; first=1; for rel in $$(awk -F'\t' '$$3 == "x86_64" { print $$1 }' build/lab-kernels.txt); do \
-	  start=$$SECONDS; \
-	  if [ $$first = 1 ]; then echo "== all tests, lab tests on $$rel"; what="--workspace"; \
-	  else echo "== lab tests on $$rel"; what="$(LAB_TESTS)"; fi; \
-	  VMTOP_LAB_KERNEL=$$rel VMTOP_BIN=$(VMTOP) $(CARGO) test $(RELEASE) $$what -- --test-threads=$(TEST_THREADS) || exit 1; \
-	  echo "== tests on $$rel: $$((SECONDS - start)) s"; first=0; \
-	done
+	@set -o pipefail; echo "== unit, snapshot and host tests"; \
+	$(CARGO) test $(RELEASE) --workspace 2>&1 | tee build/test-host.log || exit 1; \
+	n=$$($(PASSED) build/test-host.log); echo "== $$n unit, snapshot and host tests passed"; \
+	[ "$$n" -gt 0 ] || { echo "make test: cargo test ran no unit or host test" >&2; exit 1; }
+	@set -o pipefail; kernels=0; skip=; for rel in $$(awk -F'\t' '$$3 == "x86_64" { print $$1 }' build/lab-kernels.txt); do \
+	  start=$$SECONDS; echo "== lab tests on $$rel$${skip:+ (without once::)}"; \
+	  VMTOP_LAB_KERNEL=$$rel $(CARGO) test $(RELEASE) --test lab -- --test-threads=$(TEST_THREADS) $$skip $(LAB_FILTER) 2>&1 \
+	    | tee build/test-lab-$$rel.log || exit 1; \
+	  n=$$($(PASSED) build/test-lab-$$rel.log); \
+	  echo "== $$n lab tests passed on $$rel in $$((SECONDS - start)) s"; \
+	  [ "$$n" -gt 0 ] || { echo "make test: no lab test ran on $$rel$(if $(LAB_FILTER), (LAB_FILTER=$(LAB_FILTER)))" >&2; exit 1; }; \
+	  kernels=$$((kernels + 1)); skip="--skip once::"; \
+	done; \
+	[ $$kernels -gt 0 ] || { echo "make test: no 64-bit lab kernel in $(LAB_DIR), so no lab test ran: run make lab" >&2; exit 1; }
 
 bench: vmtop lab-deps
 	VMTOP_BIN=$(VMTOP) tests/bench.sh

@@ -2,24 +2,19 @@
 //! can produce, with vmtop's diagnosis; the probe checked against a bisection done by hand
 //! with busybox insmod; record output that parses back.
 
-mod common;
-use common::{cause, json_after, lab, vmtop};
+use crate::common::{
+    build_module, cause, json_after, lab, lab_dir, lab_kernel, run_ok, section, temp_dir,
+};
 
 #[test]
 fn failure_causes_adoption_and_record() {
-    // A module built for another kernel: the same .ko with another release in its vermagic.
-    let ko = std::env::temp_dir().join(format!("vmtop-wrong-{}.ko", std::process::id()));
-    let out = std::process::Command::new(vmtop())
-        .args(["lab", "--exec", "uname -r"])
-        .output()
-        .expect("vmtop lab");
-    let release = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    let built = std::fs::read_dir(common::lab_work_dir().join(format!("module-{release}")))
-        .expect("lab module build dir")
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|x| x == "ko"))
-        .expect("built module");
+    // A module built for another kernel: the lab kernel's module (built here, in a private
+    // folder) with another release in its vermagic.
+    let kernel = lab_kernel();
+    let release = &kernel.release;
+    let tmp = temp_dir("wrong");
+    let built = build_module(&kernel, tmp.path());
+    let ko = tmp.path().join("wrong.ko");
     let mut bytes = std::fs::read(&built).expect("read ko");
     let needle = format!("vermagic={release}");
     let at = bytes
@@ -67,14 +62,14 @@ fn failure_causes_adoption_and_record() {
         vmtop status --json > st.json; echo "== status"; cat st.json
         echo "== again"; vmtop load --memsize 8 --json
         vmtop unload; echo adopt_unload_rc=$? adopt_loaded=$(loaded)
+        echo rec_before_total=$(mi MemTotal) rec_before_used=$(mi VmallocUsed)
         vmtop record --duration 2s --interval 100ms --format csv --out /tmp/r.csv; echo record_rc=$?
+        echo rec_after_total=$(mi MemTotal) rec_after_used=$(mi VmallocUsed)
         vmtop record --duration 1s --interval 100ms --format jsonl --out /tmp/r.jsonl
         echo "== csv"; cat /tmp/r.csv; echo "== end csv"
         echo "== jsonl"; cat /tmp/r.jsonl; echo "== end jsonl"
         "#,
     );
-    let _ = std::fs::remove_file(&ko);
-    assert_eq!(r.status, 0, "{}", r.out);
 
     let big = json_after(&r.out, "== big");
     assert_eq!(big["errno"], 12);
@@ -132,12 +127,7 @@ fn failure_causes_adoption_and_record() {
     assert_eq!(r.num("adopt_loaded"), 0);
 
     assert_eq!(r.num("record_rc"), 0);
-    let section = |a: &str, b: &str| {
-        let s = r.out.find(a).expect(a) + a.len() + 1;
-        let e = r.out.find(b).expect(b);
-        r.out[s..e].to_string()
-    };
-    let csv = vmtop::record::parse_csv(&section("== csv", "== end csv")).expect("csv parses");
+    let csv = vmtop::record::parse_csv(section(&r.out, "== csv")).expect("csv parses");
     assert!(
         csv.len() >= 15 && csv.len() <= 22,
         "{} points in 2 s at 100 ms",
@@ -147,8 +137,42 @@ fn failure_causes_adoption_and_record() {
         .iter()
         .all(|p| p.sample.is_some_and(|s| s.mem_total > 0)));
     assert!(csv.windows(2).all(|w| w[1].t > w[0].t));
-    let jsonl =
-        vmtop::record::parse_jsonl(&section("== jsonl", "== end jsonl")).expect("jsonl parses");
+    // The recorded figures are the kernel's: read here from the CSV text itself (not vmtop's
+    // parser), against /proc/meminfo read in the same script just before and after.
+    let text = section(&r.out, "== csv");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("CSV header").split(',').collect();
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| *h == name)
+            .unwrap_or_else(|| panic!("{name} not in {header:?}"))
+    };
+    let (total_at, used_at) = (col("mem_total_kib"), col("vmalloc_used_kib"));
+    let (total, used_before, used_after) = (
+        r.num("rec_before_total"),
+        r.num("rec_before_used"),
+        r.num("rec_after_used"),
+    );
+    assert_eq!(total, r.num("rec_after_total"));
+    // VmallocUsed moves by the 16 KiB kernel stacks of processes that come and go.
+    let used_range = used_before.min(used_after) - 1024..=used_before.max(used_after) + 1024;
+    let mut rows = 0;
+    for line in lines.filter(|l| !l.trim().is_empty()) {
+        let f: Vec<&str> = line.split(',').collect();
+        let num = |i: usize| -> i64 {
+            f[i].parse()
+                .unwrap_or_else(|_| panic!("column {i} of {line:?}"))
+        };
+        assert_eq!(num(total_at), total, "MemTotal in {line:?}");
+        assert!(
+            used_range.contains(&num(used_at)),
+            "VmallocUsed in {line:?}: /proc/meminfo read {used_before} then {used_after} kB"
+        );
+        rows += 1;
+    }
+    assert_eq!(rows, csv.len(), "{text}");
+    let jsonl = vmtop::record::parse_jsonl(section(&r.out, "== jsonl")).expect("jsonl parses");
     assert!(jsonl.len() >= 8, "{} points", jsonl.len());
 }
 
@@ -185,7 +209,6 @@ fn probe_matches_a_bisection_by_hand() {
         echo "== end"
         "#,
     );
-    assert_eq!(r.status, 0, "{}", r.out);
     let p = json_after(&r.out, "== probe");
     let ok = p["largest_ok_mib"].as_i64().expect("an answer");
     let failed = p["smallest_failed_mib"].as_i64().expect("a failure");
@@ -276,7 +299,6 @@ fn unsafe_mode_oom_kill_is_survived_and_diagnosed() {
         vmtop load --memsize 16; echo after_rc=$?; vmtop unload
         "#,
     );
-    assert_eq!(r.status, 0, "{}", r.out);
     let guard = json_after(&r.out, "== guard");
     assert_eq!(r.num("guard_rc"), 1);
     let gs = guard["event"]["outcome"]["diagnosis"]["summary"].to_string();
@@ -367,7 +389,6 @@ fn permissions_as_the_kernel_sees_them() {
         echo "== disabled load"; vmtop load --memsize 8 --json; echo disabled_load_rc=$?
         "#,
     );
-    assert_eq!(r.status, 0, "{}", r.out);
     let line = |key: &str| {
         r.out
             .lines()
@@ -456,41 +477,31 @@ fn permissions_as_the_kernel_sees_them() {
 /// What the VM needs to sign its module with a fresh key no kernel knows: the key (made here
 /// by openssl) at /lab/key.pem, and the lab kernel's scripts/sign-file at /lab/sign-file. The
 /// VM signs the module built for the kernel it booted. Returns the `--copy` arguments and the
-/// temporary folder to remove.
-fn signing_kit() -> (Vec<String>, std::path::PathBuf) {
-    let lab_dir = common::lab_work_dir()
-        .parent()
-        .expect("lab dir")
-        .to_path_buf();
-    let sign_file = std::fs::read_dir(lab_dir.join("root/usr/lib"))
+/// private folder that holds the key (removed when dropped).
+fn signing_kit() -> (Vec<String>, tempfile::TempDir) {
+    let sign_file = std::fs::read_dir(lab_dir().join("root/usr/lib"))
         .expect("lab kernel tree (make lab)")
         .flatten()
         .map(|e| e.path().join("scripts/sign-file"))
         .find(|p| p.is_file())
         .expect("scripts/sign-file in the lab's linux-kbuild");
-    let dir = std::env::temp_dir().join(format!("vmtop-sign-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let key = dir.join("key.pem");
-    let ok = std::process::Command::new("openssl")
-        .args([
-            "req", "-new", "-nodes", "-utf8", "-sha256", "-days", "1", "-batch", "-x509",
-        ])
-        .args([
-            "-subj",
-            "/CN=vmtop test key, not enrolled",
-            "-newkey",
-            "rsa:2048",
-        ])
-        .args(["-outform", "PEM", "-out"])
-        .arg(&key)
-        .arg("-keyout")
-        .arg(&key)
-        .output()
-        .expect("running openssl (package openssl)");
-    assert!(
-        ok.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
+    let dir = temp_dir("sign");
+    let key = dir.path().join("key.pem");
+    run_ok(
+        std::process::Command::new("openssl")
+            .args([
+                "req", "-new", "-nodes", "-utf8", "-sha256", "-days", "1", "-batch", "-x509",
+            ])
+            .args([
+                "-subj",
+                "/CN=vmtop test key, not enrolled",
+                "-newkey",
+                "rsa:2048",
+            ])
+            .args(["-outform", "PEM", "-out"])
+            .arg(&key)
+            .arg("-keyout")
+            .arg(&key),
     );
     let mut args = copy_with_libraries(&sign_file.display().to_string(), "/lab/sign-file");
     args.push("--copy".into());
@@ -500,7 +511,7 @@ fn signing_kit() -> (Vec<String>, std::path::PathBuf) {
 
 #[test]
 fn signature_enforcement_and_lockdown_refusals() {
-    let (kit, tmp) = signing_kit();
+    let (kit, _key_dir) = signing_kit();
     let script = r#"
         /lab/sign-file sha256 /lab/key.pem /lab/key.pem /lab/alloc_large_mem.ko /tmp/signed.ko
         echo sign_rc=$?
@@ -515,7 +526,6 @@ fn signature_enforcement_and_lockdown_refusals() {
     };
     let sig = boot("module.sig_enforce=1");
     let lock = boot("lockdown=integrity");
-    let _ = std::fs::remove_dir_all(&tmp);
     assert_eq!(sig.num("sign_rc"), 0, "{}", sig.out);
     assert_eq!(lock.num("sign_rc"), 0, "{}", lock.out);
 

@@ -1,10 +1,13 @@
-//! On the build host itself: `vmtop status` tells whether this kernel can load modules.
+//! On the build host itself: `vmtop status` tells whether this kernel can load modules, and
+//! vmtop's own refusals (usage errors, damaged module files) are one line with exit 2.
 
 use std::process::Command;
 
+use crate::common::{temp_dir, vmtop};
+
 #[test]
 fn status_reports_module_support_of_this_kernel() {
-    let out = Command::new(env!("CARGO_BIN_EXE_vmtop"))
+    let out = Command::new(vmtop())
         .arg("status")
         .output()
         .expect("running vmtop status");
@@ -26,7 +29,7 @@ fn load_on_this_kernel_is_refused_with_the_right_reason() {
     // support the module file given does not exist, so the refusal must name it (or, not
     // root, the missing privilege); on the build machines (no CONFIG_MODULES) the kernel
     // itself is the reason.
-    let out = Command::new(env!("CARGO_BIN_EXE_vmtop"))
+    let out = Command::new(vmtop())
         .args([
             "load",
             "--memsize",
@@ -69,7 +72,7 @@ fn load_on_this_kernel_is_refused_with_the_right_reason() {
 #[test]
 fn bad_memsize_is_one_line_exit_2() {
     for bad in ["0", "-5", "1.5", "", "12parsecs", "99999999999999999999999"] {
-        let out = Command::new(env!("CARGO_BIN_EXE_vmtop"))
+        let out = Command::new(vmtop())
             .args(["load", "--memsize", bad])
             .output()
             .expect("running vmtop load");
@@ -101,7 +104,7 @@ fn force_without_unsafe_mode_and_bad_values_are_usage_errors() {
             &["--from 10 MiB is above --to 5 MiB"][..],
         ),
     ] {
-        let out = Command::new(env!("CARGO_BIN_EXE_vmtop"))
+        let out = Command::new(vmtop())
             .args(args)
             .output()
             .expect("running vmtop");
@@ -122,7 +125,7 @@ fn record_into_a_closed_pipe_ends_quietly() {
         .arg("-c")
         .arg(format!(
             "'{}' record --duration 5s --interval 50ms | head -n 2",
-            env!("CARGO_BIN_EXE_vmtop")
+            vmtop()
         ))
         .output()
         .expect("running vmtop record | head");
@@ -136,7 +139,7 @@ fn record_into_a_closed_pipe_ends_quietly() {
 /// `vmtop status --json --module FILE`: what vmtop says of FILE (through libkmod, in the
 /// helper vmtop-kmod built beside it).
 fn file_problem(file: &std::path::Path) -> (serde_json::Value, serde_json::Value) {
-    let out = Command::new(env!("CARGO_BIN_EXE_vmtop"))
+    let out = Command::new(vmtop())
         .args(["status", "--json", "--module"])
         .arg(file)
         .output()
@@ -150,8 +153,8 @@ fn file_problem(file: &std::path::Path) -> (serde_json::Value, serde_json::Value
 
 #[test]
 fn damaged_module_files_are_named_for_what_they_are() {
-    let d = std::env::temp_dir().join(format!("vmtop-host-files-{}", std::process::id()));
-    std::fs::create_dir_all(&d).expect("tmp dir");
+    let tmp = temp_dir("host-files");
+    let d = tmp.path();
     // An ELF header cut after 20 bytes, and an xz header followed by garbage.
     let trunc = d.join("trunc.ko");
     std::fs::write(&trunc, b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x01\0\x3e\0").expect("w");
@@ -171,7 +174,6 @@ fn damaged_module_files_are_named_for_what_they_are() {
         assert!(!p.contains("another kernel"), "{p}");
         assert!(format.is_null());
     }
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]
@@ -184,7 +186,7 @@ fn status_reports_this_process_capability_as_the_kernel_does() {
         .find_map(|l| l.strip_prefix("CapEff:"))
         .map(|h| u64::from_str_radix(h.trim(), 16).expect("hex mask"))
         .expect("CapEff line");
-    let out = Command::new(env!("CARGO_BIN_EXE_vmtop"))
+    let out = Command::new(vmtop())
         .args(["status", "--json"])
         .output()
         .expect("running vmtop status");
@@ -192,7 +194,7 @@ fn status_reports_this_process_capability_as_the_kernel_does() {
     let p = &v["kernel"]["privileges"];
     assert_eq!(p["cap_sys_module"], (eff >> 16) & 1 == 1, "{v}");
     assert_eq!(p["euid"], nix::unistd::geteuid().as_raw(), "{v}");
-    let text = Command::new(env!("CARGO_BIN_EXE_vmtop"))
+    let text = Command::new(vmtop())
         .arg("status")
         .output()
         .expect("running vmtop status");

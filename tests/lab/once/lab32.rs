@@ -5,6 +5,8 @@
 
 use std::process::Command;
 
+use crate::common::vmtop;
+
 fn machine<'a>(v: &'a serde_json::Value, mem: u64, vmalloc: Option<&str>) -> &'a serde_json::Value {
     v["machines"]
         .as_array()
@@ -35,7 +37,7 @@ fn evidence(l: &serde_json::Value) -> String {
 
 #[test]
 fn replay_of_the_article_on_32_bit_kernels() {
-    let out = Command::new(env!("CARGO_BIN_EXE_vmtop"))
+    let out = Command::new(vmtop())
         .args(["replay", "--json"])
         .output()
         .expect("running vmtop replay");

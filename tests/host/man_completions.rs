@@ -7,24 +7,7 @@ use std::process::Command;
 
 use clap::CommandFactory;
 
-fn vmtop() -> &'static str {
-    env!("CARGO_BIN_EXE_vmtop")
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the crate sits in the repository")
-        .to_path_buf()
-}
-
-/// A fresh folder under the system's temp dir.
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("vmtop-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("creating a scratch folder");
-    d
-}
+use crate::common::{repo, temp_dir, vmtop};
 
 /// The public subcommands, from the definitions themselves.
 fn subcommands() -> Vec<clap::Command> {
@@ -74,10 +57,11 @@ fn render(page: &Path) -> String {
 
 #[test]
 fn man_pages_cover_every_subcommand_and_render() {
-    let dir = scratch("man");
+    let tmp = temp_dir("man");
+    let dir = tmp.path();
     let out = Command::new(vmtop())
         .args(["__generate", "man"])
-        .arg(&dir)
+        .arg(dir)
         .output()
         .expect("running vmtop __generate man");
     assert!(
@@ -147,13 +131,13 @@ fn man_pages_cover_every_subcommand_and_render() {
         String::from_utf8_lossy(&man.stderr)
     );
     assert!(String::from_utf8_lossy(&man.stdout).contains("--memsize"));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// What bash offers for the words typed so far (the last one being completed), with the
 /// generated script loaded as bash-completion would.
 fn bash_complete(words: &[&str]) -> Vec<String> {
-    let dir = scratch("bash");
+    let tmp = temp_dir("bash");
+    let dir = tmp.path();
     let script = dir.join("vmtop.bash");
     std::fs::write(&script, generate("bash")).expect("writing the script");
     let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
@@ -174,7 +158,6 @@ fn bash_complete(words: &[&str]) -> Vec<String> {
         .args(["--norc", "--noprofile", "-c", &body])
         .output()
         .expect("running bash");
-    let _ = std::fs::remove_dir_all(&dir);
     assert!(
         out.status.success(),
         "{words:?}: {}",
@@ -272,8 +255,9 @@ fn make(target: &str, prefix: &Path) -> String {
 
 #[test]
 fn make_installs_and_uninstalls_man_pages_and_completions() {
-    let prefix = scratch("prefix");
-    make("install-man-completions", &prefix);
+    let tmp = temp_dir("prefix");
+    let prefix = tmp.path();
+    make("install-man-completions", prefix);
     let mut expected: Vec<String> = vec![
         "share/bash-completion/completions/vmtop".into(),
         "share/fish/vendor_completions.d/vmtop.fish".into(),
@@ -286,7 +270,7 @@ fn make_installs_and_uninstalls_man_pages_and_completions() {
             .map(|s| format!("share/man/man1/vmtop-{}.1", s.get_name())),
     );
     expected.sort();
-    assert_eq!(files_under(&prefix), expected);
+    assert_eq!(files_under(prefix), expected);
     // What bash-completion would load finds the completion function.
     let installed = prefix.join("share/bash-completion/completions/vmtop");
     let status = Command::new("bash")
@@ -299,7 +283,6 @@ fn make_installs_and_uninstalls_man_pages_and_completions() {
         "{}",
         String::from_utf8_lossy(&status.stderr)
     );
-    make("uninstall-man-completions", &prefix);
-    assert_eq!(files_under(&prefix), Vec::<String>::new());
-    let _ = std::fs::remove_dir_all(&prefix);
+    make("uninstall-man-completions", prefix);
+    assert_eq!(files_under(prefix), Vec::<String>::new());
 }

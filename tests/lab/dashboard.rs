@@ -1,196 +1,8 @@
-//! The dashboard used as a person would: in tmux, keys typed with send-keys, the screen
-//! read with capture-pane. On the build host (read-only) and inside the lab VM.
+//! The dashboard used as a person would, inside the lab VM: in tmux, keys typed with
+//! send-keys, the screen read with capture-pane.
 
-mod common;
-use common::vmtop;
-
-use std::process::Command;
-use std::time::{Duration, Instant};
-
-struct Tmux {
-    name: String,
-}
-
-impl Tmux {
-    fn start(name: &str, cols: u16, rows: u16, cmd: &str) -> Tmux {
-        let name = format!("{name}-{}", std::process::id());
-        // A tmux server started earlier runs commands with its own environment: pass on
-        // which lab dir and kernel this test run uses.
-        let env: Vec<String> = ["VMTOP_LAB_DIR", "VMTOP_LAB_KERNEL"]
-            .iter()
-            .filter_map(|k| std::env::var(k).ok().map(|v| format!("{k}={v}")))
-            .flat_map(|kv| ["-e".to_string(), kv])
-            .collect();
-        let ok = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &name,
-                "-x",
-                &cols.to_string(),
-                "-y",
-                &rows.to_string(),
-            ])
-            .args(&env)
-            .arg(cmd)
-            .env("TERM", "xterm-256color")
-            .status()
-            .expect("tmux installed (make test installs it)");
-        assert!(ok.success());
-        // Keep the pane (and its last screen) after the program exits.
-        let _ = Command::new("tmux")
-            .args(["set-option", "-t", &name, "remain-on-exit", "on"])
-            .status();
-        Tmux { name }
-    }
-
-    fn resize(&self, cols: u16, rows: u16) {
-        let ok = Command::new("tmux")
-            .args(["resize-window", "-t", &self.name, "-x", &cols.to_string()])
-            .args(["-y", &rows.to_string()])
-            .status()
-            .expect("tmux resize-window");
-        assert!(ok.success());
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["capture-pane", "-p", "-t", &self.name])
-            .output()
-            .expect("capture-pane");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// The pane's whole history (scrollback included), oldest line first.
-    fn history(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["capture-pane", "-p", "-S", "-", "-t", &self.name])
-            .output()
-            .expect("capture-pane");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        for k in keys {
-            let ok = Command::new("tmux")
-                .args(["send-keys", "-t", &self.name, k])
-                .status()
-                .expect("send-keys");
-            assert!(ok.success());
-            std::thread::sleep(Duration::from_millis(150));
-        }
-    }
-
-    /// Wait until `pred(screen)` holds; panics with the last screen after `secs`.
-    fn wait_for(&self, what: &str, secs: u64, pred: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if pred(&s) {
-                return s;
-            }
-            if start.elapsed() > Duration::from_secs(secs) {
-                panic!("timed out waiting for {what}; screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(300));
-        }
-    }
-
-    fn dead_status(&self) -> Option<i32> {
-        let out = Command::new("tmux")
-            .args([
-                "display-message",
-                "-p",
-                "-t",
-                &self.name,
-                "#{pane_dead_status}",
-            ])
-            .output()
-            .ok()?;
-        String::from_utf8_lossy(&out.stdout).trim().parse().ok()
-    }
-
-    fn dead(&self) -> bool {
-        let out = Command::new("tmux")
-            .args(["display-message", "-p", "-t", &self.name, "#{pane_dead}"])
-            .output()
-            .expect("display-message");
-        String::from_utf8_lossy(&out.stdout).trim() == "1"
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.name])
-            .status();
-    }
-}
-
-/// The number before "MiB" after `label` on the screen, e.g. "VmallocUsed 205 MiB".
-/// Columns used by the widest line of a captured screen.
-fn widest(screen: &str) -> usize {
-    screen
-        .lines()
-        .map(|l| l.trim_end().chars().count())
-        .max()
-        .unwrap_or(0)
-}
-
-fn mib_after(screen: &str, label: &str) -> Option<f64> {
-    let at = screen.find(label)? + label.len();
-    let rest = screen[at..].trim_start();
-    let num: String = rest
-        .chars()
-        .take_while(|c| c.is_ascii_digit() || *c == '.')
-        .collect();
-    let v: f64 = num.parse().ok()?;
-    let unit = rest[num.len()..].trim_start();
-    if unit.starts_with("GiB") {
-        Some(v * 1024.0)
-    } else if unit.starts_with("MiB") {
-        Some(v)
-    } else if unit.starts_with("KiB") {
-        Some(v / 1024.0)
-    } else {
-        None
-    }
-}
-
-#[test]
-fn host_dashboard_is_read_only_and_quits_cleanly() {
-    for (cols, rows) in [(80u16, 24u16), (160, 45)] {
-        let t = Tmux::start(
-            &format!("vmtop-host-{cols}"),
-            cols,
-            rows,
-            &format!("{} --interval 100ms; echo EXITED=$?", vmtop()),
-        );
-        let s = t.wait_for("the dashboard", 10, |s| {
-            s.contains("MemAvailable") && s.contains("VmallocUsed")
-        });
-        if !std::path::Path::new("/proc/modules").exists() {
-            assert!(s.contains("READ-ONLY"), "{s}");
-            assert!(s.contains("without module"), "{s}");
-            assert!(s.contains("vmtop lab"), "{s}");
-            // Loading is refused in read-only mode, with the reason in the footer: wait for
-            // that answer to the key, then no dialog may be open.
-            t.keys(&["l"]);
-            let s = t.wait_for("the refusal of l", 10, |s| s.contains("» READ-ONLY"));
-            assert!(
-                !s.contains("Load alloc_large_mem with"),
-                "no load dialog when read-only:\n{s}"
-            );
-        }
-        t.keys(&["q"]);
-        let s = t.wait_for("exit", 10, |s| s.contains("EXITED=") || t.dead());
-        assert!(!s.contains("EXITED=") || s.contains("EXITED=0"), "{s}");
-        assert!(t.dead_status() == Some(0) || s.contains("EXITED=0"), "{s}");
-        // Alternate screen left: the dashboard is gone from the pane.
-        assert!(!s.contains("Kernel log"), "terminal not restored:\n{s}");
-    }
-}
+use crate::common::tmux::{mib_after, widest, Tmux};
+use crate::common::{temp_dir, vmtop, HEALTH, PRELUDE};
 
 #[test]
 fn lab_dashboard_load_fail_unload_quit() {
@@ -251,7 +63,7 @@ fn lab_dashboard_adopts_a_module_loaded_by_hand() {
     // insmod first, then the dashboard on the VM console for 12 s (SIGTERM from timeout
     // ends it): the event log shows the adoption, and on the way out vmtop says the
     // module is still loaded (SIGTERM does not unload).
-    let r = common::lab(
+    let r = crate::common::lab(
         &[],
         r#"
         insmod /lab/alloc_large_mem.ko memsize=32
@@ -259,7 +71,6 @@ fn lab_dashboard_adopts_a_module_loaded_by_hand() {
         echo still_loaded=$(loaded)
         "#,
     );
-    assert_eq!(r.status, 0, "{}", r.out);
     assert!(
         r.out.contains("adopt"),
         "adoption in the event log:\n{}",
@@ -280,11 +91,13 @@ fn lab_dashboard_adopts_a_module_loaded_by_hand() {
 /// runs that file instead of the dashboard), so the keys typed into tmux reach it.
 #[test]
 fn lab_quit_during_a_load_stops_the_loader() {
-    let script = std::env::temp_dir().join(format!("vmtop-quit-{}.sh", std::process::id()));
+    let tmp = temp_dir("quit");
+    let script = tmp.path().join("exec.sh");
     std::fs::write(
         &script,
-        r#"
-loaded() { grep -q '^alloc_large_mem ' /proc/modules && echo 1 || echo 0; }
+        [
+            PRELUDE,
+            r#"
 state() { awk '$1 == "alloc_large_mem" { print $5 }' /proc/modules; }
 kmods() { pidof vmtop-kmod | wc -w; }
 setsid cttyhack sh -c "stty rows 30 cols 100; vmtop --memsize 700 --interval 250ms 2>/tmp/dash.err"
@@ -301,8 +114,11 @@ kill -TERM $pid; wait $pid; echo "load-term-exit=$?"
 sed 's/^/load-out: /' /tmp/load.out
 echo "after-term: loaded=$(loaded) kmod=$(kmods)"
 dmesg | grep 'alloc_large_mem: fail' | sed 's/^/kmsg: /'
-echo ALL-DONE
 "#,
+            HEALTH,
+            "echo ALL-DONE\n",
+        ]
+        .concat(),
     )
     .expect("writing the VM script");
     // Taller than the dashboard (30 rows): the script's report must stay on screen.
@@ -333,7 +149,6 @@ echo ALL-DONE
     // The default: q again stops the loader.
     t.keys(&["q"]);
     let s = t.wait_for("the script's end", 240, |s| s.contains("ALL-DONE"));
-    let _ = std::fs::remove_file(&script);
     assert!(
         s.contains("dashboard-gone: loaded=0 kmod=0"),
         "nothing left after quitting:\n{s}"
@@ -352,6 +167,10 @@ echo ALL-DONE
         s.contains("after-term: loaded=0 kmod=0"),
         "nothing left after SIGTERM:\n{s}"
     );
+    assert!(
+        s.contains("bad_kernel_lines=0"),
+        "the kernel log shows a problem:\n{s}"
+    );
     let s = t.wait_for("the VM to power off", 60, |s| s.contains("EXITED="));
     assert!(s.contains("EXITED=0"), "{s}");
 }
@@ -364,11 +183,13 @@ echo ALL-DONE
 /// in the VM logs every change of the file while the dashboard runs).
 #[test]
 fn lab_dashboard_allocators_and_buddyinfo() {
-    let script = std::env::temp_dir().join(format!("vmtop-alloc-{}.sh", std::process::id()));
+    let tmp = temp_dir("alloc");
+    let script = tmp.path().join("exec.sh");
     std::fs::write(
         &script,
-        r#"
-loaded() { grep -q '^alloc_large_mem ' /proc/modules && echo 1 || echo 0; }
+        [
+            PRELUDE,
+            r#"
 ( prev=; while :; do cur=$(cat /proc/buddyinfo); if [ "$cur" != "$prev" ]; then echo "$cur"; echo "@@"; prev=$cur; fi; usleep 50000; done ) >/tmp/bi.log 2>&1 &
 bg=$!
 setsid cttyhack sh -c "stty rows 24 cols 80; vmtop --interval 250ms 2>/tmp/dash.err"
@@ -379,8 +200,11 @@ sed 's/^/dash-stderr: /' /tmp/dash.err
 tr -s ' ' </tmp/bi.log | sed 's/^/bi: /'
 echo "bi-states=$(grep -c '^@@' /tmp/bi.log)"
 dmesg | grep 'alloc_large_mem: fail' | sed 's/^/kmsg: /'
-echo ALL-DONE
 "#,
+            HEALTH,
+            "echo ALL-DONE\n",
+        ]
+        .concat(),
     )
     .expect("writing the VM script");
     let t = Tmux::start(
@@ -484,10 +308,13 @@ echo ALL-DONE
     t.keys(&["y"]);
     t.wait_for("the script's end", 120, |s| s.contains("ALL-DONE"));
     let out = t.history();
-    let _ = std::fs::remove_file(&script);
     assert!(
         out.contains("dashboard-gone: loaded=0"),
         "unloaded on quit:\n{out}"
+    );
+    assert!(
+        out.contains("bad_kernel_lines=0"),
+        "the kernel log shows a problem:\n{out}"
     );
     // Every state /proc/buddyinfo went through, as the pane would show it: "N0 DMA32" and
     // the counts, `·` for none.
@@ -539,31 +366,4 @@ echo ALL-DONE
     }
     let s = t.wait_for("the VM to power off", 60, |s| s.contains("EXITED="));
     assert!(s.contains("EXITED=0"), "{s}");
-}
-
-/// A panic in a worker thread restores the terminal (raw mode off, main screen back) and
-/// ends vmtop with 101: the dashboard does not go on drawing in cooked mode.
-#[test]
-fn host_worker_panic_restores_the_terminal_and_stops() {
-    let t = Tmux::start(
-        "vmtop-panic",
-        100,
-        30,
-        &format!(
-            "VMTOP_TEST_PANIC=engine {} --interval 100ms; echo EXITED=$?; stty -a | grep -o -- '-\\?icanon' | sed 's/^/MODE=/'",
-            vmtop()
-        ),
-    );
-    let s = t.wait_for("the exit", 30, |s| s.contains("MODE="));
-    assert!(s.contains("EXITED=101"), "{s}");
-    assert!(s.contains("MODE=icanon"), "cooked mode back:\n{s}");
-    assert!(
-        s.contains("VMTOP_TEST_PANIC=engine"),
-        "the panic message:\n{s}"
-    );
-    assert!(s.contains("the engine thread panicked"), "{s}");
-    assert!(
-        !s.contains("Kernel log"),
-        "no dashboard drawn after the panic:\n{s}"
-    );
 }

@@ -8,46 +8,12 @@
 //! the real `depmod` (kmod's) makes modules.dep, and `vmtop load` finds it by name, loads
 //! it, and unloads it; the damaged files get their own diagnosis.
 
-mod common;
-use common::{cause, json_after, lab, vmtop};
+use crate::common::{cause, json_after, lab, lab_kernel, repo, run_ok, temp_dir};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn run(cmd: &mut Command) -> String {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("running {cmd:?}: {e}"));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{cmd:?} failed:\n{text}");
-    text
-}
-
-/// The release and headers folder of the lab kernel `vmtop lab` boots by default.
-fn lab_kernel() -> (String, PathBuf) {
-    let out = run(Command::new(vmtop()).args(["lab", "--exec", "uname -r"]));
-    let release = out
-        .lines()
-        .map(str::trim)
-        .rfind(|l| !l.is_empty() && !l.starts_with("vmtop"))
-        .expect("uname -r output")
-        .to_string();
-    let lab = common::lab_work_dir()
-        .parent()
-        .expect("lab dir")
-        .to_path_buf();
-    let kdir = lab
-        .join("root/usr/src")
-        .join(format!("linux-headers-{release}"));
-    assert!(kdir.join("Makefile").is_file(), "{}", kdir.display());
-    (release, kdir)
-}
-
 fn sha256(p: &Path) -> String {
-    run(Command::new("sha256sum").arg(p))
+    run_ok(Command::new("sha256sum").arg(p))
         .split_whitespace()
         .next()
         .expect("sha256sum output")
@@ -56,11 +22,11 @@ fn sha256(p: &Path) -> String {
 
 #[test]
 fn installed_compressed_and_dkms_modules_load_by_name() {
-    let (release, kdir) = lab_kernel();
-    let tmp = std::env::temp_dir().join(format!("vmtop-install-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp).expect("tmp");
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../kmod-src");
+    let kernel = lab_kernel();
+    let (release, kdir) = (&kernel.release, &kernel.kdir);
+    let tmp_dir = temp_dir("install");
+    let tmp = tmp_dir.path();
+    let src = repo().join("kmod-src");
 
     // DKMS: add, build and install from the shipped dkms.conf, for the lab kernel.
     let (tree, srctree, inst) = (tmp.join("dkms"), tmp.join("src"), tmp.join("modules"));
@@ -86,7 +52,7 @@ fn installed_compressed_and_dkms_modules_load_by_name() {
             .arg("--installtree")
             .arg(&inst)
             .arg("--no-depmod");
-        run(&mut c)
+        run_ok(&mut c)
     };
     dkms("add");
     let built = dkms("build");
@@ -122,13 +88,17 @@ fn installed_compressed_and_dkms_modules_load_by_name() {
         ));
         std::fs::copy(&plain, &ko).expect("plain module");
     }
-    run(Command::new("xz")
-        .args(["--check=crc32", "--lzma2=dict=1MiB", "-kf"])
-        .arg(&ko));
-    run(Command::new("zstd").args(["-q", "-T0", "-kf"]).arg(&ko));
-    let check = run(Command::new("xz")
-        .args(["--list", "--robot"])
-        .arg(ko.with_extension("ko.xz")));
+    run_ok(
+        Command::new("xz")
+            .args(["--check=crc32", "--lzma2=dict=1MiB", "-kf"])
+            .arg(&ko),
+    );
+    run_ok(Command::new("zstd").args(["-q", "-T0", "-kf"]).arg(&ko));
+    let check = run_ok(
+        Command::new("xz")
+            .args(["--list", "--robot"])
+            .arg(ko.with_extension("ko.xz")),
+    );
     assert!(check.contains("CRC32"), "xz check is CRC32: {check}");
     // Damaged files: a module cut in half, and a compressed one cut in half.
     let bytes = std::fs::read(&ko).expect("read ko");
@@ -189,8 +159,6 @@ fn installed_compressed_and_dkms_modules_load_by_name() {
         "#
     );
     let r = lab(&args, &script);
-    let _ = std::fs::remove_dir_all(&tmp);
-    assert_eq!(r.status, 0, "{}", r.out);
 
     // Nothing installed, nothing given: the refusal says where vmtop looked.
     let none = json_after(&r.out, "== none");

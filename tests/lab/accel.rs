@@ -4,58 +4,18 @@
 //! refused with the problem named. On a machine where KVM works, the same test asserts that
 //! auto chose KVM and that `--accel kvm` boots.
 
-mod common;
-use common::{lab_work_dir, vmtop};
+use crate::common::{lab_dir, lab_kernel, lab_kernels, run, vmtop};
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-struct Out {
-    stdout: String,
-    stderr: String,
-    status: i32,
-    took: Duration,
-}
-
-fn run(args: &[&str]) -> Out {
-    let start = Instant::now();
-    let out = Command::new(vmtop())
-        .args(args)
-        .output()
-        .expect("running vmtop");
-    let o = Out {
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        status: out.status.code().unwrap_or(-1),
-        took: start.elapsed(),
-    };
-    eprintln!(
-        "$ vmtop {} ({:.1} s, exit {})\n--- stdout ---\n{}--- stderr ---\n{}",
-        args.join(" "),
-        o.took.as_secs_f64(),
-        o.status,
-        o.stdout,
-        o.stderr
-    );
-    o
-}
-
-/// `vmtop lab --list-kernels`: (release, line) per kernel.
-fn kernels() -> Vec<(String, String)> {
-    let o = run(&["lab", "--list-kernels"]);
-    assert_eq!(o.status, 0, "{}", o.stderr);
-    o.stdout
-        .lines()
-        .map(|l| {
-            let release = l.split('\t').next().unwrap_or_default().to_string();
-            (release, l.to_string())
-        })
-        .collect()
+fn vmtop_run(args: &[&str]) -> crate::common::Out {
+    run(Command::new(vmtop()).args(args))
 }
 
 #[test]
 fn auto_accel_boots_and_kvm_is_refused_or_used_as_it_works() {
-    let o = run(&[
+    let o = vmtop_run(&[
         "lab",
         "--json",
         "--timeout",
@@ -77,10 +37,13 @@ fn auto_accel_boots_and_kvm_is_refused_or_used_as_it_works() {
         "{}",
         o.stdout
     );
-    if let Ok(want) = std::env::var("VMTOP_LAB_KERNEL") {
+    // The default lab kernel ($VMTOP_LAB_KERNEL when set, else the newest fetched).
+    let want = lab_kernel();
+    assert_eq!(kernel, want.release, "{want:?}");
+    if let Ok(asked) = std::env::var("VMTOP_LAB_KERNEL") {
         assert!(
-            kernel.starts_with(&want),
-            "{kernel} for VMTOP_LAB_KERNEL={want}"
+            kernel.starts_with(&asked),
+            "{kernel} for VMTOP_LAB_KERNEL={asked}"
         );
     }
     // One stderr line says which accelerator and why.
@@ -93,7 +56,7 @@ fn auto_accel_boots_and_kvm_is_refused_or_used_as_it_works() {
     assert!(banner[0].contains(&format!("under {}", accel.to_uppercase())));
     assert!(banner[0].contains(why), "{}", banner[0]);
 
-    let kvm = run(&[
+    let kvm = vmtop_run(&[
         "lab",
         "--accel",
         "kvm",
@@ -125,7 +88,7 @@ fn auto_accel_boots_and_kvm_is_refused_or_used_as_it_works() {
                 // The verdict is kept for this boot, keyed on its boot_id.
                 let boot =
                     std::fs::read_to_string("/proc/sys/kernel/random/boot_id").expect("boot_id");
-                let cache = std::fs::read_to_string(lab_work_dir().join("kvm-probe"))
+                let cache = std::fs::read_to_string(lab_dir().join("work/kvm-probe"))
                     .expect("the probe's verdict in the lab dir");
                 assert!(
                     cache
@@ -141,14 +104,10 @@ fn auto_accel_boots_and_kvm_is_refused_or_used_as_it_works() {
 
 #[test]
 fn kernel_release_picks_a_fetched_kernel_or_lists_them() {
-    let all = kernels();
+    let all = lab_kernels();
     assert!(!all.is_empty(), "make lab fetches at least one kernel");
-    assert_eq!(
-        all.iter().filter(|(_, l)| l.ends_with("\tdefault")).count(),
-        1,
-        "{all:?}"
-    );
-    let o = run(&["lab", "--kernel-release", "0.0.1-none", "--exec", "true"]);
+    assert_eq!(all.iter().filter(|k| k.default).count(), 1, "{all:?}");
+    let o = vmtop_run(&["lab", "--kernel-release", "0.0.1-none", "--exec", "true"]);
     assert_eq!(o.status, 1);
     let err = o.stderr.trim();
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -157,16 +116,15 @@ fn kernel_release_picks_a_fetched_kernel_or_lists_them() {
         "{err}"
     );
     // Without --arch only kernels of this machine's architecture are candidates.
-    for (release, line) in &all {
-        if line.split('\t').nth(1) == Some("x86_64") {
-            assert!(err.contains(release.as_str()), "{release} in: {err}");
+    for k in &all {
+        if k.arch == "x86_64" {
+            assert!(err.contains(&k.release), "{} in: {err}", k.release);
         } else {
-            assert!(!err.contains(release.as_str()), "{release} not in: {err}");
+            assert!(!err.contains(&k.release), "{} not in: {err}", k.release);
         }
     }
     // Each kernel's architecture comes from its headers' configuration.
-    for (_, line) in &all {
-        let arch = line.split('\t').nth(1).unwrap_or_default();
-        assert!(arch == "x86_64" || arch == "i386", "{line}");
+    for k in &all {
+        assert!(k.arch == "x86_64" || k.arch == "i386", "{k:?}");
     }
 }

@@ -1,0 +1,9 @@
+//! Host tests: vmtop run on the machine that runs `cargo test`, with no VM and nothing
+//! loaded. Plain `cargo test` runs them. A new host test file is one `mod` line below.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod dashboard;
+mod man_completions;
+mod status;
