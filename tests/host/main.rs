@@ -5,5 +5,6 @@
 mod common;
 
 mod dashboard;
+mod lessons;
 mod man_completions;
 mod status;

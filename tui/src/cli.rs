@@ -311,6 +311,11 @@ pub enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Check and list lessons: a teacher's script run against the live kernel (docs/lessons.md)
+    #[command(
+        after_help = "Examples:\n  vmtop lesson --list\n  vmtop lesson --check my-lesson.toml\n  vmtop lesson --check why-vmalloc\n\nExit code 2: the file cannot run (FILE:LINE:COLUMN says why and what is accepted)."
+    )]
+    Lesson(LessonArgs),
     /// (internal) man pages into DIR, or a shell's completions on stdout; used by make install
     #[command(hide = true, name = "__generate")]
     Generate {
@@ -336,6 +341,18 @@ pub enum RecordFormat {
     Csv,
     /// One JSON object per sample and line
     Jsonl,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["check", "list"])))]
+pub struct LessonArgs {
+    /// Check a lesson (a .toml file or a bundled name) without running it: `ok` and exit 0,
+    /// or FILE:LINE:COLUMN, what is wrong and what is accepted, and exit 2
+    #[arg(long, value_name = "FILE")]
+    pub check: Option<String>,
+    /// List the bundled lessons, one line each: name, steps, where they run, title
+    #[arg(long)]
+    pub list: bool,
 }
 
 #[derive(Debug, Args)]

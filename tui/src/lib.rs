@@ -34,6 +34,8 @@ pub(crate) mod probe;
 pub mod record;
 pub(crate) mod replay;
 
+pub(crate) mod lesson;
+
 pub(crate) mod lab;
 
 pub(crate) mod app;

@@ -8,6 +8,7 @@ use clap::Parser;
 mod compare;
 mod generate;
 mod lab;
+mod lesson;
 mod load;
 mod probe;
 mod record;
@@ -35,6 +36,7 @@ pub fn main() -> i32 {
                 | Cmd::Record { .. }
                 | Cmd::Generate { .. }
                 | Cmd::Compare { .. }
+                | Cmd::Lesson(_)
         )
     ) {
         default_sigpipe();
@@ -42,6 +44,7 @@ pub fn main() -> i32 {
     let result = match cli.command {
         Some(Cmd::Lab(args)) => lab::lab(args),
         Some(Cmd::Replay { json }) => replay::replay(json),
+        Some(Cmd::Lesson(args)) => lesson::run(args),
         Some(Cmd::Generate { what, dir }) => generate::generate(what, dir),
         Some(Cmd::Load {
             force: true,

@@ -1,0 +1,155 @@
+//! `vmtop lesson`: check a lesson file, list the bundled lessons.
+
+use crate::cli::{exit, LessonArgs};
+
+use crate::lesson::{bundled, Lesson, Machine};
+
+pub fn run(args: LessonArgs) -> anyhow::Result<i32> {
+    if args.list {
+        print!("{}", list());
+        return Ok(exit::OK);
+    }
+    if let Some(what) = args.check {
+        return Ok(match crate::lesson::open(&what) {
+            Ok(l) => {
+                println!("{}", checked_line(&l));
+                print!("{}", plan(&l));
+                exit::OK
+            }
+            Err(e) => {
+                eprintln!("vmtop: {e}");
+                exit::USAGE
+            }
+        });
+    }
+    // clap requires one of them (the "what" group).
+    Ok(exit::USAGE)
+}
+
+/// `ok: NAME: N parts, M steps (machines)`.
+fn checked_line(l: &Lesson) -> String {
+    format!(
+        "ok: {}: {} {}, {} steps ({})",
+        l.source,
+        l.parts.len(),
+        if l.parts.len() == 1 { "part" } else { "parts" },
+        l.step_count(),
+        l.machines().join("; ")
+    )
+}
+
+/// The steps that act, one line each, with what they expect: what a teacher checks before
+/// class.
+fn plan(l: &Lesson) -> String {
+    let mut out = String::new();
+    for (i, p) in l.parts.iter().enumerate() {
+        out.push_str(&format!(
+            "part {}: {} ({})\n",
+            i + 1,
+            p.title,
+            p.machine.describe()
+        ));
+        for (k, s) in p.steps.iter().enumerate() {
+            let Some(a) = &s.action else { continue };
+            let expect = s
+                .expect
+                .as_ref()
+                .map(|e| format!(": expect {}", e.describe()))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "  step {} (line {}): {}{expect}\n",
+                k + 1,
+                s.line,
+                a.describe()
+            ));
+        }
+    }
+    out
+}
+
+/// Where a lesson's parts run, in a few words.
+fn where_it_runs(l: &Lesson) -> String {
+    let this = l.parts.iter().any(|p| p.machine == Machine::This);
+    let mut archs: Vec<&str> = l
+        .parts
+        .iter()
+        .filter_map(|p| match &p.machine {
+            Machine::Lab(m) => Some(m.arch.name()),
+            Machine::This => None,
+        })
+        .collect();
+    archs.dedup();
+    match (this, archs.is_empty()) {
+        (true, true) => "this machine".to_string(),
+        (false, _) => format!("lab only ({})", archs.join(", ")),
+        (true, false) => format!("this machine + lab ({})", archs.join(", ")),
+    }
+}
+
+/// One line per bundled lesson.
+pub fn list() -> String {
+    let mut out = String::new();
+    for b in bundled::ALL {
+        match crate::lesson::open(b.name) {
+            Ok(l) => out.push_str(&format!(
+                "{:<14} {:>2} steps  {:<22} {}\n",
+                l.name,
+                l.step_count(),
+                where_it_runs(&l),
+                l.title
+            )),
+            // Cannot happen for a release (a unit test parses every bundled lesson), but a
+            // broken one is named rather than hidden.
+            Err(e) => out.push_str(&format!("{:<14} broken: {e}\n", b.name)),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_list_has_one_line_per_bundled_lesson() {
+        let l = list();
+        assert_eq!(l.lines().count(), bundled::ALL.len());
+        let article = l
+            .lines()
+            .find(|x| x.starts_with("article-2009 "))
+            .expect("article-2009 listed");
+        assert!(article.contains("lab only (i386)"), "{article}");
+        assert!(!l.contains("broken"), "{l}");
+        let why = l
+            .lines()
+            .find(|x| x.starts_with("why-vmalloc "))
+            .expect("why-vmalloc listed");
+        assert!(why.contains("this machine"), "{why}");
+        assert!(l.lines().all(|x| x.chars().count() <= 100), "{l}");
+    }
+
+    #[test]
+    fn a_checked_lesson_says_its_parts_and_machines() {
+        let l = crate::lesson::open("article-2009").expect("bundled");
+        let line = checked_line(&l);
+        assert!(
+            line.starts_with("ok: bundled:article-2009: 4 parts,"),
+            "{line}"
+        );
+        assert!(line.contains("lab i386 384 MiB, swap 512 MiB"), "{line}");
+        let p = plan(&l);
+        assert!(p.starts_with("part 1: The article's machine"), "{p}");
+        assert!(
+            p.contains(
+                "load 500 MiB vmalloc, unsafe (forced): expect failed (exceeds_total_pages)"
+            ),
+            "{p}"
+        );
+        assert!(
+            p.contains(
+                "probe 16..512 MiB: expect done (address_space_exhausted), largest 100 to 120 MiB"
+            ),
+            "{p}"
+        );
+    }
+}
