@@ -150,6 +150,27 @@ pub fn build_module(kernel: &LabKernel, dir: &Path) -> PathBuf {
     ko
 }
 
+/// `--copy` arguments that put a host program, and the shared libraries `ldd` lists for it,
+/// into the VM: the program at `guest`, the libraries at their host paths.
+/// `program`: a name looked up in PATH, or a path.
+pub fn copy_with_libraries(program: &str, guest: &str) -> Vec<String> {
+    let found = Command::new("sh")
+        .args(["-c", "command -v \"$0\"", program])
+        .output()
+        .expect("sh");
+    let path = String::from_utf8_lossy(&found.stdout).trim().to_string();
+    assert!(!path.is_empty(), "{program} is not installed on this host");
+    let ldd = Command::new("ldd").arg(&path).output().expect("ldd");
+    let mut args = vec!["--copy".to_string(), format!("{path}:{guest}")];
+    for line in String::from_utf8_lossy(&ldd.stdout).lines() {
+        if let Some(lib) = line.split("=> ").nth(1).and_then(|r| r.split(' ').next()) {
+            args.push("--copy".into());
+            args.push(format!("{lib}:{lib}"));
+        }
+    }
+    args
+}
+
 pub struct Run {
     pub out: String,
     pub status: i32,

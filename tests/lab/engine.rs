@@ -3,7 +3,8 @@
 //! with busybox insmod; record output that parses back.
 
 use crate::common::{
-    build_module, cause, json_after, lab, lab_dir, lab_kernel, run_ok, section, temp_dir,
+    build_module, cause, copy_with_libraries, json_after, lab, lab_dir, lab_kernel, run_ok,
+    section, temp_dir,
 };
 
 #[test]
@@ -316,30 +317,6 @@ fn unsafe_mode_oom_kill_is_survived_and_diagnosed() {
     assert_eq!(r.num("oom_loaded"), 0);
     assert!(r.num("oom_lines") >= 1);
     assert_eq!(r.num("after_rc"), 0, "the kernel is usable afterwards");
-}
-
-/// `--copy` arguments that put a host program, and the shared libraries `ldd` lists for it,
-/// into the VM: the program at `guest`, the libraries at their host paths.
-/// `program`: a name looked up in PATH, or a path.
-fn copy_with_libraries(program: &str, guest: &str) -> Vec<String> {
-    let found = std::process::Command::new("sh")
-        .args(["-c", "command -v \"$0\"", program])
-        .output()
-        .expect("sh");
-    let path = String::from_utf8_lossy(&found.stdout).trim().to_string();
-    assert!(!path.is_empty(), "{program} is not installed on this host");
-    let ldd = std::process::Command::new("ldd")
-        .arg(&path)
-        .output()
-        .expect("ldd");
-    let mut args = vec!["--copy".to_string(), format!("{path}:{guest}")];
-    for line in String::from_utf8_lossy(&ldd.stdout).lines() {
-        if let Some(lib) = line.split("=> ").nth(1).and_then(|r| r.split(' ').next()) {
-            args.push("--copy".into());
-            args.push(format!("{lib}:{lib}"));
-        }
-    }
-    args
 }
 
 fn diagnosis_text(v: &serde_json::Value) -> String {

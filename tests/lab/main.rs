@@ -14,6 +14,7 @@ mod dashboard;
 mod engine;
 mod foundation;
 mod install;
+mod kmsg;
 
 /// Tests that pick their kernels themselves: `make test` runs them once, not per kernel.
 mod once {

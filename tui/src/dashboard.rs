@@ -543,7 +543,7 @@ fn worker(mut engine: Engine, rx: Receiver<Command>, tx: Sender<Msg>) {
         let cmd = match rx.recv_timeout(STATUS_POLL) {
             Ok(c) => c,
             Err(RecvTimeoutError::Timeout) => {
-                // How the tests make a worker thread panic (tests/tmux_dashboard.rs).
+                // How the tests make a worker thread panic (tests/host/dashboard.rs).
                 if std::env::var_os(crate::env::TEST_PANIC).is_some_and(|v| v == "engine") {
                     panic!("VMTOP_TEST_PANIC=engine: a panic in the engine thread");
                 }

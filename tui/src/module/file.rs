@@ -399,11 +399,12 @@ pub fn is_signed(path: &Path) -> Option<bool> {
 mod tests {
     use super::*;
 
-    fn tmp(name: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("vmtop-mf-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).expect("tmp dir");
-        d
+    /// A private temporary folder (mode 0700, a fresh unpredictable name), removed on drop.
+    fn tmp(name: &str) -> tempfile::TempDir {
+        tempfile::Builder::new()
+            .prefix(&format!("vmtop-mf-{name}-"))
+            .tempdir()
+            .expect("temporary folder")
     }
 
     #[test]
@@ -420,15 +421,16 @@ mod tests {
 
     #[test]
     fn each_bad_file_is_reported_as_what_it_is() {
-        // Decided before libkmod is asked (tests/host.rs has the files libkmod must read).
-        let d = tmp("bad");
+        // Decided before libkmod is asked (tests/host/status.rs has the files libkmod must read).
+        let t = tmp("bad");
+        let d = t.path();
         let empty = d.join("empty.ko");
         std::fs::write(&empty, b"").expect("write");
         let text = d.join("text.ko");
         std::fs::write(&text, b"#!/bin/sh\necho hi\n").expect("write");
         let r = "6.1.0-57-amd64";
         assert!(matches!(check(&empty, r), Err(FileProblem::Empty { .. })));
-        assert!(matches!(check(&d, r), Err(FileProblem::Directory { .. })));
+        assert!(matches!(check(d, r), Err(FileProblem::Directory { .. })));
         match check(&text, r) {
             Err(FileProblem::NotAModule { what, .. }) => {
                 assert!(what.contains("text file"), "{what}");
@@ -440,7 +442,6 @@ mod tests {
         let e = check(&missing, r).expect_err("missing");
         assert!(matches!(e, FileProblem::Missing { .. }), "{e:?}");
         assert!(e.to_string().contains("nope.ko"), "{e}");
-        let _ = std::fs::remove_dir_all(&d);
     }
 
     #[test]
@@ -456,10 +457,11 @@ mod tests {
     #[test]
     fn writable_files_and_folders_are_refused() {
         use std::os::unix::fs::PermissionsExt as _;
-        let d = tmp("perm");
+        let t = tmp("perm");
+        let d = t.path();
         let ko = d.join("m.ko");
         std::fs::write(&ko, b"x").expect("write");
-        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).expect("chmod");
         std::fs::set_permissions(&ko, std::fs::Permissions::from_mode(0o644)).expect("chmod");
         let me = nix::unistd::geteuid().as_raw();
         // The temporary folder's parents (/tmp is sticky) are fine.
@@ -476,7 +478,7 @@ mod tests {
             other => panic!("0666 file: {other:?}"),
         }
         std::fs::set_permissions(&ko, std::fs::Permissions::from_mode(0o644)).expect("chmod");
-        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o757)).expect("chmod");
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o757)).expect("chmod");
         match check_ownership(&ko, me) {
             Err(e @ FileProblem::UnsafeFile { .. }) => {
                 let s = e.to_string();
@@ -484,7 +486,6 @@ mod tests {
             }
             other => panic!("0757 folder: {other:?}"),
         }
-        let _ = std::fs::remove_dir_all(&d);
     }
 
     #[test]
@@ -498,8 +499,8 @@ mod tests {
 
     #[test]
     fn signature_marker_at_the_end_of_the_file() {
-        let dir = std::env::temp_dir().join(format!("vmtop-sig-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
+        let t = tmp("sig");
+        let dir = t.path();
         let (signed, unsigned) = (dir.join("a.ko"), dir.join("b.ko"));
         std::fs::write(
             &signed,
@@ -515,6 +516,5 @@ mod tests {
         assert_eq!(is_signed(&unsigned), Some(false));
         assert_eq!(is_signed(&dir.join("missing.ko")), None);
         assert_eq!(is_signed(&dir.join("c.ko.zst")), None);
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

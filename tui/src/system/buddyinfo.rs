@@ -308,15 +308,14 @@ pub(crate) mod tests {
 
     #[test]
     fn reader_rereads_the_open_file() {
-        let dir = std::env::temp_dir().join(format!("vmtop-buddy-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let path = dir.join("buddyinfo");
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let path = dir.path().join("buddyinfo");
         std::fs::write(&path, capture(LAB_6_1)).expect("write");
         let mut r = BuddyReader::at(&path);
         let first = r.read().expect("read").to_string();
         assert_eq!(first, capture(LAB_6_1));
         assert_eq!(r.read().expect("read again"), first);
-        std::fs::remove_dir_all(&dir).expect("clean up");
+        dir.close().expect("clean up");
         let mut gone = BuddyReader::at(&path);
         let e = gone.read().expect_err("no file");
         assert!(format!("{e:#}").contains("opening"), "{e:#}");

@@ -467,16 +467,15 @@ pub(crate) mod tests {
 
     #[test]
     fn reader_rereads_the_same_open_file() {
-        let dir = std::env::temp_dir().join(format!("vmtop-meminfo-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let path = dir.join("meminfo");
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let path = dir.path().join("meminfo");
         std::fs::write(&path, loaded64()).expect("write");
         let mut r = MeminfoReader::open(&path).expect("open");
         let a = r.read().expect("first read");
         let b = r.read().expect("second read");
         assert_eq!(a, b);
         assert_eq!(a.mem_free, 852_264 * 1024);
-        std::fs::remove_dir_all(&dir).expect("clean up");
+        dir.close().expect("clean up");
         assert!(MeminfoReader::open(&path).is_err());
     }
 
