@@ -113,7 +113,9 @@ run: vmtop
 	fi
 
 # --test lab: the lab tests are not among --all-targets (test = false in tui/Cargo.toml).
+# Formatting, lints, and every path and link the docs name (scripts/check-doc-paths.sh).
 check:
+	scripts/check-doc-paths.sh
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets --test lab --locked -- -D warnings
 
