@@ -313,6 +313,13 @@ fn nice_ceiling(v: f64) -> f64 {
 /// Smallest chart drawn (below the title rule).
 const MIN_CHART_ROWS: u16 = 2;
 const MIN_CHART_COLS: u16 = 12;
+/// The narrowest pane a chart is drawn in.
+pub const MIN_COLS: u16 = MIN_CHART_COLS;
+
+/// Whether a chart pane of `area` (its title rule included) is big enough to draw the chart.
+pub fn fits(area: Rect) -> bool {
+    area.height > MIN_CHART_ROWS && area.width >= MIN_CHART_COLS
+}
 
 /// What an area too small for a chart shows instead.
 fn too_small(area: Rect) -> String {

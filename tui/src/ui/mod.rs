@@ -3,7 +3,9 @@
 //! Small terminals (80x24) stack the two charts; large ones (from 120 columns and 30 rows) put
 //! them side by side and give the event log and the kernel log more room. The buddyinfo pane
 //! (`b`) is a full-width strip under the charts; on a small terminal it takes the kernel
-//! log's rows (and one of the event log's), the charts keep theirs.
+//! log's rows (and one of the event log's), the charts keep theirs. Short of rows for the
+//! charts, a failure banner keeps only its first line; below the size the charts need, one
+//! centred line says that size instead of the dashboard.
 
 pub mod banner;
 pub mod buddy;
@@ -123,7 +125,8 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
 }
 
 /// The newest lines that fit in `height` rows when wrapped to `width` (estimated with some
-/// slack for word wrapping), oldest first.
+/// slack for word wrapping), oldest first. The newest line always shows: when it alone is
+/// taller than the pane, its start is kept and cut with "…" where the pane ends.
 pub fn tail_fit<'a>(
     lines: impl DoubleEndedIterator<Item = Line<'a>>,
     width: u16,
@@ -135,6 +138,9 @@ pub fn tail_fit<'a>(
     for line in lines.rev() {
         let rows = line.width().div_ceil(wrap_w).max(1);
         if rows > budget {
+            if tail.is_empty() && height > 0 {
+                tail.push(cut_to_rows(line, width, height));
+            }
             break;
         }
         budget -= rows;
@@ -142,6 +148,48 @@ pub fn tail_fit<'a>(
     }
     tail.reverse();
     tail
+}
+
+/// The longest start of `line` that, followed by "…", word-wraps to at most `rows` rows of
+/// `width` columns; the spans keep their styles, the "…" takes the last one's.
+fn cut_to_rows(line: Line<'_>, width: u16, rows: u16) -> Line<'_> {
+    const ELLIPSIS: char = '…';
+    let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+    let chars: Vec<char> = text.chars().collect();
+    let width = usize::from(width.max(1));
+    let fits = |n: usize| {
+        let mut t: String = chars[..n].iter().collect::<String>().trim_end().to_string();
+        t.push(ELLIPSIS);
+        wrapped_rows(&t, width) <= rows
+    };
+    let mut n = chars.len().min(usize::from(rows) * width);
+    while n > 0 && !fits(n) {
+        n -= 1;
+    }
+    // Drop the blanks before the cut, so that "…" follows the last word shown.
+    while n > 0 && chars[n - 1] == ' ' {
+        n -= 1;
+    }
+    let mut spans = Vec::new();
+    let mut left = n;
+    let mut style = line.style;
+    for s in line.spans {
+        if left == 0 {
+            break;
+        }
+        let len = s.content.chars().count();
+        style = s.style;
+        if len <= left {
+            left -= len;
+            spans.push(s);
+        } else {
+            let part: String = s.content.chars().take(left).collect();
+            left = 0;
+            spans.push(ratatui::text::Span::styled(part, s.style));
+        }
+    }
+    spans.push(ratatui::text::Span::styled(ELLIPSIS.to_string(), style));
+    Line::from(spans).style(line.style)
 }
 
 /// Render `lines` (the result of `tail_fit`) wrapped in `area`, top-aligned, as a `Paragraph`
@@ -190,10 +238,66 @@ struct Areas {
     footer: Rect,
 }
 
+impl Areas {
+    /// Whether both charts get the room `charts` needs to draw them.
+    fn charts_fit(&self) -> bool {
+        charts::fits(self.memory) && charts::fits(self.vmalloc)
+    }
+}
+
 fn layout(app: &App, area: Rect) -> Areas {
     let wide = area.width >= 120 && area.height >= 30;
     // A failure's explanation outranks the kernel log pane on a small terminal.
     let banner_max = if wide || app.failure.is_some() { 5 } else { 3 };
+    let full = layout_with(app, area, banner_max);
+    if full.charts_fit() || full.banner.height <= 1 {
+        return full;
+    }
+    // Short of rows for the charts: the banner keeps its first line (the failure in words).
+    let squeezed = layout_with(app, area, 1);
+    if squeezed.charts_fit() {
+        squeezed
+    } else {
+        full
+    }
+}
+
+/// The size a terminal `area.width` wide (at least a chart's width) needs for the charts,
+/// when `area` is too small for them; None when they fit.
+pub fn too_small(app: &App, area: Rect) -> Option<(u16, u16)> {
+    if layout(app, area).charts_fit() {
+        return None;
+    }
+    let width = area.width.max(charts::MIN_COLS);
+    // The layout changes with the height (wider panes from 30 rows): try each height.
+    let height = (area.height..=area.height.saturating_add(200))
+        .find(|&h| layout(app, Rect::new(0, 0, width, h)).charts_fit())
+        .unwrap_or(u16::MAX);
+    Some((width, height))
+}
+
+/// The one line shown instead of the dashboard on a terminal too small for the charts,
+/// centred: the size needed, as long a sentence as the width takes.
+fn render_too_small(f: &mut Frame, area: Rect, need: (u16, u16), th: &Theme) {
+    let (w, h) = need;
+    let (aw, ah) = (area.width, area.height);
+    let text = [
+        format!("terminal too small for the charts: vmtop needs {w}x{h}, this one is {aw}x{ah}"),
+        format!("too small for the charts: vmtop needs {w}x{h} (has {aw}x{ah})"),
+        format!("too small: needs {w}x{h}, has {aw}x{ah}"),
+        format!("needs {w}x{h}"),
+        format!("{w}x{h}"),
+    ]
+    .into_iter()
+    .find(|t| t.chars().count() <= usize::from(aw))
+    .unwrap_or_default();
+    let width = u16::try_from(text.chars().count()).unwrap_or(u16::MAX);
+    let at = centered(area, width, 1);
+    f.render_widget(Line::styled(text, th.bold()), at);
+}
+
+fn layout_with(app: &App, area: Rect, banner_max: u16) -> Areas {
+    let wide = area.width >= 120 && area.height >= 30;
     let banner_h = banner::height(app, area.width, banner_max);
 
     let buffer_h = u16::from(buffer::shows(app));
@@ -282,6 +386,14 @@ pub fn draw_after_samples(f: &mut Frame, app: &App) -> Vec<Rect> {
 fn draw_parts(f: &mut Frame, app: &App, skip: &[Rect]) {
     let th = Theme::new(app.no_color);
     let area = f.area();
+    if let Some(need) = too_small(app, area) {
+        render_too_small(f, area, need, &th);
+        // What a key would act on stays visible (a confirmation above all).
+        help::render(f, area, app, &th);
+        why::render(f, area, app, &th);
+        confirm::render(f, area, app, &th);
+        return;
+    }
     let a = layout(app, area);
     let draw = |r: &Rect| !r.is_empty() && !skip.contains(r);
 
@@ -322,7 +434,11 @@ fn draw_parts(f: &mut Frame, app: &App, skip: &[Rect]) {
 /// (keys, events, status, kernel log lines) or a resize. Nothing while the help or a
 /// confirmation is open: they cover the charts.
 pub fn unchanged_by_samples(app: &App, area: Rect) -> Vec<Rect> {
-    if app.help || app.confirm.is_some() || app.mode() == crate::app::Mode::Why {
+    if app.help
+        || app.confirm.is_some()
+        || app.mode() == crate::app::Mode::Why
+        || too_small(app, area).is_some()
+    {
         return Vec::new();
     }
     let a = layout(app, area);

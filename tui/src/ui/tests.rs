@@ -16,6 +16,7 @@ use crate::module::sysfs::ModuleStatus;
 use crate::system::host::KernelInfo;
 use crate::system::meminfo::{Delta, Point, Sample};
 use crate::units::{KIB, MIB};
+use ratatui::layout::Rect;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (160, 45)];
 
@@ -32,10 +33,21 @@ fn base() -> Sample {
     }
 }
 
+/// The 32-bit lab's kernel, as vmtop reads it there (the i686 captures in testdata/ come
+/// from Debian 6.1.0-57-686-pae; `uname -m` says i686).
+fn kernel_i686() -> KernelInfo {
+    KernelInfo {
+        release: "6.1.0-57-686-pae".into(),
+        machine: "i686".into(),
+        ..kernel(true, true)
+    }
+}
+
 fn app_with(kernel: KernelInfo) -> App {
+    let module = format!("/lib/modules/{}/extra/alloc_large_mem.ko", kernel.release);
     let mut a = App::new(
         kernel,
-        Ok("/lib/modules/6.1.0-56-amd64/extra/alloc_large_mem.ko".into()),
+        Ok(module.into()),
         AppConfig {
             memsize_mib: 200,
             interval: Duration::from_millis(250),
@@ -341,9 +353,27 @@ fn snapshot_buddyinfo_pane() {
     snap("buddyinfo", &a);
 }
 
+/// The 32-bit lab just booted: its kernel, 10 s of its /proc/meminfo
+/// (testdata/meminfo-i686-lab-1g.txt) and the largest free vmalloc range it had (116 MiB).
+fn idle_i686() -> App {
+    let text = include_str!("../../testdata/meminfo-i686-lab-1g.txt");
+    let s = Sample::parse_str(text.split_once('\n').map_or("", |(_, r)| r)).expect("parse");
+    let mut a = app_with(kernel_i686());
+    for i in 0..=40 {
+        a.on_sample(Point {
+            t: f64::from(i) * 0.25,
+            unix_ms: 0,
+            sample: Some(s),
+            vmalloc_largest_free: Some(116 * MIB),
+        });
+    }
+    a.on_tick(10.0);
+    a
+}
+
 #[test]
 fn snapshot_buddyinfo_pane_32bit() {
-    let mut a = idle();
+    let mut a = idle_i686();
     lab_buddyinfo(&mut a, crate::system::buddyinfo::tests::LAB_I686);
     press(&mut a, "b");
     let text = render(&a, 80, 24);
@@ -373,20 +403,32 @@ fn snapshot_loaded_with_contiguity() {
 
 #[test]
 fn snapshot_highmem() {
-    // The 32-bit lab's /proc/meminfo (testdata/meminfo-i686-lab-1g.txt).
-    let text = include_str!("../../testdata/meminfo-i686-lab-1g.txt");
-    let s = Sample::parse_str(text.split_once('\n').map_or("", |(_, r)| r)).expect("parse");
-    let mut a = app_with(kernel(true, true));
-    for i in 0..=40 {
-        a.on_sample(Point {
-            t: f64::from(i) * 0.25,
-            unix_ms: 0,
-            sample: Some(s),
-            vmalloc_largest_free: Some(116 * MIB),
-        });
+    snap("highmem", &idle_i686());
+}
+
+#[test]
+fn screens_of_the_32bit_lab_name_its_kernel() {
+    let mut buddy = idle_i686();
+    lab_buddyinfo(&mut buddy, crate::system::buddyinfo::tests::LAB_I686);
+    press(&mut buddy, "b");
+    for (name, a) in [("highmem", idle_i686()), ("buddyinfo", buddy)] {
+        for (w, h) in SIZES {
+            let text = render(&a, w, h);
+            let header = text.lines().next().unwrap_or_default();
+            assert!(
+                header.contains("6.1.0-57-686-pae"),
+                "{name} {w}x{h}: {header}"
+            );
+            assert!(!text.contains("amd64"), "{name} {w}x{h}:\n{text}");
+            assert!(
+                text.contains("VmallocTotal 120 MiB"),
+                "{name} {w}x{h}:\n{text}"
+            );
+            if w >= 100 {
+                assert!(header.contains("i686"), "{name} {w}x{h}: {header}");
+            }
+        }
     }
-    a.on_tick(10.0);
-    snap("highmem", &a);
 }
 
 #[test]
@@ -548,6 +590,180 @@ fn loaded_buffer_contiguity_in_one_line() {
     assert!(!render(&idle(), 80, 24).contains("buffer "));
 }
 
+// ---- small terminals: the newest kernel log line, the size the charts need ----
+
+/// The rows of the kernel log pane (below its title, above the footer).
+fn kmsg_pane(text: &str) -> Vec<&str> {
+    let lines: Vec<&str> = text.lines().collect();
+    let top = lines
+        .iter()
+        .position(|l| l.contains("Kernel log─"))
+        .unwrap_or_else(|| panic!("no kernel log pane:\n{text}"));
+    // The pane ends at the footer (the last row) or, when wide, at the screen's last rows.
+    lines[top + 1..lines.len() - 1]
+        .iter()
+        .map(|l| l.split("Kernel log").last().unwrap_or(l))
+        .collect()
+}
+
+#[test]
+fn kernel_log_pane_shows_the_newest_line_even_when_it_is_taller_than_the_pane() {
+    // The lab's 256 MiB load line is about 440 characters: 6 rows at 80 columns, and the
+    // 80x24 pane has 2.
+    let a = loaded_with_layout();
+    let newest = a.kmsg.back().expect("a kernel log line").clone();
+    assert!(newest.len() > 300, "{newest}");
+    for (w, h) in [(80, 24), (100, 24), (60, 24), (80, 26)] {
+        let text = render(&a, w, h);
+        let pane = kmsg_pane(&text).join(" ");
+        assert!(
+            pane.contains("alloc_large_mem: load memsize_mib=256"),
+            "{w}x{h}:\n{text}"
+        );
+        assert!(
+            pane.trim_end().ends_with('…'),
+            "{w}x{h} cut with …:\n{text}"
+        );
+    }
+    // The whole line where the pane has the rows (160x45: the snapshot shows it whole).
+    let text = render(&a, 160, 45);
+    assert!(text.contains("nodes=0:65536 zones=DMA32:65536"), "{text}");
+    assert!(!text.contains('…'), "{text}");
+    // After a short line, the long one is still the newest: it shows, the older one goes.
+    let mut b = loaded_with_layout();
+    let mut c = loaded_with_layout();
+    b.on_kmsg("[ 9000.0] an older short line".into());
+    b.on_kmsg(newest.clone());
+    c.on_kmsg("[ 9001.0] a newer short line".into());
+    let pane_b = kmsg_pane(&render(&b, 80, 24)).join(" ");
+    assert!(
+        pane_b.contains("alloc_large_mem: load") && !pane_b.contains("older short"),
+        "{pane_b}"
+    );
+    let pane_c = kmsg_pane(&render(&c, 80, 24)).join(" ");
+    assert!(pane_c.contains("a newer short line"), "{pane_c}");
+}
+
+#[test]
+fn tail_fit_cuts_only_a_line_taller_than_the_pane() {
+    use ratatui::text::{Line, Span};
+    let long = "word ".repeat(100);
+    let cut = super::tail_fit([Line::from(long.clone())].into_iter(), 40, 3);
+    assert_eq!(cut.len(), 1);
+    let text: String = cut[0].spans.iter().map(|s| s.content.as_ref()).collect();
+    assert!(
+        text.starts_with("word word") && text.ends_with("word…"),
+        "{text}"
+    );
+    assert!(super::wrapped_rows(&text, 40) <= 3, "{text}");
+    // Styles survive the cut: the ellipsis takes the style of the span it ends.
+    let bold = ratatui::style::Style::default().add_modifier(ratatui::style::Modifier::BOLD);
+    let styled = Line::from(vec![Span::raw("[ 1.0] "), Span::styled(long, bold)]);
+    let cut = super::tail_fit([styled].into_iter(), 40, 2);
+    let last = cut[0].spans.last().expect("spans");
+    assert_eq!((last.content.as_ref(), last.style), ("…", bold));
+    // Lines that fit are kept whole; nothing to show in no rows.
+    let short = [Line::from("a"), Line::from("b")];
+    let kept = super::tail_fit(short.clone().into_iter(), 40, 3);
+    assert_eq!(kept, short);
+    assert!(super::tail_fit(short.into_iter(), 40, 0).is_empty());
+}
+
+/// The sizes where the charts just fit, and just do not, for each state.
+#[test]
+fn below_the_charts_size_one_centred_line_names_the_size_needed() {
+    let mut failed = failure();
+    failed.no_color = true;
+    let states = [
+        ("idle", idle()),
+        ("loaded", loaded_with_layout()),
+        ("failure", failed),
+    ];
+    for (name, a) in states {
+        for (w, h) in [(40, 12), (80, 10), (30, 8), (100, 13), (12, 40), (11, 40)] {
+            let text = render(&a, w, h);
+            let shown: Vec<(usize, &str)> = text
+                .lines()
+                .enumerate()
+                .filter(|(_, l)| !l.trim().is_empty())
+                .collect();
+            let Some((need_w, need_h)) = super::too_small(&a, Rect::new(0, 0, w, h)) else {
+                assert!(text.contains("Memory"), "{name} {w}x{h}:\n{text}");
+                continue;
+            };
+            assert_eq!(shown.len(), 1, "{name} {w}x{h}: one line:\n{text}");
+            let (row, line) = shown[0];
+            assert_eq!(
+                row,
+                usize::from(h - 1) / 2,
+                "{name} {w}x{h}: centred:\n{text}"
+            );
+            assert!(
+                line.contains(&format!("{need_w}x{need_h}")),
+                "{name} {w}x{h}: {line}"
+            );
+            let (left, right) = (
+                line.len() - line.trim_start().len(),
+                usize::from(w) - line.chars().count(),
+            );
+            assert!(
+                left.abs_diff(right) <= 1,
+                "{name} {w}x{h}: centred: {line:?}"
+            );
+            // The size it names is enough, and one row less is not.
+            let fits = render(&a, need_w, need_h);
+            assert!(
+                fits.contains("Memory") && fits.contains("vmalloc ⣿") && !fits.contains("needs"),
+                "{name} at {need_w}x{need_h}:\n{fits}"
+            );
+            if need_h > h {
+                assert!(
+                    render(&a, need_w, need_h - 1).contains(&format!("needs {need_w}x{need_h}")),
+                    "{name} at {need_w}x{}",
+                    need_h - 1
+                );
+            } else {
+                assert_eq!((need_w, need_h), (12, h), "{name} {w}x{h}: too narrow only");
+            }
+        }
+    }
+    let text = render(&idle(), 40, 12);
+    assert!(
+        text.contains("too small: needs 40x13, has 40x12"),
+        "the sentence as long as 40 columns take:\n{text}"
+    );
+}
+
+#[test]
+fn short_of_rows_a_failure_keeps_its_first_banner_line() {
+    // 80x16: with the whole banner (5 rows) the charts would not fit.
+    let a = failure();
+    let text = render(&a, 80, 16);
+    assert!(text.contains("✗ LOAD FAILED 940 MiB"), "{text}");
+    assert!(
+        text.contains("Memory") && text.contains("vmalloc ⣿"),
+        "{text}"
+    );
+    // A confirmation stays visible on a terminal too small for the charts.
+    let mut c = idle();
+    c.update(Action::Load);
+    let text = render(&c, 40, 12);
+    assert!(text.contains("200 MiB"), "{text}");
+    assert!(
+        !text.contains("needs 40x"),
+        "the dialog covers the line:\n{text}"
+    );
+}
+
+#[test]
+fn snapshot_too_small() {
+    let text = render(&idle(), 40, 12);
+    insta::assert_snapshot!("too_small_40x12", text);
+    // One row more: the smallest terminal of that width that shows the charts.
+    let text = render(&idle(), 40, 13);
+    insta::assert_snapshot!("smallest_40x13", text);
+}
+
 #[test]
 fn highmem_only_where_present() {
     assert!(!render(&idle(), 160, 45).contains("LowTotal"));
@@ -633,12 +849,11 @@ fn tiny_terminal_does_not_panic_and_says_so_in_place() {
     for (w, h) in [(1, 1), (10, 5), (40, 10), (80, 10), (20, 40)] {
         render(&a, w, h);
     }
-    // Too narrow for a chart: the pane says so instead of staying blank.
+    // Too narrow for a chart: one line says the size needed instead of a blank screen.
     let text = render(&idle(), 11, 40);
-    assert!(text.contains("chart"), "{text}");
-    assert!(text.contains("enlarge"), "{text}");
+    assert_eq!(text.trim(), "needs 12x40", "{text}");
     // Wide enough: charts, no such words.
-    assert!(!render(&idle(), 80, 24).contains("enlarge"));
+    assert!(!render(&idle(), 80, 24).contains("needs"));
     let mut b = idle();
     b.update(Action::ToggleHelp);
     render(&b, 30, 8);
