@@ -20,6 +20,9 @@ CHECK_SUDO := $(CURDIR)/scripts/check-sudo.sh
 # shared library pages are shared with every other process (judged by PSS, tests/bench.sh).
 RELEASE := --release --locked
 VMTOP := $(CURDIR)/target/release/vmtop
+# `make test` builds vmtop with its test hooks (VMTOP_TEST_PANIC, a worker-thread panic for the
+# dashboard's host test); `make vmtop` and `make install` build it without them.
+TEST_FEATURES := --features vmtop/test-hooks
 export VMTOP_LAB_DIR := $(LAB_DIR)
 
 # Debian packages: building vmtop (libkmod via bindgen), the lab VM, the module
@@ -124,7 +127,7 @@ check:
 # the lab tests on each 64-bit lab kernel (each test boots the VM). Fails when any of these ran
 # no test at all.
 test: lab check
-	$(CARGO) build $(RELEASE)
+	$(CARGO) build $(RELEASE) $(TEST_FEATURES)
 	@mkdir -p build && $(LAB_KERNELS) > build/lab-kernels.txt && [ -s build/lab-kernels.txt ] || \
 	  { echo "no lab kernel in $(LAB_DIR): run make lab" >&2; exit 1; }
 	@set -o pipefail; while IFS=$$'\t' read -r rel kdir arch; do \
@@ -135,12 +138,12 @@ test: lab check
 	  $(MAKE) --no-print-directory -C kmod-src clean >/dev/null; \
 	done < build/lab-kernels.txt
 	@set -o pipefail; echo "== unit, snapshot and host tests"; \
-	$(CARGO) test $(RELEASE) --workspace 2>&1 | tee build/test-host.log || exit 1; \
+	$(CARGO) test $(RELEASE) $(TEST_FEATURES) --workspace 2>&1 | tee build/test-host.log || exit 1; \
 	n=$$($(PASSED) build/test-host.log); echo "== $$n unit, snapshot and host tests passed"; \
 	[ "$$n" -gt 0 ] || { echo "make test: cargo test ran no unit or host test" >&2; exit 1; }
 	@set -o pipefail; kernels=0; skip=; for rel in $$(awk -F'\t' '$$3 == "x86_64" { print $$1 }' build/lab-kernels.txt); do \
 	  start=$$SECONDS; echo "== lab tests on $$rel$${skip:+ (without once::)}"; \
-	  VMTOP_LAB_KERNEL=$$rel $(CARGO) test $(RELEASE) --test lab -- --test-threads=$(TEST_THREADS) $$skip $(LAB_FILTER) 2>&1 \
+	  VMTOP_LAB_KERNEL=$$rel $(CARGO) test $(RELEASE) $(TEST_FEATURES) --test lab -- --test-threads=$(TEST_THREADS) $$skip $(LAB_FILTER) 2>&1 \
 	    | tee build/test-lab-$$rel.log || exit 1; \
 	  n=$$($(PASSED) build/test-lab-$$rel.log); \
 	  echo "== $$n lab tests passed on $$rel in $$((SECONDS - start)) s"; \

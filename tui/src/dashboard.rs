@@ -543,10 +543,7 @@ fn worker(mut engine: Engine, rx: Receiver<Command>, tx: Sender<Msg>) {
         let cmd = match rx.recv_timeout(STATUS_POLL) {
             Ok(c) => c,
             Err(RecvTimeoutError::Timeout) => {
-                // How the tests make a worker thread panic (tests/host/dashboard.rs).
-                if std::env::var_os(crate::env::TEST_PANIC).is_some_and(|v| v == "engine") {
-                    panic!("VMTOP_TEST_PANIC=engine: a panic in the engine thread");
-                }
+                test_hook_panic();
                 send_status(&engine, &mut last_status);
                 continue;
             }
@@ -651,6 +648,19 @@ fn run_probe(engine: &mut Engine, oom_safe: bool, tx: &Sender<Msg>) {
     };
     let _ = tx.send(Msg::Notice(text));
 }
+
+/// How the tests make a worker thread panic (tests/host/dashboard.rs): `VMTOP_TEST_PANIC=engine`.
+/// Compiled only into debug builds and builds with the `test-hooks` feature (`make test`), never
+/// into the release binary users run, as root among others.
+#[cfg(any(debug_assertions, feature = "test-hooks"))]
+fn test_hook_panic() {
+    if std::env::var_os(crate::env::TEST_PANIC).is_some_and(|v| v == "engine") {
+        panic!("VMTOP_TEST_PANIC=engine: a panic in the engine thread");
+    }
+}
+
+#[cfg(not(any(debug_assertions, feature = "test-hooks")))]
+fn test_hook_panic() {}
 
 #[cfg(test)]
 mod tests {

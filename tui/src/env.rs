@@ -10,7 +10,8 @@ pub const MODULE: &str = "VMTOP_MODULE";
 pub const CHECKOUT: &str = "VMTOP_CHECKOUT";
 /// The libkmod helper `vmtop-kmod` (default: beside this binary, or in ../libexec/vmtop).
 pub const KMOD_HELPER: &str = "VMTOP_KMOD_HELPER";
-/// Tests only: `engine` makes the dashboard's engine thread panic.
+/// Tests only: `engine` makes the dashboard's engine thread panic (read only in debug builds and
+/// with the `test-hooks` feature: see `dashboard::test_hook_panic`).
 pub const TEST_PANIC: &str = "VMTOP_TEST_PANIC";
 
 /// The checkout this binary was built from, if it runs from one (target/*/vmtop).
