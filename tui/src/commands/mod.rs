@@ -111,7 +111,11 @@ pub fn main() -> i32 {
         Ok(code) => code,
         Err(e) => {
             eprintln!("vmtop: {e:#}");
-            exit::FAILED
+            if crate::cli::Refused::in_chain(&e) {
+                exit::USAGE
+            } else {
+                exit::FAILED
+            }
         }
     }
 }

@@ -83,7 +83,7 @@ pub struct ProbeInputs<'a> {
     pub arch: Arch,
     pub image: &'a Path,
     pub busybox: &'a Path,
-    /// Where the verdict is kept (the lab dir's work folder).
+    /// Where the verdict is kept: the lab's private work folder (`lab::private`).
     pub cache_dir: &'a Path,
 }
 
@@ -327,8 +327,17 @@ fn write_cache(path: &Path, key: &str, verdict: &Result<(), String>) -> std::io:
         .map(|l| format!("{l}\n"))
         .collect();
     text.push_str(&cache_line(key, verdict));
+    // The folder is private (lab::private); still, never write through a link left there.
     let tmp: PathBuf = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, text)?;
+    match std::fs::remove_file(&tmp) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)?;
+    std::io::Write::write_all(&mut f, text.as_bytes())?;
     std::fs::rename(&tmp, path)
 }
 

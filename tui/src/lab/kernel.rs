@@ -282,12 +282,10 @@ impl LabKernel {
         }
     }
 
-    /// Where module builds for this kernel go.
-    pub fn work_dir(&self) -> PathBuf {
-        match &self.lab_dir {
-            Some(d) => d.join("work"),
-            None => std::env::temp_dir().join("vmtop-lab-work"),
-        }
+    /// Where module builds for this kernel go: a folder no other user can write to
+    /// (`private`: the lab dir's `work` when it is this user's, else the user's cache).
+    pub fn work_dir(&self) -> anyhow::Result<super::private::WorkDir> {
+        super::private::work_dir(self.lab_dir.as_deref())
     }
 }
 

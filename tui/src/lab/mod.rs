@@ -12,6 +12,7 @@
 pub mod accel;
 pub mod initramfs;
 pub mod kernel;
+pub mod private;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -29,6 +30,13 @@ pub use kernel::{LabKernel, ReleaseFrom};
 pub const GUEST_MODULE: &str = "/lab/alloc_large_mem.ko";
 /// Marker printed by the guest after an `--exec` command; never shown to the user.
 const EXIT_MARKER: &str = "VMTOP-LAB-EXIT=";
+/// Where `--copy` files wait in the initramfs. /init moves each into place once it has
+/// mounted its file systems: a file unpacked straight into /tmp (busybox root) or /run
+/// (Debian root) would be hidden under the tmpfs mounted there, and an archive entry for a
+/// folder such as /tmp would also reset that folder's mode.
+const COPY_STAGE: &str = "/lab/.copy";
+/// The commands that move them (sourced by /init when present).
+const COPY_SCRIPT: &str = "/lab/.copy.sh";
 
 #[derive(Debug, Clone)]
 pub struct LabOptions {
@@ -148,11 +156,10 @@ pub fn build_module(
     work: &Path,
 ) -> anyhow::Result<BuiltModule> {
     let src = module_source()?;
-    // Kbuild resolves M= from inside KDIR, so a relative folder would point elsewhere.
-    let dir = std::path::absolute(work.join(format!("module-{release}")))
-        .with_context(|| format!("resolving the module build folder under {}", work.display()))?;
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("creating the module build folder {}", dir.display()))?;
+    // Kbuild resolves M= from inside KDIR, so the folder must be absolute (it is: canonical),
+    // and runs what `.*.cmd` files in it say: it is private (see `private`).
+    let euid = nix::unistd::geteuid().as_raw();
+    let dir = private::ensure(&work.join(format!("module-{release}")), euid)?;
     let lock_path = dir.join(".lock");
     let lock_file = std::fs::OpenOptions::new()
         .create(true)
@@ -207,6 +214,119 @@ fn build_hint(stderr: &str) -> &'static str {
     } else {
         ""
     }
+}
+
+/// The guest path of `--copy HOST:GUEST`, normalised (`//`, `.` removed), or why no file can
+/// be put there: /proc and /sys are the kernel's own file systems in the VM, `..` and a
+/// trailing `/` do not name a file, and vmtop's staging folder is its own.
+pub fn guest_copy_path(guest: &str) -> Result<String, String> {
+    let fix = "pick a path such as /srv/NAME or /tmp/NAME";
+    if !guest.starts_with('/') {
+        return Err(format!("{guest:?} is not an absolute path: {fix}"));
+    }
+    if guest.ends_with('/') {
+        return Err(format!(
+            "{guest} names a folder: give the file's name too ({guest}NAME)"
+        ));
+    }
+    let mut parts = Vec::new();
+    for c in guest.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => return Err(format!("{guest} goes up with \"..\": {fix}")),
+            c => parts.push(c),
+        }
+    }
+    match parts.first().copied() {
+        None => return Err(format!("{guest} is the root folder, not a file: {fix}")),
+        Some(top @ ("proc" | "sys")) => {
+            return Err(format!(
+                "{guest} is under /{top}, the kernel's own file system in the VM, where no file can be put: {fix}"
+            ))
+        }
+        _ => {}
+    }
+    let path = format!("/{}", parts.join("/"));
+    if path == COPY_SCRIPT || path.starts_with(&format!("{COPY_STAGE}/")) || path == COPY_STAGE {
+        return Err(format!(
+            "{guest} is where vmtop lab keeps the --copy files on the way in: {fix}"
+        ));
+    }
+    Ok(path)
+}
+
+/// The `--copy` files, checked before anything is built or booted: each host file exists
+/// and is a regular file, each guest path can hold it. A refusal (exit 2) names the pair.
+fn check_copies(files: &[(PathBuf, String)]) -> anyhow::Result<Vec<(PathBuf, String)>> {
+    let refuse = |host: &Path, guest: &str, why: String| {
+        anyhow::Error::new(crate::cli::Refused(format!(
+            "--copy {}:{guest}: {why}",
+            host.display()
+        )))
+    };
+    let mut out = Vec::new();
+    for (host, guest) in files {
+        match std::fs::metadata(host) {
+            Ok(m) if m.is_file() => {}
+            Ok(m) if m.is_dir() => {
+                return Err(refuse(
+                    host,
+                    guest,
+                    format!(
+                        "{} is a folder; --copy takes one file a time (or a tar file of it)",
+                        host.display()
+                    ),
+                ))
+            }
+            Ok(_) => {
+                return Err(refuse(
+                    host,
+                    guest,
+                    format!(
+                        "{} is not a regular file: copy a regular file",
+                        host.display()
+                    ),
+                ))
+            }
+            Err(e) => {
+                return Err(refuse(
+                    host,
+                    guest,
+                    format!("cannot read {} ({e}): check the path", host.display()),
+                ))
+            }
+        }
+        let path = guest_copy_path(guest).map_err(|why| refuse(host, guest, why))?;
+        out.push((host.clone(), path));
+    }
+    Ok(out)
+}
+
+/// Put the `--copy` files in the archive under `COPY_STAGE`, and the script that /init runs
+/// after its mounts to move each to its guest path (its parents made as needed).
+fn add_copies(a: &mut initramfs::Archive, files: &[(PathBuf, String)]) -> anyhow::Result<()> {
+    if files.is_empty() {
+        return Ok(());
+    }
+    let mut script = String::from("# vmtop lab --copy: put each file where it was asked for.\n");
+    for (i, (host, guest)) in files.iter().enumerate() {
+        let staged = format!("{COPY_STAGE}/{i}");
+        a.copy(host, &staged)?;
+        let parent = Path::new(guest)
+            .parent()
+            .map_or_else(|| "/".to_string(), |p| p.display().to_string());
+        let (g, p, st) = (
+            shell_quote(guest),
+            shell_quote(&parent),
+            shell_quote(&staged),
+        );
+        script.push_str(&format!(
+            "if [ -d {g} ]; then echo \"vmtop lab: --copy: \"{g}\" is a folder in the VM: name the file\" >&2; \
+else mkdir -p {p} && mv -f {st} {g} || echo \"vmtop lab: --copy: could not put \"{g}\" in place\" >&2; fi\n"
+        ));
+    }
+    a.file(COPY_SCRIPT, 0o644, script.as_bytes());
+    Ok(())
 }
 
 /// The vmtop binaries and the libraries they need, for the lab kernel's architecture.
@@ -381,6 +501,7 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
+[ -f /lab/.copy.sh ] && . /lab/.copy.sh
 export PATH=/bin:/sbin HOME=/root {module_env}={guest_module}
 "#;
     let interactive = r#". /lab/env
@@ -420,6 +541,8 @@ pub struct Prepared {
 
 /// Find the kernel, build the module, write the initramfs.
 pub fn prepare(opts: &LabOptions) -> anyhow::Result<Prepared> {
+    // Refused before anything is built or booted.
+    let copies = check_copies(&opts.files)?;
     let release = opts
         .kernel_release
         .as_ref()
@@ -438,7 +561,8 @@ pub fn prepare(opts: &LabOptions) -> anyhow::Result<Prepared> {
     let qemu = which(qemu_name).with_context(|| {
         format!("{qemu_name} is not installed: run `make lab` (installs QEMU and the lab kernel)")
     })?;
-    let work = kernel.work_dir();
+    let work_dir = kernel.work_dir()?;
+    let work = work_dir.path.clone();
     let busybox = match &userland.sysroot {
         Some(root) => static_busybox(&root.join("bin/busybox"))?,
         None => find_busybox()?,
@@ -454,7 +578,7 @@ pub fn prepare(opts: &LabOptions) -> anyhow::Result<Prepared> {
         },
     )?;
     if opts.root == Root::Debian {
-        return prepare_debian(opts, kernel, arch, accel, qemu, &userland.vmtop);
+        return prepare_debian(opts, &copies, kernel, arch, accel, qemu, &userland.vmtop);
     }
     let module = build_module(&kernel.kdir, &kernel.release, arch, &work)?;
 
@@ -485,9 +609,7 @@ pub fn prepare(opts: &LabOptions) -> anyhow::Result<Prepared> {
     }
     a.copy(&module.ko, GUEST_MODULE)?;
     drop(module);
-    for (host, guest) in &opts.files {
-        a.copy(host, guest)?;
-    }
+    add_copies(&mut a, &copies)?;
     a.file("/init", 0o755, busybox_init().as_bytes());
     if let Some(cmd) = &opts.exec {
         a.file("/lab/exec.sh", 0o755, cmd.as_bytes());
@@ -576,6 +698,7 @@ fn debian_parts(kernel: &LabKernel) -> anyhow::Result<Vec<PathBuf>> {
 /// there needs no cargo), the command and the --copy files.
 fn prepare_debian(
     opts: &LabOptions,
+    copies: &[(PathBuf, String)],
     kernel: LabKernel,
     arch: kernel::Arch,
     accel: accel::Choice,
@@ -601,9 +724,7 @@ fn prepare_debian(
         &helper,
         &format!("/src/target/release/{}", crate::helper::protocol::HELPER),
     )?;
-    for (host, guest) in &opts.files {
-        a.copy(host, guest)?;
-    }
+    add_copies(&mut a, copies)?;
     if let Some(cmd) = &opts.exec {
         a.file("/lab/exec.sh", 0o755, cmd.as_bytes());
     }
@@ -625,6 +746,7 @@ mkdir -p /dev/pts /dev/shm
 mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
 mount -t tmpfs -o mode=755 tmpfs /run
 mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
+[ -f /lab/.copy.sh ] && . /lab/.copy.sh
 grep -qs vmtop-lab /etc/hosts || echo "127.0.1.1 vmtop-lab" >> /etc/hosts
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8
 . /lab/env
@@ -884,11 +1006,14 @@ pub struct TempDir {
 }
 
 impl TempDir {
+    /// A new folder `PREFIX-PID-N` in the temporary folder, mode 0700; never one that
+    /// exists already (another user's stays theirs: the next N is tried).
     pub fn new(prefix: &str) -> anyhow::Result<TempDir> {
+        use std::os::unix::fs::DirBuilderExt as _;
         let base = std::env::temp_dir();
         for i in 0..100u32 {
             let path = base.join(format!("{prefix}-{}-{i}", std::process::id()));
-            match std::fs::create_dir(&path) {
+            match std::fs::DirBuilder::new().mode(0o700).create(&path) {
                 Ok(()) => return Ok(TempDir { path }),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
                 Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
@@ -930,6 +1055,81 @@ mod tests {
         }
         // The busybox root tells vmtop where the module is, as the guest has it.
         assert!(busybox_init().contains(&format!("VMTOP_MODULE={GUEST_MODULE}\n")));
+    }
+
+    #[test]
+    fn copies_are_moved_into_place_after_the_mounts() {
+        for (init, mounts) in [
+            (busybox_init(), "mount -t tmpfs tmpfs /tmp"),
+            (debian_init(), "mount -t tmpfs -o mode=755 tmpfs /run"),
+        ] {
+            let mount = init.find(mounts).expect("the tmpfs mount");
+            let copy = init.find(". /lab/.copy.sh").expect("the copy step");
+            let exec = init.find("sh /lab/exec.sh").expect("the command");
+            assert!(mount < copy && copy < exec, "{init}");
+        }
+    }
+
+    #[test]
+    fn guest_paths_every_folder_but_the_kernels_own() {
+        assert_eq!(guest_copy_path("/tmp/x").as_deref(), Ok("/tmp/x"));
+        assert_eq!(guest_copy_path("/tmp/m/F.ko").as_deref(), Ok("/tmp/m/F.ko"));
+        assert_eq!(guest_copy_path("//srv/./a").as_deref(), Ok("/srv/a"));
+        assert_eq!(guest_copy_path("/run/x").as_deref(), Ok("/run/x"));
+        assert_eq!(guest_copy_path("/dev/shm/x").as_deref(), Ok("/dev/shm/x"));
+        assert_eq!(guest_copy_path("/processes").as_deref(), Ok("/processes"));
+        for (bad, says) in [
+            ("/proc/x", "under /proc, the kernel's own file system"),
+            ("/sys/kernel/x", "under /sys"),
+            ("/a/../etc/x", "goes up"),
+            ("/srv/", "names a folder"),
+            ("/", "names a folder"),
+            ("/.", "root folder"),
+            ("/lab/.copy/0", "vmtop lab keeps the --copy files"),
+            ("/lab/.copy.sh", "vmtop lab keeps the --copy files"),
+        ] {
+            let e = guest_copy_path(bad).expect_err(bad);
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn copies_are_checked_before_anything_is_built() {
+        let tmp = TempDir::new("vmtop-copy-test").expect("temp dir");
+        let f = tmp.path.join("m.ko.zst");
+        std::fs::write(&f, b"x").expect("write");
+        let ok = check_copies(&[(f.clone(), "/tmp/m/m.ko.zst".into())]).expect("fine");
+        assert_eq!(ok, [(f.clone(), "/tmp/m/m.ko.zst".to_string())]);
+        for (host, guest, says) in [
+            (f.clone(), "/proc/m", "--copy "),
+            (tmp.path.join("nope"), "/srv/nope", "cannot read"),
+            (tmp.path.clone(), "/srv/d", "is a folder"),
+        ] {
+            let e = check_copies(&[(host.clone(), guest.into())]).expect_err(guest);
+            assert!(crate::cli::Refused::in_chain(&e), "{e:#}");
+            let s = format!("{e:#}");
+            assert!(
+                s.starts_with(&format!("--copy {}:{guest}: ", host.display())) && s.contains(says),
+                "{s}"
+            );
+            assert!(!s.contains('\n'), "one line: {s}");
+        }
+        // The archive holds the file under the staging folder, and the script moves it.
+        let mut a = initramfs::Archive::new();
+        add_copies(&mut a, &ok).expect("add");
+        let mut bytes = Vec::new();
+        a.write_to(&mut bytes).expect("archive");
+        let text = String::from_utf8_lossy(&bytes);
+        // Entry names end with a NUL in a newc archive.
+        assert!(text.contains("lab/.copy/0\0"), "staged");
+        assert!(
+            !text.contains("tmp\0") && !text.contains("tmp/m\0"),
+            "no archive entry under /tmp itself"
+        );
+        assert!(
+            text.contains("else mkdir -p '/tmp/m' && mv -f '/lab/.copy/0' '/tmp/m/m.ko.zst'"),
+            "{text}"
+        );
     }
 
     #[test]
