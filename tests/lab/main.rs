@@ -10,6 +10,7 @@ mod common;
 
 mod accel;
 mod alloc;
+mod copy;
 mod dashboard;
 mod engine;
 mod foundation;

@@ -554,6 +554,9 @@ pub fn prepare(opts: &LabOptions) -> anyhow::Result<Prepared> {
         opts.arch,
     )?;
     let arch = kernel.arch()?;
+    // The folder the module is built in, checked (or refused) before anything else is used.
+    let work_dir = kernel.work_dir()?;
+    let work = work_dir.path.clone();
     // A kernel of another architecture runs a vmtop built for it, with that
     // architecture's libraries and busybox (scripts/fetch-lab-i386.sh fetches them).
     let userland = Userland::for_kernel(&kernel, arch, opts.vmtop.as_deref())?;
@@ -561,8 +564,6 @@ pub fn prepare(opts: &LabOptions) -> anyhow::Result<Prepared> {
     let qemu = which(qemu_name).with_context(|| {
         format!("{qemu_name} is not installed: run `make lab` (installs QEMU and the lab kernel)")
     })?;
-    let work_dir = kernel.work_dir()?;
-    let work = work_dir.path.clone();
     let busybox = match &userland.sysroot {
         Some(root) => static_busybox(&root.join("bin/busybox"))?,
         None => find_busybox()?,
