@@ -551,14 +551,14 @@ fn worker(mut engine: Engine, rx: Receiver<Command>, tx: Sender<Msg>) {
         };
         match cmd {
             Command::Load(req) => {
-                send(Msg::EngineEvent(engine.load(&req)));
+                send(Msg::EngineEvent(engine.load(&req).event));
             }
             Command::Reload(req) => {
                 let unload = engine.unload();
                 let ok = !unload.failed();
                 send(Msg::EngineEvent(unload));
                 if ok {
-                    send(Msg::EngineEvent(engine.load(&req)));
+                    send(Msg::EngineEvent(engine.load(&req).event));
                 }
             }
             Command::Unload => {

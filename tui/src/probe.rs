@@ -348,14 +348,15 @@ pub fn run(
     probe(
         plan,
         |size| {
-            let e = engine.load(&LoadRequest {
+            let loaded = engine.load(&LoadRequest {
                 memsize_mib: size,
                 oom_safe,
                 force: false,
                 alloc: crate::module::alloc::Allocator::Vmalloc,
                 fragment_order: 0,
             });
-            on_event(&e);
+            let e = &loaded.event;
+            on_event(e);
             match e.diagnosis() {
                 None => {
                     let u = engine.unload();
@@ -367,7 +368,7 @@ pub fn run(
                 Some(d) if d.cause.means_too_big() => {}
                 Some(d) => anyhow::bail!("{size} MiB: {}", d.summary),
             }
-            let estimate = match engine.last_figures() {
+            let estimate = match loaded.figures {
                 Some(m) => figures_now(Some(m)).ok().map(|f| estimate(&f)),
                 None => None,
             };

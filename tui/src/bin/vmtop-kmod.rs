@@ -6,36 +6,42 @@
 //! for each operation, which also keeps the process that calls init_module (the one the
 //! OOM killer picks in unsafe mode) apart from the dashboard.
 //!
-//! Usage (internal; the protocol is in vmtop's `helper::protocol` module):
-//!   vmtop-kmod insert PATH [PARAM...]   load PATH with the parameters
-//!   vmtop-kmod remove NAME              unload NAME
-//!   vmtop-kmod lookup NAME              print the installed file of module NAME
-//!   vmtop-kmod modinfo PATH             print PATH's .modinfo as KEY<TAB>VALUE lines
-//! A failure prints `vmtop-kmod-errno=N` on stdout and exits 1; bad usage exits 2.
+//! Usage (internal): `vmtop-kmod --protocol=N insert|remove|lookup|modinfo ...`, written and
+//! read by `helper::protocol::Call` in vmtop's library, which both binaries share. A failure
+//! prints `vmtop-kmod-errno=N` on stdout and exits 1; bad usage exits 2; a call in another
+//! protocol (a vmtop from another build) prints `vmtop-kmod-protocol=N` and exits 3.
 
 use std::ffi::{CStr, CString};
 use std::io::Write as _;
 use std::os::unix::ffi::OsStrExt as _;
 use std::path::Path;
 
-use vmtop::helper::protocol::{ERRNO_MARKER, EXIT_FAILED, EXIT_USAGE};
+use vmtop::helper::protocol::{
+    Call, Refused, ERRNO_MARKER, EXIT_FAILED, EXIT_PROTOCOL, EXIT_USAGE, PROTOCOL, PROTOCOL_ARG,
+    PROTOCOL_MARKER,
+};
 
 fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
-    let code = match args.first().and_then(|a| a.to_str()) {
-        Some("insert") if args.len() >= 2 => {
-            let params: Vec<String> = args[2..]
-                .iter()
-                .map(|a| a.to_string_lossy().into_owned())
-                .collect();
-            report(insert(Path::new(&args[1]), &params))
-        }
-        Some("remove") if args.len() == 2 => report(remove(&args[1].to_string_lossy())),
-        Some("lookup") if args.len() == 2 => report(lookup(&args[1].to_string_lossy())),
-        Some("modinfo") if args.len() == 2 => report(modinfo(Path::new(&args[1]))),
-        _ => {
+    let code = match Call::parse(&args) {
+        Ok(Call::Insert { path, params }) => report(insert(&path, &params)),
+        Ok(Call::Remove { name }) => report(remove(&name)),
+        Ok(Call::Lookup { name }) => report(lookup(&name)),
+        Ok(Call::Modinfo { path }) => report(modinfo(&path)),
+        Err(Refused::Protocol(theirs)) => {
+            println!("{PROTOCOL_MARKER}{PROTOCOL}");
             eprintln!(
-                "vmtop-kmod: vmtop's internal libkmod helper; usage: vmtop-kmod insert PATH [PARAM...] | remove NAME | lookup NAME | modinfo PATH"
+                "vmtop-kmod: called {}, but this vmtop-kmod speaks protocol {PROTOCOL}: vmtop and vmtop-kmod are from different builds; install them together (`make install`)",
+                match theirs {
+                    Some(v) => format!("with protocol {v}"),
+                    None => format!("without {PROTOCOL_ARG}N (a vmtop older than the protocol's version)"),
+                }
+            );
+            EXIT_PROTOCOL
+        }
+        Err(Refused::Usage) => {
+            eprintln!(
+                "vmtop-kmod: vmtop's internal libkmod helper; usage: vmtop-kmod {PROTOCOL_ARG}{PROTOCOL} insert PATH [PARAM...] | remove NAME | lookup NAME | modinfo PATH"
             );
             EXIT_USAGE
         }

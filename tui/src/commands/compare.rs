@@ -49,13 +49,15 @@ fn attempt(
     mib: u64,
     fragment_order: u32,
 ) -> anyhow::Result<(Row, Option<Limits>)> {
-    let e = engine.load(&LoadRequest {
-        memsize_mib: mib,
-        oom_safe: true,
-        force: false,
-        alloc,
-        fragment_order,
-    });
+    let e = engine
+        .load(&LoadRequest {
+            memsize_mib: mib,
+            oom_safe: true,
+            force: false,
+            alloc,
+            fragment_order,
+        })
+        .event;
     let mut row = Row {
         alloc,
         memsize_mib: mib,

@@ -17,7 +17,7 @@ pub(super) fn load(
     // TERM, INT or HUP while loading stop the loader (the module's init gives its buffer back
     // on the fatal signal); what happened is reported either way, never a silent half.
     let signalled = stop_loader_on_signals()?;
-    let e = engine.load(&req);
+    let crate::engine::Loaded { event: e, end, .. } = engine.load(&req);
     let stopped_by = match signalled.load(std::sync::atomic::Ordering::SeqCst) {
         0 => None,
         sig => Some(crate::units::signal_name(sig)),
@@ -35,17 +35,17 @@ pub(super) fn load(
             "event": &e,
             "alloc": req.alloc,
             "layout": layout,
-            "errno": match engine.last_end() {
+            "errno": match end {
                 Some(LoaderEnd::Errno(n)) => Some(n),
                 _ => None,
             },
-            "not_asked": match engine.last_end() {
+            "not_asked": match end {
                 Some(LoaderEnd::Refused(n)) => Some(n),
                 _ => None,
             },
             "signal": stopped_by,
-            "error": e.failed().then(|| end_text(engine.last_end())),
-            "asked_kernel": asked_kernel(&e, engine.last_end()),
+            "error": e.failed().then(|| end_text(end)),
+            "asked_kernel": asked_kernel(&e, end),
         }))?;
         return Ok(if e.failed() {
             failure_code(&e)
@@ -77,7 +77,7 @@ pub(super) fn load(
             eprintln!(
                 "vmtop: loading {} MiB failed: {}{}: {}",
                 e.memsize_mib,
-                end_text(engine.last_end()),
+                end_text(end),
                 stopped_by.map(|s| format!(" by {s}")).unwrap_or_default(),
                 d.summary
             );

@@ -36,7 +36,9 @@ mod memory;
 mod refusals;
 mod signals;
 
-pub(crate) use refusals::{file_refused, signing_facts};
+pub(crate) use refusals::{
+    file_refused, guard_refused, helper_mismatch, signing_facts, unload_failure,
+};
 
 use facts::Facts;
 use memory::no_memory;

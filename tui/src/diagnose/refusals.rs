@@ -3,6 +3,8 @@
 
 use super::facts::{after, vermagic_pair};
 use super::{diag, lines, Cause, Confidence, Ctx, Diagnosis};
+use crate::module::MODULE_NAME;
+use crate::system::host::KernelInfo;
 use crate::system::host::{lockdown_active, lockdown_mode, Refusal, SecureBoot, Signing, DKMS_MOK};
 use crate::units::errno_name;
 
@@ -37,6 +39,12 @@ pub fn file_refused(p: &crate::module::file::FileProblem) -> Diagnosis {
              kernel compares the module's version magic (release, SMP, preempt, modversions) and \
              the CRC of every symbol it uses. vmtop read the version magic (through libkmod, \
              compressed files included) and stopped before the kernel refused it.",
+        ),
+        P::Helper(_) => (
+            Cause::HelperFailed,
+            "vmtop's libkmod helper vmtop-kmod is from another build of vmtop: nothing was loaded",
+            "Every libkmod call runs in the helper vmtop-kmod, installed beside vmtop or in \
+             PREFIX/libexec/vmtop; the two must come from the same build.",
         ),
         P::UnsafeFile { .. } => (
             Cause::ModuleFileUnsafe,
@@ -391,5 +399,68 @@ pub(super) fn bad_parameter(cx: &Ctx) -> Diagnosis {
          unsigned long, is refused with EINVAL. Give a whole number of MiB from 1 upwards."
             .into(),
         cx.module_lines(),
+    )
+}
+
+/// The unsafe-mode guard refused the load (`why`: the guard's words): the kernel was not asked.
+pub(crate) fn guard_refused(why: String) -> Diagnosis {
+    diag(
+        Cause::RefusedByGuard,
+        Confidence::Certain,
+        format!("Not attempted in unsafe mode: {why}"),
+        why,
+        vec![],
+    )
+}
+
+/// Why delete_module failed with `errno` (`still_loading`: the module's init is still
+/// running, so EBUSY means "not yet").
+pub(crate) fn unload_failure(errno: i32, still_loading: bool, kernel: &KernelInfo) -> Diagnosis {
+    use nix::libc;
+    let (cause, summary) = match errno {
+        libc::ENOENT => (
+            Cause::Unknown,
+            format!("Nothing to unload: {MODULE_NAME} is not loaded"),
+        ),
+        libc::EPERM => (
+            Cause::NotPermitted,
+            match kernel.privileges.refusal() {
+                Some(r) => format!("Unloading needs CAP_SYS_MODULE: {}", r.explain()),
+                None => "Unloading not permitted (EPERM) although this process holds CAP_SYS_MODULE".to_string(),
+            },
+        ),
+        libc::EBUSY if still_loading => (
+            Cause::StillLoading,
+            format!(
+                "Cannot unload yet: {MODULE_NAME} is still loading (its init is allocating and filling the buffer); \
+                 wait for the load to finish, or stop its loader, then unload"
+            ),
+        ),
+        libc::ENOSYS => (
+            Cause::NoModuleSupport,
+            format!("Kernel {} cannot load or unload modules", kernel.release),
+        ),
+        _ => (
+            Cause::Unknown,
+            format!("Unload failed: {}", errno_name(errno)),
+        ),
+    };
+    diag(
+        cause,
+        Confidence::Certain,
+        summary,
+        format!("delete_module returned {}", errno_name(errno)),
+        vec![],
+    )
+}
+
+/// The libkmod helper is from another build of vmtop: nothing was done.
+pub(crate) fn helper_mismatch(m: &crate::helper::Mismatch) -> Diagnosis {
+    diag(
+        Cause::HelperFailed,
+        Confidence::Certain,
+        "vmtop's libkmod helper vmtop-kmod is from another build of vmtop: nothing was done".into(),
+        format!("{m}."),
+        vec![],
     )
 }

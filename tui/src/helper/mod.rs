@@ -16,6 +16,8 @@ use anyhow::Context as _;
 
 pub mod protocol;
 
+use protocol::Call;
+
 /// How a load attempt in the child ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChildEnd {
@@ -59,6 +61,7 @@ pub fn helper_path() -> anyhow::Result<PathBuf> {
 }
 
 /// What one helper run produced.
+#[derive(Debug)]
 struct HelperRun {
     status: std::process::ExitStatus,
     stdout: String,
@@ -147,17 +150,34 @@ fn wait_exited(pid: u32) {
     }
 }
 
-/// Run the helper with `args`. An `insert` is registered as the running loader, so `cancel`
+/// The helper found is from another build of vmtop: it refused the call's protocol, or did
+/// not understand the call at all (a helper older than the protocol's version).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{} is from another build of vmtop ({}; this vmtop speaks protocol {}): install vmtop and vmtop-kmod together (`make install`), or point VMTOP_KMOD_HELPER at the vmtop-kmod built with this vmtop", helper.display(), match theirs {
+    Some(v) => format!("it speaks protocol {v}"),
+    None => "it does not understand this vmtop's calls".to_string(),
+}, protocol::PROTOCOL)]
+pub struct Mismatch {
+    pub helper: PathBuf,
+    /// The helper's protocol, when it named it.
+    pub theirs: Option<String>,
+}
+
+/// Run the helper for `call`. An `insert` is registered as the running loader, so `cancel`
 /// can stop it, and refused (None) once loads are cancelled.
-fn run_helper(args: &[&std::ffi::OsStr]) -> anyhow::Result<Option<HelperRun>> {
+fn run_helper(call: &Call) -> anyhow::Result<Option<HelperRun>> {
+    run_helper_at(&helper_path()?, call)
+}
+
+/// `run_helper` with the helper at `helper`.
+fn run_helper_at(helper: &Path, call: &Call) -> anyhow::Result<Option<HelperRun>> {
     use std::io::Read as _;
     use std::os::unix::process::CommandExt as _;
-    let helper = helper_path()?;
-    let insert = args.first().is_some_and(|a| *a == "insert");
-    let mut cmd = Command::new(&helper);
+    let insert = matches!(call, Call::Insert { .. });
+    let mut cmd = Command::new(helper);
     // stderr is captured, never inherited: libkmod's own messages must not land on a
     // terminal the dashboard is drawing on.
-    cmd.args(args)
+    cmd.args(call.args())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -209,17 +229,31 @@ fn run_helper(args: &[&std::ffi::OsStr]) -> anyhow::Result<Option<HelperRun>> {
         .wait()
         .with_context(|| format!("waiting for {} (pid {pid})", helper.display()))?;
     let stderr = stderr_reader.join().unwrap_or_default();
+    let stdout = String::from_utf8_lossy(&stdout).into_owned();
+    if matches!(
+        status.code(),
+        Some(protocol::EXIT_PROTOCOL | protocol::EXIT_USAGE)
+    ) {
+        return Err(Mismatch {
+            helper: helper.to_path_buf(),
+            theirs: stdout
+                .lines()
+                .find_map(|l| l.trim().strip_prefix(protocol::PROTOCOL_MARKER))
+                .map(str::to_string),
+        }
+        .into());
+    }
     Ok(Some(HelperRun {
         status,
-        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stdout,
         stderr: String::from_utf8_lossy(&stderr).into_owned(),
         pid,
     }))
 }
 
 /// Run a helper call that is never refused (anything but `insert`).
-fn run_plain(args: &[&std::ffi::OsStr]) -> anyhow::Result<HelperRun> {
-    run_helper(args)?.context("vmtop-kmod: call refused")
+fn run_plain(call: &Call) -> anyhow::Result<HelperRun> {
+    run_helper(call)?.context("vmtop-kmod: call refused")
 }
 
 /// Ok, or the errno the helper reported; anything else (the helper crashed, could not
@@ -243,9 +277,11 @@ fn errno_result(run: &HelperRun, what: &str) -> anyhow::Result<Result<(), i32>> 
 /// (the OOM killer's log names it).
 pub fn insert_in_child(path: &Path, params: &[String]) -> anyhow::Result<(ChildEnd, u32)> {
     give_back_free_heap();
-    let mut args: Vec<&std::ffi::OsStr> = vec!["insert".as_ref(), path.as_os_str()];
-    args.extend(params.iter().map(std::ffi::OsStr::new));
-    let Some(run) = run_helper(&args)? else {
+    let call = Call::Insert {
+        path: path.to_path_buf(),
+        params: params.to_vec(),
+    };
+    let Some(run) = run_helper(&call)? else {
         return Ok((ChildEnd::Cancelled, 0));
     };
     use std::os::unix::process::ExitStatusExt as _;
@@ -273,24 +309,39 @@ fn give_back_free_heap() {
     }
 }
 
-/// Remove module `name`. Errors carry the errno.
-pub fn remove(name: &str) -> Result<(), i32> {
-    match run_plain(&["remove".as_ref(), name.as_ref()]) {
-        Ok(run) => errno_result(&run, "unloading").unwrap_or(Err(libc::EIO)),
-        Err(_) => Err(libc::EIO),
+/// Remove module `name`. Errors carry the errno (EIO: the helper failed without one), or
+/// say that the helper is from another build.
+pub fn remove(name: &str) -> Result<Result<(), i32>, Mismatch> {
+    let call = Call::Remove {
+        name: name.to_string(),
+    };
+    match run_plain(&call) {
+        Ok(run) => Ok(errno_result(&run, "unloading").unwrap_or(Err(libc::EIO))),
+        Err(e) => match e.downcast::<Mismatch>() {
+            Ok(m) => Err(m),
+            Err(_) => Ok(Err(libc::EIO)),
+        },
     }
 }
 
-/// The files modprobe would load for module `name` (modules.dep of the running kernel).
-pub fn lookup(name: &str) -> Vec<PathBuf> {
-    match run_plain(&["lookup".as_ref(), name.as_ref()]) {
-        Ok(run) if run.status.success() => run
+/// The files modprobe would load for module `name` (modules.dep of the running kernel):
+/// none when the helper cannot tell, or an error when it is from another build.
+pub fn lookup(name: &str) -> Result<Vec<PathBuf>, Mismatch> {
+    let call = Call::Lookup {
+        name: name.to_string(),
+    };
+    match run_plain(&call) {
+        Ok(run) if run.status.success() => Ok(run
             .stdout
             .lines()
             .filter(|l| !l.is_empty())
             .map(PathBuf::from)
-            .collect(),
-        _ => Vec::new(),
+            .collect()),
+        Ok(_) => Ok(Vec::new()),
+        Err(e) => match e.downcast::<Mismatch>() {
+            Ok(m) => Err(m),
+            Err(_) => Ok(Vec::new()),
+        },
     }
 }
 
@@ -298,7 +349,9 @@ pub fn lookup(name: &str) -> Vec<PathBuf> {
 /// .ko.xz / .ko.zst / .ko.gz the way it does when it loads them). `Ok(Err(errno))`: libkmod
 /// could not read the file; `Err`: the helper could not be run at all.
 pub fn modinfo(path: &Path) -> anyhow::Result<Result<Vec<(String, String)>, i32>> {
-    let run = run_plain(&["modinfo".as_ref(), path.as_os_str()])?;
+    let run = run_plain(&Call::Modinfo {
+        path: path.to_path_buf(),
+    })?;
     if let Err(errno) = errno_result(&run, "reading .modinfo")? {
         return Ok(Err(errno));
     }
@@ -308,4 +361,72 @@ pub fn modinfo(path: &Path) -> anyhow::Result<Result<Vec<(String, String)>, i32>
         .filter_map(|l| l.split_once('\t'))
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A helper that is a shell script printing `stdout` and exiting with `code`.
+    fn fake_helper(name: &str, stdout: &str, code: i32) -> (PathBuf, PathBuf) {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = std::env::temp_dir().join(format!("vmtop-helper-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let p = dir.join(protocol::HELPER);
+        std::fs::write(
+            &p,
+            format!("#!/bin/sh\nprintf '%s' '{stdout}'\necho 'usage: ...' >&2\nexit {code}\n"),
+        )
+        .expect("write the fake helper");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        (dir, p)
+    }
+
+    fn modinfo_call() -> Call {
+        Call::Modinfo {
+            path: "/nonexistent/alloc_large_mem.ko".into(),
+        }
+    }
+
+    #[test]
+    fn a_helper_from_another_build_is_named_as_such() {
+        // A helper from before the protocol's version answers the call with its usage (2).
+        let (dir, old) = fake_helper("old", "", protocol::EXIT_USAGE);
+        let e = run_helper_at(&old, &modinfo_call()).expect_err("refused");
+        let m = e.downcast_ref::<Mismatch>().expect("a mismatch");
+        assert_eq!(m.theirs, None);
+        let text = m.to_string();
+        assert!(text.contains("another build of vmtop"), "{text}");
+        assert!(text.contains("make install"), "{text}");
+        assert!(!text.contains("usage"), "{text}");
+        let _ = std::fs::remove_dir_all(&dir);
+        // A helper of another protocol names its own.
+        let (dir, other) = fake_helper(
+            "other",
+            &format!("{}7\n", protocol::PROTOCOL_MARKER),
+            protocol::EXIT_PROTOCOL,
+        );
+        let e = run_helper_at(&other, &modinfo_call()).expect_err("refused");
+        let m = e.downcast_ref::<Mismatch>().expect("a mismatch");
+        assert_eq!(m.theirs.as_deref(), Some("7"));
+        assert!(m.to_string().contains("it speaks protocol 7"), "{m}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_failed_call_reports_its_errno() {
+        let (dir, h) = fake_helper(
+            "errno",
+            &format!("{}{}\n", protocol::ERRNO_MARKER, libc::ENOEXEC),
+            protocol::EXIT_FAILED,
+        );
+        let run = run_helper_at(&h, &modinfo_call())
+            .expect("ran")
+            .expect("not refused");
+        assert_eq!(
+            errno_result(&run, "reading").expect("an errno"),
+            Err(libc::ENOEXEC)
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -116,6 +116,9 @@ pub enum FileProblem {
         built_for: String,
         running: String,
     },
+    /// Not the file's fault: the libkmod helper that reads it is from another build.
+    #[error("{0}")]
+    Helper(crate::helper::Mismatch),
     #[error("refusing to load {path} as root: {why}; fix it with `{fix}`, or pass --allow-unsafe-file if you trust everyone who can write it")]
     UnsafeFile {
         path: PathBuf,
@@ -146,7 +149,7 @@ pub fn find(arg: Option<&Path>) -> Result<ModuleFile, FileProblem> {
             });
         }
     }
-    if let Some(p) = installed() {
+    if let Some(p) = installed()? {
         return Ok(ModuleFile {
             path: p,
             origin: Origin::Installed,
@@ -173,10 +176,11 @@ fn existing(p: &Path, origin: Origin, from: &str) -> Result<ModuleFile, FileProb
 }
 
 /// The installed module for the running kernel, as `modprobe` would find it.
-fn installed() -> Option<PathBuf> {
-    crate::helper::lookup(MODULE_NAME)
+fn installed() -> Result<Option<PathBuf>, FileProblem> {
+    Ok(crate::helper::lookup(MODULE_NAME)
+        .map_err(FileProblem::Helper)?
         .into_iter()
-        .find(|p| p.is_file())
+        .find(|p| p.is_file()))
 }
 
 /// What the pre-check learnt about a module file that passed it.
@@ -191,9 +195,14 @@ pub struct Checked {
 /// for this kernel.
 pub fn check(path: &Path, release: &str) -> Result<Checked, FileProblem> {
     let format = sniff_file(path)?;
-    let info = crate::helper::modinfo(path).map_err(|e| FileProblem::Unreadable {
-        path: path.to_path_buf(),
-        error: format!("{e:#}"),
+    let info = crate::helper::modinfo(path).map_err(|e| {
+        match e.downcast::<crate::helper::Mismatch>() {
+            Ok(m) => FileProblem::Helper(m),
+            Err(e) => FileProblem::Unreadable {
+                path: path.to_path_buf(),
+                error: format!("{e:#}"),
+            },
+        }
     })?;
     let info = info.map_err(|errno| {
         // A compressed file libkmod was built without support for reads as garbage: say
