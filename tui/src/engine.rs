@@ -99,7 +99,7 @@ pub fn guard(req: &LoadRequest, now: Option<&crate::system::meminfo::Sample>) ->
     }
     let s = now?;
     let reserve = reserve_mib(s.mem_total) * crate::units::MIB;
-    let limit = s.available().saturating_sub(reserve);
+    let limit = crate::diagnose::checks::guard_limit(s.available(), s.mem_total);
     let asked = req.alloc.bytes_for(req.memsize_mib);
     (asked > limit).then(|| {
         format!(

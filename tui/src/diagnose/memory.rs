@@ -2,7 +2,8 @@
 //! of the address space that big, not enough free pages; for one physically contiguous
 //! block, the order), and their words.
 
-use super::{diag, lines, Cause, Confidence, Ctx, Diagnosis, PAGE};
+use super::checks;
+use super::{diag, lines, Cause, Confidence, Ctx, Diagnosis};
 use crate::module::log::FailLine;
 use crate::units::fmt_bytes;
 
@@ -95,7 +96,7 @@ pub(super) fn no_memory(cx: &Ctx) -> Diagnosis {
     }
 
     // 1. The kernel's first check: more pages than all RAM.
-    let over_ram = mem_total.is_some_and(|t| cx.req > t);
+    let over_ram = mem_total.is_some_and(|t| checks::over_total_ram(cx.req, t));
     if f.exceeds_total.is_some() || over_ram {
         let mt = mem_total.map(fmt_bytes).unwrap_or_else(|| "unknown".into());
         let mut detail = format!(
@@ -144,7 +145,7 @@ pub(super) fn no_memory(cx: &Ctx) -> Diagnosis {
     }
 
     // 2. No free range of the vmalloc address space is big enough.
-    let over_space = vmalloc_total.is_some_and(|t| cx.req > t);
+    let over_space = vmalloc_total.is_some_and(|t| checks::over_address_space(cx.req, t));
     let gap = cx.gap_too_small();
     if f.vm_struct_failed.is_some() || f.vmap_failed.is_some() || over_space || gap.is_some() {
         let vt = vmalloc_total
@@ -239,6 +240,9 @@ pub(super) fn no_memory(cx: &Ctx) -> Diagnosis {
     diag(Cause::PhysicalMemoryShort, confidence, summary, detail, ev)
 }
 
+/// The page size when the module's limits line is missing (4 KiB, as on x86).
+const PAGE_SIZE: u64 = 4096;
+
 /// kmalloc and alloc_pages ask the page allocator for one block of 2^order pages: above the
 /// largest order it refuses at once (and warns without __GFP_NOWARN); below, it needs a free
 /// block of that order, which fragmentation may have left none of, however much is free.
@@ -251,7 +255,7 @@ pub(super) fn contiguous_failure(cx: &Ctx) -> Option<Diagnosis> {
     }
     let (order, max_order) = (m.order?, m.max_order?);
     let asked = cx.asked();
-    let page = f.limits.as_ref().map_or(PAGE, |(_, l)| l.page_size);
+    let page = f.limits.as_ref().map_or(PAGE_SIZE, |(_, l)| l.page_size);
     let block = |o: u32| page.checked_shl(o).map_or("?".into(), fmt_bytes);
     let warned = match f.order_warning {
         Some(_) => " The page allocator said so in the log (the WARNING below, printed once per boot).",
@@ -263,12 +267,12 @@ pub(super) fn contiguous_failure(cx: &Ctx) -> Option<Diagnosis> {
     let mut ev = lines(&[f.order_warning]);
     ev.extend(cx.module_lines());
     ev.extend(f.limits.as_ref().map(|(l, _)| l.to_string()));
-    if order > max_order {
+    if checks::order_above_max(order, max_order) {
         let over_kmalloc = f
             .limits
             .as_ref()
             .map(|(_, l)| l.kmalloc_max_size)
-            .filter(|&k| stage == "kmalloc" && cx.req > k);
+            .filter(|&k| stage == "kmalloc" && checks::above_kmalloc_max(cx.req, k));
         if let Some(kmax) = over_kmalloc {
             return Some(diag(
                 Cause::KmallocAboveMax,
@@ -307,7 +311,7 @@ pub(super) fn contiguous_failure(cx: &Ctx) -> Option<Diagnosis> {
         ));
     }
     let mfo = m.max_free_order?;
-    if mfo >= order as i32 {
+    if checks::free_block_of(order, mfo) {
         return None;
     }
     let free = m.free_kib.map_or("?".into(), fmt_kib);

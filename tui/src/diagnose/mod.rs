@@ -31,6 +31,7 @@
 
 use serde::Serialize;
 
+pub(crate) mod checks;
 mod facts;
 mod memory;
 mod refusals;
@@ -261,12 +262,9 @@ impl Ctx<'_> {
     fn gap_too_small(&self) -> Option<u64> {
         self.input
             .vmalloc_largest_free
-            .filter(|&g| self.req.saturating_add(PAGE) > g)
+            .filter(|&g| checks::gap_too_small(self.req, g))
     }
 }
-
-/// vmalloc adds one guard page to every area.
-pub(super) const PAGE: u64 = 4096;
 
 fn diag(
     cause: Cause,

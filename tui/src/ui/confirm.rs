@@ -11,6 +11,7 @@ use super::centered;
 use super::theme::{sym, Theme};
 use crate::app::state::{Op, Pending};
 use crate::app::App;
+use crate::diagnose::checks;
 use crate::engine::LoadRequest;
 use crate::module::alloc::Allocator;
 use crate::module::MODULE_NAME;
@@ -129,7 +130,7 @@ fn avail_lines(app: &App, req: &LoadRequest, freed: u64) -> Vec<String> {
             _ => format!("VmallocUsed should rise by about {} MiB", req.memsize_mib),
         }
     ));
-    if asked > s.mem_total {
+    if checks::over_total_ram(asked, s.mem_total) {
         v.push(format!(
             "{} {} MiB is more than all RAM (MemTotal {}): expect the kernel to refuse it.",
             sym::WARN,
@@ -157,17 +158,16 @@ fn avail_lines(app: &App, req: &LoadRequest, freed: u64) -> Vec<String> {
         .iter()
         .rev()
         .find_map(|p| p.vmalloc_largest_free);
-    if asked <= s.mem_total && !req.alloc.contiguous() {
-        let guard_page = 4096;
+    if !checks::over_total_ram(asked, s.mem_total) && !req.alloc.contiguous() {
         match largest {
-            Some(g) if asked + guard_page > g => v.push(format!(
+            Some(g) if checks::gap_too_small(asked, g) => v.push(format!(
                 "{} {} MiB is more than the largest free range of the vmalloc address space ({}; VmallocTotal {}): expect ENOMEM, address space (vmalloc=SIZE at boot on 32-bit).",
                 sym::WARN,
                 req.memsize_mib,
                 fmt_bytes(g),
                 fmt_bytes(s.vmalloc_total)
             )),
-            None if asked > s.vmalloc_total => v.push(format!(
+            None if checks::over_address_space(asked, s.vmalloc_total) => v.push(format!(
                 "{} {} MiB is more than the whole vmalloc address space (VmallocTotal {}): expect ENOMEM, address space.",
                 sym::WARN,
                 req.memsize_mib,
@@ -209,7 +209,9 @@ fn contiguous_lines(app: &App, req: &LoadRequest) -> Vec<String> {
     }
     let kmalloc_max = limits.map(|l| l.kmalloc_max_size);
     match req.alloc {
-        Allocator::Kmalloc | Allocator::Kvmalloc if kmalloc_max.is_some_and(|m| asked > m) => {
+        Allocator::Kmalloc | Allocator::Kvmalloc
+            if kmalloc_max.is_some_and(|m| checks::above_kmalloc_max(asked, m)) =>
+        {
             let m = kmalloc_max.unwrap_or(0);
             v.push(if req.alloc == Allocator::Kmalloc {
                 format!(
@@ -229,7 +231,7 @@ fn contiguous_lines(app: &App, req: &LoadRequest) -> Vec<String> {
         }
         _ => {}
     }
-    if let Some(m) = max_order.filter(|m| order > *m) {
+    if let Some(m) = max_order.filter(|m| checks::order_above_max(order, *m)) {
         if req.alloc == Allocator::Kvmalloc {
             v.push(format!(
                 "{} MiB is more than one block of the largest order {m} ({}): kvmalloc will fall back to vmalloc.",
