@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::diagnose::{self, Diagnosis, LoaderEnd, NotAsked};
 use crate::helper::ChildEnd;
@@ -15,7 +15,7 @@ use crate::module::{reserve_mib, Params, MODULE_NAME};
 use crate::system::host::KernelInfo;
 use crate::system::meminfo::{Delta, Sample};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     Load,
@@ -24,14 +24,14 @@ pub enum EventKind {
     Adopt,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "result")]
 pub enum Outcome {
     Ok,
     Failed { diagnosis: Diagnosis },
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     /// Seconds since the session started (same clock as the samples).
     pub t: f64,
@@ -453,5 +453,127 @@ fn insert(path: &Path, req: &LoadRequest, before: Option<&Sample>) -> Insertion 
         after,
         log,
         log_problem,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnose::{Cause, Confidence};
+
+    /// Every cause, listed so that a new one must be added here to compile.
+    fn every_cause() -> Vec<Cause> {
+        let all = vec![
+            Cause::ExceedsTotalPages,
+            Cause::AddressSpaceExhausted,
+            Cause::PhysicalMemoryShort,
+            Cause::OomKilled,
+            Cause::RefusedByGuard,
+            Cause::LoaderKilled,
+            Cause::AlreadyLoaded,
+            Cause::WrongKernel,
+            Cause::SignatureRejected,
+            Cause::Lockdown,
+            Cause::NotPermitted,
+            Cause::NoModuleSupport,
+            Cause::ModuleFileMissing,
+            Cause::ModuleFileInvalid,
+            Cause::ModuleFileUnsafe,
+            Cause::BadParameter,
+            Cause::Interrupted,
+            Cause::Cancelled,
+            Cause::HelperFailed,
+            Cause::StillLoading,
+            Cause::KmallocAboveMax,
+            Cause::OrderAboveMax,
+            Cause::NoContiguousBlock,
+            Cause::Unknown,
+        ];
+        for c in &all {
+            match c {
+                Cause::ExceedsTotalPages
+                | Cause::AddressSpaceExhausted
+                | Cause::PhysicalMemoryShort
+                | Cause::OomKilled
+                | Cause::RefusedByGuard
+                | Cause::LoaderKilled
+                | Cause::AlreadyLoaded
+                | Cause::WrongKernel
+                | Cause::SignatureRejected
+                | Cause::Lockdown
+                | Cause::NotPermitted
+                | Cause::NoModuleSupport
+                | Cause::ModuleFileMissing
+                | Cause::ModuleFileInvalid
+                | Cause::ModuleFileUnsafe
+                | Cause::BadParameter
+                | Cause::Interrupted
+                | Cause::Cancelled
+                | Cause::HelperFailed
+                | Cause::StillLoading
+                | Cause::KmallocAboveMax
+                | Cause::OrderAboveMax
+                | Cause::NoContiguousBlock
+                | Cause::Unknown => {}
+            }
+        }
+        all
+    }
+
+    /// Events go out as JSON (`--json`, the lab's replay) and come back in: every outcome,
+    /// cause and confidence reads back as it was written.
+    #[test]
+    fn events_round_trip_through_json() {
+        let confidences = [
+            Confidence::Inferred,
+            Confidence::Likely,
+            Confidence::Certain,
+        ];
+        let mut events = vec![Event {
+            t: 0.25,
+            kind: EventKind::Adopt,
+            memsize_mib: 64,
+            oom_safe: false,
+            outcome: Outcome::Ok,
+            wall_ns: 0,
+            alloc_ns: Some(31_617_220),
+            fill_ns: Some(29_485_190),
+            delta: Some(Delta {
+                mem_free: -(65 << 20),
+                mem_available: -(64 << 20),
+                vmalloc_used: 64 << 20,
+            }),
+            alloc: None,
+        }];
+        for (i, cause) in every_cause().into_iter().enumerate() {
+            events.push(Event {
+                t: i as f64,
+                kind: [EventKind::Load, EventKind::Unload][i % 2],
+                memsize_mib: 1 << i,
+                oom_safe: i % 3 == 0,
+                outcome: Outcome::Failed {
+                    diagnosis: Diagnosis {
+                        cause,
+                        confidence: confidences[i % 3],
+                        summary: format!("summary {i}"),
+                        detail: "detail\nwith lines".into(),
+                        evidence: vec!["alloc_large_mem: fail memsize_mib=1".into()],
+                    },
+                },
+                wall_ns: 1_000 * i as u64,
+                alloc_ns: None,
+                fill_ns: None,
+                delta: None,
+                alloc: crate::module::alloc::Allocator::ALL.get(i % 6).copied(),
+            });
+        }
+        for e in events {
+            let json = serde_json::to_string(&e).expect("to JSON");
+            let back: Event = serde_json::from_str(&json).expect("from JSON");
+            assert_eq!(back, e, "{json}");
+        }
+        for c in confidences {
+            assert_eq!(serde_json::to_value(c).expect("JSON"), c.name());
+        }
     }
 }

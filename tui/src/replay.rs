@@ -10,9 +10,11 @@
 //! and reports what limited each failure by the kernel's own evidence (its log lines, and
 //! the figures where safe mode keeps it quiet).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::diagnose::{Cause, Confidence};
+use crate::engine::Event;
 use crate::lab::{kernel::Arch, LabOptions};
 
 /// The article's own figures (kB, as `free` and /proc/meminfo printed them).
@@ -74,14 +76,39 @@ pub struct Machine {
 pub struct Load {
     pub memsize_mib: u64,
     pub loaded: bool,
-    pub cause: Option<String>,
-    pub confidence: Option<String>,
+    pub cause: Option<Cause>,
+    pub confidence: Option<Confidence>,
     pub summary: Option<String>,
     pub detail: Option<String>,
     /// The kernel's own log lines behind the diagnosis.
     pub evidence: Vec<String>,
     /// What a load that worked changed in /proc/meminfo, bytes (None for a failure).
     pub delta: Option<crate::system::meminfo::Delta>,
+}
+
+/// What `vmtop load --json` prints, as far as the replay reads it.
+#[derive(Deserialize)]
+struct LoadJson {
+    event: Event,
+}
+
+impl Load {
+    /// A load of `memsize_mib` from `vmtop load --json`'s output (nothing known when it is
+    /// not that: the load did not run to its end).
+    fn from_json(memsize_mib: u64, json: &str) -> Load {
+        let event = serde_json::from_str::<LoadJson>(json).ok().map(|j| j.event);
+        let d = event.as_ref().and_then(Event::diagnosis);
+        Load {
+            memsize_mib,
+            loaded: event.as_ref().is_some_and(|e| !e.failed()),
+            cause: d.map(|d| d.cause),
+            confidence: d.map(|d| d.confidence),
+            summary: d.map(|d| d.summary.clone()),
+            detail: d.map(|d| d.detail.clone()),
+            evidence: d.map(|d| d.evidence.clone()).unwrap_or_default(),
+            delta: event.as_ref().filter(|e| !e.failed()).and_then(|e| e.delta),
+        }
+    }
 }
 
 /// The machines replayed: the article's (384 MiB), with its fix, then 1 GiB with and without.
@@ -147,35 +174,7 @@ fn parse_machine(mem_mib: u64, vmalloc: Option<&str>, release: &str, out: &str) 
             let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
             m.largest_free = v["address_space"]["vmalloc_largest_free"].as_u64();
         } else if let Some(size) = name.strip_prefix("load ").and_then(|s| s.parse().ok()) {
-            let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
-            let delta = &v["event"]["delta"];
-            let d = &v["event"]["outcome"]["diagnosis"];
-            let s = |k: &str| d[k].as_str().map(str::to_string);
-            m.loads.push(Load {
-                memsize_mib: size,
-                loaded: v["event"]["outcome"]["result"] == "ok",
-                cause: s("cause"),
-                confidence: s("confidence"),
-                summary: s("summary"),
-                detail: s("detail"),
-                evidence: d["evidence"]
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|e| e.as_str().map(str::to_string))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                delta: (v["event"]["outcome"]["result"] == "ok")
-                    .then(|| {
-                        Some(crate::system::meminfo::Delta {
-                            mem_free: delta["mem_free"].as_i64()?,
-                            mem_available: delta["mem_available"].as_i64()?,
-                            vmalloc_used: delta["vmalloc_used"].as_i64()?,
-                        })
-                    })
-                    .flatten(),
-            });
+            m.loads.push(Load::from_json(size, &body));
         } else if name == "probe" {
             m.probe = serde_json::from_str(&body).ok();
         }
@@ -215,17 +214,79 @@ pub fn run(progress: &mut dyn FnMut(&str)) -> anyhow::Result<Vec<Machine>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnose::Diagnosis;
+    use crate::engine::{EventKind, Outcome};
+    use crate::system::meminfo::Delta;
+
+    fn event(outcome: Outcome, delta: Option<Delta>) -> Event {
+        Event {
+            t: 1.5,
+            kind: EventKind::Load,
+            memsize_mib: 400,
+            oom_safe: true,
+            outcome,
+            wall_ns: 1_000,
+            alloc_ns: None,
+            fill_ns: None,
+            delta,
+            alloc: Some(crate::module::alloc::Allocator::Vmalloc),
+        }
+    }
+
+    /// As `vmtop load --json` prints it (commands/load.rs).
+    fn load_json(e: &Event) -> String {
+        serde_json::to_string_pretty(&serde_json::json!({
+            "event": e,
+            "alloc": "vmalloc",
+            "layout": null,
+            "errno": 12,
+            "asked_kernel": true,
+        }))
+        .expect("JSON")
+    }
 
     #[test]
     fn sections_and_loads_parse() {
-        let out = "@meminfo\nMemTotal:  372968 kB\nVmallocTotal: 630904 kB\n@load 400\n{\"event\":{\"outcome\":{\"result\":\"failed\",\"diagnosis\":{\"cause\":\"exceeds_total_pages\",\"confidence\":\"inferred\",\"summary\":\"Asked 400 MiB\",\"evidence\":[]}}}}\n@load 100\n{\"event\":{\"outcome\":{\"result\":\"ok\"},\"delta\":{\"mem_free\":-104857600,\"mem_available\":-104000000,\"vmalloc_used\":105000000}}}\n";
-        let m = parse_machine(384, None, "r", out);
+        let failed = event(
+            Outcome::Failed {
+                diagnosis: Diagnosis {
+                    cause: Cause::ExceedsTotalPages,
+                    confidence: Confidence::Inferred,
+                    summary: "Asked 400 MiB".into(),
+                    detail: "more than all RAM".into(),
+                    evidence: vec!["vmalloc error: size 419430400, exceeds total pages".into()],
+                },
+            },
+            None,
+        );
+        let delta = Delta {
+            mem_free: -104_857_600,
+            mem_available: -104_000_000,
+            vmalloc_used: 105_000_000,
+        };
+        let ok = event(Outcome::Ok, Some(delta));
+        let out = format!(
+            "@meminfo\nMemTotal:  372968 kB\nVmallocTotal: 630904 kB\n@load 400\n{}\n@load 100\n{}\n@load 500\nvmtop: not JSON\n",
+            load_json(&failed),
+            load_json(&ok)
+        );
+        let m = parse_machine(384, None, "r", &out);
         assert_eq!(m.meminfo.get("VmallocTotal"), Some(&630_904));
-        assert_eq!(m.loads.len(), 2);
-        assert!(!m.loads[0].loaded);
-        assert_eq!(m.loads[0].cause.as_deref(), Some("exceeds_total_pages"));
-        assert!(m.loads[1].loaded);
-        assert_eq!(m.loads[1].delta.map(|d| d.vmalloc_used), Some(105_000_000));
-        assert!(m.loads[0].delta.is_none());
+        assert_eq!(m.loads.len(), 3);
+        let (l0, l1, l2) = (&m.loads[0], &m.loads[1], &m.loads[2]);
+        assert!(!l0.loaded);
+        assert_eq!(l0.cause, Some(Cause::ExceedsTotalPages));
+        assert_eq!(l0.confidence, Some(Confidence::Inferred));
+        assert_eq!(l0.evidence.len(), 1);
+        assert!(l0.delta.is_none());
+        assert!(l1.loaded);
+        assert_eq!(l1.delta, Some(delta));
+        assert_eq!(l1.cause, None);
+        // A load whose output is not the JSON: nothing known, not loaded.
+        assert!(!l2.loaded && l2.cause.is_none() && l2.summary.is_none());
+        // The replay's own JSON names the cause as the load's JSON does.
+        let v = serde_json::to_value(l0).expect("JSON");
+        assert_eq!(v["cause"], "exceeds_total_pages");
+        assert_eq!(v["confidence"], "inferred");
     }
 }

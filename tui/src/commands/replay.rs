@@ -4,6 +4,7 @@
 
 use super::print_json;
 use crate::cli::exit;
+use crate::diagnose::Cause;
 use crate::replay::{article, Machine};
 use crate::units::fmt_delta_mib;
 
@@ -12,12 +13,12 @@ fn kib(v: u64) -> String {
 }
 
 /// What limited a failure, in a few words (from the cause vmtop's diagnosis named).
-fn limit_words(cause: Option<&str>) -> &'static str {
+fn limit_words(cause: Option<Cause>) -> &'static str {
     match cause {
-        Some("exceeds_total_pages") => "RAM: more than all of it (the kernel's first check)",
-        Some("address_space_exhausted") => "the vmalloc address space",
-        Some("physical_memory_short") => "free memory (safe mode's reserve or the allocator)",
-        Some("oom_killed") => "memory: the OOM killer",
+        Some(Cause::ExceedsTotalPages) => "RAM: more than all of it (the kernel's first check)",
+        Some(Cause::AddressSpaceExhausted) => "the vmalloc address space",
+        Some(Cause::PhysicalMemoryShort) => "free memory (safe mode's reserve or the allocator)",
+        Some(Cause::OomKilled) => "memory: the OOM killer",
         _ => "other",
     }
 }
@@ -74,8 +75,8 @@ fn render(ms: &[Machine]) -> String {
             } else {
                 format!(
                     "failed, limit: {} ({}): {}",
-                    limit_words(l.cause.as_deref()),
-                    l.confidence.as_deref().unwrap_or("?"),
+                    limit_words(l.cause),
+                    l.confidence.map_or("?", |c| c.name()),
                     l.summary.as_deref().unwrap_or("")
                 )
             };
@@ -130,7 +131,7 @@ fn render(ms: &[Machine]) -> String {
         m.loads
             .iter()
             .filter(|l| l.memsize_mib >= 400)
-            .all(|l| l.cause.as_deref() == Some("exceeds_total_pages"))
+            .all(|l| l.cause == Some(Cause::ExceedsTotalPages))
     });
     if over_ram {
         let _ = writeln!(
@@ -176,14 +177,14 @@ mod tests {
 
     fn load(
         memsize_mib: u64,
-        cause: Option<&str>,
+        cause: Option<Cause>,
         delta: Option<crate::system::meminfo::Delta>,
     ) -> Load {
         Load {
             memsize_mib,
             loaded: cause.is_none(),
-            cause: cause.map(str::to_string),
-            confidence: cause.map(|_| "certain".to_string()),
+            cause,
+            confidence: cause.map(|_| crate::diagnose::Confidence::Certain),
             summary: cause.map(|_| "Asked 400 MiB, more than all RAM".to_string()),
             detail: None,
             evidence: vec!["vmalloc error: size 419430400, exceeds total pages".into()],
@@ -200,7 +201,7 @@ mod tests {
         };
         let text = render(&[machine(vec![
             load(100, None, Some(d)),
-            load(400, Some("exceeds_total_pages"), None),
+            load(400, Some(Cause::ExceedsTotalPages), None),
         ])]);
         // 196864 -> 95236 kB in the article's `free`.
         assert!(text.contains("[article: MemFree -99.2 MiB]"), "{text}");

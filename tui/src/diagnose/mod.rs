@@ -29,7 +29,7 @@
 //! `__GFP_NOWARN` (safe mode) silences every vmalloc and vmap warning above, so in safe mode
 //! the cause is decided from the figures and the confidence says so.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub(crate) mod checks;
 mod facts;
@@ -51,7 +51,7 @@ use crate::system::meminfo::Sample;
 use crate::units::{errno_name, MIB};
 
 /// What went wrong, in terms a student can follow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Cause {
     /// More than all RAM was asked ("exceeds total pages").
@@ -124,7 +124,7 @@ impl Cause {
 }
 
 /// How sure the diagnosis is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Confidence {
     /// Inferred from the figures alone (the kernel said nothing).
@@ -135,7 +135,18 @@ pub enum Confidence {
     Certain,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+impl Confidence {
+    /// Its name, as in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Confidence::Inferred => "inferred",
+            Confidence::Likely => "likely",
+            Confidence::Certain => "certain",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Diagnosis {
     pub cause: Cause,
     pub confidence: Confidence,

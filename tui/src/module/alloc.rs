@@ -2,10 +2,10 @@
 //! the pages of the buffer it holds really are (kmod-src/README.md: results/ and limits/,
 //! read by `sysfs`; the limits line, read by `log`).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The module's `alloc=` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum Allocator {
     /// vmalloc(): virtually contiguous, page by page (the experiment)

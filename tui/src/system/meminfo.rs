@@ -337,7 +337,7 @@ impl Default for Sampler {
 }
 
 /// Change between two samples, in bytes (after minus before).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Delta {
     pub mem_free: i64,
     pub mem_available: i64,
