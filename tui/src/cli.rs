@@ -430,9 +430,27 @@ pub struct LabArgs {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    /// Every option of `cmd` (the top level: None; else the subcommand) that has a default,
+    /// with it as `--help` prints it.
+    pub(crate) fn defaults_of(sub: Option<&str>) -> std::collections::BTreeMap<String, String> {
+        let cli = Cli::command();
+        let cmd = match sub {
+            Some(name) => cli.find_subcommand(name).expect("a subcommand").clone(),
+            None => cli.clone(),
+        };
+        cmd.get_arguments()
+            .filter(|a| !a.get_default_values().is_empty())
+            .map(|a| {
+                let v = a.get_default_values();
+                assert_eq!(v.len(), 1, "--{} has one default", a.get_id());
+                (a.get_id().to_string(), v[0].to_string_lossy().into_owned())
+            })
+            .collect()
+    }
 
     #[test]
     fn cli_is_consistent() {

@@ -182,8 +182,9 @@ fn parse_machine(mem_mib: u64, vmalloc: Option<&str>, release: &str, out: &str) 
     m
 }
 
-/// Boot each machine and run the steps. `progress` gets one line per machine.
-pub fn run(progress: &mut dyn FnMut(&str)) -> anyhow::Result<Vec<Machine>> {
+/// Boot each machine, a VM as `lab` describes it otherwise, and run the steps. `progress`
+/// gets one line per machine.
+pub fn run(lab: &LabOptions, progress: &mut dyn FnMut(&str)) -> anyhow::Result<Vec<Machine>> {
     let mut out = Vec::new();
     for (mem, vmalloc, probe) in machines() {
         let mut script = SCRIPT.to_string();
@@ -202,7 +203,7 @@ pub fn run(progress: &mut dyn FnMut(&str)) -> anyhow::Result<Vec<Machine>> {
             arch: Some(Arch::I386),
             append: vmalloc.map(|v| format!("vmalloc={v}")),
             exec: Some(script),
-            ..Default::default()
+            ..lab.clone()
         };
         let mut sink = std::io::sink();
         let r = crate::lab::run_exec(&opts, &mut sink)?;

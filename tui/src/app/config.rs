@@ -97,20 +97,17 @@ mod tests {
     use crate::app::App;
 
     /// `vmtop` alone starts the app with the defaults `vmtop --help` prints, read back from
-    /// the clap definitions (not from a second copy of them).
+    /// the clap definitions (not from a second copy of them): every one of them.
     #[test]
     fn defaults_match_the_cli() {
-        use clap::CommandFactory as _;
-        let cmd = crate::cli::Cli::command();
-        let default = |id: &str| -> String {
-            let arg = cmd
-                .get_arguments()
-                .find(|a| a.get_id() == id)
-                .unwrap_or_else(|| panic!("--{id} is an option"));
-            let v = arg.get_default_values();
-            assert_eq!(v.len(), 1, "--{id} has one default");
-            v[0].to_string_lossy().into_owned()
-        };
+        let d = crate::cli::tests::defaults_of(None);
+        let ids: Vec<&str> = d.keys().map(String::as_str).collect();
+        assert_eq!(
+            ids,
+            ["interval", "memsize", "mode", "retention"],
+            "an option with a default: check it here"
+        );
+        let opts = DashboardOptions::default();
         let cfg = AppConfig::default();
         let app = App::new(
             crate::app::state::tests::kernel(true, true),
@@ -119,17 +116,20 @@ mod tests {
         );
         assert_eq!(
             app.memsize_mib,
-            crate::units::parse_memsize_mib(&default("memsize")).expect("memsize default")
+            crate::units::parse_memsize_mib(&d["memsize"]).expect("memsize default")
         );
         assert_eq!(
             app.interval,
-            crate::cli::parse_duration(&default("interval")).expect("interval default")
+            crate::cli::parse_duration(&d["interval"]).expect("interval default")
         );
         assert_eq!(
             cfg.retention,
-            Retention::from(crate::cli::parse_duration(&default("retention")).expect("retention"))
+            Retention::from(crate::cli::parse_duration(&d["retention"]).expect("retention"))
         );
-        assert_eq!(app.oom_safe, default("mode") == "safe");
-        assert!(!app.yes && !app.keep_loaded && !app.force);
+        assert_eq!(app.oom_safe, d["mode"] == "safe");
+        // Flags are off unless given.
+        assert!(!app.yes && !app.keep_loaded && !opts.allow_unsafe_file);
+        // Not an option of the dashboard: the guard is always on there.
+        assert!(!app.force);
     }
 }

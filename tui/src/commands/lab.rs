@@ -5,46 +5,71 @@ use std::io::Write;
 use anyhow::Context as _;
 
 use crate::cli::{exit, LabArgs};
+use crate::lab::LabOptions;
 
-pub(super) fn lab(args: LabArgs) -> anyhow::Result<i32> {
-    if args.list_kernels {
-        return list_lab_kernels();
-    }
-    let (cols, rows) = crossterm::terminal::size().unwrap_or((80, 24));
-    // $VMTOP_LAB_KERNEL only picks among fetched kernels: --kernel/--kdir override it.
-    let kernel_release = match args.kernel_release {
-        Some(p) => Some((p, crate::lab::ReleaseFrom::Flag)),
-        // ... and so does --arch: the variable names a kernel of the default architecture.
-        None if args.kernel.is_none() && args.kdir.is_none() && args.arch.is_none() => {
-            std::env::var(crate::lab::kernel::KERNEL_ENV)
-                .ok()
-                .filter(|p| !p.is_empty())
-                .map(|p| (p, crate::lab::ReleaseFrom::Env))
-        }
-        None => None,
-    };
-    let opts = crate::lab::LabOptions {
+/// The terminal size the VM's console gets when this one's is unknown: columns, rows.
+const DEFAULT_SIZE: (u16, u16) = (80, 24);
+
+/// The VM `args` ask for, its console `size` (columns, rows) columns wide. The release
+/// prefix comes from `--kernel-release` only (`lab` adds `$VMTOP_LAB_KERNEL`).
+pub(super) fn options(args: LabArgs, size: (u16, u16)) -> LabOptions {
+    LabOptions {
         mem_mib: args.mem.unwrap_or(args.root.default_mem_mib()),
         root: args.root,
         cpus: args.cpus,
         kernel: args.kernel,
         kdir: args.kdir,
-        kernel_release,
+        kernel_release: args
+            .kernel_release
+            .map(|p| (p, crate::lab::ReleaseFrom::Flag)),
         arch: args.arch,
         accel: args.accel,
         append: args.append,
-        exec: args.exec.clone(),
+        exec: args.exec,
         timeout: args.timeout,
-        rows,
-        cols,
+        cols: size.0,
+        rows: size.1,
         vmtop_args: args.vmtop_args,
+        vmtop: None,
         files: args.copy,
-        ..Default::default()
-    };
+    }
+}
+
+/// What `vmtop lab` with no options boots: the command line's defaults (`cli::LabArgs`),
+/// the one place they are written.
+pub(super) fn defaults() -> LabOptions {
+    use clap::Parser as _;
+    match crate::cli::Cli::try_parse_from(["vmtop", "lab"]).map(|c| c.command) {
+        Ok(Some(crate::cli::Cmd::Lab(args))) => options(args, DEFAULT_SIZE),
+        other => {
+            unreachable!("`vmtop lab` parses as the lab (cli::tests::cli_is_consistent): {other:?}")
+        }
+    }
+}
+
+pub(super) fn lab(args: LabArgs) -> anyhow::Result<i32> {
+    if args.list_kernels {
+        return list_lab_kernels();
+    }
+    let size = crossterm::terminal::size().unwrap_or(DEFAULT_SIZE);
+    // $VMTOP_LAB_KERNEL only picks among fetched kernels: --kernel/--kdir override it,
+    // ... and so does --arch: the variable names a kernel of the default architecture.
+    let from_env = args.kernel_release.is_none()
+        && args.kernel.is_none()
+        && args.kdir.is_none()
+        && args.arch.is_none();
+    let json = args.json;
+    let mut opts = options(args, size);
+    if from_env {
+        opts.kernel_release = std::env::var(crate::lab::kernel::KERNEL_ENV)
+            .ok()
+            .filter(|p| !p.is_empty())
+            .map(|p| (p, crate::lab::ReleaseFrom::Env));
+    }
     if opts.exec.is_some() {
         let mut stdout = std::io::stdout();
         let r = crate::lab::run_exec(&opts, &mut stdout)?;
-        if args.json {
+        if json {
             let _ = writeln!(
                 stdout,
                 "{}",
@@ -93,4 +118,49 @@ fn list_lab_kernels() -> anyhow::Result<i32> {
         .context("writing the kernel list")?;
     }
     Ok(exit::OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `vmtop lab` alone, and the replay's VMs, boot with the defaults `vmtop lab --help`
+    /// prints, read back from the clap definitions: every one of them.
+    #[test]
+    fn lab_defaults_match_the_cli() {
+        use clap::ValueEnum as _;
+        let d = crate::cli::tests::defaults_of(Some("lab"));
+        let ids: Vec<&str> = d.keys().map(String::as_str).collect();
+        assert_eq!(
+            ids,
+            ["accel", "cpus", "root", "timeout"],
+            "an option with a default: check it here"
+        );
+        let o = defaults();
+        assert_eq!(o.cpus.to_string(), d["cpus"]);
+        assert_eq!(
+            o.timeout,
+            crate::cli::parse_duration(&d["timeout"]).expect("timeout default")
+        );
+        let name = |v: Option<clap::builder::PossibleValue>| {
+            v.map(|p| p.get_name().to_string()).unwrap_or_default()
+        };
+        assert_eq!(name(o.accel.to_possible_value()), d["accel"]);
+        assert_eq!(name(o.root.to_possible_value()), d["root"]);
+        // --mem's default follows the root; its help says so with the same figures.
+        assert_eq!(o.mem_mib, o.root.default_mem_mib());
+        let cli = <crate::cli::Cli as clap::CommandFactory>::command();
+        let mem = cli
+            .find_subcommand("lab")
+            .and_then(|l| l.get_arguments().find(|a| a.get_id() == "mem"))
+            .and_then(|a| a.get_long_help().or(a.get_help()))
+            .expect("--mem is described")
+            .to_string();
+        for root in [crate::lab::Root::Busybox, crate::lab::Root::Debian] {
+            let mib = root.default_mem_mib().to_string();
+            assert!(mem.contains(&mib), "--mem's help names {mib}: {mem}");
+        }
+        assert_eq!((o.cols, o.rows), DEFAULT_SIZE);
+        assert!(o.kernel_release.is_none() && o.exec.is_none() && o.files.is_empty());
+    }
 }

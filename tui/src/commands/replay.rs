@@ -149,7 +149,9 @@ fn render(ms: &[Machine]) -> String {
 
 /// `vmtop replay`: boot the machines, then print what they showed.
 pub(super) fn replay(json: bool) -> anyhow::Result<i32> {
-    let machines = crate::replay::run(&mut |l| eprintln!("vmtop replay: {l}"))?;
+    let machines = crate::replay::run(&super::lab::defaults(), &mut |l| {
+        eprintln!("vmtop replay: {l}")
+    })?;
     if json {
         print_json(&serde_json::json!({ "machines": machines }))?;
     } else {

@@ -86,29 +86,6 @@ impl Root {
     }
 }
 
-impl Default for LabOptions {
-    fn default() -> Self {
-        LabOptions {
-            mem_mib: 1024,
-            cpus: 2,
-            kernel: None,
-            kdir: None,
-            kernel_release: None,
-            arch: None,
-            accel: Accel::Auto,
-            append: None,
-            exec: None,
-            timeout: Duration::from_secs(600),
-            rows: 24,
-            cols: 80,
-            vmtop_args: Vec::new(),
-            vmtop: None,
-            files: Vec::new(),
-            root: Root::Busybox,
-        }
-    }
-}
-
 /// What an `--exec` run produced.
 #[derive(Debug)]
 pub struct ExecResult {
