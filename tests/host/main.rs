@@ -8,4 +8,5 @@ mod dashboard;
 mod lab_refusals;
 mod lessons;
 mod man_completions;
+mod root_env;
 mod status;

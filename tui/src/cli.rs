@@ -33,9 +33,10 @@ impl std::fmt::Display for Refused {
 impl std::error::Error for Refused {}
 
 impl Refused {
-    /// Whether `e` is, or was caused by, a refusal.
+    /// Whether `e` is, or was caused by, a refusal (an untrusted file or folder is one).
     pub fn in_chain(e: &anyhow::Error) -> bool {
-        e.chain().any(|c| c.is::<Refused>())
+        e.chain()
+            .any(|c| c.is::<Refused>() || c.is::<crate::trust::Untrusted>())
     }
 }
 

@@ -1,8 +1,8 @@
 //! vmtop: load a vmalloc kernel module and watch what the kernel does.
 //!
 //! Layout (a folder per concern; arrows are the only direction imports go):
-//! - `units`, `env`: formatting and parsing of sizes, times, errnos and signals; where the
-//!   checkout is and the `VMTOP_*` variables' names. Leaves.
+//! - `units`, `env`, `trust`: formatting and parsing of sizes, times, errnos and signals; where
+//!   the checkout is and the `VMTOP_*` variables' names; whose files vmtop uses as root. Leaves.
 //! - `system/`: what the kernel shows: `meminfo` (samples), `vmallocinfo` (largest free
 //!   range), `buddyinfo` (free blocks per order), `kmsg` (kernel log), `host` (release,
 //!   module support, privileges, signing state). Imports only the leaves.
@@ -20,6 +20,7 @@
 //!   threads), `footprint` (the dashboard's memory trims).
 //! - `cli` (clap definitions, the defaults), `commands/` (one file per subcommand).
 pub(crate) mod env;
+pub(crate) mod trust;
 pub(crate) mod units;
 
 pub(crate) mod system;

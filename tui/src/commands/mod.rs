@@ -41,6 +41,11 @@ pub fn main() -> i32 {
     ) {
         default_sigpipe();
     }
+    // As root, the VMTOP_* variables that choose code or paths name only trusted files.
+    if let Err(e) = crate::env::check_overrides(&crate::trust::Trust::current()) {
+        eprintln!("vmtop: {e}");
+        return exit::USAGE;
+    }
     let result = match cli.command {
         Some(Cmd::Lab(args)) => lab::lab(args),
         Some(Cmd::Replay { json }) => replay::replay(json),

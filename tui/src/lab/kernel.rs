@@ -343,7 +343,7 @@ fn sibling_headers(image: &Path, release: &str) -> Option<PathBuf> {
 /// Lab dirs, most specific first.
 pub fn lab_dirs() -> Vec<PathBuf> {
     let mut dirs = Vec::new();
-    if let Some(d) = std::env::var_os("VMTOP_LAB_DIR") {
+    if let Some(d) = std::env::var_os(crate::env::LAB_DIR) {
         dirs.push(PathBuf::from(d));
     }
     if let Some(c) = crate::env::checkout_dir() {

@@ -100,7 +100,7 @@ pub struct ExecResult {
 /// The module source: `VMTOP_KMOD_SRC`, the checkout's kmod-src, or the installed copy.
 pub fn module_source() -> anyhow::Result<PathBuf> {
     let mut tried = Vec::new();
-    let candidates = std::env::var_os("VMTOP_KMOD_SRC")
+    let candidates = std::env::var_os(crate::env::KMOD_SRC)
         .map(PathBuf::from)
         .into_iter()
         .chain(checkout_dir().map(|d| d.join("kmod-src")))
@@ -347,7 +347,7 @@ impl Userland {
                 )
             })?;
         let target = arch.rust_target();
-        let from_env = std::env::var_os("VMTOP_LAB_VMTOP")
+        let from_env = std::env::var_os(crate::env::LAB_VMTOP)
             .filter(|v| !v.is_empty())
             .map(PathBuf::from);
         let vmtop = match vmtop.map(Path::to_path_buf).or(from_env) {

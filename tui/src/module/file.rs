@@ -378,12 +378,10 @@ pub fn check_ownership(path: &Path, uid: u32) -> Result<(), FileProblem> {
     Ok(())
 }
 
-/// The user behind this process: SUDO_UID when run through sudo, else the real uid.
+/// The user behind this process: SUDO_UID when sudo ran this vmtop itself, else the real
+/// uid (`trust::invoking_uid`: not in a root shell sudo left behind).
 pub fn invoking_uid() -> u32 {
-    std::env::var("SUDO_UID")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| nix::unistd::getuid().as_raw())
+    crate::trust::Trust::current().invoking
 }
 
 /// Marker that scripts/sign-file appends to a signed module (MODULE_SIG_STRING).
