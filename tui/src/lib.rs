@@ -1,25 +1,30 @@
 //! vmtop: load a vmalloc kernel module and watch what the kernel does.
 //!
-//! Layout (a folder per concern; arrows are the only direction imports go):
-//! - `units`, `env`, `trust`: formatting and parsing of sizes, times, errnos and signals; where
-//!   the checkout is and the `VMTOP_*` variables' names; whose files vmtop uses as root. Leaves.
+//! The modules, in the order they import one another (each imports only those above it;
+//! `layout_tests` checks that there is no cycle):
+//! - `units`, `env`, `trust`, `refused`: leaves. Sizes, times, errno and signal names; where
+//!   the checkout and the helper are, the `VMTOP_*` names; whose files vmtop uses as root;
+//!   vmtop's own refusals (exit 2, an untrusted file among them).
 //! - `system/`: what the kernel shows: `meminfo` (samples), `vmallocinfo` (largest free
 //!   range), `buddyinfo` (free blocks per order), `kmsg` (kernel log), `host` (release,
-//!   module support, privileges, signing state). Imports only the leaves.
+//!   module support, privileges, signing state). Imports only `units`.
+//! - `helper/`: the `vmtop-kmod` process, the only libkmod user, and the typed protocol both
+//!   binaries share (`protocol::Call`). Imports only `env`.
 //! - `module/`: alloc_large_mem's interface as kmod-src/README.md specifies it: its name,
-//!   parameters and reserve, allocators and limits (`alloc`), its log lines (`log`, the one
-//!   parser), its sysfs files (`sysfs`, the one reader) and its file (`file`).
-//! - `helper/`: the `vmtop-kmod` process, the only libkmod user, and the protocol both
-//!   binaries share. Imports only `env`.
-//! - `diagnose/`: why a load failed: recognition of the kernel's lines (`facts`), the
-//!   rules and their words (`memory`, `refusals`, `signals`).
-//! - `engine` (load/unload as events), `probe` (largest memsize that loads), `record`
-//!   (the sample formats), `replay` (the 2009 article's experiment in the 32-bit lab).
-//! - `lab/`: the sandbox (QEMU + initramfs).
+//!   parameters and reserve (`mod.rs`), allocators and limits (`alloc`), its log lines
+//!   (`log`, the one parser), its sysfs files (`sysfs`, the one reader), its file (`file`).
+//! - `diagnose/`: why a load failed: the kernel's checks (`checks`), recognition of the
+//!   kernel's lines (`facts`), the rules and their words (`memory`, `refusals`, `signals`).
+//! - `engine` (load and unload as events), `probe` (the largest memsize that loads),
+//!   `record` (the sample formats).
+//! - `lab/`: the sandbox (QEMU + initramfs); `replay` (the 2009 article in the 32-bit lab).
+//! - `cli`: the clap definitions, where every default is written.
+//! - `lesson/`: a teacher's script, run against the kernel.
 //! - `app/` (state, actions, keys, config), `ui/` (drawing), `dashboard` (terminal loop and
 //!   threads), `footprint` (the dashboard's memory trims).
-//! - `cli` (clap definitions, the defaults), `commands/` (one file per subcommand).
+//! - `commands/`: one file per subcommand.
 pub(crate) mod env;
+pub(crate) mod refused;
 pub(crate) mod trust;
 pub(crate) mod units;
 
@@ -35,9 +40,9 @@ pub(crate) mod probe;
 pub mod record;
 pub(crate) mod replay;
 
-pub(crate) mod lesson;
-
 pub(crate) mod lab;
+
+pub(crate) mod lesson;
 
 pub(crate) mod app;
 pub(crate) mod dashboard;
@@ -46,3 +51,6 @@ pub(crate) mod ui;
 
 pub mod cli;
 pub mod commands;
+
+#[cfg(test)]
+mod layout_tests;

@@ -116,7 +116,7 @@ pub fn main() -> i32 {
         Ok(code) => code,
         Err(e) => {
             eprintln!("vmtop: {e:#}");
-            if crate::cli::Refused::in_chain(&e) {
+            if crate::refused::Refused::in_chain(&e) {
                 exit::USAGE
             } else {
                 exit::FAILED

@@ -236,7 +236,7 @@ pub fn guest_copy_path(guest: &str) -> Result<String, String> {
 /// and is a regular file, each guest path can hold it. A refusal (exit 2) names the pair.
 fn check_copies(files: &[(PathBuf, String)]) -> anyhow::Result<Vec<(PathBuf, String)>> {
     let refuse = |host: &Path, guest: &str, why: String| {
-        anyhow::Error::new(crate::cli::Refused(format!(
+        anyhow::Error::new(crate::refused::Refused(format!(
             "--copy {}:{guest}: {why}",
             host.display()
         )))
@@ -1084,7 +1084,7 @@ mod tests {
             (tmp.path.clone(), "/srv/d", "is a folder"),
         ] {
             let e = check_copies(&[(host.clone(), guest.into())]).expect_err(guest);
-            assert!(crate::cli::Refused::in_chain(&e), "{e:#}");
+            assert!(crate::refused::Refused::in_chain(&e), "{e:#}");
             let s = format!("{e:#}");
             assert!(
                 s.starts_with(&format!("--copy {}:{guest}: ", host.display())) && s.contains(says),

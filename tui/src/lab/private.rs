@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 
 use super::TempDir;
-use crate::cli::Refused;
+use crate::refused::Refused;
 
 /// A folder the lab may build in: its canonical path (every component checked), and the
 /// temporary folder that holds it when there is no cache folder (removed on drop).
