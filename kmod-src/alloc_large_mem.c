@@ -11,15 +11,19 @@
  *   memsize   size to allocate, in MiB (default 100)
  *   alloc     vmalloc (default), kvmalloc, kmalloc, pages (alloc_pages of the order
  *             covering memsize: rounds up to a power of two), vmalloc_huge (5.18+)
- *   fragment_order  0 (default) or K: before allocating, take every free block of order
- *             K or more and give back all but one page of each, so that free memory stays
- *             almost the same but no free block of order K is left (held until unload),
- *             counting the blocks free but for pages on the per-CPU lists (parked_kib)
+ *   fragment_order  0 (default) or K, from pageblock_order to the largest order: before
+ *             allocating, take every free block of order K or more (within the low
+ *             watermarks) and give back all but one page of each, so that free memory
+ *             stays almost the same but no free block of order K is left (held until unload)
  *   fill      byte written to every byte of the buffer (default 0xff)
- *   oom_safe  Y: fail with -ENOMEM instead of waking the OOM killer (default)
- *             N: plain vmalloc(), as the original experiment did
- *   reserve_mib  safe mode only: fail a load that would leave less than this available
+ *   oom_safe  Y: fail with -ENOMEM rather than invoke the OOM killer where the allocator
+ *             can (default); N: plain vmalloc(), as the original experiment did
+ *   reserve_mib  safe mode only: refuse a load that would leave less than this available
  *             (default -1: max(64 MiB, 5% of RAM); 0: keep nothing back)
+ *
+ * Requests the kernel would refuse with a WARN (kmalloc above KMALLOC_MAX_SIZE, pages
+ * above the largest order, kvmalloc above INT_MAX) are refused as parameters, in both
+ * modes: a WARN is a panic where panic_on_warn=1.
  *
  * Results (read-only in /sys/module/alloc_large_mem/results/):
  *   bytes     bytes allocated (for pages: the whole block, rounded up)
@@ -29,31 +33,18 @@
  *
  * Limits as this module was built (read-only in /sys/module/alloc_large_mem/limits/):
  *   page_size, kmalloc_max_size, max_order (the largest order the page allocator
- *   gives), allocators (the alloc= values this build accepts)
+ *   gives), pageblock_order (the smallest fragment_order), allocators (the alloc=
+ *   values this build accepts)
  *
- * Kernel log, one line per event, key=value after a fixed verb:
- *   alloc_large_mem: load memsize_mib=N bytes=N oom_safe=Y alloc_ns=N fill_ns=N
- *                    free_kib=N avail_kib=N pcp_kib=N boost_kib=N left_kib=N reserve_kib=N
- *   alloc_large_mem: fail memsize_mib=N bytes=N oom_safe=Y err=-N stage=S
- *                    free_kib=N avail_kib=N pcp_kib=N boost_kib=N [left_kib=N] reserve_kib=N
- *   alloc_large_mem: unload memsize_mib=N bytes=N
- *   alloc_large_mem: limits page_size=N kmalloc_max_size=N max_order=N allocators=A,B
- * (each on one line; the load and fail lines end with
- *  alloc=A order=N max_order=N max_free_order=N [fragment_order=N held_kib=N parked_kib=N], and the
- *  load line with backing=B runs=N largest_run_kib=N nodes=N:P,.. zones=Z:P,..). free_kib and avail_kib are the free pages and the available memory
- * just before vmalloc() was called: what the allocation had to work with, after the
- * loading process took its share. Both count the free pages on per-CPU lists (pcp_kib),
- * which MemFree and MemAvailable leave out, and avail_kib adds back what a watermark
- * boost took from MemAvailable (boost_kib): avail_kib - pcp_kib - boost_kib is
- * MemAvailable as /proc/meminfo showed it. left_kib is the available memory (counted the
- * same way) with the buffer allocated (stages reserve, fill and sysfs). reserve_kib is
- * what safe mode keeps back (0 in unsafe mode).
+ * Kernel log, one line per event, key=value after a fixed verb: see README.md.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/gfp.h>
 #include <linux/kernel.h>
 #include <linux/kobject.h>
 #include <linux/ktime.h>
+#include <linux/limits.h>
 #include <linux/minmax.h>
 #include <linux/memory_hotplug.h>
 #include <linux/mm.h>
@@ -62,6 +53,7 @@
 #include <linux/moduleparam.h>
 #include <linux/nodemask.h>
 #include <linux/overflow.h>
+#include <linux/pageblock-flags.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/sizes.h>
@@ -74,7 +66,7 @@
 
 static unsigned long memsize = 100;
 module_param(memsize, ulong, 0444);
-MODULE_PARM_DESC(memsize, "Size to allocate with vmalloc, in MiB (default 100)");
+MODULE_PARM_DESC(memsize, "Size to allocate, in MiB (default 100)");
 
 static unsigned char fill = 0xff;
 module_param(fill, byte, 0444);
@@ -83,12 +75,12 @@ MODULE_PARM_DESC(fill, "Byte written to every byte of the buffer (default 0xff)"
 static bool oom_safe = true;
 module_param(oom_safe, bool, 0444);
 MODULE_PARM_DESC(oom_safe,
-		 "Y: fail with ENOMEM rather than invoke the OOM killer (default); N: plain vmalloc()");
+		 "Y: refuse what the reserve rules out, fail with ENOMEM where the allocator can (default); N: plain vmalloc()");
 
 static long reserve_mib = -1;
 module_param(reserve_mib, long, 0444);
 MODULE_PARM_DESC(reserve_mib,
-		 "Safe mode: fail a load that would leave less than this many MiB available (default -1: max(64 MiB, 5% of RAM); 0: keep nothing)");
+		 "Safe mode: refuse a load that would leave less than this many MiB available (default -1: max(64 MiB, 5% of RAM); 0: keep nothing)");
 
 /*
  * The largest order the page allocator hands out, as this kernel was built: MAX_ORDER was
@@ -107,6 +99,23 @@ MODULE_PARM_DESC(reserve_mib,
 #define HAVE_VMALLOC_HUGE 1
 #else
 #define HAVE_VMALLOC_HUGE 0
+#endif
+
+/*
+ * The walk for blocks free but for pages on the per-CPU lists (take_parked_blocks) takes
+ * them with alloc_contig_range(), which exists with CONFIG_CONTIG_ALLOC only. Before 6.16
+ * it isolated the pageblocks by changing their migratetype and, when done, set every one
+ * of them to the migratetype passed (MIGRATE_MOVABLE): the original is lost, and no
+ * exported function reads or sets a pageblock's migratetype to restore it. From 6.16
+ * isolation is a flag of its own beside the migratetype, which is left as it was, and the
+ * third argument is an acr_flags_t (ACR_FLAGS_NONE; MIGRATE_MOVABLE there would be
+ * ACR_FLAGS_CMA, and compile without a warning). So the walk is built only where the
+ * kernel keeps migratetypes: with ACR_FLAGS_NONE.
+ */
+#if IS_ENABLED(CONFIG_CONTIG_ALLOC) && defined(ACR_FLAGS_NONE)
+#define HAVE_PARKED_WALK 1
+#else
+#define HAVE_PARKED_WALK 0
 #endif
 
 enum allocator {
@@ -139,10 +148,15 @@ MODULE_PARM_DESC(alloc,
 static unsigned int fragment_order;
 module_param(fragment_order, uint, 0444);
 MODULE_PARM_DESC(fragment_order,
-		 "0 (default) or K: first leave no free block of order K or more (one page held in each), then allocate");
+		 "0 (default) or K, pageblock_order to the largest order: first leave no free block of order K or more (one page held in each), then allocate");
 
 /* Filled in chunks so that multi-GiB fills can reschedule and be interrupted. */
 #define FILL_CHUNK SZ_1M
+
+/* Room in the log line for nodes= (it ends with "..." when more nodes hold pages). */
+#define NODES_FIELD 256
+/* zones= always fits: at most MAX_NR_ZONES names of up to 8 bytes and numbers of up to 20. */
+#define ZONES_FIELD (MAX_NR_ZONES * 32)
 
 static enum allocator allocator;
 static void *buf;
@@ -165,7 +179,15 @@ static unsigned long frag_count;
 static unsigned long frag_cap;
 /* how many of them were free but for pages on the per-CPU lists (take_parked_blocks) */
 static unsigned long frag_parked;
-/* largest order with a free block, just before the allocation */
+/* why taking blocks stopped: no block left, a zone at its low watermark, or frag_cap */
+enum frag_stop { FRAG_STOP_NONE, FRAG_STOP_LOW_WMARK, FRAG_STOP_CAP };
+static const char * const frag_stop_names[] = {
+	[FRAG_STOP_NONE] = "none",
+	[FRAG_STOP_LOW_WMARK] = "low_wmark",
+	[FRAG_STOP_CAP] = "cap",
+};
+static enum frag_stop frag_stop;
+/* largest order with a free block a GFP_KERNEL request can use, just before the allocation */
 static int max_free_order = -1;
 static u64 alloc_ns;
 static u64 fill_ns;
@@ -219,49 +241,68 @@ static ssize_t largest_run_bytes_show(struct kobject *kobj, struct kobj_attribut
 	return sysfs_emit(out, "%lu\n", layout.largest_run << PAGE_SHIFT);
 }
 
-/* "0:65536,1:0": pages per NUMA node that holds any. */
-static int format_nodes(char *out, size_t size)
+/*
+ * "0:65536,1:0": pages per NUMA node that holds any. When the next node does not fit in
+ * @size, the text ends with "..." instead: never a number cut short.
+ */
+static void format_nodes(char *out, size_t size)
+{
+	size_t n = 0;
+	char item[32];
+	int nid, len;
+
+	out[0] = '\0';
+	for (nid = 0; nid < MAX_NUMNODES; nid++) {
+		if (!layout.node_pages[nid])
+			continue;
+		len = scnprintf(item, sizeof(item), "%s%d:%lu", n ? "," : "", nid,
+				layout.node_pages[nid]);
+		if (n + len + sizeof(",...") > size) {
+			strscpy(out + n, n ? ",..." : "...", size - n);
+			return;
+		}
+		memcpy(out + n, item, len + 1);
+		n += len;
+	}
+}
+
+/* "DMA32:50000,Normal:15536": pages per zone (ZONES_FIELD bytes always hold them all). */
+static void format_zones(char *out, size_t size)
+{
+	int z, n = 0;
+
+	out[0] = '\0';
+	for (z = 0; z < MAX_NR_ZONES; z++)
+		if (layout.zone_pages[z])
+			n += scnprintf(out + n, size - n, "%s%s:%lu", n ? "," : "",
+				       layout.zone_name[z], layout.zone_pages[z]);
+}
+
+static ssize_t nodes_show(struct kobject *kobj, struct kobj_attribute *attr, char *out)
 {
 	int nid, n = 0;
 
 	for (nid = 0; nid < MAX_NUMNODES; nid++)
 		if (layout.node_pages[nid])
-			n += scnprintf(out + n, size - n, "%s%d:%lu", n ? "," : "", nid,
-				       layout.node_pages[nid]);
-	return n;
+			n += sysfs_emit_at(out, n, "%s%d:%lu", n ? "," : "", nid,
+					   layout.node_pages[nid]);
+	return n + sysfs_emit_at(out, n, "\n");
 }
 
-/* "DMA32:50000,Normal:15536": pages per zone. */
-static int format_zones(char *out, size_t size)
+static ssize_t zones_show(struct kobject *kobj, struct kobj_attribute *attr, char *out)
 {
 	int z, n = 0;
 
 	for (z = 0; z < MAX_NR_ZONES; z++)
 		if (layout.zone_pages[z])
-			n += scnprintf(out + n, size - n, "%s%s:%lu", n ? "," : "",
-				       layout.zone_name[z], layout.zone_pages[z]);
-	return n;
-}
-
-static ssize_t nodes_show(struct kobject *kobj, struct kobj_attribute *attr, char *out)
-{
-	int n = format_nodes(out, PAGE_SIZE - 1);
-
-	out[n++] = '\n';
-	return n;
-}
-
-static ssize_t zones_show(struct kobject *kobj, struct kobj_attribute *attr, char *out)
-{
-	int n = format_zones(out, PAGE_SIZE - 1);
-
-	out[n++] = '\n';
-	return n;
+			n += sysfs_emit_at(out, n, "%s%s:%lu", n ? "," : "", layout.zone_name[z],
+					   layout.zone_pages[z]);
+	return n + sysfs_emit_at(out, n, "\n");
 }
 
 static ssize_t order_show(struct kobject *kobj, struct kobj_attribute *attr, char *out)
 {
-	return sysfs_emit(out, "%u\n", get_order(buf_bytes));
+	return sysfs_emit(out, "%d\n", get_order(buf_bytes));
 }
 
 static struct kobj_attribute bytes_attr = __ATTR_RO(bytes);
@@ -311,6 +352,13 @@ static ssize_t max_order_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return sysfs_emit(out, "%d\n", LARGEST_ORDER);
 }
 
+/* The smallest fragment_order: below it the held pages would mix into every pageblock. */
+static ssize_t pageblock_order_show(struct kobject *kobj, struct kobj_attribute *attr,
+				    char *out)
+{
+	return sysfs_emit(out, "%u\n", (unsigned int)pageblock_order);
+}
+
 /* "vmalloc,kvmalloc,kmalloc,pages,vmalloc_huge": the alloc= values this build accepts. */
 static int format_allocators(char *out, size_t size)
 {
@@ -325,21 +373,25 @@ static int format_allocators(char *out, size_t size)
 
 static ssize_t allocators_show(struct kobject *kobj, struct kobj_attribute *attr, char *out)
 {
-	int n = format_allocators(out, PAGE_SIZE - 1);
+	int a, n = 0;
 
-	out[n++] = '\n';
-	return n;
+	for (a = 0; a < NR_ALLOCATORS; a++)
+		if (allocator_available(a))
+			n += sysfs_emit_at(out, n, "%s%s", n ? "," : "", allocator_names[a]);
+	return n + sysfs_emit_at(out, n, "\n");
 }
 
 static struct kobj_attribute page_size_attr = __ATTR_RO(page_size);
 static struct kobj_attribute kmalloc_max_size_attr = __ATTR_RO(kmalloc_max_size);
 static struct kobj_attribute max_order_attr = __ATTR_RO(max_order);
+static struct kobj_attribute pageblock_order_attr = __ATTR_RO(pageblock_order);
 static struct kobj_attribute allocators_attr = __ATTR_RO(allocators);
 
 static struct attribute *limit_attrs[] = {
 	&page_size_attr.attr,
 	&kmalloc_max_size_attr.attr,
 	&max_order_attr.attr,
+	&pageblock_order_attr.attr,
 	&allocators_attr.attr,
 	NULL,
 };
@@ -349,14 +401,19 @@ static const struct attribute_group limit_group = {
 	.attrs = limit_attrs,
 };
 
+/* The zones a GFP_KERNEL request may use: neither HighMem nor ZONE_MOVABLE. */
+static bool kernel_zone(struct zone *zone)
+{
+	return populated_zone(zone) && (int)zone_idx(zone) <= (int)gfp_zone(GFP_KERNEL);
+}
+
 /*
  * What MemAvailable leaves out, in pages, summed over the zones:
  *
  * pcp: free pages parked on the per-CPU lists. NR_FREE_PAGES (MemFree) and
  * si_mem_available() leave them out, yet any allocation may use them and the allocator
  * drains them before it gives up. How many are parked depends on which CPU freed the
- * last buffer and when the lists were last trimmed: 0.6-2.9 MiB between attempts in the
- * 512 MiB lab VM, 2-46 MiB in the 1024 MiB one.
+ * last buffer and when the lists were last trimmed.
  *
  * boost: si_mem_available() keeps back min(x / 2, low watermarks) of the page cache and
  * of reclaimable slab, and the low watermarks include the zones' watermark boost. The
@@ -364,10 +421,8 @@ static const struct attribute_group limit_group = {
  * type, until kswapd has reclaimed that much; with nothing to reclaim, that is never. It
  * is not memory in use, so it is added back.
  *
- * With MemAvailable alone, the limit a reserve check finds moved with them (by up to
- * 1.5 MiB between identical loads in the 512 MiB lab VM, and tens of MiB in the 1024 MiB
- * one), and fell by 1.1 MiB for the rest of the boot after one large attempt (boost).
- * Counted this way, the available memory at the call moved by ~100 KiB.
+ * With MemAvailable alone, the limit a reserve check finds moved with them from one
+ * identical load to the next (docs/probe.md has the figures).
  * The reads are racy (no zone or pcp lock): a snapshot is all a reserve check needs.
  */
 struct uncounted {
@@ -419,6 +474,17 @@ static unsigned long available_kib(struct uncounted u)
 	return pages_to_kib(si_mem_available() + u.pcp + u.boost);
 }
 
+/* Free pages a GFP_KERNEL request can use: not the free CMA pages (movable only). */
+static unsigned long free_pages_usable(void)
+{
+	unsigned long free = global_zone_page_state(NR_FREE_PAGES);
+
+#if IS_ENABLED(CONFIG_CMA)
+	free -= min(free, global_zone_page_state(NR_FREE_CMA_PAGES));
+#endif
+	return free;
+}
+
 /* What the allocation had to work with, after the loading process took its share. */
 static void note_free_memory(void)
 {
@@ -426,7 +492,7 @@ static void note_free_memory(void)
 
 	pcp_kib = pages_to_kib(u.pcp);
 	boost_kib = pages_to_kib(u.boost);
-	free_kib = pages_to_kib(global_zone_page_state(NR_FREE_PAGES) + u.pcp);
+	free_kib = pages_to_kib(free_pages_usable() + u.pcp);
 	avail_kib = available_kib(u);
 	left_kib = -1;
 }
@@ -435,22 +501,43 @@ static void note_free_memory(void)
  * __GFP_RETRY_MAYFAIL stops only when the free pages reach the min watermark. A load
  * that succeeds there leaves nothing for anyone else: the next fork or page fault wakes
  * the OOM killer (and with no process left to kill, the kernel panics: "System is
- * deadlocked on memory", seen in the lab). So safe mode keeps a reserve back too.
- * vmtop decides the reserve and passes it as reserve_mib (tui/src/engine.rs reserve_mib,
- * the same policy): this default is for insmod by hand.
+ * deadlocked on memory", seen in the lab). So safe mode keeps a reserve back too, and
+ * refuses before allocating what the figures at the call already rule out.
+ * vmtop decides the reserve and passes it as reserve_mib (the same policy): this default
+ * is for insmod by hand. reserve_mib was checked (-1 or more) by check_params().
  */
 static unsigned long safe_reserve_kib(void)
 {
 	unsigned long ram_kib = pages_to_kib(totalram_pages());
+	unsigned long kib;
 
 	if (!oom_safe)
 		return 0;
-	if (reserve_mib >= 0)
-		return (unsigned long)reserve_mib * SZ_1K;
-	return max(64UL * SZ_1K, ram_kib / 20);
+	if (reserve_mib < 0)
+		return max(64UL * SZ_1K, ram_kib / 20);
+	/* More than the address space can count (32-bit): more than any RAM, so refuse all. */
+	if (check_mul_overflow((unsigned long)reserve_mib, (unsigned long)SZ_1K, &kib))
+		return ULONG_MAX;
+	return kib;
 }
 
-/* The largest order with a free block in any zone (a racy snapshot, as /proc/buddyinfo). */
+/*
+ * A free block of @order in @zone that a GFP_KERNEL request can take: on a free list of
+ * its own migratetype or one it falls back to (not CMA, HIGHATOMIC or ISOLATE). A racy
+ * snapshot, as /proc/buddyinfo.
+ */
+static bool usable_block(struct zone *zone, unsigned int order)
+{
+	struct free_area *area = &zone->free_area[order];
+
+	if (!READ_ONCE(area->nr_free))
+		return false;
+	return !list_empty(&area->free_list[MIGRATE_UNMOVABLE]) ||
+	       !list_empty(&area->free_list[MIGRATE_RECLAIMABLE]) ||
+	       !list_empty(&area->free_list[MIGRATE_MOVABLE]);
+}
+
+/* The largest order with a free block a GFP_KERNEL request can use, in any zone. */
 static int largest_free_order(void)
 {
 	int nid, z, o, best = -1;
@@ -461,40 +548,49 @@ static int largest_free_order(void)
 		for (z = 0; z < MAX_NR_ZONES; z++) {
 			struct zone *zone = &pgdat->node_zones[z];
 
-			if (!populated_zone(zone))
+			if (!kernel_zone(zone))
 				continue;
 			for (o = LARGEST_ORDER; o > best; o--)
-				if (READ_ONCE(zone->free_area[o].nr_free))
+				if (usable_block(zone, o))
 					best = o;
 		}
 	}
 	return best;
 }
 
-/* " alloc=pages order=11 max_order=10 max_free_order=10[ fragment_order=K held_kib=N]" */
+/* " alloc=pages order=11 max_order=10 max_free_order=10[ fragment_order=K ...]" */
 static void format_alloc_fields(char *out, size_t size, size_t bytes)
 {
 	int n;
 
-	n = scnprintf(out, size, " alloc=%s order=%u max_order=%d max_free_order=%d",
+	n = scnprintf(out, size, " alloc=%s order=%d max_order=%d max_free_order=%d",
 		      allocator_names[allocator], get_order(bytes), LARGEST_ORDER,
 		      max_free_order);
 	if (fragment_order)
-		scnprintf(out + n, size - n, " fragment_order=%u held_kib=%lu parked_kib=%lu",
-			  fragment_order, pages_to_kib(frag_count), pages_to_kib(frag_parked));
+		scnprintf(out + n, size - n,
+			  " fragment_order=%u held_kib=%lu parked_kib=%lu fragment_stop=%s",
+			  fragment_order, pages_to_kib(frag_count), pages_to_kib(frag_parked),
+			  frag_stop_names[frag_stop]);
 }
 
 static void report_failure(size_t bytes, int err, const char *stage)
 {
 	char left[32] = "";
-	char fields[160];
+	char fields[200];
 
 	if (left_kib >= 0)
 		scnprintf(left, sizeof(left), " left_kib=%ld", left_kib);
 	format_alloc_fields(fields, sizeof(fields), bytes);
-	pr_err("fail memsize_mib=%lu bytes=%zu oom_safe=%c err=%d stage=%s free_kib=%lu avail_kib=%lu pcp_kib=%lu boost_kib=%lu%s reserve_kib=%lu%s\n",
-	       memsize, bytes, oom_safe ? 'Y' : 'N', err, stage, free_kib, avail_kib, pcp_kib,
-	       boost_kib, left, reserve_kib, fields);
+	pr_err("fail memsize_mib=%lu bytes=%zu oom_safe=%c err=%d stage=%s allocated=%d free_kib=%lu avail_kib=%lu pcp_kib=%lu boost_kib=%lu%s reserve_kib=%lu%s\n",
+	       memsize, bytes, oom_safe ? 'Y' : 'N', err, stage, buf ? 1 : 0, free_kib,
+	       avail_kib, pcp_kib, boost_kib, left, reserve_kib, fields);
+}
+
+/* The fail line of a refused parameter: nothing was allocated, nothing measured. */
+static void report_param(size_t bytes, const char *extra)
+{
+	pr_err("fail memsize_mib=%lu bytes=%zu oom_safe=%c err=%d stage=param allocated=0%s\n",
+	       memsize, bytes, oom_safe ? 'Y' : 'N', -EINVAL, extra);
 }
 
 static void report_limits(void)
@@ -502,15 +598,38 @@ static void report_limits(void)
 	char names[80];
 
 	format_allocators(names, sizeof(names));
-	pr_info("limits page_size=%lu kmalloc_max_size=%lu max_order=%d allocators=%s\n",
-		PAGE_SIZE, (unsigned long)KMALLOC_MAX_SIZE, LARGEST_ORDER, names);
+	pr_info("limits page_size=%lu kmalloc_max_size=%lu max_order=%d pageblock_order=%u allocators=%s\n",
+		PAGE_SIZE, (unsigned long)KMALLOC_MAX_SIZE, LARGEST_ORDER,
+		(unsigned int)pageblock_order, names);
+}
+
+/*
+ * The largest request @a can meet, in bytes (0: only memory limits it). Above it the
+ * kernel refuses at once, and with a WARN_ON_ONCE unless the request says __GFP_NOWARN:
+ * kmalloc() above KMALLOC_MAX_SIZE and alloc_pages() above the largest order in
+ * __alloc_pages(), kvmalloc() above INT_MAX in kvmalloc_node(). A WARN taints the kernel
+ * and panics it where panic_on_warn=1, so the module refuses these first, in both modes.
+ */
+static size_t allocator_limit(enum allocator a)
+{
+	switch (a) {
+	case ALLOC_KMALLOC:
+		return KMALLOC_MAX_SIZE;
+	case ALLOC_PAGES:
+		return PAGE_SIZE << LARGEST_ORDER;
+	case ALLOC_KVMALLOC:
+		return INT_MAX;
+	default:
+		return 0;
+	}
 }
 
 /*
  * Safe mode: __GFP_RETRY_MAYFAIL makes the page allocator give up instead of invoking
- * the OOM killer; __GFP_NOWARN keeps the expected failure out of the log (for kmalloc
- * and pages above the largest order it also silences the kernel's WARN_ON_ONCE). Unsafe
- * mode: plain GFP_KERNEL, which may OOM-kill.
+ * the OOM killer; __GFP_NOWARN keeps the expected failure out of the log. That covers the
+ * pages of the buffer: vmalloc's page tables are allocated with plain GFP_KERNEL whatever
+ * the caller asks, so at the very edge the OOM killer can still run (hence the reserve,
+ * checked before the allocation). Unsafe mode: plain GFP_KERNEL, which may OOM-kill.
  */
 static gfp_t alloc_gfp(void)
 {
@@ -529,7 +648,6 @@ static void *allocate(size_t *bytes)
 		return kmalloc(*bytes, gfp);
 	case ALLOC_PAGES:
 		buf_order = get_order(*bytes);
-		/* The page allocator refuses (and warns unless NOWARN) above LARGEST_ORDER. */
 		buf_block = alloc_pages(gfp, buf_order);
 		if (!buf_block)
 			return NULL;
@@ -547,6 +665,14 @@ static void *allocate(size_t *bytes)
 			return __vmalloc(*bytes, gfp);
 		return vmalloc(*bytes);
 	}
+}
+
+/* What a request of @bytes takes at least, in KiB (alloc=pages rounds up to its order). */
+static unsigned long request_kib(size_t bytes)
+{
+	if (allocator == ALLOC_PAGES)
+		return (PAGE_SIZE << get_order(bytes)) / SZ_1K;
+	return PAGE_ALIGN(bytes) / SZ_1K;
 }
 
 /* Give back the pages held by fragment_order. */
@@ -603,12 +729,63 @@ static void hold_first_page(struct page *block, unsigned int order)
 		cond_resched();
 }
 
-/* Take one free block of @order from the buddy lists (no reclaim, no compaction). */
+/*
+ * @zone stays above its low watermark after giving a block of @order, counting the part
+ * of it kept from GFP_KERNEL requests (lowmem_reserve). The allocator's fast path takes a
+ * block only there; when no zone is, its slow path would go on down to the min watermark.
+ */
+static bool above_low_after(struct zone *zone, unsigned int order)
+{
+	unsigned long free = zone_page_state(zone, NR_FREE_PAGES);
+	unsigned long keep = low_wmark_pages(zone) +
+			     zone->lowmem_reserve[gfp_zone(GFP_KERNEL)] + (1UL << order);
+
+	return free > keep;
+}
+
+/*
+ * The next block of @order may be taken: every zone that could give one stays above its
+ * low watermark after giving it. (A racy snapshot: in a race the allocator may take one
+ * block from a zone that has just fallen below it.) The pages given back right after make
+ * the net cost one page a block; it is the block itself, for that moment, that must not
+ * come out of the reserves that reclaim and atomic allocations rely on.
+ */
+static bool may_take_block(unsigned int order)
+{
+	int nid, z;
+	unsigned int o;
+
+	for_each_online_node(nid) {
+		for (z = 0; z < MAX_NR_ZONES; z++) {
+			struct zone *zone = &NODE_DATA(nid)->node_zones[z];
+			bool has_block = false;
+
+			if (!kernel_zone(zone))
+				continue;
+			for (o = order; o <= LARGEST_ORDER && !has_block; o++)
+				has_block = usable_block(zone, o);
+			if (has_block && !above_low_after(zone, order))
+				return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * Take one free block of @order from the buddy lists: no reclaim, no compaction, no kswapd,
+ * never the emergency reserves (__GFP_NOMEMALLOC). Only from the zones a GFP_KERNEL request
+ * uses, never CMA (an unmovable request), and only while may_take_block() says so.
+ */
 static bool take_block(unsigned int order)
 {
-	const gfp_t gfp = (GFP_KERNEL & ~__GFP_RECLAIM) | __GFP_NOWARN | __GFP_MEMALLOC;
-	struct page *block = alloc_pages(gfp, order);
+	const gfp_t gfp = (GFP_KERNEL & ~__GFP_RECLAIM) | __GFP_NOWARN | __GFP_NOMEMALLOC;
+	struct page *block;
 
+	if (!may_take_block(order)) {
+		frag_stop = FRAG_STOP_LOW_WMARK;
+		return false;
+	}
+	block = alloc_pages(gfp, order);
 	if (!block)
 		return false;
 	split_page(block, order);
@@ -616,51 +793,82 @@ static bool take_block(unsigned int order)
 	return true;
 }
 
-/* Every page of the block at @pfn looks free (a racy hint: alloc_contig_range() checks). */
+/* Take blocks while there are any; -EINTR if the loading process is being killed. */
+static int take_blocks(unsigned int order)
+{
+	while (frag_count < frag_cap) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		if (!take_block(order))
+			return 0;
+	}
+	frag_stop = FRAG_STOP_CAP;
+	return 0;
+}
+
+#if HAVE_PARKED_WALK
+/*
+ * Every page of the block at @pfn looks free, in @zone, and may be taken: the checks of
+ * the kernel's own pfn_range_valid_contig() (online, one zone, not reserved, not part of
+ * a huge page), plus a reference count of 0. A racy hint: alloc_contig_range() checks
+ * again under the zone lock and refuses a block that is in use after all.
+ */
 static bool looks_free(struct zone *zone, unsigned long pfn, unsigned int order)
 {
-	struct page *page = pfn_to_online_page(pfn);
 	unsigned long i;
 
-	if (!page || page_zone(page) != zone)
-		return false;
-	/* A block of the largest order lies in one memory section: no holes in it. */
-	for (i = 0; i < (1UL << order); i++)
-		if (page_ref_count(page + i) || PageTail(page + i))
+	for (i = 0; i < (1UL << order); i++) {
+		struct page *page = pfn_to_online_page(pfn + i);
+
+		if (!page || page_zone(page) != zone || PageReserved(page) || PageHuge(page) ||
+		    page_ref_count(page) || PageTail(page))
 			return false;
+	}
 	return true;
 }
 
 /*
  * Free pages parked on the per-CPU lists are not in the buddy lists, so take_block() cannot
  * see a block that is free but for pages parked there, and it forms as soon as they are
- * flushed: when a list overflows (the frees above push its oldest pages out), when its high
- * mark decays (6.7+, every second), or when an allocation drains all lists after direct
- * reclaim made progress, as the allocation that follows may. drain_all_pages() is not
- * exported, and reclaim with nothing to reclaim does not drain; alloc_contig_range()
- * drains the lists and takes a given block wherever its free pages are (its pageblocks
- * end up MIGRATE_MOVABLE). So walk the zones for blocks whose pages all look free and take
- * each; alloc_contig_range() refuses a block that is in use after all. Returns the number
- * of blocks taken.
+ * flushed: when a list overflows, when its high mark decays (6.7+, every second), or when an
+ * allocation drains all lists after direct reclaim made progress, as the allocation that
+ * follows may. drain_all_pages() is not exported; alloc_contig_range() drains the lists and
+ * takes a given block wherever its free pages are. So walk the kernel zones for blocks whose
+ * pages all look free and take each, within the low watermark and while the loader lives.
+ * ZONE_MOVABLE and HighMem are not walked (kernel_zone()); a CMA pageblock is refused by
+ * alloc_contig_range() itself for a request without ACR_FLAGS_CMA. With fragment_order at
+ * least pageblock_order each block is whole pageblocks, all of them taken. Returns the
+ * number of blocks taken, or -EINTR.
  */
-static unsigned long take_parked_blocks(unsigned int order)
+static long take_parked_blocks(unsigned int order)
 {
-	unsigned long nr = 1UL << order, taken = 0, pfn, end;
+	unsigned long nr = 1UL << order, pfn, end;
+	long taken = 0;
 	int nid, z;
 
 	for_each_online_node(nid) {
 		for (z = 0; z < MAX_NR_ZONES; z++) {
 			struct zone *zone = &NODE_DATA(nid)->node_zones[z];
 
-			if (!populated_zone(zone))
+			if (!kernel_zone(zone))
 				continue;
 			end = zone_end_pfn(zone);
 			for (pfn = ALIGN(zone->zone_start_pfn, nr); pfn + nr <= end; pfn += nr) {
+				if (fatal_signal_pending(current))
+					return -EINTR;
 				if (!(pfn & ((nr << 6) - 1)))
 					cond_resched();
-				if (frag_count == frag_cap || !looks_free(zone, pfn, order))
+				if (frag_count == frag_cap) {
+					frag_stop = FRAG_STOP_CAP;
+					return taken;
+				}
+				if (!looks_free(zone, pfn, order))
 					continue;
-				if (alloc_contig_range(pfn, pfn + nr, MIGRATE_MOVABLE,
+				if (!above_low_after(zone, order)) {
+					frag_stop = FRAG_STOP_LOW_WMARK;
+					return taken;
+				}
+				if (alloc_contig_range(pfn, pfn + nr, ACR_FLAGS_NONE,
 						       GFP_KERNEL | __GFP_NOWARN))
 					continue;
 				hold_first_page(pfn_to_page(pfn), order);
@@ -670,27 +878,45 @@ static unsigned long take_parked_blocks(unsigned int order)
 	}
 	return taken;
 }
+#else
+/* Without a walk that keeps pageblock migratetypes (see HAVE_PARKED_WALK): none. */
+static long take_parked_blocks(unsigned int order)
+{
+	return 0;
+}
+#endif
 
 /*
- * Leave no free block of order K or more: take each (below the watermarks so that none
- * is left in the reserves), split it, and give back every page but the first. The pages
- * given back merge into blocks of order K-1 at most, as their buddies' first page is
- * held, so free memory drops by only 1/2^K of what was taken. The held pages are
- * unmovable, so compaction cannot rebuild those blocks either. Then the blocks free but
- * for pages on the per-CPU lists, and last the blocks that formed meanwhile.
+ * Leave no free block of order K or more: take each (within the low watermarks, never
+ * from the reserves), split it, and give back every page but the first. The pages given
+ * back merge into blocks of order K-1 at most, as their buddies' first page is held, so
+ * free memory drops by only 1/2^K of what was taken. The held pages are unmovable, so
+ * compaction cannot rebuild those blocks either. Then the blocks free but for pages on
+ * the per-CPU lists (where the kernel allows it), and last the blocks that formed
+ * meanwhile. K is at least pageblock_order (check_params), so the smaller blocks every
+ * other request needs are left whole. Stops on a fatal signal (-EINTR).
  */
 static int fragment_memory(unsigned int order)
 {
+	long parked;
+	int err;
+
 	frag_cap = (totalram_pages() >> order) + 1;
 	frag_pages = kvcalloc(frag_cap, sizeof(*frag_pages), GFP_KERNEL);
 	if (!frag_pages)
 		return -ENOMEM;
-	while (frag_count < frag_cap && take_block(order))
-		;
-	frag_parked = take_parked_blocks(order);
-	while (frag_count < frag_cap && take_block(order))
-		;
-	return 0;
+	err = take_blocks(order);
+	if (err)
+		return err;
+	if (frag_stop != FRAG_STOP_NONE)
+		return 0;
+	parked = take_parked_blocks(order);
+	if (parked < 0)
+		return parked;
+	frag_parked = parked;
+	if (frag_stop != FRAG_STOP_NONE)
+		return 0;
+	return take_blocks(order);
 }
 
 /* The struct page behind one byte of the buffer, wherever it came from. */
@@ -757,47 +983,93 @@ static int fill_buffer(u8 *p, size_t bytes)
 	return 0;
 }
 
+/*
+ * Every parameter checked before anything is taken: 0 and *bytes (memsize in bytes), or
+ * -EINVAL with a stage=param line and a line naming the value, the limit and the fix.
+ */
+static int check_params(size_t *bytes)
+{
+	char extra[96];
+	size_t limit;
+
+	*bytes = 0;
+	if (parse_allocator()) {
+		char names[80];
+
+		format_allocators(names, sizeof(names));
+		report_param(0, "");
+		pr_err("alloc must be one of %s, not '%s'\n", names, alloc_name);
+		return -EINVAL;
+	}
+	if (fragment_order && (fragment_order < pageblock_order ||
+			       fragment_order > LARGEST_ORDER)) {
+		scnprintf(extra, sizeof(extra), " fragment_order=%u pageblock_order=%u max_order=%d",
+			  fragment_order, (unsigned int)pageblock_order, LARGEST_ORDER);
+		report_param(0, extra);
+		pr_err("fragment_order must be 0 (off) or between %u (pageblock_order) and %d, not %u\n",
+		       (unsigned int)pageblock_order, LARGEST_ORDER, fragment_order);
+		return -EINVAL;
+	}
+	if (reserve_mib < -1) {
+		report_param(0, "");
+		pr_err("reserve_mib must be -1 (the default reserve), 0 (none) or a size in MiB, not %ld\n",
+		       reserve_mib);
+		return -EINVAL;
+	}
+	/* The original module computed 1024 * 1024 * memsize in int, which overflows. */
+	if (memsize == 0 || check_mul_overflow(memsize, (unsigned long)SZ_1M, bytes)) {
+		*bytes = 0;
+		report_param(0, "");
+		pr_err("memsize must be between 1 and %lu MiB\n", ULONG_MAX / SZ_1M);
+		return -EINVAL;
+	}
+	limit = allocator_limit(allocator);
+	if (limit && *bytes > limit) {
+		scnprintf(extra, sizeof(extra), " alloc=%s order=%d max_order=%d limit_bytes=%zu",
+			  allocator_names[allocator], get_order(*bytes), LARGEST_ORDER, limit);
+		report_param(*bytes, extra);
+		pr_err("alloc=%s gives at most %zu bytes (%zu MiB), not %zu: use alloc=vmalloc\n",
+		       allocator_names[allocator], limit, limit / SZ_1M, *bytes);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int __init alloc_large_mem_init(void)
 {
-	char fields[160], nodes[64], zones[96];
+	char fields[200], nodes[NODES_FIELD], zones[ZONES_FIELD];
+	unsigned long need_kib;
 	const char *stage;
 	size_t bytes;
 	u64 t0;
 	int err;
 
 	report_limits();
-	if (parse_allocator()) {
-		char names[80];
+	err = check_params(&bytes);
+	if (err)
+		return err;
 
-		format_allocators(names, sizeof(names));
-		pr_err("fail memsize_mib=%lu bytes=0 oom_safe=%c err=%d stage=param\n",
-		       memsize, oom_safe ? 'Y' : 'N', -EINVAL);
-		pr_err("alloc must be one of %s, not '%s'\n", names, alloc_name);
-		return -EINVAL;
-	}
-	if (fragment_order > LARGEST_ORDER) {
-		pr_err("fail memsize_mib=%lu bytes=0 oom_safe=%c err=%d stage=param\n",
-		       memsize, oom_safe ? 'Y' : 'N', -EINVAL);
-		pr_err("fragment_order must be between 0 and %d, not %u\n", LARGEST_ORDER,
-		       fragment_order);
-		return -EINVAL;
-	}
-	/* The original module computed 1024 * 1024 * memsize in int, which overflows. */
-	if (memsize == 0 || check_mul_overflow(memsize, (unsigned long)SZ_1M, &bytes)) {
-		pr_err("fail memsize_mib=%lu bytes=0 oom_safe=%c err=%d stage=param\n",
-		       memsize, oom_safe ? 'Y' : 'N', -EINVAL);
-		pr_err("memsize must be between 1 and %lu MiB\n", ULONG_MAX / SZ_1M);
-		return -EINVAL;
-	}
-
-	if (fragment_order && fragment_memory(fragment_order)) {
-		err = -ENOMEM;
-		stage = "fragment";
-		goto free_buf;
+	if (fragment_order) {
+		err = fragment_memory(fragment_order);
+		if (err) {
+			stage = "fragment";
+			goto free_buf;
+		}
 	}
 	max_free_order = largest_free_order();
 	note_free_memory();
 	reserve_kib = safe_reserve_kib();
+	/*
+	 * Safe mode refuses before allocating what the figures at the call already rule out:
+	 * the allocation would otherwise reclaim page cache and swap the machine's working set
+	 * down to the min watermark first, only for the check after it to give the memory back.
+	 */
+	need_kib = request_kib(bytes);
+	if (oom_safe && (reserve_kib > avail_kib || need_kib > avail_kib - reserve_kib)) {
+		err = -ENOMEM;
+		stage = "reserve";
+		goto free_buf;
+	}
 	t0 = ktime_get_ns();
 	buf = allocate(&bytes);
 	alloc_ns = ktime_get_ns() - t0;
@@ -806,6 +1078,7 @@ static int __init alloc_large_mem_init(void)
 		stage = allocator_names[allocator];
 		goto free_buf;
 	}
+	/* The backstop: what the allocation itself took besides the buffer (page tables). */
 	left_kib = available_kib(uncounted_pages());
 	if ((unsigned long)left_kib < reserve_kib) {
 		err = -ENOMEM;
@@ -836,6 +1109,17 @@ static int __init alloc_large_mem_init(void)
 	if (err) {
 		sysfs_remove_group(&THIS_MODULE->mkobj.kobj, &result_group);
 		stage = "sysfs";
+		goto free_buf;
+	}
+	/*
+	 * The last moment to give up: a loader killed now would otherwise leave the module
+	 * loaded, holding the buffer, while vmtop reports the load failed.
+	 */
+	if (fatal_signal_pending(current)) {
+		sysfs_remove_group(&THIS_MODULE->mkobj.kobj, &limit_group);
+		sysfs_remove_group(&THIS_MODULE->mkobj.kobj, &result_group);
+		err = -EINTR;
+		stage = "signal";
 		goto free_buf;
 	}
 
