@@ -3,8 +3,11 @@
 # vmalloc() of the same size succeeds (kmod-src/README.md, "Fragmentation").
 # It changes sysctls and holds memory: run it in the lab VM only:
 #   vmtop lab --copy scripts/fragment-demo.sh:/lab/fragment-demo.sh --exec 'sh /lab/fragment-demo.sh [K [MIB]]'
-# K: the order no free block is left of (default 10, the largest on x86); MIB: the size asked
-# (default 4: one block of order 10 with 4 KiB pages).
+# K: the order no free block is left of (default 10, the largest on x86; at least the
+# pageblock order, 9 there); MIB: the size asked (default 4: one block of order 10 with 4 KiB
+# pages). At the end: whether vmtop refuses an order below the pageblock order before loading
+# anything (floor_rc, 2), and what the kernel logged meanwhile that it should not have
+# (kernel_log_problems: WARNING, BUG, Oops, "Bad page state" lines).
 set -u
 K=${1:-10}
 MIB=${2:-4}
@@ -12,6 +15,8 @@ MIB=${2:-4}
 	echo "fragment-demo.sh: not in the lab VM (no /lab/alloc_large_mem.ko): run it with vmtop lab --exec" >&2
 	exit 2
 }
+# Where the kernel log stood before: only what follows is this demo's.
+log_start=$(dmesg | wc -l)
 # Free pages on the per-CPU lists (/proc/zoneinfo "count:"), which /proc/buddyinfo leaves out.
 # (busybox has no getconf: the page size in kB from smaps)
 page_kib=$(awk '$1 == "KernelPageSize:" { print $2; exit }' /proc/self/smaps)
@@ -22,7 +27,7 @@ buddy() { cat /proc/buddyinfo; echo "pcp_kib=$(pcp_kib) (free pages on the per-C
 # per-CPU lists, which /proc/buddyinfo did not show).
 module_line() {
 	dmesg | grep 'alloc_large_mem: \(load\|fail\) ' | tail -n 1 |
-		grep -o 'pcp_kib=[0-9]*\|max_free_order=[-0-9]*\|held_kib=[0-9]*\|parked_kib=[0-9]*' |
+		grep -o 'pcp_kib=[0-9]*\|max_free_order=[-0-9]*\|held_kib=[0-9]*\|parked_kib=[0-9]*\|fragment_stop=[a-z_]*' |
 		tr '\n' ' '
 	echo
 }
@@ -55,3 +60,13 @@ vmtop unload
 echo "== buddyinfo after unload"
 buddy
 echo "(the held pages are free again: a block of order $K shows above once its first page has left the per-CPU lists)"
+# Below the pageblock order the held pages would sit in every pageblock: vmtop refuses it
+# before loading anything (exit 2), and the module would refuse it too (EINVAL).
+pb=$(awk '/^Page block order:/ { print $4 }' /proc/pagetypeinfo)
+echo "== fragment_order=$((pb - 1)) (below the pageblock order, $pb)"
+vmtop load --alloc vmalloc --memsize "$MIB" --fragment-order "$((pb - 1))"
+echo "floor_rc=$?"
+echo "floor_loaded=$(grep -c '^alloc_large_mem ' /proc/modules)"
+echo "== kernel log since the demo began (WARNING, BUG, Oops, Bad page state)"
+dmesg | tail -n +"$((log_start + 1))" | grep -E 'WARNING|BUG|Oops|Bad page state' || true
+echo "kernel_log_problems=$(dmesg | tail -n +"$((log_start + 1))" | grep -cE 'WARNING|BUG|Oops|Bad page state')"
