@@ -43,21 +43,21 @@ step loaded64 ok "@meminfo-{S}-loaded64.txt cat /proc/meminfo"
 step loaded64 ok "@vmallocinfo-{S}-x86_64.txt cat /proc/vmallocinfo"
 step loaded64 ok "vmtop unload"
 
-case_ lab-safe-counted x86 "Safe mode: 940 MiB (the allocator gives up), 700 MiB (loads), unload, 850 MiB (allocated, but it would leave less than the reserve)." "kmsg-{S}-lab-safe-counted.txt"
+case_ lab-safe-counted x86 "Safe mode: 940 MiB (above available minus the reserve: refused before allocating), 700 MiB (loads), unload, 850 MiB (refused before allocating)." "kmsg-{S}-lab-safe-counted.txt"
 step lab-safe-counted e12 "vmtop load --memsize 940 --json"
 step lab-safe-counted ok "vmtop load --memsize 700 --json"
 step lab-safe-counted ok "vmtop unload"
 step lab-safe-counted e12 "vmtop load --memsize 850 --json"
-want lab-safe-counted 'alloc_large_mem: fail memsize_mib=940 .*stage=vmalloc'
+want lab-safe-counted 'alloc_large_mem: fail memsize_mib=940 .*stage=reserve allocated=0'
 want lab-safe-counted 'alloc_large_mem: load memsize_mib=700 '
-want lab-safe-counted 'alloc_large_mem: fail memsize_mib=850 .*stage=reserve'
+want lab-safe-counted 'alloc_large_mem: fail memsize_mib=850 .*stage=reserve allocated=0'
 
-case_ enomem-safe x86 "Safe mode, less than MemTotal but more than is free: the allocator gives up (ENOMEM), the kernel prints nothing (__GFP_NOWARN)." "kmsg-{S}-enomem-safe.txt"
-step enomem-safe e12 "vmtop load --memsize 950 --json"
-want enomem-safe 'alloc_large_mem: fail memsize_mib=950 .*oom_safe=Y err=-12 stage=vmalloc'
+case_ enomem-safe x86 "Safe mode with reserve_mib=0 (insmod's way to the edge), less than MemTotal but more than is free: the allocator gives up (ENOMEM), the kernel prints nothing (__GFP_NOWARN)." "kmsg-{S}-enomem-safe.txt"
+step enomem-safe e12 "$(insert memsize=950 reserve_mib=0)"
+want enomem-safe 'alloc_large_mem: fail memsize_mib=950 .*oom_safe=Y err=-12 stage=vmalloc allocated=0'
 
-case_ exceeds-total-safe x86 "Safe mode, more than MemTotal: refused at once (ENOMEM), silently (__GFP_NOWARN)." "kmsg-{S}-exceeds-total-safe.txt"
-step exceeds-total-safe e12 "vmtop load --memsize 2000 --json"
+case_ exceeds-total-safe x86 "Safe mode with reserve_mib=0, more than MemTotal: refused at once by vmalloc (ENOMEM), silently (__GFP_NOWARN)." "kmsg-{S}-exceeds-total-safe.txt"
+step exceeds-total-safe e12 "$(insert memsize=2000 reserve_mib=0)"
 want exceeds-total-safe 'alloc_large_mem: fail memsize_mib=2000 .*oom_safe=Y err=-12 stage=vmalloc'
 
 case_ exceeds-total-unsafe x86 "Unsafe mode (plain vmalloc), more than MemTotal: refused at once with the kernel's warning (ENOMEM)." "kmsg-{S}-exceeds-total-unsafe.txt"
@@ -70,6 +70,13 @@ step param e22 "$(insert memsize=0)"
 want param 'alloc_large_mem: fail memsize_mib=0 .*err=-22 stage=param'
 want param 'alloc_large_mem: memsize must be between 1 and [0-9]+ MiB'
 
+case_ param-range x86 "fragment_order=8 (below the pageblock order) and reserve_mib=-2: the module refuses both (EINVAL)." "kmsg-{S}-param-range.txt"
+step param-range e22 "$(insert memsize=4 fragment_order=8)"
+step param-range e22 "$(insert memsize=4 reserve_mib=-2)"
+want param-range 'alloc_large_mem: fail memsize_mib=4 .*err=-22 stage=param allocated=0 fragment_order=8 pageblock_order=[0-9]+'
+want param-range 'alloc_large_mem: fragment_order must be 0 \(off\) or between [0-9]+ \(pageblock_order\) and [0-9]+, not 8'
+want param-range 'alloc_large_mem: reserve_mib must be -1 \(the default reserve\), 0 \(none\) or a size in MiB, not -2'
+
 case_ param-alloc x86 "alloc=bogus: the module names the allocators it knows (EINVAL)." "kmsg-{S}-param-alloc.txt"
 step param-alloc e22 "$(insert memsize=8 alloc=bogus)"
 want param-alloc 'alloc_large_mem: fail memsize_mib=8 .*err=-22 stage=param'
@@ -81,36 +88,38 @@ case_ fill-interrupted x86 "The loader killed (SIGKILL) once VmallocUsed shows t
 step fill-interrupted any "$(insert memsize=700) & p=\$!; until [ \$(mi VmallocUsed) -gt 600000 ]; do sleep 0.05; done; kill -9 \$p; wait \$p"
 want fill-interrupted 'alloc_large_mem: fail memsize_mib=700 .*err=-4 stage=fill'
 
-# The allocators (kmod-src/README.md). The unsafe kmalloc comes first: the page allocator's
-# WARNING for an order above the largest is printed once per boot.
-case_ alloc x86 "The allocators: kmalloc 8 MiB unsafe (the WARNING, once per boot), kmalloc 8 safe, pages 8 safe, kmalloc 2000 safe, vmalloc 256, kvmalloc 256, kvmalloc 4." "kmsg-{S}-alloc.txt"
-step alloc e12 "$(insert memsize=8 alloc=kmalloc oom_safe=N)"
-step alloc e12 "$(insert memsize=8 alloc=kmalloc)"
-step alloc e12 "$(insert memsize=8 alloc=pages)"
-step alloc e12 "$(insert memsize=2000 alloc=kmalloc)"
+# The allocators (kmod-src/README.md). Above an allocator's limit the module refuses the
+# request as a parameter (EINVAL) in both modes: the kernel would WARN on it in unsafe mode.
+case_ alloc x86 "The allocators: kmalloc 8 MiB unsafe and safe, pages 8 safe, kmalloc 2000 safe, kvmalloc 2048 unsafe (all above their allocator's limit: refused as parameters, no WARNING), vmalloc 256, kvmalloc 256, kvmalloc 4." "kmsg-{S}-alloc.txt"
+step alloc e22 "$(insert memsize=8 alloc=kmalloc oom_safe=N)"
+step alloc e22 "$(insert memsize=8 alloc=kmalloc)"
+step alloc e22 "$(insert memsize=8 alloc=pages)"
+step alloc e22 "$(insert memsize=2000 alloc=kmalloc)"
+step alloc e22 "$(insert memsize=2048 alloc=kvmalloc oom_safe=N)"
 step alloc ok "$(insert memsize=256 alloc=vmalloc)"
 step alloc ok "vmtop-kmod remove alloc_large_mem"
 step alloc ok "$(insert memsize=256 alloc=kvmalloc)"
 step alloc ok "vmtop-kmod remove alloc_large_mem"
 step alloc ok "$(insert memsize=4 alloc=kvmalloc)"
 step alloc ok "vmtop-kmod remove alloc_large_mem"
-want alloc 'WARNING: CPU: [0-9]+ PID: [0-9]+ at mm/page_alloc.c:[0-9]+ __alloc_pages'
-want alloc 'fail memsize_mib=8 .*oom_safe=N err=-12 stage=kmalloc'
-want alloc 'fail memsize_mib=8 .*oom_safe=Y err=-12 stage=pages'
-want alloc 'fail memsize_mib=2000 .*stage=kmalloc .*order=19'
+want alloc 'fail memsize_mib=8 .*oom_safe=N err=-22 stage=param allocated=0 alloc=kmalloc .*limit_bytes=[0-9]+'
+want alloc 'fail memsize_mib=8 .*oom_safe=Y err=-22 stage=param allocated=0 alloc=pages .*limit_bytes=[0-9]+'
+want alloc 'fail memsize_mib=2000 .*stage=param allocated=0 alloc=kmalloc order=19 '
+want alloc 'fail memsize_mib=2048 .*oom_safe=N err=-22 stage=param allocated=0 alloc=kvmalloc .*limit_bytes=2147483647'
+want alloc 'alloc=kmalloc gives at most [0-9]+ bytes'
 want alloc 'load memsize_mib=256 .*alloc=vmalloc '
 want alloc 'load memsize_mib=256 .*alloc=kvmalloc .*backing=vmalloc'
 want alloc 'load memsize_mib=4 .*alloc=kvmalloc .*backing=linear'
 
 # Fragmentation (kmod-src/README.md): with compaction held back, no free block of the order,
 # counting the blocks free but for pages on the per-CPU lists (parked_kib).
-case_ fragment x86 "Fragmentation, with compaction held back: pages 4 fragment_order=10, kmalloc 1 fragment_order=8." "kmsg-{S}-fragment.txt"
+case_ fragment x86 "Fragmentation, with compaction held back: pages 4 fragment_order=10, kmalloc 2 fragment_order=9." "kmsg-{S}-fragment.txt"
 step fragment ok "sysctl -w vm.extfrag_threshold=1000 vm.compaction_proactiveness=0"
 step fragment e12 "$(insert memsize=4 alloc=pages fragment_order=10)"
-step fragment e12 "$(insert memsize=1 alloc=kmalloc fragment_order=8)"
+step fragment e12 "$(insert memsize=2 alloc=kmalloc fragment_order=9)"
 step fragment ok "sysctl -w vm.extfrag_threshold=500 vm.compaction_proactiveness=20"
 want fragment 'fail memsize_mib=4 .*stage=pages .*fragment_order=10'
-want fragment 'fail memsize_mib=1 .*stage=kmalloc .*fragment_order=8'
+want fragment 'fail memsize_mib=2 .*stage=kmalloc .*fragment_order=9 '
 
 # The OOM killer: plain vmalloc of nearly all RAM (950 of MemTotal ~958 MiB). The loader
 # (vmtop-kmod, oom_score_adj 1000) is its victim; nothing else is.

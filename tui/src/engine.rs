@@ -92,6 +92,25 @@ impl LoadRequest {
 }
 
 /// The unsafe-mode guard: Some(explanation) when `req` must be refused.
+/// `kernel.panic_on_warn` as /proc/sys/kernel/panic_on_warn reads (None: unreadable).
+pub fn panic_on_warn() -> Option<bool> {
+    std::fs::read_to_string("/proc/sys/kernel/panic_on_warn")
+        .ok()
+        .map(|s| s.trim() != "0")
+}
+
+/// Unsafe mode where a kernel WARN panics the machine: Some(the one-line refusal). Unsafe
+/// mode takes the kernel's allocation paths without __GFP_NOWARN and without the reserve,
+/// so a warning there would be a panic instead of a failed load.
+pub fn panic_on_warn_refusal(oom_safe: bool, panic_on_warn: Option<bool>) -> Option<String> {
+    (!oom_safe && panic_on_warn == Some(true)).then(|| {
+        "unsafe mode refused: kernel.panic_on_warn is 1, so a kernel warning during the load \
+         would panic this machine instead of failing the load; use safe mode (--mode safe), or \
+         set kernel.panic_on_warn=0 first"
+            .to_string()
+    })
+}
+
 pub fn guard(req: &LoadRequest, now: Option<&crate::system::meminfo::Sample>) -> Option<String> {
     use crate::units::fmt_bytes;
     if req.oom_safe || req.force {
@@ -133,6 +152,9 @@ pub struct Loaded {
     /// The module's own figures for this load, loaded or not (None when the kernel log was
     /// unreadable or the module did not get that far): the probe's next estimate.
     pub figures: Option<ModuleFigures>,
+    /// Whether a failed load had its buffer allocated when it stopped, by the module's fail
+    /// line (`allocated=`; None: no such line, or a module older than the field).
+    pub allocated: Option<bool>,
 }
 
 impl Loaded {
@@ -142,6 +164,7 @@ impl Loaded {
             event,
             end: Some(end),
             figures: None,
+            allocated: Some(false),
         }
     }
 }
@@ -298,6 +321,12 @@ impl Engine {
             .iter()
             .rev()
             .find_map(|l| ModuleFigures::from_log_line(l));
+        let allocated = ins
+            .log
+            .iter()
+            .rev()
+            .find_map(|l| crate::module::log::FailLine::parse(l))
+            .and_then(|f| f.allocated);
         if let (Some(b), Some(after)) = (before.as_ref(), ins.after.as_ref()) {
             event.delta = Some(Delta::between(b, after));
         }
@@ -334,6 +363,7 @@ impl Engine {
             event.outcome = Outcome::Failed { diagnosis };
         }
         Loaded {
+            allocated: if end.is_some() { allocated } else { Some(true) },
             event,
             end,
             figures,
@@ -355,7 +385,9 @@ impl Engine {
         // before it reads the module, and the diagnosis of its EPERM names what is missing.
         // vmtop's own reading of them can be wrong where the kernel's cannot (user namespaces,
         // security modules).
-        if let Some(why) = guard(req, a.before.as_ref()) {
+        if let Some(why) = panic_on_warn_refusal(req.oom_safe, panic_on_warn())
+            .or_else(|| guard(req, a.before.as_ref()))
+        {
             let end = LoaderEnd::Refused(NotAsked::UnsafeGuard);
             return Err((end, diagnose::guard_refused(why)));
         }
@@ -458,6 +490,18 @@ fn insert(path: &Path, req: &LoadRequest, before: Option<&Sample>) -> Insertion 
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn unsafe_mode_is_refused_where_a_warning_panics() {
+        use super::panic_on_warn_refusal;
+        let why = panic_on_warn_refusal(false, Some(true)).expect("unsafe with panic_on_warn=1");
+        assert!(why.starts_with("unsafe mode refused: kernel.panic_on_warn is 1"), "{why}");
+        assert!(why.contains("--mode safe") && why.contains("kernel.panic_on_warn=0"), "{why}");
+        assert!(!why.contains('\n'), "one line: {why}");
+        assert_eq!(panic_on_warn_refusal(true, Some(true)), None);
+        assert_eq!(panic_on_warn_refusal(false, Some(false)), None);
+        assert_eq!(panic_on_warn_refusal(false, None), None);
+    }
+
     use super::*;
     use crate::diagnose::{Cause, Confidence};
 

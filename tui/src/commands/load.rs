@@ -17,7 +17,12 @@ pub(super) fn load(
     // TERM, INT or HUP while loading stop the loader (the module's init gives its buffer back
     // on the fatal signal); what happened is reported either way, never a silent half.
     let signalled = stop_loader_on_signals()?;
-    let crate::engine::Loaded { event: e, end, .. } = engine.load(&req);
+    let crate::engine::Loaded {
+        event: e,
+        end,
+        allocated,
+        ..
+    } = engine.load(&req);
     let stopped_by = match signalled.load(std::sync::atomic::Ordering::SeqCst) {
         0 => None,
         sig => Some(crate::units::signal_name(sig)),
@@ -45,6 +50,10 @@ pub(super) fn load(
             },
             "signal": stopped_by,
             "error": e.failed().then(|| end_text(end)),
+            // Whether the module had its buffer when the load ended: false for a load vmtop
+            // refused or the module refused before allocating (safe mode's reserve, a
+            // parameter); null when the module's line does not say (an older module).
+            "allocated": allocated,
             "asked_kernel": asked_kernel(&e, end),
         }))?;
         return Ok(if e.failed() {

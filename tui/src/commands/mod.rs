@@ -60,6 +60,36 @@ pub fn main() -> i32 {
             return exit::USAGE;
         }
         Some(Cmd::Load {
+            ref alloc, mode, ..
+        }) if crate::system::buddyinfo::fragment_order_refusal(alloc.fragment_order).is_some()
+            || crate::engine::panic_on_warn_refusal(
+                mode == Mode::Safe,
+                crate::engine::panic_on_warn(),
+            )
+            .is_some() =>
+        {
+            let why = crate::system::buddyinfo::fragment_order_refusal(alloc.fragment_order)
+                .or_else(|| {
+                    crate::engine::panic_on_warn_refusal(
+                        mode == Mode::Safe,
+                        crate::engine::panic_on_warn(),
+                    )
+                })
+                .unwrap_or_default();
+            eprintln!("vmtop: {why}");
+            return exit::USAGE;
+        }
+        Some(Cmd::Compare {
+            fragment_order: Some(k),
+            ..
+        }) if crate::system::buddyinfo::fragment_order_refusal(k).is_some() => {
+            eprintln!(
+                "vmtop: {}",
+                crate::system::buddyinfo::fragment_order_refusal(k).unwrap_or_default()
+            );
+            return exit::USAGE;
+        }
+        Some(Cmd::Load {
             memsize,
             mode,
             force,

@@ -60,7 +60,40 @@ pub(super) fn no_memory(cx: &Ctx) -> Diagnosis {
          (mm/page_alloc.c, nopage_rs); this is decided from the figures."
     };
 
-    // 0. Safe mode got the memory but gave it back: it would have left too little.
+    // 0. Safe mode refused before allocating: the figures at the call ruled it out.
+    if let Some(m) = f
+        .module_fail
+        .filter(|m| m.stage == Some("reserve") && m.allocated == Some(false))
+    {
+        let (avail, reserve) = (m.avail_kib.unwrap_or(0), m.reserve_kib.unwrap_or(0));
+        let limit = avail.saturating_sub(reserve);
+        return diag(
+            Cause::PhysicalMemoryShort,
+            Confidence::Certain,
+            format!(
+                "Asked {asked}: refused before allocating, more than the {} available minus the {} safe mode keeps free ({} usable)",
+                fmt_kib(avail),
+                fmt_kib(reserve),
+                fmt_kib(limit)
+            ),
+            format!(
+                "The module counted what was available at the call (MemAvailable plus the free \
+                 pages on per-CPU lists and any watermark boost, which it leaves out) and refused \
+                 the request before the allocator ran: nothing was reclaimed, swapped or killed \
+                 for it. Allocating first would have reclaimed page cache and swapped out other \
+                 programs' memory down to the min watermark, only to give it all back. The reserve \
+                 is the module's reserve_mib parameter (default {}); insmod with reserve_mib=0, or \
+                 unsafe mode, goes to the very edge.{} Try {} or less, or `vmtop probe` to find the \
+                 largest that loads now.",
+                crate::module::RESERVE_POLICY,
+                counted_at_call(&m).unwrap_or_default(),
+                fmt_kib(limit)
+            ),
+            cx.module_lines(),
+        );
+    }
+
+    // 0a. Safe mode got the memory but gave it back: it would have left too little.
     if let Some(m) = f.module_fail.filter(|m| m.stage == Some("reserve")) {
         let kib = |v: Option<u64>| v.map(fmt_kib).unwrap_or_else(|| "unknown".into());
         let (left, reserve) = (kib(m.left_kib), kib(m.reserve_kib));
@@ -214,11 +247,16 @@ pub(super) fn no_memory(cx: &Ctx) -> Diagnosis {
         "The request is smaller than all RAM and fits in the vmalloc address space, but vmalloc \
          could not get enough free pages: the kernel itself, page tables, caches that cannot be \
          dropped and other processes hold the rest. MemAvailable estimates what can still be \
-         obtained without swapping. In {} the allocator gives up and returns ENOMEM instead of \
-         waking the OOM killer, so nothing else was killed.",
+         obtained without swapping. In {} the allocator gives up on the buffer's pages and \
+         returns ENOMEM rather than wake the OOM killer (vmalloc's page tables are allocated \
+         with plain GFP_KERNEL, so at the very edge it can still run).",
         cx.mode()
     );
-    if !f.victims.is_empty() {
+    if f.victims.is_empty() {
+        detail.push_str(
+            " The kernel log shows no OOM kill during the attempt: nothing else was killed.",
+        );
+    } else {
         detail.push_str(
             " The OOM killer did fire during the attempt (see the log lines) but could not free enough.",
         );
@@ -242,6 +280,61 @@ pub(super) fn no_memory(cx: &Ctx) -> Diagnosis {
 
 /// The page size when the module's limits line is missing (4 KiB, as on x86).
 const PAGE_SIZE: u64 = 4096;
+
+/// The module refused a request above what its allocator ever gives (`stage=param` with
+/// `limit_bytes`): kmalloc above KMALLOC_MAX_SIZE, pages above the largest order, kvmalloc
+/// above INT_MAX. The kernel would refuse them too, with a WARN unless __GFP_NOWARN.
+pub(super) fn above_allocator_limit(cx: &Ctx) -> Option<Diagnosis> {
+    let m = cx.facts.module_fail.filter(|m| m.stage == Some("param"))?;
+    let limit = m.limit_bytes?;
+    let asked = cx.asked();
+    let lim = fmt_bytes(limit);
+    let warn =
+        "The kernel refuses such a request at once, and with a WARNING (WARN_ON_ONCE) unless \
+                it says __GFP_NOWARN: a tainted kernel, or a panic where kernel.panic_on_warn=1. \
+                So the module refuses it as a parameter (EINVAL) before asking, in both modes.";
+    let (cause, summary, detail) = match m.alloc? {
+        "kmalloc" => (
+            Cause::KmallocAboveMax,
+            format!("Asked {asked} from kmalloc, above KMALLOC_MAX_SIZE {lim}: refused before allocating"),
+            format!(
+                "kmalloc() gives one physically contiguous block, at most KMALLOC_MAX_SIZE ({lim}, \
+                 order {}) as this kernel was built. {warn} Use kvmalloc() (kmalloc, then vmalloc) \
+                 or vmalloc() for more.",
+                m.max_order.map_or("?".into(), |o| o.to_string())
+            ),
+        ),
+        "pages" => (
+            Cause::OrderAboveMax,
+            format!(
+                "Asked {asked} from alloc_pages: one block of order {}, above the largest order {} ({lim}): refused before allocating",
+                m.order.map_or("?".into(), |o| o.to_string()),
+                m.max_order.map_or("?".into(), |o| o.to_string())
+            ),
+            format!(
+                "alloc_pages() gives 2^order physically contiguous pages, rounding the size up to \
+                 a power of two; the buddy allocator keeps free blocks up to {lim} only. {warn} \
+                 vmalloc() maps scattered pages instead and has no such limit."
+            ),
+        ),
+        "kvmalloc" => (
+            Cause::KvmallocAboveMax,
+            format!("Asked {asked} from kvmalloc, above its limit of {limit} bytes (INT_MAX): refused before allocating"),
+            format!(
+                "kvmalloc() refuses more than INT_MAX bytes ({lim}) outright, whatever is free. \
+                 {warn} Use vmalloc() for more."
+            ),
+        ),
+        _ => return None,
+    };
+    Some(diag(
+        cause,
+        Confidence::Certain,
+        summary,
+        detail,
+        cx.module_lines(),
+    ))
+}
 
 /// kmalloc and alloc_pages ask the page allocator for one block of 2^order pages: above the
 /// largest order it refuses at once (and warns without __GFP_NOWARN); below, it needs a free

@@ -99,6 +99,8 @@ pub enum Cause {
     KmallocAboveMax,
     /// alloc_pages() of an order above the largest the page allocator gives.
     OrderAboveMax,
+    /// kvmalloc() of more than INT_MAX bytes.
+    KvmallocAboveMax,
     /// Enough free memory, but no free physically contiguous block of the order asked
     /// (fragmentation).
     NoContiguousBlock,
@@ -118,6 +120,7 @@ impl Cause {
                 | Cause::OomKilled
                 | Cause::KmallocAboveMax
                 | Cause::OrderAboveMax
+                | Cause::KvmallocAboveMax
                 | Cause::NoContiguousBlock
         )
     }

@@ -363,6 +363,31 @@ pub(super) fn not_permitted(cx: &Ctx) -> Diagnosis {
 
 pub(super) fn bad_parameter(cx: &Ctx) -> Diagnosis {
     let f = &cx.facts;
+    if let Some(d) = super::memory::above_allocator_limit(cx) {
+        return d;
+    }
+    if let Some(l) = f
+        .param_range
+        .filter(|l| l.contains("fragment_order must be") || l.contains("reserve_mib must be"))
+    {
+        let what = after(l, "alloc_large_mem: ").unwrap_or(l);
+        let detail = if l.contains("fragment_order") {
+            "The module accepts fragment_order=0 (off) or an order from the pageblock order \
+             (limits/pageblock_order, 9 on x86 with 4 KiB pages) to the largest the page allocator \
+             gives: below a pageblock the pages it holds would sit in every pageblock and leave \
+             the kernel short of the small blocks it needs itself."
+        } else {
+            "reserve_mib is what safe mode keeps available: -1 for the default (max(64 MiB, 5 % \
+             of RAM)), 0 for none, or a size in MiB."
+        };
+        return diag(
+            Cause::BadParameter,
+            Confidence::Certain,
+            format!("alloc_large_mem rejected a parameter (EINVAL): {what}"),
+            detail.into(),
+            cx.module_lines(),
+        );
+    }
     if let Some(l) = f.param_alloc {
         return diag(
             Cause::BadParameter,

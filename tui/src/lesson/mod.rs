@@ -342,6 +342,7 @@ pub fn all_causes() -> Vec<Cause> {
         StillLoading,
         KmallocAboveMax,
         OrderAboveMax,
+        KvmallocAboveMax,
         NoContiguousBlock,
         Unknown,
     ];
@@ -369,6 +370,7 @@ pub fn all_causes() -> Vec<Cause> {
             | StillLoading
             | KmallocAboveMax
             | OrderAboveMax
+            | KvmallocAboveMax
             | NoContiguousBlock
             | Unknown => {}
         }

@@ -2,9 +2,10 @@
 //!
 //! ```text
 //! alloc_large_mem: load memsize_mib=N bytes=N oom_safe=Y ... avail_kib=N ... left_kib=N reserve_kib=N ...
-//! alloc_large_mem: fail memsize_mib=N bytes=N oom_safe=Y err=-N stage=S ... reserve_kib=N ...
-//! alloc_large_mem: limits page_size=N kmalloc_max_size=N max_order=N allocators=A,B,...
-//! alloc_large_mem: memsize must be between 1 and N MiB          (and fragment_order=, alloc=)
+//! alloc_large_mem: fail memsize_mib=N bytes=N oom_safe=Y err=-N stage=S allocated=0|1 ... reserve_kib=N ...
+//! alloc_large_mem: fail ... stage=param allocated=0 [alloc=A order=N max_order=N limit_bytes=N]
+//! alloc_large_mem: limits page_size=N kmalloc_max_size=N max_order=N pageblock_order=N allocators=A,B,...
+//! alloc_large_mem: memsize must be between 1 and N MiB          (and fragment_order=, reserve_mib=, alloc=)
 //! ```
 //!
 //! Every figure is one `key=value` word; a line may carry a prefix (dmesg's timestamp).
@@ -57,8 +58,15 @@ pub struct FailLine<'a> {
     /// The whole line, for evidence.
     pub line: &'a str,
     pub err: Option<i32>,
-    /// Where it failed: param, the allocator's name, reserve, fill, sysfs.
+    /// Where it failed: param, fragment, reserve, the allocator's name, fill, layout, sysfs,
+    /// signal.
     pub stage: Option<&'a str>,
+    /// Whether the buffer had been allocated when it failed (`allocated=0|1`; None from a
+    /// module older than the field). `stage=reserve allocated=0`: refused before the
+    /// allocator ran, nothing reclaimed.
+    pub allocated: Option<bool>,
+    /// `stage=param` for a request above what its allocator ever gives: that limit, bytes.
+    pub limit_bytes: Option<u64>,
     /// What the module counted as available at the call, KiB: MemAvailable plus `pcp_kib`
     /// and `boost_kib`, which MemAvailable leaves out.
     pub avail_kib: Option<u64>,
@@ -91,6 +99,12 @@ impl<'a> FailLine<'a> {
             line,
             err: number(w, "err"),
             stage: field(w, "stage"),
+            allocated: field(w, "allocated").and_then(|v| match v {
+                "0" => Some(false),
+                "1" => Some(true),
+                _ => None,
+            }),
+            limit_bytes: number(w, "limit_bytes"),
             avail_kib: number(w, "avail_kib"),
             pcp_kib: number(w, "pcp_kib"),
             boost_kib: number(w, "boost_kib"),
@@ -107,9 +121,12 @@ impl<'a> FailLine<'a> {
 }
 
 /// The module refused a parameter's value: its line naming the range (memsize=,
-/// fragment_order=).
+/// fragment_order=, reserve_mib=).
 pub fn is_param_range(line: &str) -> bool {
-    line.contains("memsize must be between") || line.contains("fragment_order must be between")
+    line.contains("memsize must be between")
+        || line.contains("fragment_order must be between")
+        || line.contains("fragment_order must be 0 (off) or between")
+        || line.contains("reserve_mib must be")
 }
 
 /// The module refused its `alloc=`: its line naming the accepted values.

@@ -315,7 +315,7 @@ fn what_it_does(req: &LoadRequest) -> String {
 
 fn mode_line(oom_safe: bool) -> String {
     if oom_safe {
-        format!("SAFE mode (oom_safe=Y): fails with ENOMEM rather than leave less available than the reserve ({}, passed as reserve_mib); the OOM killer is not woken.", crate::module::RESERVE_POLICY)
+        format!("SAFE mode (oom_safe=Y): refused before allocating if it would leave less available than the reserve ({}, passed as reserve_mib); the OOM killer can still run at the very edge (vmalloc's page tables).", crate::module::RESERVE_POLICY)
     } else {
         "UNSAFE mode (oom_safe=N): plain vmalloc(); if memory runs short the OOM killer may KILL PROCESSES (maybe this dashboard or your shell).".into()
     }
