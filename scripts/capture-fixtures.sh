@@ -52,13 +52,13 @@ want lab-safe-counted 'alloc_large_mem: fail memsize_mib=940 .*stage=reserve all
 want lab-safe-counted 'alloc_large_mem: load memsize_mib=700 '
 want lab-safe-counted 'alloc_large_mem: fail memsize_mib=850 .*stage=reserve allocated=0'
 
-case_ enomem-safe x86 "Safe mode with reserve_mib=0 (insmod's way to the edge), less than MemTotal but more than is free: the allocator gives up (ENOMEM), the kernel prints nothing (__GFP_NOWARN)." "kmsg-{S}-enomem-safe.txt"
-step enomem-safe e12 "$(insert memsize=950 reserve_mib=0)"
-want enomem-safe 'alloc_large_mem: fail memsize_mib=950 .*oom_safe=Y err=-12 stage=vmalloc allocated=0'
+case_ enomem-safe x86 "Safe mode, less than MemTotal but more than is available: refused before allocating (ENOMEM, stage=reserve allocated=0), the kernel prints nothing else." "kmsg-{S}-enomem-safe.txt"
+step enomem-safe e12 "vmtop load --memsize 950 --json"
+want enomem-safe 'alloc_large_mem: fail memsize_mib=950 .*oom_safe=Y err=-12 stage=reserve allocated=0'
 
-case_ exceeds-total-safe x86 "Safe mode with reserve_mib=0, more than MemTotal: refused at once by vmalloc (ENOMEM), silently (__GFP_NOWARN)." "kmsg-{S}-exceeds-total-safe.txt"
-step exceeds-total-safe e12 "$(insert memsize=2000 reserve_mib=0)"
-want exceeds-total-safe 'alloc_large_mem: fail memsize_mib=2000 .*oom_safe=Y err=-12 stage=vmalloc'
+case_ exceeds-total-safe x86 "Safe mode, more than MemTotal: refused before allocating (ENOMEM, stage=reserve allocated=0), silently." "kmsg-{S}-exceeds-total-safe.txt"
+step exceeds-total-safe e12 "vmtop load --memsize 2000 --json"
+want exceeds-total-safe 'alloc_large_mem: fail memsize_mib=2000 .*oom_safe=Y err=-12 stage=reserve allocated=0'
 
 case_ exceeds-total-unsafe x86 "Unsafe mode (plain vmalloc), more than MemTotal: refused at once with the kernel's warning (ENOMEM)." "kmsg-{S}-exceeds-total-unsafe.txt"
 step exceeds-total-unsafe e12 "vmtop load --memsize 2000 --mode unsafe --force --json"

@@ -67,6 +67,25 @@ pub(super) fn no_memory(cx: &Ctx) -> Diagnosis {
     {
         let (avail, reserve) = (m.avail_kib.unwrap_or(0), m.reserve_kib.unwrap_or(0));
         let limit = avail.saturating_sub(reserve);
+        if let Some(total) = mem_total.filter(|&t| cx.req > t) {
+            return diag(
+                Cause::ExceedsTotalPages,
+                Confidence::Certain,
+                format!(
+                    "Asked {asked}, more than all RAM (MemTotal {}): refused before allocating",
+                    fmt_bytes(total)
+                ),
+                format!(
+                    "The module compared the request with what was available at the call ({}) \
+                     and refused it before the allocator ran: nothing was reclaimed, swapped or \
+                     killed for it. vmalloc itself would refuse anything above the RAM the \
+                     kernel manages (totalram_pages()) too. Try a size below {}.",
+                    fmt_kib(avail),
+                    fmt_kib(limit)
+                ),
+                cx.module_lines(),
+            );
+        }
         return diag(
             Cause::PhysicalMemoryShort,
             Confidence::Certain,

@@ -8,8 +8,8 @@ use crate::units::KIB;
 
 const OOM: &str = include_str!("../../testdata/kmsg-6.1-oom-unsafe.txt");
 const EXCEEDS_UNSAFE: &str = include_str!("../../testdata/kmsg-6.1-exceeds-total-unsafe.txt");
-const ENOMEM_SAFE: &str = include_str!("../../testdata/kmsg-6.1-enomem-safe.txt");
-const EXCEEDS_SAFE: &str = include_str!("../../testdata/kmsg-6.1-exceeds-total-safe.txt");
+const ENOMEM_SAFE: &str = include_str!("../../testdata/kmsg-6.1-enomem-safe-earlier.txt");
+const EXCEEDS_SAFE: &str = include_str!("../../testdata/kmsg-6.1-exceeds-total-safe-earlier.txt");
 const OTHER_KERNEL: &str = include_str!("../../testdata/kmsg-6.1-other-kernel.txt");
 const VM_STRUCT_32: &str = include_str!("../../testdata/kmsg-i686-vm-struct-failed.txt");
 const VERMAGIC: &str = include_str!("../../testdata/kmsg-6.1-vermagic.txt");
@@ -18,7 +18,15 @@ const LOCKDOWN: &str = include_str!("../../testdata/kmsg-6.1-lockdown.txt");
 const SIG_REJECTED: &str = include_str!("../../testdata/kmsg-6.1-sig-rejected.txt");
 const SIG_UNKNOWN_KEY: &str = include_str!("../../testdata/kmsg-6.1-sig-unknown-key.txt");
 const PARAM: &str = include_str!("../../testdata/kmsg-6.1-param.txt");
-const LAB_SAFE_COUNTED: &str = include_str!("../../testdata/kmsg-6.1-lab-safe-counted.txt");
+const LAB_SAFE_COUNTED: &str = include_str!("../../testdata/kmsg-6.1-lab-safe-counted-earlier.txt");
+// The current module's captures of the same cases.
+const LAB_SAFE_COUNTED_NOW: &str = include_str!("../../testdata/kmsg-6.1-lab-safe-counted.txt");
+const EXCEEDS_SAFE_NOW: &str = include_str!("../../testdata/kmsg-6.1-exceeds-total-safe.txt");
+const ALLOC_NOW: &str = include_str!("../../testdata/kmsg-6.1-alloc.txt");
+const ALLOC_612_NOW: &str = include_str!("../../testdata/kmsg-6.12-alloc.txt");
+const FRAGMENT_NOW: &str = include_str!("../../testdata/kmsg-6.1-fragment.txt");
+const FRAGMENT_612_NOW: &str = include_str!("../../testdata/kmsg-6.12-fragment.txt");
+const PARAM_RANGE: &str = include_str!("../../testdata/kmsg-6.1-param-range.txt");
 
 fn log(fixture: &str) -> Vec<String> {
     fixture
@@ -691,11 +699,11 @@ fn every_summary_carries_numbers_or_names() {
     }
 }
 
-const ALLOC: &str = include_str!("../../testdata/kmsg-6.1-alloc.txt");
-const FRAGMENT: &str = include_str!("../../testdata/kmsg-6.1-fragment.txt");
-const FRAGMENT_612: &str = include_str!("../../testdata/kmsg-6.12-fragment.txt");
+const ALLOC: &str = include_str!("../../testdata/kmsg-6.1-alloc-earlier.txt");
+const FRAGMENT: &str = include_str!("../../testdata/kmsg-6.1-fragment-earlier.txt");
+const FRAGMENT_612: &str = include_str!("../../testdata/kmsg-6.12-fragment-earlier.txt");
 /// The same allocator cases on 6.12, whose page allocator is __alloc_pages_noprof.
-const ALLOC_612: &str = include_str!("../../testdata/kmsg-6.12-alloc.txt");
+const ALLOC_612: &str = include_str!("../../testdata/kmsg-6.12-alloc-earlier.txt");
 
 /// The captured records of one attempt in `fixture`: from the limits line whose fail/load
 /// line contains `key` back to the previous limits line.
@@ -935,4 +943,204 @@ fn ratio_formatting() {
     assert_eq!(ratio(10, 4), "2.5");
     assert_eq!(ratio(12_500_000, 1), "12.5 million");
     assert_eq!(ratio(1, 0), "∞");
+}
+
+/// The module's fail line in `l` (panics if none).
+fn fail_line(l: &[String]) -> crate::module::log::FailLine<'_> {
+    l.iter()
+        .rev()
+        .find_map(|l| crate::module::log::FailLine::parse(l))
+        .expect("a fail line")
+}
+
+#[test]
+fn safe_mode_refusal_before_allocating_names_the_limit_and_says_nothing_was_taken() {
+    // The 850 MiB attempt of the current module's capture: refused before the allocator ran.
+    let l: Vec<String> = log(LAB_SAFE_COUNTED_NOW)
+        .into_iter()
+        .filter(|l| l.contains("memsize_mib=850 "))
+        .collect();
+    let m = fail_line(&l);
+    assert_eq!(
+        (m.stage, m.allocated),
+        (Some("reserve"), Some(false)),
+        "{l:?}"
+    );
+    let (avail, reserve) = (
+        m.avail_kib.expect("avail_kib"),
+        m.reserve_kib.expect("reserve_kib"),
+    );
+    assert!(
+        850 * 1024 > avail - reserve,
+        "the capture's figures rule 850 MiB out: {l:?}"
+    );
+    let d = diagnose(&input(ENOMEM, 850, true, l.clone()));
+    assert_eq!(d.cause, Cause::PhysicalMemoryShort);
+    assert_eq!(d.confidence, Confidence::Certain);
+    assert!(d.cause.means_too_big());
+    let fmt = |kib: u64| crate::units::fmt_bytes(kib * 1024);
+    assert_eq!(
+        d.summary,
+        format!(
+            "Asked 850 MiB: refused before allocating, more than the {} available minus the {} \
+             safe mode keeps free ({} usable)",
+            fmt(avail),
+            fmt(reserve),
+            fmt(avail - reserve)
+        )
+    );
+    assert!(
+        d.detail
+            .contains("nothing was reclaimed, swapped or killed"),
+        "{}",
+        d.detail
+    );
+    assert!(
+        d.detail
+            .contains(&format!("Try {} or less", fmt(avail - reserve))),
+        "{}",
+        d.detail
+    );
+    assert!(d
+        .evidence
+        .iter()
+        .any(|l| l.contains("stage=reserve allocated=0")));
+}
+
+#[test]
+fn safe_mode_more_than_ram_is_refused_before_allocating() {
+    let l = log(EXCEEDS_SAFE_NOW);
+    let m = fail_line(&l);
+    assert_eq!(
+        (m.stage, m.allocated),
+        (Some("reserve"), Some(false)),
+        "{l:?}"
+    );
+    let d = diagnose(&input(ENOMEM, 2000, true, l));
+    assert_eq!(d.cause, Cause::ExceedsTotalPages);
+    assert_eq!(d.confidence, Confidence::Certain);
+    assert!(d.summary.contains("Asked 2000 MiB"), "{}", d.summary);
+    assert!(
+        d.summary.contains("more than all RAM (MemTotal 958 MiB)"),
+        "{}",
+        d.summary
+    );
+    assert!(
+        d.summary.contains("refused before allocating"),
+        "{}",
+        d.summary
+    );
+}
+
+#[test]
+fn allocator_limits_are_parameter_refusals_without_a_warning() {
+    for (kernel, fixture) in [("6.1", ALLOC_NOW), ("6.12", ALLOC_612_NOW)] {
+        // No WARNING in the whole capture: the module refused before asking the kernel.
+        assert!(
+            !log(fixture).iter().any(|l| l.contains("WARNING")),
+            "{kernel}: a WARNING in the capture"
+        );
+        let l = attempt_in(
+            fixture,
+            "oom_safe=N err=-22 stage=param allocated=0 alloc=kmalloc",
+        );
+        let d = diagnose(&input(LoaderEnd::Errno(22), 8, false, l));
+        assert_eq!(d.cause, Cause::KmallocAboveMax, "{kernel}");
+        assert_eq!(d.confidence, Confidence::Certain);
+        assert_eq!(
+            d.summary,
+            "Asked 8 MiB from kmalloc, above KMALLOC_MAX_SIZE 4.00 MiB: refused before allocating",
+            "{kernel}"
+        );
+        assert!(d.detail.contains("panic_on_warn"), "{}", d.detail);
+        let l = attempt_in(
+            fixture,
+            "oom_safe=Y err=-22 stage=param allocated=0 alloc=pages",
+        );
+        let d = diagnose(&input(LoaderEnd::Errno(22), 8, true, l));
+        assert_eq!(d.cause, Cause::OrderAboveMax, "{kernel}");
+        assert_eq!(
+            d.summary,
+            "Asked 8 MiB from alloc_pages: one block of order 11, above the largest order 10 \
+             (4.00 MiB): refused before allocating",
+            "{kernel}"
+        );
+        let l = attempt_in(fixture, "memsize_mib=2048 ");
+        let d = diagnose(&input(LoaderEnd::Errno(22), 2048, false, l));
+        assert_eq!(d.cause, Cause::KvmallocAboveMax, "{kernel}");
+        assert!(d.cause.means_too_big());
+        assert!(
+            d.summary
+                .contains("above its limit of 2147483647 bytes (INT_MAX)"),
+            "{}",
+            d.summary
+        );
+    }
+}
+
+#[test]
+fn fragmentation_with_the_current_module_on_both_kernels() {
+    for (kernel, fixture) in [("6.1", FRAGMENT_NOW), ("6.12", FRAGMENT_612_NOW)] {
+        let l = attempt_in(fixture, "fragment_order=10");
+        let m = fail_line(&l);
+        assert!(
+            m.line.contains("fragment_stop=none"),
+            "{kernel}: {}",
+            m.line
+        );
+        let d = diagnose(&input(ENOMEM, 4, true, l));
+        assert_eq!(d.cause, Cause::NoContiguousBlock, "{kernel}");
+        assert!(
+            d.summary
+                .ends_with("but no free block of order 10 (the largest is order 9, 2.00 MiB)"),
+            "{kernel}: {}",
+            d.summary
+        );
+        // 2 MiB (order 9) after fragment_order=9, the pageblock order: the smallest accepted.
+        let d = diagnose(&input(
+            ENOMEM,
+            2,
+            true,
+            attempt_in(fixture, "fragment_order=9"),
+        ));
+        assert_eq!(d.cause, Cause::NoContiguousBlock, "{kernel}");
+        assert!(
+            d.summary
+                .contains("no free block of order 9 (the largest is order 8, 1.00 MiB)"),
+            "{kernel}: {}",
+            d.summary
+        );
+    }
+}
+
+#[test]
+fn fragment_order_below_the_floor_and_bad_reserve_name_the_range() {
+    let all = log(PARAM_RANGE);
+    // The first attempt (fragment_order=8): up to its line naming the range.
+    let end = all
+        .iter()
+        .position(|l| l.contains("fragment_order must be"))
+        .expect("the fragment_order range line");
+    let frag: Vec<String> = all[..=end].to_vec();
+    let m = fail_line(&frag);
+    assert_eq!(
+        (m.stage, m.allocated, m.fragment_order),
+        (Some("param"), Some(false), Some(8))
+    );
+    let d = diagnose(&input(LoaderEnd::Errno(22), 4, true, frag));
+    assert_eq!(d.cause, Cause::BadParameter);
+    assert_eq!(d.confidence, Confidence::Certain);
+    assert_eq!(
+        d.summary,
+        "alloc_large_mem rejected a parameter (EINVAL): fragment_order must be 0 (off) or \
+         between 9 (pageblock_order) and 10, not 8"
+    );
+    // The second attempt (reserve_mib=-2): its fail line and the line naming the range.
+    let reserve: Vec<String> = all.iter().rev().take(2).rev().cloned().collect();
+    let d = diagnose(&input(LoaderEnd::Errno(22), 4, true, reserve));
+    assert_eq!(
+        d.summary,
+        "alloc_large_mem rejected a parameter (EINVAL): reserve_mib must be -1 (the default \
+         reserve), 0 (none) or a size in MiB, not -2"
+    );
 }

@@ -121,10 +121,10 @@ fn unload_event(t: f64, mib: u64) -> Event {
 }
 
 /// A failed load as the engine reports it: the diagnosis is `diagnose()`'s, on the kernel
-/// log captured in the lab for that load (testdata/kmsg-6.1-lab-safe-counted.txt, 940 MiB in
+/// log captured in the lab for that load (testdata/kmsg-6.1-lab-safe-counted-earlier.txt, 940 MiB in
 /// safe mode) and the lab's figures.
 fn failed_event(t: f64, mib: u64) -> Event {
-    let log: Vec<String> = include_str!("../../testdata/kmsg-6.1-lab-safe-counted.txt")
+    let log: Vec<String> = include_str!("../../testdata/kmsg-6.1-lab-safe-counted-earlier.txt")
         .lines()
         .filter_map(crate::system::kmsg::parse_record)
         .map(|r| r.text)
@@ -286,9 +286,9 @@ fn press(app: &mut App, keys: &str) {
     }
 }
 
-/// The kernel log of the lab boot that tried each allocator (testdata/kmsg-6.1-alloc.txt).
+/// The kernel log of the lab boot that tried each allocator (testdata/kmsg-6.1-alloc-earlier.txt).
 fn alloc_log() -> Vec<String> {
-    include_str!("../../testdata/kmsg-6.1-alloc.txt")
+    include_str!("../../testdata/kmsg-6.1-alloc-earlier.txt")
         .lines()
         .filter_map(crate::system::kmsg::parse_record)
         .map(|r| r.text)
