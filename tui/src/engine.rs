@@ -494,8 +494,14 @@ mod tests {
     fn unsafe_mode_is_refused_where_a_warning_panics() {
         use super::panic_on_warn_refusal;
         let why = panic_on_warn_refusal(false, Some(true)).expect("unsafe with panic_on_warn=1");
-        assert!(why.starts_with("unsafe mode refused: kernel.panic_on_warn is 1"), "{why}");
-        assert!(why.contains("--mode safe") && why.contains("kernel.panic_on_warn=0"), "{why}");
+        assert!(
+            why.starts_with("unsafe mode refused: kernel.panic_on_warn is 1"),
+            "{why}"
+        );
+        assert!(
+            why.contains("--mode safe") && why.contains("kernel.panic_on_warn=0"),
+            "{why}"
+        );
         assert!(!why.contains('\n'), "one line: {why}");
         assert_eq!(panic_on_warn_refusal(true, Some(true)), None);
         assert_eq!(panic_on_warn_refusal(false, Some(false)), None);
@@ -530,6 +536,7 @@ mod tests {
             Cause::StillLoading,
             Cause::KmallocAboveMax,
             Cause::OrderAboveMax,
+            Cause::KvmallocAboveMax,
             Cause::NoContiguousBlock,
             Cause::Unknown,
         ];
@@ -557,6 +564,7 @@ mod tests {
                 | Cause::StillLoading
                 | Cause::KmallocAboveMax
                 | Cause::OrderAboveMax
+                | Cause::KvmallocAboveMax
                 | Cause::NoContiguousBlock
                 | Cause::Unknown => {}
             }
