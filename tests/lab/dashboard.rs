@@ -249,8 +249,9 @@ dmesg | grep 'alloc_large_mem: fail' | sed 's/^/kmsg: /'
     t.keys(&["w"]);
     let s = dash(&t.wait_for("the why overlay", 30, |s| s.contains("How sure:")));
     let flat = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    // Refused by the module as a parameter, before asking the kernel (no WARNING).
     assert!(
-        flat.contains("stage=kmalloc"),
+        flat.contains("stage=param") && flat.contains("alloc=kmalloc"),
         "the module's fail line:\n{s}"
     );
     t.keys(&["Escape", "Escape"]);
