@@ -277,7 +277,7 @@ fn main_loop(
                 }
                 Msg::Signal(sig) => return Ok(End::Signal(sig)),
                 Msg::WorkerExited => {
-                    app.busy = None;
+                    app.on_worker_exited();
                     if waiting_for_worker {
                         return Ok(End::Quit);
                     }
@@ -312,7 +312,7 @@ fn send_command(
     }
     if cmd_tx.send(cmd).is_err() {
         // The worker is gone: nothing can act on the kernel.
-        app.busy = None;
+        app.on_worker_exited();
         app.on_notice("the engine thread stopped: loading is unavailable".into());
         *waiting_for_worker = false;
     }

@@ -81,6 +81,40 @@ pub enum Pending {
     QuitBusy,
 }
 
+/// What covers the dashboard, and so what the keyboard talks to: one at a time.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Overlay {
+    #[default]
+    None,
+    /// A memsize being typed.
+    Typing(Typing),
+    Help,
+    /// The whole diagnosis of the last failure.
+    Why,
+    /// A y/N dialog, over what was open when it was asked (quitting while typing, or while
+    /// the diagnosis is open), which comes back when it is answered.
+    Confirm {
+        pending: Pending,
+        behind: Behind,
+    },
+}
+
+/// A memsize being typed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Typing {
+    pub text: String,
+    /// Why the text was refused when Enter was pressed.
+    pub error: Option<String>,
+}
+
+/// What a dialog covers, back when it is answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Behind {
+    Nothing,
+    Typing(Typing),
+    Why,
+}
+
 /// A kernel operation in flight.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Busy {
@@ -115,10 +149,6 @@ pub struct App {
     pub status: ModuleStatus,
     /// Memsize for the next load, MiB.
     pub memsize_mib: u64,
-    /// Memsize being typed (Some while typing).
-    pub typing: Option<String>,
-    /// Why the typed memsize was refused.
-    pub input_error: Option<String>,
     /// Mode for the next load: true = oom_safe=1.
     pub oom_safe: bool,
     /// Allocator for the next load (the module's `alloc=`).
@@ -143,8 +173,8 @@ pub struct App {
     pub history: History,
     pub events: Vec<Event>,
     pub kmsg: VecDeque<String>,
-    /// The open y/N dialog.
-    pub confirm: Option<Pending>,
+    /// Help, the diagnosis, a dialog or the memsize being typed (changed by `update` only).
+    overlay: Overlay,
     pub busy: Option<Busy>,
     /// Quit once the operation in flight has finished (the user chose to wait).
     pub quit_after_busy: bool,
@@ -152,9 +182,6 @@ pub struct App {
     pub failure: Option<Event>,
     /// One-line message for the footer (cleared by the next key).
     pub notice: Option<String>,
-    pub help: bool,
-    /// The whole diagnosis of `failure` is open.
-    pub why: bool,
     /// Skip load confirmations (`--yes`).
     pub yes: bool,
     /// Quit without asking to unload (`--keep-loaded`).
@@ -173,8 +200,6 @@ impl App {
             module_path,
             status: ModuleStatus::default(),
             memsize_mib: cfg.memsize_mib.max(1),
-            typing: None,
-            input_error: None,
             oom_safe: cfg.oom_safe,
             alloc: Allocator::default(),
             limits: None,
@@ -189,13 +214,11 @@ impl App {
             history: History::new(cfg.retention),
             events: Vec::new(),
             kmsg: VecDeque::new(),
-            confirm: None,
+            overlay: Overlay::None,
             busy: None,
             quit_after_busy: false,
             failure: None,
             notice: None,
-            help: false,
-            why: false,
             yes: cfg.yes,
             keep_loaded: cfg.keep_loaded,
             now: 0.0,
@@ -206,17 +229,58 @@ impl App {
 
     /// What the keyboard is talking to.
     pub fn mode(&self) -> Mode {
-        if self.confirm.is_some() {
-            Mode::Confirm
-        } else if self.help {
-            Mode::Help
-        } else if self.why {
-            Mode::Why
-        } else if self.typing.is_some() {
-            Mode::Typing
-        } else {
-            Mode::Normal
+        match self.overlay {
+            Overlay::None => Mode::Normal,
+            Overlay::Typing(_) => Mode::Typing,
+            Overlay::Help => Mode::Help,
+            Overlay::Why => Mode::Why,
+            Overlay::Confirm { .. } => Mode::Confirm,
         }
+    }
+
+    /// The memsize being typed, also while a dialog covers it.
+    pub fn typing(&self) -> Option<&Typing> {
+        match &self.overlay {
+            Overlay::Typing(t)
+            | Overlay::Confirm {
+                behind: Behind::Typing(t),
+                ..
+            } => Some(t),
+            _ => None,
+        }
+    }
+
+    /// What a "yes" in the open dialog will do.
+    pub fn pending(&self) -> Option<Pending> {
+        match self.overlay {
+            Overlay::Confirm { pending, .. } => Some(pending),
+            _ => None,
+        }
+    }
+
+    /// Open the dialog for `p` over what is open (the diagnosis only when `keep_why`; help
+    /// never: it is closed).
+    fn ask(&mut self, p: Pending, keep_why: bool) {
+        let behind = match std::mem::take(&mut self.overlay) {
+            Overlay::Typing(t) => Behind::Typing(t),
+            Overlay::Why if keep_why => Behind::Why,
+            Overlay::Confirm { behind, .. } if keep_why || behind != Behind::Why => behind,
+            _ => Behind::Nothing,
+        };
+        self.overlay = Overlay::Confirm { pending: p, behind };
+    }
+
+    /// Close the dialog, if one is open: what it covered comes back.
+    fn close_dialog(&mut self) -> Option<Pending> {
+        let Overlay::Confirm { pending, behind } = std::mem::take(&mut self.overlay) else {
+            return None;
+        };
+        self.overlay = match behind {
+            Behind::Nothing => Overlay::None,
+            Behind::Typing(t) => Overlay::Typing(t),
+            Behind::Why => Overlay::Why,
+        };
+        Some(pending)
     }
 
     pub fn read_only(&self) -> bool {
@@ -288,7 +352,7 @@ impl App {
     /// counts the free blocks), and once at the start (the largest order, for predictions).
     pub fn wants_buddyinfo(&self) -> bool {
         let contiguous = matches!(
-            self.confirm,
+            self.pending(),
             Some(Pending::Load(r) | Pending::Reload(r)) if r.alloc.contiguous()
         );
         self.buddy_pane || contiguous || (self.buddy.zones.is_empty() && self.buddy_error.is_none())
@@ -329,7 +393,11 @@ impl App {
     /// The banner goes, and the whole diagnosis with it: a later failure must not open it.
     fn clear_failure(&mut self) {
         self.failure = None;
-        self.why = false;
+        match &mut self.overlay {
+            o @ Overlay::Why => *o = Overlay::None,
+            Overlay::Confirm { behind, .. } if *behind == Behind::Why => *behind = Behind::Nothing,
+            _ => {}
+        }
     }
 
     pub fn on_event(&mut self, e: Event) {
@@ -351,14 +419,19 @@ impl App {
         self.busy = None;
         // Asked "stop or wait?" and it ended meanwhile: the question is moot; the quit goes
         // on as if it had been asked now.
-        let asked = self.confirm == Some(Pending::QuitBusy);
+        let asked = self.pending() == Some(Pending::QuitBusy);
         if asked {
-            self.confirm = None;
+            self.close_dialog();
         }
         if (std::mem::take(&mut self.quit_after_busy) || asked) && !self.should_quit {
             return self.quit();
         }
         None
+    }
+
+    /// The worker stopped: nothing is in flight any more.
+    pub fn on_worker_exited(&mut self) {
+        self.busy = None;
     }
 
     /// The worker says what it is doing now (e.g. a probe's attempt).
@@ -396,63 +469,21 @@ impl App {
             Action::Quit => self.quit(),
             Action::Confirm(yes) => self.answer(yes),
             Action::Cancel => {
-                match self.mode() {
-                    Mode::Confirm => {
-                        self.confirm = None;
-                        self.notice = Some("cancelled: nothing was done".into());
-                    }
-                    Mode::Help => self.help = false,
-                    Mode::Why => self.why = false,
-                    Mode::Typing => {
-                        self.typing = None;
-                        self.input_error = None;
-                    }
-                    Mode::Normal => self.clear_failure(),
-                }
+                self.cancel();
                 None
             }
             Action::ToggleHelp => {
-                self.help = !self.help;
+                self.toggle_help();
                 None
             }
             Action::ToggleWhy => {
-                if self.mode() == Mode::Why {
-                    self.why = false;
-                } else if self.failure.is_some() {
-                    self.why = true;
-                } else {
-                    self.why = false;
-                    self.notice = Some("nothing has failed: w explains the last failure".into());
-                }
+                self.toggle_why();
                 None
             }
-            _ if self.confirm.is_some() => None,
-            Action::Digit(c) => {
-                let t = self.typing.get_or_insert_with(String::new);
-                if t.len() < TYPING_MAX {
-                    t.push(c);
-                }
-                self.input_error = None;
-                None
-            }
-            Action::Backspace => {
-                if let Some(t) = self.typing.as_mut() {
-                    t.pop();
-                    self.input_error = None;
-                }
-                None
-            }
-            Action::SubmitMemsize => {
-                if let Some(t) = self.typing.clone() {
-                    match crate::units::parse_memsize_mib(&t) {
-                        Ok(mib) => {
-                            self.memsize_mib = mib;
-                            self.typing = None;
-                            self.input_error = None;
-                        }
-                        Err(e) => self.input_error = Some(e.to_string()),
-                    }
-                }
+            // A dialog waits for its answer: nothing else happens meanwhile.
+            _ if self.pending().is_some() => None,
+            Action::Digit(_) | Action::Backspace | Action::SubmitMemsize => {
+                self.type_memsize(action);
                 None
             }
             Action::StepUp { big } => {
@@ -477,16 +508,7 @@ impl App {
                 None
             }
             Action::CycleAlloc => {
-                self.alloc = self.next_alloc();
-                self.notice = Some(format!(
-                    "next loads use alloc={}{}",
-                    self.alloc,
-                    if self.known_limits().is_none() {
-                        " (the kernel's limits known after the first load)"
-                    } else {
-                        ""
-                    }
-                ));
+                self.cycle_alloc();
                 None
             }
             Action::ToggleBuddy => {
@@ -495,7 +517,7 @@ impl App {
             }
             Action::ToggleMode => {
                 if self.oom_safe {
-                    self.confirm = Some(Pending::UnsafeMode);
+                    self.ask(Pending::UnsafeMode, true);
                 } else {
                     self.oom_safe = true;
                     self.notice = Some("SAFE mode: next loads use oom_safe=Y".into());
@@ -511,30 +533,112 @@ impl App {
                 }
             }
             Action::Probe => self.kernel_action(Pending::Probe { oom_safe: true }),
-            Action::Unload => {
-                if let Some(why) = self.cannot_act() {
-                    self.notice = Some(why);
-                    return None;
-                }
-                if !self.status.loaded {
-                    self.notice = Some(format!("{MODULE_NAME} is not loaded: nothing to unload"));
-                    return None;
-                }
-                self.start_busy(
-                    format!(
-                        "unloading {}",
-                        self.status
-                            .memsize_mib
-                            .map(|m| format!("{m} MiB"))
-                            .unwrap_or_else(|| MODULE_NAME.into())
-                    ),
-                    Op::Unload {
-                        held_mib: self.status.memsize_mib,
-                    },
-                );
-                Some(Command::Unload)
-            }
+            Action::Unload => self.unload(),
         }
+    }
+
+    /// Esc: close what is open, or dismiss the failure banner.
+    fn cancel(&mut self) {
+        match self.overlay {
+            Overlay::Confirm { .. } => {
+                self.close_dialog();
+                self.notice = Some("cancelled: nothing was done".into());
+            }
+            Overlay::Help | Overlay::Why | Overlay::Typing(_) => self.overlay = Overlay::None,
+            Overlay::None => self.clear_failure(),
+        }
+    }
+
+    /// Help opens over the dashboard, and closes. (Its key is not bound where something else
+    /// is open.)
+    fn toggle_help(&mut self) {
+        match self.overlay {
+            Overlay::None => self.overlay = Overlay::Help,
+            Overlay::Help => self.overlay = Overlay::None,
+            _ => {}
+        }
+    }
+
+    /// The whole diagnosis opens over the dashboard when something failed, and closes.
+    fn toggle_why(&mut self) {
+        if self.overlay == Overlay::Why {
+            self.overlay = Overlay::None;
+        } else if self.failure.is_none() {
+            self.notice = Some("nothing has failed: w explains the last failure".into());
+        } else if self.overlay == Overlay::None {
+            self.overlay = Overlay::Why;
+        }
+    }
+
+    /// A digit or unit typed, a character deleted, or Enter: the memsize field.
+    fn type_memsize(&mut self, action: Action) {
+        match (&mut self.overlay, action) {
+            (Overlay::None, Action::Digit(c)) => {
+                self.overlay = Overlay::Typing(Typing {
+                    text: c.to_string(),
+                    error: None,
+                });
+            }
+            (Overlay::Typing(t), Action::Digit(c)) => {
+                if t.text.len() < TYPING_MAX {
+                    t.text.push(c);
+                }
+                t.error = None;
+            }
+            (Overlay::Typing(t), Action::Backspace) => {
+                t.text.pop();
+                t.error = None;
+            }
+            (Overlay::Typing(t), Action::SubmitMemsize) => {
+                match crate::units::parse_memsize_mib(&t.text) {
+                    Ok(mib) => {
+                        self.memsize_mib = mib;
+                        self.overlay = Overlay::None;
+                    }
+                    Err(e) => t.error = Some(e.to_string()),
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The next allocator the module offers, for the next loads.
+    fn cycle_alloc(&mut self) {
+        self.alloc = self.next_alloc();
+        self.notice = Some(format!(
+            "next loads use alloc={}{}",
+            self.alloc,
+            if self.known_limits().is_none() {
+                " (the kernel's limits known after the first load)"
+            } else {
+                ""
+            }
+        ));
+    }
+
+    /// `u`: unload at once (it frees memory: no question asked).
+    fn unload(&mut self) -> Option<Command> {
+        if let Some(why) = self.cannot_act() {
+            self.notice = Some(why);
+            return None;
+        }
+        if !self.status.loaded {
+            self.notice = Some(format!("{MODULE_NAME} is not loaded: nothing to unload"));
+            return None;
+        }
+        self.start_busy(
+            format!(
+                "unloading {}",
+                self.status
+                    .memsize_mib
+                    .map(|m| format!("{m} MiB"))
+                    .unwrap_or_else(|| MODULE_NAME.into())
+            ),
+            Op::Unload {
+                held_mib: self.status.memsize_mib,
+            },
+        );
+        Some(Command::Unload)
     }
 
     /// Why no kernel action can start now, if so.
@@ -571,7 +675,7 @@ impl App {
         if self.yes {
             return self.start(p);
         }
-        self.confirm = Some(p);
+        self.ask(p, true);
         None
     }
 
@@ -637,7 +741,7 @@ impl App {
     /// unloads whatever got loaded before it exits.
     fn stop_and_quit(&mut self) -> Option<Command> {
         self.should_quit = true;
-        self.confirm = None;
+        self.close_dialog();
         if let Some(b) = self.busy.as_mut() {
             b.what = format!("stopping: {}", b.what);
         }
@@ -645,7 +749,7 @@ impl App {
     }
 
     fn answer(&mut self, yes: bool) -> Option<Command> {
-        let c = self.confirm.take()?;
+        let c = self.close_dialog()?;
         match (c, yes) {
             (p, true) => self.start(p),
             (Pending::QuitUnload, false) => {
@@ -673,26 +777,25 @@ impl App {
         // An operation in flight: ask whether to stop it or wait. Quit again (q, Ctrl-C)
         // while asked, or while waiting, takes the default: stop it.
         if self.busy.is_some() && !self.should_quit {
-            if self.confirm == Some(Pending::QuitBusy) || self.quit_after_busy {
+            if self.pending() == Some(Pending::QuitBusy) || self.quit_after_busy {
                 self.quit_after_busy = false;
                 return self.stop_and_quit();
             }
-            self.help = false;
-            self.why = false;
-            self.confirm = Some(Pending::QuitBusy);
+            // Over what is typed; help and the diagnosis close.
+            self.ask(Pending::QuitBusy, false);
             return None;
         }
         if self.should_quit {
             return None;
         }
         // Quit pressed again while being asked about unloading: leave it loaded and go.
-        let asked = self.confirm == Some(Pending::QuitUnload);
+        let asked = self.pending() == Some(Pending::QuitUnload);
         if self.status.loaded && !self.keep_loaded && !asked {
-            self.help = false;
-            self.confirm = Some(Pending::QuitUnload);
+            // Over what is typed or the diagnosis (back on Esc); help closes.
+            self.ask(Pending::QuitUnload, true);
             return None;
         }
-        self.confirm = None;
+        self.close_dialog();
         self.should_quit = true;
         Some(Command::Quit { unload: false })
     }
@@ -765,7 +868,7 @@ pub(crate) mod tests {
         a.update(Action::Digit('2'));
         assert_eq!(a.mode(), Mode::Typing);
         a.update(Action::Digit('G'));
-        assert_eq!(a.typing.as_deref(), Some("2G"));
+        assert_eq!(a.typing().map(|t| t.text.as_str()), Some("2G"));
         assert_eq!(a.update(Action::SubmitMemsize), None);
         assert_eq!(a.memsize_mib, 2048);
         assert_eq!(a.mode(), Mode::Normal);
@@ -780,11 +883,14 @@ pub(crate) mod tests {
         a.update(Action::SubmitMemsize);
         assert_eq!(a.memsize_mib, 100);
         assert_eq!(a.mode(), Mode::Typing);
-        let e = a.input_error.clone().expect("error shown");
+        let e = a
+            .typing()
+            .and_then(|t| t.error.clone())
+            .expect("error shown");
         assert!(e.contains("not a whole number of MiB"), "{e}");
         a.update(Action::Backspace);
-        assert_eq!(a.typing.as_deref(), Some("1000"));
-        assert!(a.input_error.is_none());
+        assert_eq!(a.typing().map(|t| t.text.as_str()), Some("1000"));
+        assert!(a.typing().is_some_and(|t| t.error.is_none()));
         a.update(Action::Cancel);
         assert_eq!(a.mode(), Mode::Normal);
         assert_eq!(a.memsize_mib, 100);
@@ -809,10 +915,10 @@ pub(crate) mod tests {
         let mut a = app();
         a.update(Action::Load);
         assert_eq!(a.update(Action::Confirm(false)), None);
-        assert!(a.confirm.is_none() && a.busy.is_none());
+        assert!(a.pending().is_none() && a.busy.is_none());
         a.update(Action::Load);
         assert_eq!(a.update(Action::Cancel), None);
-        assert!(a.confirm.is_none() && a.busy.is_none());
+        assert!(a.pending().is_none() && a.busy.is_none());
         // Keys other than y/n/Esc do not reach update in Confirm mode, but actions that do are
         // ignored while the dialog is open.
         a.update(Action::Load);
@@ -826,7 +932,7 @@ pub(crate) mod tests {
         let mut a = app();
         a.yes = true;
         assert!(matches!(a.update(Action::Load), Some(Command::Load(_))));
-        assert!(a.confirm.is_none());
+        assert!(a.pending().is_none());
         // Busy: a second load is refused with a notice.
         assert_eq!(a.update(Action::Load), None);
         assert!(a.notice.as_deref().unwrap().contains("busy"));
@@ -862,7 +968,7 @@ pub(crate) mod tests {
             .as_deref()
             .unwrap()
             .contains("without module support"));
-        assert!(b.confirm.is_none());
+        assert!(b.pending().is_none());
     }
 
     #[test]
@@ -891,7 +997,7 @@ pub(crate) mod tests {
         loaded(&mut c, 200);
         c.update(Action::Quit);
         c.update(Action::Cancel);
-        assert!(!c.should_quit && c.confirm.is_none());
+        assert!(!c.should_quit && c.pending().is_none());
         // Quit twice (e.g. Ctrl-C Ctrl-C) leaves without unloading.
         c.update(Action::Quit);
         assert_eq!(
@@ -965,6 +1071,62 @@ pub(crate) mod tests {
             Mode::Normal,
             "a new failure shows its banner, not the overlay"
         );
+    }
+
+    /// A dialog asked while typing or reading the diagnosis covers it, and Esc brings it
+    /// back as it was; help never stays under a dialog, and a quit while busy closes the
+    /// diagnosis.
+    #[test]
+    fn a_dialog_covers_what_was_open_and_gives_it_back() {
+        let mut a = app();
+        loaded(&mut a, 300);
+        a.update(Action::Digit('5'));
+        a.update(Action::Digit('1'));
+        a.update(Action::Quit);
+        assert_eq!(a.pending(), Some(Pending::QuitUnload));
+        assert_eq!(
+            a.typing().map(|t| t.text.as_str()),
+            Some("51"),
+            "shown under it"
+        );
+        a.update(Action::Cancel);
+        assert_eq!(a.mode(), Mode::Typing);
+        assert_eq!(a.typing().map(|t| t.text.as_str()), Some("51"));
+        a.update(Action::Cancel);
+        assert_eq!(a.mode(), Mode::Normal);
+
+        a.on_event(event(EventKind::Load, true));
+        a.update(Action::ToggleWhy);
+        a.update(Action::Quit);
+        assert_eq!(a.mode(), Mode::Confirm);
+        a.update(Action::Cancel);
+        assert_eq!(a.mode(), Mode::Why, "the diagnosis is back");
+        // A success while asked ends the failure: Esc then comes back to the dashboard.
+        a.update(Action::Quit);
+        a.on_event(event(EventKind::Adopt, false));
+        a.update(Action::Cancel);
+        assert_eq!(a.mode(), Mode::Normal);
+
+        a.update(Action::ToggleHelp);
+        a.update(Action::Quit);
+        a.update(Action::Cancel);
+        assert_eq!(a.mode(), Mode::Normal, "help closed when asked");
+
+        // Busy: "stop or wait?" closes the diagnosis, keeps what is typed.
+        a.on_event(event(EventKind::Load, true));
+        a.update(Action::ToggleWhy);
+        a.on_status(ModuleStatus::default());
+        a.update(Action::Load);
+        a.update(Action::Confirm(true));
+        assert!(a.busy.is_some());
+        a.update(Action::ToggleWhy);
+        assert_eq!(a.mode(), Mode::Normal, "the load cleared the failure");
+        a.update(Action::Digit('7'));
+        a.update(Action::Quit);
+        assert_eq!(a.pending(), Some(Pending::QuitBusy));
+        a.update(Action::Confirm(false));
+        assert_eq!(a.typing().map(|t| t.text.as_str()), Some("7"));
+        assert!(a.quit_after_busy);
     }
 
     #[test]

@@ -32,7 +32,7 @@ pub struct Confirmation {
 }
 
 pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
-    let Some(pending) = app.confirm else {
+    let Some(pending) = app.pending() else {
         return;
     };
     let c = dialog(app, pending);
@@ -468,7 +468,7 @@ pub(crate) mod tests {
 
     /// The words of the dialog open in `app`, if any.
     pub(crate) fn open(app: &App) -> Option<Confirmation> {
-        app.confirm.map(|p| dialog(app, p))
+        app.pending().map(|p| dialog(app, p))
     }
 
     #[test]
@@ -495,7 +495,7 @@ pub(crate) mod tests {
             a.memsize_mib = size;
             a.update(Action::Load);
             let text = open(a).map(|c| c.why.join("\n")).unwrap_or_default();
-            a.confirm = None;
+            a.update(Action::Cancel);
             text
         };
         let big = why(&mut a, 300);
@@ -561,7 +561,7 @@ pub(crate) mod tests {
         // Back to safe: no question.
         a.update(Action::ToggleMode);
         assert!(a.oom_safe);
-        assert!(a.confirm.is_none());
+        assert!(a.pending().is_none());
     }
 
     #[test]
@@ -574,7 +574,7 @@ pub(crate) mod tests {
         a.memsize_mib = 700;
         assert!(matches!(a.update(Action::Reload), Some(Command::Reload(_))));
         assert_eq!(a.update(Action::Quit), None, "asks first");
-        assert_eq!(a.confirm, Some(Pending::QuitBusy));
+        assert_eq!(a.pending(), Some(Pending::QuitBusy));
         let c = open(&a).expect("a dialog");
         let text = format!("{} {}", c.title, c.actions.join(" "));
         assert!(text.contains("700 MiB"), "{text}");
@@ -608,7 +608,7 @@ pub(crate) mod tests {
             .contains("waiting for loading 700 MiB"));
         loaded(&mut w, 700);
         assert_eq!(w.on_idle(), None, "loaded: asks whether to unload");
-        assert_eq!(w.confirm, Some(Pending::QuitUnload));
+        assert_eq!(w.pending(), Some(Pending::QuitUnload));
         let c = open(&w).expect("a dialog");
         assert!(c.why.join(" ").contains("holds 700 MiB"), "{:?}", c.why);
         let mut x = app();

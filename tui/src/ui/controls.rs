@@ -11,9 +11,9 @@ use crate::units::{fmt_bytes, MIB};
 
 pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     let mut spans = vec![Span::styled("memsize ", th.bold())];
-    if let Some(t) = &app.typing {
-        spans.push(Span::styled(format!("▸ {t}▏"), th.key()));
-        if let Some(e) = &app.input_error {
+    if let Some(typing) = app.typing() {
+        spans.push(Span::styled(format!("▸ {}▏", typing.text), th.key()));
+        if let Some(e) = &typing.error {
             spans.push(Span::styled(format!(" {} {e}", sym::FAIL), th.failure()));
         } else {
             spans.push(Span::styled(

@@ -72,7 +72,7 @@ fn line(g: Group, app: &App) -> Option<(&'static str, String)> {
 }
 
 pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
-    if !app.help {
+    if app.mode() != Mode::Help {
         return;
     }
     let k = |key: &str, what: String| {

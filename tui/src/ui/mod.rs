@@ -434,9 +434,8 @@ fn draw_parts(f: &mut Frame, app: &App, skip: &[Rect]) {
 /// (keys, events, status, kernel log lines) or a resize. Nothing while the help or a
 /// confirmation is open: they cover the charts.
 pub fn unchanged_by_samples(app: &App, area: Rect) -> Vec<Rect> {
-    if app.help
-        || app.confirm.is_some()
-        || app.mode() == crate::app::Mode::Why
+    use crate::app::Mode;
+    if matches!(app.mode(), Mode::Help | Mode::Confirm | Mode::Why)
         || too_small(app, area).is_some()
     {
         return Vec::new();
