@@ -1,6 +1,8 @@
 //! Keys to actions, depending on what is on screen: one table per mode (`table`), read by
 //! `map_key`, by the footer (`ui::footer`) and by the help (`ui::help`). A new key is one
-//! `Binding` here and, if it shows, one `Group` with its words.
+//! `Binding` here and, if it shows, one `Group` with its glyphs (`glyphs`, beside the table:
+//! `tests::every_glyph_is_a_key_of_its_group` checks that each names a key bound to that
+//! group) and its words (in `ui`).
 //!
 //! Terminals report Shift on `+` inconsistently (`+` is already Shift+`=` on most layouts), so
 //! the big steps have their own keys instead of depending on the modifier.
@@ -188,6 +190,47 @@ pub fn table(mode: Mode) -> &'static [Binding] {
         Mode::Confirm => CONFIRM,
         Mode::Help => HELP,
         Mode::Why => WHY,
+    }
+}
+
+/// How a group's keys are written on screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Glyphs {
+    /// In the footer: the main ones, short.
+    pub footer: &'static str,
+    /// In the help: the main ones and the arrows and page keys.
+    pub help: &'static str,
+    /// Also in the help, after the words: the keys that do the same.
+    pub also: &'static str,
+}
+
+/// The glyphs of `group`'s keys in `mode` (the help lists the normal mode's).
+pub fn glyphs(group: Group, mode: Mode) -> Glyphs {
+    let g = |footer, help, also| Glyphs { footer, help, also };
+    let same = |k| g(k, k, "");
+    match group {
+        Group::Load => same("l"),
+        Group::Unload => same("u"),
+        Group::Reload => same("r"),
+        Group::Step => g("+-", "+ - ↑ ↓", ""),
+        Group::BigStep => g("][", "] [ PgUp/Dn", " (also Shift+↑/↓, _)"),
+        Group::Type | Group::TypeDigits => same("0-9 K M G"),
+        Group::Probe => same("p"),
+        Group::Mode => same("m"),
+        Group::Alloc => same("a"),
+        Group::Buddy => same("b"),
+        Group::Freeze => same("f"),
+        Group::Window => same("z"),
+        Group::Why => same("w"),
+        Group::Help => same("?"),
+        Group::Quit => g("q", "q Ctrl-C", ""),
+        Group::Dismiss | Group::Cancel => same("Esc"),
+        Group::Yes => same("y"),
+        Group::No => same("n/Esc"),
+        Group::Close if mode == Mode::Help => same("Esc/?"),
+        Group::Close => same("Esc/w"),
+        Group::Set => same("Enter"),
+        Group::Delete => same("Bksp"),
     }
 }
 
@@ -406,6 +449,103 @@ mod tests {
             None,
             "no load from behind it"
         );
+    }
+
+    /// The key a glyph names ("l", "Esc", "PgUp", "Shift+↑", "0-9", ...), None for words.
+    fn key_of(glyph: &str) -> Vec<KeyEvent> {
+        let (shift, name) = match glyph.strip_prefix("Shift+") {
+            Some(n) => (KeyModifiers::SHIFT, n),
+            None => (KeyModifiers::NONE, glyph),
+        };
+        let code = match name {
+            "Esc" => KeyCode::Esc,
+            "Enter" => KeyCode::Enter,
+            "Bksp" => KeyCode::Backspace,
+            "PgUp" => KeyCode::PageUp,
+            "PgDn" => KeyCode::PageDown,
+            "↑" => KeyCode::Up,
+            "↓" => KeyCode::Down,
+            "0-9" => return vec![key(Char('0')), key(Char('9'))],
+            n if n.chars().count() == 1 => Char(n.chars().next().unwrap_or(' ')),
+            other => panic!("glyph {other:?} names no key"),
+        };
+        vec![with(code, shift)]
+    }
+
+    /// Every glyph the footer and the help show names a key that `map_key` gives to that
+    /// group, in that mode: rebinding a key without its glyph fails here.
+    #[test]
+    fn every_glyph_is_a_key_of_its_group() {
+        let group_of = |k: KeyEvent, mode: Mode| {
+            table(mode).iter().find_map(|b| {
+                b.chords
+                    .iter()
+                    .any(|c| {
+                        c.takes(k.code, k.modifiers.contains(KeyModifiers::SHIFT))
+                            .is_some()
+                    })
+                    .then_some(b.group)
+            })
+        };
+        for mode in [
+            Mode::Normal,
+            Mode::Typing,
+            Mode::Confirm,
+            Mode::Help,
+            Mode::Why,
+        ] {
+            for group in groups(mode) {
+                let gl = glyphs(group, mode);
+                let shown = if mode == Mode::Normal {
+                    vec![gl.footer, gl.help, gl.also]
+                } else {
+                    vec![gl.footer]
+                };
+                for text in shown {
+                    let items = text
+                        .split([' ', ','])
+                        .map(|w| w.trim_matches(['(', ')']))
+                        .filter(|w| !w.is_empty() && *w != "also");
+                    for item in items {
+                        // "PgUp/Dn", "Shift+↑/↓": the alternatives after the first keep its
+                        // prefix; "+-", "][": two keys in two characters.
+                        let mut alts: Vec<String> = Vec::new();
+                        for (i, a) in item.split('/').enumerate() {
+                            let first = alts.first().cloned().unwrap_or_default();
+                            alts.push(match (i, a) {
+                                (0, _) => a.to_string(),
+                                (_, "Dn") if first == "PgUp" => "PgDn".into(),
+                                _ if first.starts_with("Shift+") => format!("Shift+{a}"),
+                                _ => a.to_string(),
+                            });
+                        }
+                        if item.chars().count() == 2 && item.chars().all(|c| !c.is_alphanumeric()) {
+                            alts = item.chars().map(String::from).collect();
+                        }
+                        for a in alts {
+                            if a == "Ctrl-C" {
+                                assert_eq!(group, Group::Quit, "{mode:?}: {text}");
+                                continue;
+                            }
+                            // The help's typing line is about the typing mode's keys.
+                            let (modes, want) = match group {
+                                Group::Type => (
+                                    vec![Mode::Normal, Mode::Typing],
+                                    vec![Group::Type, Group::TypeDigits],
+                                ),
+                                g => (vec![mode], vec![g]),
+                            };
+                            for k in key_of(&a) {
+                                assert!(
+                                    modes.iter().any(|m| group_of(k, *m).is_some_and(|g| want.contains(&g))),
+                                    "{mode:?} {group:?}: {a:?} (in {text:?}) is not one of its keys"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -5,55 +5,51 @@ use ratatui::text::{Line, Span};
 use ratatui::Frame;
 
 use super::theme::Theme;
-use crate::app::keys::{groups, Group, STEP_BIG_MIB, STEP_SMALL_MIB};
+use crate::app::keys::{glyphs, groups, Group, STEP_BIG_MIB, STEP_SMALL_MIB};
 use crate::app::{App, Mode};
 
-/// How the footer names a group's keys and what they do now; None: not in the footer.
+/// What a group's keys do now, as the footer says it; None: not in the footer. Their glyphs
+/// are the key table's (`keys::glyphs`).
 fn item(g: Group, app: &App) -> Option<(&'static str, String)> {
     let mode = app.mode();
-    Some(match g {
-        Group::Load => ("l", "load".into()),
-        Group::Unload => ("u", "unload".into()),
-        Group::Reload => ("r", "reload".into()),
-        Group::Step => ("+-", format!("{STEP_SMALL_MIB}M")),
-        Group::BigStep => ("][", format!("{STEP_BIG_MIB}M")),
-        Group::Probe => ("p", "probe".into()),
-        Group::Mode => ("m", if app.oom_safe { "unsafe" } else { "safe" }.into()),
-        Group::Alloc => ("a", app.next_alloc().name().into()),
-        Group::Buddy => (
-            "b",
-            if app.buddy_pane {
-                "hide buddy"
-            } else {
-                "buddy"
-            }
-            .into(),
-        ),
-        Group::Freeze => (
-            "f",
-            if app.frozen_at.is_some() {
-                "unfreeze"
-            } else {
-                "freeze"
-            }
-            .into(),
-        ),
-        Group::Window => ("z", app.window.next().label().into()),
+    let words: String = match g {
+        Group::Load => "load".into(),
+        Group::Unload => "unload".into(),
+        Group::Reload => "reload".into(),
+        Group::Step => format!("{STEP_SMALL_MIB}M"),
+        Group::BigStep => format!("{STEP_BIG_MIB}M"),
+        Group::Probe => "probe".into(),
+        Group::Mode => if app.oom_safe { "unsafe" } else { "safe" }.into(),
+        Group::Alloc => app.next_alloc().name().into(),
+        Group::Buddy => if app.buddy_pane {
+            "hide buddy"
+        } else {
+            "buddy"
+        }
+        .into(),
+        Group::Freeze => if app.frozen_at.is_some() {
+            "unfreeze"
+        } else {
+            "freeze"
+        }
+        .into(),
+        Group::Window => app.window.next().label().into(),
         // Only while there is a failure to explain.
-        Group::Why if app.failure.is_some() => ("w", "why".into()),
-        Group::Help => ("?", "help".into()),
+        Group::Why if app.failure.is_some() => "why".into(),
+        Group::Help => "help".into(),
         Group::Quit if mode == Mode::Confirm => return None,
-        Group::Quit => ("q", "quit".into()),
-        Group::Yes => ("y", "yes".into()),
-        Group::No => ("n/Esc", "no".into()),
-        Group::Close if mode == Mode::Help => ("Esc/?", "close help".into()),
-        Group::Close => ("Esc/w", "close".into()),
-        Group::TypeDigits => ("0-9 K M G", "memsize".into()),
-        Group::Set => ("Enter", "set".into()),
-        Group::Delete => ("Bksp", "delete".into()),
-        Group::Cancel => ("Esc", "cancel".into()),
+        Group::Quit => "quit".into(),
+        Group::Yes => "yes".into(),
+        Group::No => "no".into(),
+        Group::Close if mode == Mode::Help => "close help".into(),
+        Group::Close => "close".into(),
+        Group::TypeDigits => "memsize".into(),
+        Group::Set => "set".into(),
+        Group::Delete => "delete".into(),
+        Group::Cancel => "cancel".into(),
         Group::Why | Group::Type | Group::Dismiss => return None,
-    })
+    };
+    Some((glyphs(g, mode).footer, words))
 }
 
 /// (key, what it does) for the current mode.

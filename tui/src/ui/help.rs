@@ -7,68 +7,40 @@ use ratatui::Frame;
 
 use super::centered;
 use super::theme::{sym, Theme};
-use crate::app::keys::{groups, Group, STEP_BIG_MIB, STEP_SMALL_MIB};
+use crate::app::keys::{glyphs, groups, Group, STEP_BIG_MIB, STEP_SMALL_MIB};
 use crate::app::{App, Mode};
 use crate::module::MODULE_NAME;
 
-/// How the help names a group of the dashboard's keys, and what they do; None: not listed
-/// on a line of its own.
+/// What a group of the dashboard's keys does, as the help says it; None: not listed on a
+/// line of its own. Their glyphs are the key table's (`keys::glyphs`).
 fn line(g: Group, app: &App) -> Option<(&'static str, String)> {
-    Some(match g {
-        Group::Load => (
-            "l",
-            format!("load {MODULE_NAME} with the memsize shown (asks first)"),
+    let words: String = match g {
+        Group::Load => format!("load {MODULE_NAME} with the memsize shown (asks first)"),
+        Group::Unload => "unload".into(),
+        Group::Reload => "reload with the new memsize (unload, then load)".into(),
+        Group::Step => format!("memsize ± {STEP_SMALL_MIB} MiB"),
+        Group::BigStep => format!("memsize ± {STEP_BIG_MIB} MiB"),
+        Group::Type => "type a memsize (300, 2G, 4096K), Enter sets it".into(),
+        Group::Probe => "probe: find the largest memsize that loads (safe mode)".into(),
+        Group::Mode => "SAFE/UNSAFE: unsafe lets the OOM killer kill processes".into(),
+        Group::Alloc => format!(
+            "allocator: {}",
+            app.allocators()
+                .iter()
+                .map(|a| a.name())
+                .collect::<Vec<_>>()
+                .join(" ")
         ),
-        Group::Unload => ("u", "unload".into()),
-        Group::Reload => (
-            "r",
-            "reload with the new memsize (unload, then load)".into(),
-        ),
-        Group::Step => ("+ - ↑ ↓", format!("memsize ± {STEP_SMALL_MIB} MiB")),
-        Group::BigStep => (
-            "] [ PgUp/Dn",
-            format!("memsize ± {STEP_BIG_MIB} MiB (also Shift+↑/↓, _)"),
-        ),
-        Group::Type => (
-            "0-9 K M G",
-            "type a memsize (300, 2G, 4096K), Enter sets it".into(),
-        ),
-        Group::Probe => (
-            "p",
-            "probe: find the largest memsize that loads (safe mode)".into(),
-        ),
-        Group::Mode => (
-            "m",
-            "SAFE/UNSAFE: unsafe lets the OOM killer kill processes".into(),
-        ),
-        Group::Alloc => (
-            "a",
-            format!(
-                "allocator: {}",
-                app.allocators()
-                    .iter()
-                    .map(|a| a.name())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            ),
-        ),
-        Group::Buddy => (
-            "b",
-            "buddyinfo pane: free blocks per order and zone (· none)".into(),
-        ),
-        Group::Freeze => ("f", "freeze the charts".into()),
-        Group::Window => ("z", format!("chart window (now {})", app.window.label())),
-        Group::Why => (
-            "w",
-            "why the last load failed: the whole diagnosis, its kernel lines".into(),
-        ),
-        Group::Quit => (
-            "q Ctrl-C",
-            "quit (asks to unload, or to stop a load in flight)".into(),
-        ),
-        Group::Dismiss => ("Esc", "close, cancel, or hide the failure banner".into()),
+        Group::Buddy => "buddyinfo pane: free blocks per order and zone (· none)".into(),
+        Group::Freeze => "freeze the charts".into(),
+        Group::Window => format!("chart window (now {})", app.window.label()),
+        Group::Why => "why the last load failed: the whole diagnosis, its kernel lines".into(),
+        Group::Quit => "quit (asks to unload, or to stop a load in flight)".into(),
+        Group::Dismiss => "close, cancel, or hide the failure banner".into(),
         _ => return None,
-    })
+    };
+    let gl = glyphs(g, Mode::Normal);
+    Some((gl.help, format!("{words}{}", gl.also)))
 }
 
 pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
