@@ -49,202 +49,241 @@ pub(super) fn counted_at_call(m: &FailLine) -> Option<String> {
 
 pub(super) fn no_memory(cx: &Ctx) -> Diagnosis {
     let f = &cx.facts;
-    let asked = cx.asked();
-    let mem_total = cx.mem_total();
-    let vmalloc_total = cx.vmalloc_total();
-    let nowarn_note = if cx.input.oom_safe {
-        " The kernel printed no warning because safe mode passes __GFP_NOWARN; this is decided from the figures."
-    } else {
-        // Seen in the 32-bit lab: a second failure within 10 s of the first prints nothing.
-        " The kernel printed no warning this time: warn_alloc() prints at most one every 10 s \
-         (mm/page_alloc.c, nopage_rs); this is decided from the figures."
-    };
-
     // 0. Safe mode refused before allocating: the figures at the call ruled it out.
     if let Some(m) = f
         .module_fail
         .filter(|m| m.stage == Some("reserve") && m.allocated == Some(false))
     {
-        let (avail, reserve) = (m.avail_kib.unwrap_or(0), m.reserve_kib.unwrap_or(0));
-        let limit = avail.saturating_sub(reserve);
-        if let Some(total) = mem_total.filter(|&t| cx.req > t) {
-            return diag(
-                Cause::ExceedsTotalPages,
-                Confidence::Certain,
-                format!(
-                    "Asked {asked}, more than all RAM (MemTotal {}): refused before allocating",
-                    fmt_bytes(total)
-                ),
-                format!(
-                    "The module compared the request with what was available at the call ({}) \
-                     and refused it before the allocator ran: nothing was reclaimed, swapped or \
-                     killed for it. vmalloc itself would refuse anything above the RAM the \
-                     kernel manages (totalram_pages()) too. Try a size below {}.",
-                    fmt_kib(avail),
-                    fmt_kib(limit)
-                ),
-                cx.module_lines(),
-            );
-        }
-        return diag(
-            Cause::PhysicalMemoryShort,
-            Confidence::Certain,
-            format!(
-                "Asked {asked}: refused before allocating, more than the {} available minus the {} safe mode keeps free ({} usable)",
-                fmt_kib(avail),
-                fmt_kib(reserve),
-                fmt_kib(limit)
-            ),
-            format!(
-                "The module counted what was available at the call (MemAvailable plus the free \
-                 pages on per-CPU lists and any watermark boost, which it leaves out) and refused \
-                 the request before the allocator ran: nothing was reclaimed, swapped or killed \
-                 for it. Allocating first would have reclaimed page cache and swapped out other \
-                 programs' memory down to the min watermark, only to give it all back. The reserve \
-                 is the module's reserve_mib parameter (default {}); insmod with reserve_mib=0, or \
-                 unsafe mode, goes to the very edge.{} Try {} or less, or `vmtop probe` to find the \
-                 largest that loads now.",
-                crate::module::RESERVE_POLICY,
-                counted_at_call(&m).unwrap_or_default(),
-                fmt_kib(limit)
-            ),
-            cx.module_lines(),
-        );
+        return refused_before_allocating(cx, &m);
     }
-
     // 0a. Safe mode got the memory but gave it back: it would have left too little.
     if let Some(m) = f.module_fail.filter(|m| m.stage == Some("reserve")) {
-        let kib = |v: Option<u64>| v.map(fmt_kib).unwrap_or_else(|| "unknown".into());
-        let (left, reserve) = (kib(m.left_kib), kib(m.reserve_kib));
-        return diag(
-            Cause::PhysicalMemoryShort,
-            Confidence::Certain,
-            format!(
-                "Asked {asked}: allocated, but it would have left only {left} available, below the {reserve} safe mode keeps free"
-            ),
-            format!(
-                "vmalloc found the pages, so the module measured what was left for everyone else \
-                 (MemAvailable plus the free pages on per-CPU lists and any watermark boost, which it \
-                 leaves out) \
-                 and gave the buffer back: a load that takes the last free pages makes the next \
-                 fork or page fault wake the OOM killer (with nothing left to kill, the kernel \
-                 panics). The reserve is the module's reserve_mib parameter (default {}); insmod \
-                 with reserve_mib=0, or unsafe mode, goes to the very edge.{} \
-                 Try a size {} smaller, or `vmtop probe` to find the largest that loads now.",
-                crate::module::RESERVE_POLICY,
-                counted_at_call(&m).unwrap_or_default(),
-                match (m.left_kib, m.reserve_kib) {
-                    (Some(l), Some(r)) if r > l => fmt_kib(r - l) + " or more",
-                    _ => "a little".into(),
-                }
-            ),
-            cx.module_lines(),
-        );
+        return below_reserve(cx, &m);
     }
-
     // 0b. kmalloc / alloc_pages: one physically contiguous block, limited by its order.
     if let Some(d) = contiguous_failure(cx) {
         return d;
     }
-
     // 1. The kernel's first check: more pages than all RAM.
-    let over_ram = mem_total.is_some_and(|t| checks::over_total_ram(cx.req, t));
+    let over_ram = cx
+        .mem_total()
+        .is_some_and(|t| checks::over_total_ram(cx.req, t));
     if f.exceeds_total.is_some() || over_ram {
-        let mt = mem_total.map(fmt_bytes).unwrap_or_else(|| "unknown".into());
-        let mut detail = format!(
-            "__vmalloc_node_range() first compares the request with totalram_pages(), the RAM the \
-             kernel manages (MemTotal {mt}), and refuses anything bigger at once with ENOMEM, \
-             before it looks for address space or pages."
-        );
-        match vmalloc_total {
-            Some(vt) if vt / 2 >= cx.req => detail.push_str(&format!(
-                " The vmalloc address space was not the limit: VmallocTotal {} is {} times the request. \
-                 Blaming the vmalloc area, as the original article did, is wrong here.",
-                fmt_bytes(vt),
-                ratio(vt, cx.req)
-            )),
-            Some(vt) if vt < cx.req => detail.push_str(&format!(
-                " It would not fit in the vmalloc address space either (VmallocTotal {}), but the \
-                 kernel checks RAM first.",
-                fmt_bytes(vt)
-            )),
-            _ => {}
-        }
-        if let Some(a) = cx.available() {
-            detail.push_str(&format!(
-                " Try a size below MemAvailable ({}).",
-                fmt_bytes(a)
-            ));
-        }
-        if f.exceeds_total.is_none() {
-            detail.push_str(nowarn_note);
-        }
-        let mut ev = lines(&[f.exceeds_total]);
-        ev.extend(cx.module_lines());
-        return diag(
-            Cause::ExceedsTotalPages,
-            if f.exceeds_total.is_some() {
-                Confidence::Certain
-            } else {
-                Confidence::Inferred
-            },
-            format!(
-                "Asked {asked}, more than all RAM (MemTotal {mt}): vmalloc refuses requests that exceed total pages"
-            ),
-            detail,
-            ev,
-        );
+        return exceeds_total_pages(cx);
     }
-
     // 2. No free range of the vmalloc address space is big enough.
-    let over_space = vmalloc_total.is_some_and(|t| checks::over_address_space(cx.req, t));
+    let over_space = cx
+        .vmalloc_total()
+        .is_some_and(|t| checks::over_address_space(cx.req, t));
     let gap = cx.gap_too_small();
     if f.vm_struct_failed.is_some() || f.vmap_failed.is_some() || over_space || gap.is_some() {
-        let vt = vmalloc_total
-            .map(fmt_bytes)
-            .unwrap_or_else(|| "unknown".into());
-        let limit = match (gap, over_space) {
-            (_, true) => format!("VmallocTotal {vt}"),
-            (Some(g), _) => format!("largest free range {}, VmallocTotal {vt}", fmt_bytes(g)),
-            (None, false) => format!("VmallocTotal {vt}"),
-        };
-        let mut detail = format!(
-            "vmalloc needs one contiguous range of kernel virtual addresses as big as the request \
-             (plus a guard page), even though the pages behind it can be scattered. The vmalloc area \
-             holds {vt} of addresses in all"
-        );
-        if let Some(g) = cx.input.vmalloc_largest_free {
-            detail.push_str(&format!(
-                ", and the largest free range in /proc/vmallocinfo was {}",
-                fmt_bytes(g)
-            ));
-        }
-        detail.push_str(
-            ". This is the classic 32-bit limit (a vmalloc area of ~120-640 MiB); on 64-bit kernels \
-             the area is terabytes. Ask for less than the largest free range, or boot with a bigger \
-             vmalloc=<size> (32-bit).",
-        );
-        if f.vm_struct_failed.is_none() && f.vmap_failed.is_none() {
-            detail.push_str(nowarn_note);
-        }
-        let mut ev = lines(&[f.vmap_failed, f.vm_struct_failed]);
-        ev.extend(cx.module_lines());
+        return address_space_exhausted(cx, over_space, gap);
+    }
+    // 3. The address fits, the RAM exists, but not enough of it is free.
+    physical_memory_short(cx)
+}
+
+/// Why the kernel printed nothing: safe mode's __GFP_NOWARN, or warn_alloc's rate limit.
+fn nowarn_note(cx: &Ctx) -> &'static str {
+    if cx.input.oom_safe {
+        " The kernel printed no warning because safe mode passes __GFP_NOWARN; this is decided from the figures."
+    } else {
+        // Seen in the 32-bit lab: a second failure within 10 s of the first prints nothing.
+        " The kernel printed no warning this time: warn_alloc() prints at most one every 10 s \
+         (mm/page_alloc.c, nopage_rs); this is decided from the figures."
+    }
+}
+
+/// Safe mode's reserve check before allocating (stage=reserve allocated=0).
+fn refused_before_allocating(cx: &Ctx, m: &FailLine) -> Diagnosis {
+    let asked = cx.asked();
+    let mem_total = cx.mem_total();
+    let (avail, reserve) = (m.avail_kib.unwrap_or(0), m.reserve_kib.unwrap_or(0));
+    let limit = avail.saturating_sub(reserve);
+    if let Some(total) = mem_total.filter(|&t| cx.req > t) {
         return diag(
-            Cause::AddressSpaceExhausted,
-            if f.vm_struct_failed.is_some() || f.vmap_failed.is_some() {
-                Confidence::Certain
-            } else {
-                Confidence::Inferred
-            },
+            Cause::ExceedsTotalPages,
+            Confidence::Certain,
             format!(
-                "Asked {asked}, but no free range of the vmalloc address space is that big ({limit})"
+                "Asked {asked}, more than all RAM (MemTotal {}): refused before allocating",
+                fmt_bytes(total)
             ),
-            detail,
-            ev,
+            format!(
+                "The module compared the request with what was available at the call ({}) \
+                 and refused it before the allocator ran: nothing was reclaimed, swapped or \
+                 killed for it. vmalloc itself would refuse anything above the RAM the \
+                 kernel manages (totalram_pages()) too. Try a size below {}.",
+                fmt_kib(avail),
+                fmt_kib(limit)
+            ),
+            cx.module_lines(),
         );
     }
+    diag(
+        Cause::PhysicalMemoryShort,
+        Confidence::Certain,
+        format!(
+            "Asked {asked}: refused before allocating, more than the {} available minus the {} safe mode keeps free ({} usable)",
+            fmt_kib(avail),
+            fmt_kib(reserve),
+            fmt_kib(limit)
+        ),
+        format!(
+            "The module counted what was available at the call (MemAvailable plus the free \
+             pages on per-CPU lists and any watermark boost, which it leaves out) and refused \
+             the request before the allocator ran: nothing was reclaimed, swapped or killed \
+             for it. Allocating first would have reclaimed page cache and swapped out other \
+             programs' memory down to the min watermark, only to give it all back. The reserve \
+             is the module's reserve_mib parameter (default {}); insmod with reserve_mib=0, or \
+             unsafe mode, goes to the very edge.{} Try {} or less, or `vmtop probe` to find the \
+             largest that loads now.",
+            crate::module::RESERVE_POLICY,
+            counted_at_call(m).unwrap_or_default(),
+            fmt_kib(limit)
+        ),
+        cx.module_lines(),
+    )
+}
 
-    // 3. The address fits, the RAM exists, but not enough of it is free.
+/// Safe mode's reserve check after allocating (stage=reserve): allocated, then given back.
+fn below_reserve(cx: &Ctx, m: &FailLine) -> Diagnosis {
+    let asked = cx.asked();
+    let kib = |v: Option<u64>| v.map(fmt_kib).unwrap_or_else(|| "unknown".into());
+    let (left, reserve) = (kib(m.left_kib), kib(m.reserve_kib));
+    diag(
+        Cause::PhysicalMemoryShort,
+        Confidence::Certain,
+        format!(
+            "Asked {asked}: allocated, but it would have left only {left} available, below the {reserve} safe mode keeps free"
+        ),
+        format!(
+            "vmalloc found the pages, so the module measured what was left for everyone else \
+             (MemAvailable plus the free pages on per-CPU lists and any watermark boost, which it \
+             leaves out) \
+             and gave the buffer back: a load that takes the last free pages makes the next \
+             fork or page fault wake the OOM killer (with nothing left to kill, the kernel \
+             panics). The reserve is the module's reserve_mib parameter (default {}); insmod \
+             with reserve_mib=0, or unsafe mode, goes to the very edge.{} \
+             Try a size {} smaller, or `vmtop probe` to find the largest that loads now.",
+            crate::module::RESERVE_POLICY,
+            counted_at_call(m).unwrap_or_default(),
+            match (m.left_kib, m.reserve_kib) {
+                (Some(l), Some(r)) if r > l => fmt_kib(r - l) + " or more",
+                _ => "a little".into(),
+            }
+        ),
+        cx.module_lines(),
+    )
+}
+
+/// More than all RAM: vmalloc's first check ("exceeds total pages").
+fn exceeds_total_pages(cx: &Ctx) -> Diagnosis {
+    let f = &cx.facts;
+    let asked = cx.asked();
+    let mem_total = cx.mem_total();
+    let vmalloc_total = cx.vmalloc_total();
+    let mt = mem_total.map(fmt_bytes).unwrap_or_else(|| "unknown".into());
+    let mut detail = format!(
+        "__vmalloc_node_range() first compares the request with totalram_pages(), the RAM the \
+         kernel manages (MemTotal {mt}), and refuses anything bigger at once with ENOMEM, \
+         before it looks for address space or pages."
+    );
+    match vmalloc_total {
+        Some(vt) if vt / 2 >= cx.req => detail.push_str(&format!(
+            " The vmalloc address space was not the limit: VmallocTotal {} is {} times the request. \
+             Blaming the vmalloc area, as the original article did, is wrong here.",
+            fmt_bytes(vt),
+            ratio(vt, cx.req)
+        )),
+        Some(vt) if vt < cx.req => detail.push_str(&format!(
+            " It would not fit in the vmalloc address space either (VmallocTotal {}), but the \
+             kernel checks RAM first.",
+            fmt_bytes(vt)
+        )),
+        _ => {}
+    }
+    if let Some(a) = cx.available() {
+        detail.push_str(&format!(
+            " Try a size below MemAvailable ({}).",
+            fmt_bytes(a)
+        ));
+    }
+    if f.exceeds_total.is_none() {
+        detail.push_str(nowarn_note(cx));
+    }
+    let mut ev = lines(&[f.exceeds_total]);
+    ev.extend(cx.module_lines());
+    diag(
+        Cause::ExceedsTotalPages,
+        if f.exceeds_total.is_some() {
+            Confidence::Certain
+        } else {
+            Confidence::Inferred
+        },
+        format!(
+            "Asked {asked}, more than all RAM (MemTotal {mt}): vmalloc refuses requests that exceed total pages"
+        ),
+        detail,
+        ev,
+    )
+}
+
+/// No free range of the vmalloc address space that big (`over_space`: bigger than all of
+/// it; `gap`: the largest free range, when it is too small).
+fn address_space_exhausted(cx: &Ctx, over_space: bool, gap: Option<u64>) -> Diagnosis {
+    let f = &cx.facts;
+    let asked = cx.asked();
+    let vmalloc_total = cx.vmalloc_total();
+    let vt = vmalloc_total
+        .map(fmt_bytes)
+        .unwrap_or_else(|| "unknown".into());
+    let limit = match (gap, over_space) {
+        (_, true) => format!("VmallocTotal {vt}"),
+        (Some(g), _) => format!("largest free range {}, VmallocTotal {vt}", fmt_bytes(g)),
+        (None, false) => format!("VmallocTotal {vt}"),
+    };
+    let mut detail = format!(
+        "vmalloc needs one contiguous range of kernel virtual addresses as big as the request \
+         (plus a guard page), even though the pages behind it can be scattered. The vmalloc area \
+         holds {vt} of addresses in all"
+    );
+    if let Some(g) = cx.input.vmalloc_largest_free {
+        detail.push_str(&format!(
+            ", and the largest free range in /proc/vmallocinfo was {}",
+            fmt_bytes(g)
+        ));
+    }
+    detail.push_str(
+        ". This is the classic 32-bit limit (a vmalloc area of ~120-640 MiB); on 64-bit kernels \
+         the area is terabytes. Ask for less than the largest free range, or boot with a bigger \
+         vmalloc=<size> (32-bit).",
+    );
+    if f.vm_struct_failed.is_none() && f.vmap_failed.is_none() {
+        detail.push_str(nowarn_note(cx));
+    }
+    let mut ev = lines(&[f.vmap_failed, f.vm_struct_failed]);
+    ev.extend(cx.module_lines());
+    diag(
+        Cause::AddressSpaceExhausted,
+        if f.vm_struct_failed.is_some() || f.vmap_failed.is_some() {
+            Confidence::Certain
+        } else {
+            Confidence::Inferred
+        },
+        format!(
+            "Asked {asked}, but no free range of the vmalloc address space is that big ({limit})"
+        ),
+        detail,
+        ev,
+    )
+}
+
+/// The request fits RAM and the address space, but not enough of it is free.
+fn physical_memory_short(cx: &Ctx) -> Diagnosis {
+    let f = &cx.facts;
+    let asked = cx.asked();
+    let mem_total = cx.mem_total();
+    let vmalloc_total = cx.vmalloc_total();
     let avail = cx.available();
     let small_space = vmalloc_total.is_some_and(|t| t < 4 * crate::units::GIB);
     let confidence = if f.pages_failed.is_some() {
