@@ -39,7 +39,7 @@ use crate::engine::{Engine, Event};
 use crate::module::sysfs::ModuleStatus;
 use crate::module::MODULE_NAME;
 use crate::system::host::KernelInfo;
-use crate::system::meminfo::{Sample, Sampler};
+use crate::system::meminfo::Sampler;
 
 /// How often the progress indicator moves while an operation runs.
 const PROGRESS_TICK: Duration = Duration::from_millis(250);
@@ -186,35 +186,19 @@ fn main_loop(
     interval: Duration,
 ) -> anyhow::Result<End> {
     let start = sampler.start();
-    // Set when a Quit{unload: true} was sent: wait for the worker before leaving.
-    let mut waiting_for_worker = false;
-    // Deadlines, not sleeps, so the interval does not drift with the read and draw time; a
-    // deadline missed (the machine stalled) is skipped, not caught up in a burst.
-    let mut next_sample = Instant::now();
+    let mut lp = Loop {
+        cmd_tx,
+        waiting_for_worker: false,
+        next_sample: Instant::now(),
+        buddy: crate::system::buddyinfo::BuddyReader::new(),
+        wanted_buddy: false,
+    };
     // A message (key, event, log line, resize...) arrived since the last frame: anything on
     // the screen may have changed. Otherwise only samples and time did.
     let mut messages = true;
     let mut trimmed = false;
-    // /proc/buddyinfo, read with the samples while the app wants it (see
-    // `App::wants_buddyinfo`), and at once when it starts wanting it (the pane opens).
-    let mut buddy = crate::system::buddyinfo::BuddyReader::new();
-    let mut wanted_buddy = false;
-    let send =
-        |app: &mut App, cmd: Command, waiting: &mut bool| send_command(cmd_tx, app, cmd, waiting);
     loop {
-        let now = Instant::now();
-        let sampled = now >= next_sample;
-        if sampled {
-            app.on_sample(sampler.sample());
-            while next_sample <= now {
-                next_sample += interval;
-            }
-        }
-        let wants_buddy = app.wants_buddyinfo();
-        if wants_buddy && (sampled || !wanted_buddy) {
-            app.on_buddyinfo(buddy.read());
-        }
-        wanted_buddy = wants_buddy;
+        lp.sample_if_due(app, sampler, interval);
         app.on_tick(start.elapsed().as_secs_f64());
         term.draw(app, !messages)?;
         messages = false;
@@ -223,11 +207,11 @@ fn main_loop(
             crate::footprint::trim_code_pages();
             trimmed = true;
         }
-        if app.should_quit && !waiting_for_worker {
+        if app.should_quit && !lp.waiting_for_worker {
             return Ok(End::Quit);
         }
 
-        let mut wait = next_sample.saturating_duration_since(Instant::now());
+        let mut wait = lp.next_sample.saturating_duration_since(Instant::now());
         if app.busy.is_some() {
             wait = wait.min(PROGRESS_TICK);
         }
@@ -242,53 +226,103 @@ fn main_loop(
             .chain(std::iter::from_fn(|| rx.try_recv().ok()));
         for msg in pending.take(10_000) {
             messages = true;
-            let action = match msg {
-                Msg::Key(k) => map_key(k, app.mode()),
-                Msg::Resize(cols, rows) => {
-                    term.resize(cols, rows)?;
-                    Some(Action::Resize)
-                }
-                Msg::EngineEvent(e) => {
-                    app.on_event(e);
-                    None
-                }
-                Msg::Status(s) => {
-                    app.on_status(s);
-                    None
-                }
-                Msg::Progress(what) => {
-                    app.on_progress(what);
-                    None
-                }
-                Msg::Idle => {
-                    // The quit the user waited for goes on now.
-                    if let Some(cmd) = app.on_idle() {
-                        send(app, cmd, &mut waiting_for_worker);
-                    }
-                    None
-                }
-                Msg::Notice(n) => {
-                    app.on_notice(n);
-                    None
-                }
-                Msg::Kmsg(line) => {
-                    app.on_kmsg(line);
-                    None
-                }
-                Msg::Signal(sig) => return Ok(End::Signal(sig)),
-                Msg::WorkerExited => {
-                    app.on_worker_exited();
-                    if waiting_for_worker {
-                        return Ok(End::Quit);
-                    }
-                    None
-                }
-                Msg::InputClosed(why) => return Ok(End::InputClosed(why)),
-            };
-            if let Some(cmd) = action.and_then(|a| app.update(a)) {
-                send(app, cmd, &mut waiting_for_worker);
+            if let Some(end) = lp.handle(msg, term, app)? {
+                return Ok(end);
             }
         }
+    }
+}
+
+/// The main loop's own state between frames.
+struct Loop<'a> {
+    cmd_tx: &'a Sender<Command>,
+    /// Set when a Quit{unload: true} was sent: wait for the worker before leaving.
+    waiting_for_worker: bool,
+    /// Deadlines, not sleeps, so the interval does not drift with the read and draw time; a
+    /// deadline missed (the machine stalled) is skipped, not caught up in a burst.
+    next_sample: Instant,
+    /// /proc/buddyinfo, read with the samples while the app wants it (see
+    /// `App::wants_buddyinfo`), and at once when it starts wanting it (the pane opens).
+    buddy: crate::system::buddyinfo::BuddyReader,
+    wanted_buddy: bool,
+}
+
+impl Loop<'_> {
+    /// A sample when one is due, and /proc/buddyinfo with it while the app wants it.
+    fn sample_if_due(&mut self, app: &mut App, sampler: &Sampler, interval: Duration) {
+        let now = Instant::now();
+        let sampled = now >= self.next_sample;
+        if sampled {
+            app.on_sample(sampler.sample());
+            while self.next_sample <= now {
+                self.next_sample += interval;
+            }
+        }
+        let wants_buddy = app.wants_buddyinfo();
+        if wants_buddy && (sampled || !self.wanted_buddy) {
+            app.on_buddyinfo(self.buddy.read());
+        }
+        self.wanted_buddy = wants_buddy;
+    }
+
+    fn send(&mut self, app: &mut App, cmd: Command) {
+        send_command(self.cmd_tx, app, cmd, &mut self.waiting_for_worker);
+    }
+
+    /// One message into the app; Some when the loop must end.
+    fn handle(
+        &mut self,
+        msg: Msg,
+        term: &mut TerminalGuard,
+        app: &mut App,
+    ) -> anyhow::Result<Option<End>> {
+        let action = match msg {
+            Msg::Key(k) => map_key(k, app.mode()),
+            Msg::Resize(cols, rows) => {
+                term.resize(cols, rows)?;
+                Some(Action::Resize)
+            }
+            Msg::EngineEvent(e) => {
+                app.on_event(e);
+                None
+            }
+            Msg::Status(s) => {
+                app.on_status(s);
+                None
+            }
+            Msg::Progress(what) => {
+                app.on_progress(what);
+                None
+            }
+            Msg::Idle => {
+                // The quit the user waited for goes on now.
+                if let Some(cmd) = app.on_idle() {
+                    self.send(app, cmd);
+                }
+                None
+            }
+            Msg::Notice(n) => {
+                app.on_notice(n);
+                None
+            }
+            Msg::Kmsg(line) => {
+                app.on_kmsg(line);
+                None
+            }
+            Msg::Signal(sig) => return Ok(Some(End::Signal(sig))),
+            Msg::WorkerExited => {
+                app.on_worker_exited();
+                if self.waiting_for_worker {
+                    return Ok(Some(End::Quit));
+                }
+                None
+            }
+            Msg::InputClosed(why) => return Ok(Some(End::InputClosed(why))),
+        };
+        if let Some(cmd) = action.and_then(|a| app.update(a)) {
+            self.send(app, cmd);
+        }
+        Ok(None)
     }
 }
 
@@ -589,22 +623,15 @@ fn worker(mut engine: Engine, rx: Receiver<Command>, tx: Sender<Msg>) {
 /// unload after success), shown as events. A failure that is not about size (say the module
 /// file went missing) stops the probe, as in `vmtop probe`.
 fn run_probe(engine: &mut Engine, oom_safe: bool, tx: &Sender<Msg>) {
-    let total_mib = match Sample::read() {
-        Ok(s) => crate::probe::cap_mib(s.mem_total).max(1),
+    let strategy = crate::probe::Strategy::Estimate;
+    let start = match crate::probe::Start::read(strategy) {
+        Ok(s) => s,
         Err(e) => {
             let _ = tx.send(Msg::Notice(format!("probe: cannot read MemTotal: {e:#}")));
             return;
         }
     };
-    let plan = crate::probe::Plan {
-        from: 1,
-        to: total_mib,
-        precision: PROBE_PRECISION_MIB,
-        strategy: crate::probe::Strategy::Estimate,
-        estimate: crate::probe::figures_now(None)
-            .ok()
-            .map(|f| crate::probe::estimate(&f)),
-    };
+    let plan = start.plan(1, start.cap_mib.max(1), PROBE_PRECISION_MIB, strategy);
     let _ = tx.send(Msg::Progress(match plan.estimate {
         Some(e) => format!("probing: first guess {e} MiB, from the figures"),
         None => "probing".into(),

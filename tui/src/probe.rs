@@ -328,6 +328,46 @@ pub fn cap_mib(mem_total: u64) -> u64 {
     mem_total / crate::units::MIB
 }
 
+/// What a probe of this machine starts from, read once for `vmtop probe` and the
+/// dashboard's `p`: the largest size worth trying, the figures, and the first estimate.
+#[derive(Debug, Clone, Copy)]
+pub struct Start {
+    /// MemTotal in MiB (`cap_mib`).
+    pub cap_mib: u64,
+    /// The figures now (None when /proc/meminfo could not be read a second time).
+    pub figures: Option<Figures>,
+    /// The estimate they give (Estimate only).
+    pub estimate: Option<u64>,
+}
+
+impl Start {
+    /// Read the machine's figures for a probe with `strategy`.
+    pub fn read(strategy: Strategy) -> anyhow::Result<Start> {
+        let cap_mib = cap_mib(crate::system::meminfo::Sample::read()?.mem_total);
+        let figures = figures_now(None).ok();
+        let estimate = match strategy {
+            Strategy::Estimate => figures.as_ref().map(estimate),
+            Strategy::Bisect => None,
+        };
+        Ok(Start {
+            cap_mib,
+            figures,
+            estimate,
+        })
+    }
+
+    /// The plan for `from..=to` to within `precision`.
+    pub fn plan(&self, from: u64, to: u64, precision: u64, strategy: Strategy) -> Plan {
+        Plan {
+            from,
+            to,
+            precision,
+            strategy,
+            estimate: self.estimate,
+        }
+    }
+}
+
 /// Why sizes above MemTotal are not tried, for the text and JSON output.
 pub const CAP_REASON: &str =
     "vmalloc() refuses more than all RAM (\"exceeds total pages\"), so no larger size is tried";
