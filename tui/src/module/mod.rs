@@ -70,3 +70,52 @@ impl std::fmt::Display for Params {
         f.write_str(&self.words().join(" "))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::units::MIB;
+
+    /// The policy's words are its figures, and the formula follows them.
+    #[test]
+    fn the_reserve_is_its_policy() {
+        assert_eq!(
+            RESERVE_POLICY,
+            format!("max({RESERVE_MIN_MIB} MiB, {RESERVE_PERCENT} % of RAM)")
+        );
+        // The lab's 1024 MiB VM (MemTotal 981476 kB): the floor.
+        assert_eq!(reserve_mib(981_476 * 1024), RESERVE_MIN_MIB);
+        // 16 GiB: 5 %, rounded up.
+        assert_eq!(reserve_mib(16 << 30), (16 << 10) / 20 + 1);
+        assert_eq!(reserve_mib(20 * 1024 * MIB), 1024);
+        assert_eq!(reserve_mib(0), RESERVE_MIN_MIB);
+    }
+
+    #[test]
+    fn params_pass_only_what_differs_from_the_modules_defaults() {
+        let p = Params {
+            memsize_mib: 200,
+            oom_safe: true,
+            reserve_mib: Some(64),
+            alloc: alloc::Allocator::Vmalloc,
+            fragment_order: 0,
+        };
+        assert_eq!(p.to_string(), "memsize=200 oom_safe=Y reserve_mib=64");
+        let p = Params {
+            oom_safe: false,
+            reserve_mib: None,
+            alloc: alloc::Allocator::Kmalloc,
+            fragment_order: 8,
+            ..p
+        };
+        assert_eq!(
+            p.words(),
+            [
+                "memsize=200",
+                "oom_safe=N",
+                "alloc=kmalloc",
+                "fragment_order=8"
+            ]
+        );
+    }
+}
