@@ -5,6 +5,7 @@
 mod common;
 
 mod dashboard;
+mod helper;
 mod lab_refusals;
 mod lessons;
 mod man_completions;

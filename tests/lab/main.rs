@@ -14,6 +14,7 @@ mod copy;
 mod dashboard;
 mod engine;
 mod foundation;
+mod helper;
 mod install;
 mod kmsg;
 

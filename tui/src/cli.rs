@@ -24,7 +24,7 @@ pub const FORCE_NEEDS_UNSAFE: &str = "--force only applies with --mode unsafe (i
 const EXAMPLES: &str = "Examples:\n  sudo vmtop                      dashboard\n  sudo vmtop load --memsize 300M  load 300 MiB, print what changed\n  sudo vmtop unload\n  vmtop status --json\n  sudo vmtop probe --to 2G        largest memsize that loads\n  vmtop record --duration 30s --interval 250ms --format csv --out mem.csv\n  vmtop lab                       the dashboard in a sandbox VM\n  vmtop lab --exec 'vmtop load --memsize 64 && vmtop status'";
 
 /// The codes of `exit`, for --help and the man page.
-const EXIT_STATUS: &str = "Exit status:\n  0  success\n  1  the operation failed (the message names the errno and vmtop's diagnosis)\n  2  bad command line or value: nothing was done\n  3  this kernel cannot load modules (built without CONFIG_MODULES)\n  4  not permitted: no CAP_SYS_MODULE (or only in a user namespace, or kernel.modules_disabled=1)";
+const EXIT_STATUS: &str = "Exit status:\n  0  success\n  1  the operation failed (the message names the errno and vmtop's diagnosis)\n  2  bad command line or value, or a file vmtop will not trust or use (a module file or helper others could change, a helper that gave no answer): nothing was done\n  3  this kernel cannot load modules (built without CONFIG_MODULES)\n  4  not permitted: no CAP_SYS_MODULE (or only in a user namespace, or kernel.modules_disabled=1)";
 
 fn parse_memsize(s: &str) -> Result<u64, String> {
     crate::units::parse_memsize_mib(s).map_err(|e| e.to_string())

@@ -1,7 +1,7 @@
 //! Load and unload as events: figures before and after, the module's own timings,
 //! and a diagnosis for every failure.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -155,6 +155,9 @@ pub struct Loaded {
     /// Whether a failed load had its buffer allocated when it stopped, by the module's fail
     /// line (`allocated=`; None: no such line, or a module older than the field).
     pub allocated: Option<bool>,
+    /// The signal that killed the loader after the module's init had returned: loaded all
+    /// the same (/proc/modules lists it), and unloadable as any other load.
+    pub loader_killed_after_load: Option<i32>,
 }
 
 impl Loaded {
@@ -165,6 +168,7 @@ impl Loaded {
             end: Some(end),
             figures: None,
             allocated: Some(false),
+            loader_killed_after_load: None,
         }
     }
 }
@@ -183,7 +187,7 @@ struct Attempt {
 /// What the insert helper's run left behind.
 struct Insertion {
     /// How the helper ended, with its pid.
-    end: anyhow::Result<(ChildEnd, u32)>,
+    end: Result<(ChildEnd, u32), crate::helper::Problem>,
     after: Option<Sample>,
     /// The kernel log lines printed meanwhile.
     log: Vec<String>,
@@ -217,15 +221,20 @@ impl Engine {
         file::find(self.module.as_deref()).map(|m| m.path)
     }
 
-    /// The module file `load` would use, checked as `load` checks it.
+    /// The module file `load` would use, checked as `load` checks it: resolved once
+    /// (`file::identify`), its owners checked on that path, then read through libkmod from
+    /// that very file. `Checked::file` is what `load` hands to the helper.
     pub fn checked_module(&self) -> Result<(ModuleFile, Checked), FileProblem> {
         let module = file::find(self.module.as_deref())?;
-        let checked = file::check(&module.path, &self.kernel.release)?;
-        // Whoever the kernel lets load (CAP_SYS_MODULE, not uid 0: "root" in a user
-        // namespace cannot, and sees root's files as another user's) runs the file as kernel code.
-        if !self.allow_unsafe_file && self.kernel.privileges.refusal().is_none() {
-            file::check_ownership(&module.path, file::invoking_uid())?;
+        let identified = file::identify(&module.path)?;
+        // Whoever the kernel lets load runs the file as kernel code: checked whatever vmtop
+        // predicts of the privileges (its prediction can be wrong where the kernel's cannot),
+        // and before libkmod parses the file as root.
+        if !self.allow_unsafe_file {
+            let owners = crate::trust::Trust::current().module_owners();
+            file::check_ownership(&identified.canonical, &owners)?;
         }
+        let checked = file::check(&module.path, &identified, &self.kernel.release)?;
         Ok((module, checked))
     }
 
@@ -309,12 +318,12 @@ impl Engine {
             module_signed: None,
             loader_pid: None,
         };
-        let module = match self.may_load(req, &a) {
+        let (module, checked) = match self.may_load(req, &a) {
             Ok(m) => m,
             Err((end, diagnosis)) => return Loaded::failed(event, end, diagnosis),
         };
         a.module_signed = file::is_signed(&module.path);
-        let mut ins = insert(&module.path, req, before.as_ref());
+        let ins = insert(&checked.file, req, before.as_ref());
         event.wall_ns = started.elapsed().as_nanos() as u64;
         let figures = ins
             .log
@@ -333,24 +342,46 @@ impl Engine {
         if let Ok((_, pid)) = &ins.end {
             a.loader_pid = Some(*pid).filter(|p| *p != 0);
         }
-        let loaded_anyway = || sysfs::is_loaded().unwrap_or(false);
+        // The kernel's list is the answer: the helper has returned (its init_module call
+        // with it), so the module is either listed now or not loaded.
+        let loaded_now = || sysfs::is_loaded().unwrap_or(false);
+        let mut loader_killed_after_load = None;
         let end = match ins.end.map(|(end, _)| end) {
-            // Stopped after the module's init had returned: it is loaded all the same.
-            Ok(ChildEnd::Loaded) | Ok(ChildEnd::Cancelled) if loaded_anyway() => {
+            // Loaded, stopped after the module's init had returned, or killed after it (the
+            // OOM killer, a signal): it is loaded all the same, and unloadable.
+            Ok(c @ (ChildEnd::Loaded | ChildEnd::Cancelled | ChildEnd::Signal(_)))
+                if loaded_now() =>
+            {
+                if let ChildEnd::Signal(s) = c {
+                    loader_killed_after_load = Some(s);
+                }
                 if let Ok(st) = sysfs::status() {
                     event.alloc_ns = st.alloc_ns;
                     event.fill_ns = st.fill_ns;
                 }
                 None
             }
-            // Loaded, and unloaded by someone else already: report it as loaded.
-            Ok(ChildEnd::Loaded) => None,
+            // "Loaded", and /proc/modules does not list it: the helper is not doing its job
+            // (not vmtop's, another version, broken). Never reported as a load.
+            Ok(ChildEnd::Loaded) => {
+                let p = crate::helper::Problem::SaidLoaded {
+                    helper: crate::helper::helper_path()
+                        .unwrap_or_else(|_| PathBuf::from(crate::helper::protocol::HELPER)),
+                    module: MODULE_NAME.into(),
+                };
+                event.wall_ns = started.elapsed().as_nanos() as u64;
+                let end = LoaderEnd::Refused(NotAsked::HelperFailed);
+                return Loaded::failed(event, end, diagnose::helper_failed(&p));
+            }
             Ok(ChildEnd::Cancelled) => Some(LoaderEnd::Cancelled),
             Ok(ChildEnd::Errno(e)) => Some(LoaderEnd::Errno(e)),
             Ok(ChildEnd::Signal(s)) => Some(LoaderEnd::Signal(s)),
-            Err(e) => {
-                ins.log.push(format!("{e:#}"));
-                Some(LoaderEnd::Refused(NotAsked::HelperFailed))
+            Err(p) => {
+                let end = match p {
+                    crate::helper::Problem::Changed { .. } => NotAsked::ModuleFile,
+                    _ => NotAsked::HelperFailed,
+                };
+                return Loaded::failed(event, LoaderEnd::Refused(end), diagnose::helper_failed(&p));
             }
         };
         if let Some(end) = end {
@@ -367,6 +398,7 @@ impl Engine {
             event,
             end,
             figures,
+            loader_killed_after_load,
         }
     }
 
@@ -376,7 +408,7 @@ impl Engine {
         &self,
         req: &LoadRequest,
         a: &Attempt,
-    ) -> Result<ModuleFile, (LoaderEnd, Diagnosis)> {
+    ) -> Result<(ModuleFile, Checked), (LoaderEnd, Diagnosis)> {
         if !self.kernel.module_support {
             let end = LoaderEnd::Refused(NotAsked::NoModuleSupport);
             return Err((end, self.diagnose(req, a, end, vec![], a.before)));
@@ -392,7 +424,11 @@ impl Engine {
             return Err((end, diagnose::guard_refused(why)));
         }
         match self.checked_module() {
-            Ok((m, _)) => Ok(m),
+            Ok(m) => Ok(m),
+            Err(problem @ FileProblem::Helper(_)) => Err((
+                LoaderEnd::Refused(NotAsked::HelperFailed),
+                diagnose::file_refused(&problem),
+            )),
             Err(problem) => Err((
                 LoaderEnd::Refused(NotAsked::ModuleFile),
                 diagnose::file_refused(&problem),
@@ -429,9 +465,9 @@ impl Engine {
         } else {
             match crate::helper::remove(MODULE_NAME) {
                 Ok(r) => r,
-                Err(mismatch) => {
+                Err(problem) => {
                     event.outcome = Outcome::Failed {
-                        diagnosis: diagnose::helper_mismatch(&mismatch),
+                        diagnosis: diagnose::helper_failed(&problem),
                     };
                     return event;
                 }
@@ -456,15 +492,16 @@ impl Engine {
     }
 }
 
-/// Insert the module at `path` for `req` in the helper, with the kernel log read around it.
-fn insert(path: &Path, req: &LoadRequest, before: Option<&Sample>) -> Insertion {
+/// Insert the module `file` (as checked) for `req` in the helper, with the kernel log read
+/// around it.
+fn insert(file: &file::Identified, req: &LoadRequest, before: Option<&Sample>) -> Insertion {
     // The kernel's own words are the evidence: a log that cannot be read is said, not hidden.
     let (mut kmsg, mut log_problem) = match crate::system::kmsg::Kmsg::open_at_end() {
         Ok(k) => (Some(k), None),
         Err(e) => (None, Some(format!("{e:#}"))),
     };
     let params = req.params(before.map(|b| b.mem_total));
-    let end = crate::helper::insert_in_child(path, &params.words());
+    let end = crate::helper::insert_in_child(&file.canonical, file.id, &params.words());
     let after = Sample::read().ok();
     let log: Vec<String> = kmsg
         .as_mut()

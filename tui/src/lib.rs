@@ -9,7 +9,7 @@
 //!   range), `buddyinfo` (free blocks per order), `kmsg` (kernel log), `host` (release,
 //!   module support, privileges, signing state). Imports only `units`.
 //! - `helper/`: the `vmtop-kmod` process, the only libkmod user, and the typed protocol both
-//!   binaries share (`protocol::Call`). Imports only `env`.
+//!   binaries share (`protocol::Call`). Imports only `env` and `trust` (whether it may run it).
 //! - `module/`: alloc_large_mem's interface as kmod-src/README.md specifies it: its name,
 //!   parameters and reserve (`mod.rs`), allocators and limits (`alloc`), its log lines
 //!   (`log`, the one parser), its sysfs files (`sysfs`, the one reader), its file (`file`).

@@ -9,7 +9,13 @@
 //! Usage (internal): `vmtop-kmod --protocol=N insert|remove|lookup|modinfo ...`, written and
 //! read by `helper::protocol::Call` in vmtop's library, which both binaries share. A failure
 //! prints `vmtop-kmod-errno=N` on stdout and exits 1; bad usage exits 2; a call in another
-//! protocol (a vmtop from another build) prints `vmtop-kmod-protocol=N` and exits 3.
+//! protocol (a vmtop from another build) prints `vmtop-kmod-protocol=N` and exits 3; a module
+//! file that is not the one vmtop checked prints `vmtop-kmod-changed=DEV:INO` and exits 4.
+//!
+//! The module file is opened once, here, and everything libkmod reads of it (the .modinfo,
+//! the load) goes through that open file (`/proc/self/fd/N`), after its device and inode
+//! were compared with what vmtop checked: a path re-pointed after vmtop's check is refused,
+//! never loaded.
 
 use std::ffi::{CStr, CString};
 use std::io::Write as _;
@@ -17,17 +23,31 @@ use std::os::unix::ffi::OsStrExt as _;
 use std::path::Path;
 
 use vmtop::helper::protocol::{
-    Call, Refused, ERRNO_MARKER, EXIT_FAILED, EXIT_PROTOCOL, EXIT_USAGE, PROTOCOL, PROTOCOL_ARG,
-    PROTOCOL_MARKER,
+    Call, FileId, Refused, CHANGED_MARKER, ERRNO_MARKER, EXIT_CHANGED, EXIT_FAILED, EXIT_PROTOCOL,
+    EXIT_USAGE, PROTOCOL, PROTOCOL_ARG, PROTOCOL_MARKER,
 };
+
+/// Why a call failed.
+enum Fail {
+    /// The errno of the call that failed.
+    Errno(i32),
+    /// The file at the path is not the one vmtop checked: this one is.
+    Changed(FileId),
+}
+
+impl From<i32> for Fail {
+    fn from(errno: i32) -> Fail {
+        Fail::Errno(errno)
+    }
+}
 
 fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     let code = match Call::parse(&args) {
-        Ok(Call::Insert { path, params }) => report(insert(&path, &params)),
-        Ok(Call::Remove { name }) => report(remove(&name)),
-        Ok(Call::Lookup { name }) => report(lookup(&name)),
-        Ok(Call::Modinfo { path }) => report(modinfo(&path)),
+        Ok(Call::Insert { path, id, params }) => report(insert(&path, id, &params)),
+        Ok(Call::Remove { name }) => report(remove(&name).map_err(Fail::from)),
+        Ok(Call::Lookup { name }) => report(lookup(&name).map_err(Fail::from)),
+        Ok(Call::Modinfo { path, id }) => report(modinfo(&path, id)),
         Err(Refused::Protocol(theirs)) => {
             println!("{PROTOCOL_MARKER}{PROTOCOL}");
             eprintln!(
@@ -49,17 +69,43 @@ fn main() {
     std::process::exit(code);
 }
 
-fn report(r: Result<(), i32>) -> i32 {
+fn report(r: Result<(), Fail>) -> i32 {
     let mut out = std::io::stdout().lock();
     let code = match r {
         Ok(()) => 0,
-        Err(errno) => {
+        Err(Fail::Errno(errno)) => {
             let _ = writeln!(out, "{ERRNO_MARKER}{errno}");
             EXIT_FAILED
+        }
+        Err(Fail::Changed(found)) => {
+            let _ = writeln!(out, "{CHANGED_MARKER}{found}");
+            EXIT_CHANGED
         }
     };
     let _ = out.flush();
     code
+}
+
+/// Open the module file at `path` once, without following a link at its end, and keep it
+/// only if it is the file `id` vmtop checked. libkmod then reads it as `/proc/self/fd/N`:
+/// that names the open file itself, whatever the path points to by then.
+fn open_checked(path: &Path, id: FileId) -> Result<(std::fs::File, std::path::PathBuf), Fail> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| Fail::Errno(e.raw_os_error().unwrap_or(libc::EIO)))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| Fail::Errno(e.raw_os_error().unwrap_or(libc::EIO)))?;
+    let found = FileId::of(&meta);
+    if found != id || !meta.is_file() {
+        return Err(Fail::Changed(found));
+    }
+    use std::os::fd::AsRawFd as _;
+    let by_fd = std::path::PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
+    Ok((file, by_fd))
 }
 
 fn context() -> Result<kmod::Context, i32> {
@@ -73,18 +119,20 @@ fn last_errno_or(default: i32) -> i32 {
     }
 }
 
-fn insert(path: &Path, params: &[String]) -> Result<(), i32> {
+fn insert(path: &Path, id: FileId, params: &[String]) -> Result<(), Fail> {
     // In unsafe mode the OOM killer must pick this process, never the dashboard or a shell.
     let _ = std::fs::write("/proc/self/oom_score_adj", "1000");
+    // Kept open until the load returns.
+    let (_file, by_fd) = open_checked(path, id)?;
     let ctx = context()?;
-    let m = ctx.module_new_from_path(path).map_err(|e| match e {
+    let m = ctx.module_new_from_path(&by_fd).map_err(|e| match e {
         kmod::Error::ModuleFromPath(errno) => errno.0,
         _ => libc::ENOENT,
     })?;
     let opts: Vec<&str> = params.iter().map(String::as_str).collect();
     m.insert_module(0, &opts).map_err(|e| match e {
-        kmod::Error::InsertModule(errno) => errno.0,
-        _ => libc::EIO,
+        kmod::Error::InsertModule(errno) => Fail::Errno(errno.0),
+        _ => Fail::Errno(libc::EIO),
     })
 }
 
@@ -113,22 +161,24 @@ fn lookup(name: &str) -> Result<(), i32> {
 
 /// .modinfo through libkmod, which decompresses .ko.xz / .ko.zst / .ko.gz the way it does
 /// when it loads them (the kmod crate does not wrap kmod_module_get_info).
-fn modinfo(path: &Path) -> Result<(), i32> {
+fn modinfo(path: &Path, id: FileId) -> Result<(), Fail> {
     use kmod_sys as k;
-    let cpath = CString::new(path.as_os_str().as_bytes()).map_err(|_| libc::EINVAL)?;
+    // Kept open until libkmod has read it.
+    let (_file, by_fd) = open_checked(path, id)?;
+    let cpath = CString::new(by_fd.as_os_str().as_bytes()).map_err(|_| libc::EINVAL)?;
     let mut pairs = Vec::new();
     // SAFETY: plain libkmod calls; every object created here is released on every path,
     // and the strings read from the info list are copied before the list is freed.
     unsafe {
         let ctx = k::kmod_new(std::ptr::null(), std::ptr::null());
         if ctx.is_null() {
-            return Err(libc::ENOMEM);
+            return Err(Fail::Errno(libc::ENOMEM));
         }
         let mut module = std::ptr::null_mut();
         let r = k::kmod_module_new_from_path(ctx, cpath.as_ptr(), &mut module);
         if r < 0 {
             k::kmod_unref(ctx);
-            return Err(-r);
+            return Err(Fail::Errno(-r));
         }
         let mut list = std::ptr::null_mut();
         let n = k::kmod_module_get_info(module, &mut list);
@@ -152,7 +202,7 @@ fn modinfo(path: &Path) -> Result<(), i32> {
         k::kmod_module_unref(module);
         k::kmod_unref(ctx);
         if n < 0 {
-            return Err(-n);
+            return Err(Fail::Errno(-n));
         }
     }
     let mut out = std::io::stdout().lock();

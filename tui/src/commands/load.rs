@@ -21,8 +21,16 @@ pub(super) fn load(
         event: e,
         end,
         allocated,
+        loader_killed_after_load,
         ..
     } = engine.load(&req);
+    let killed_after = loader_killed_after_load.map(crate::units::signal_name);
+    if let Some(sig) = &killed_after {
+        eprintln!(
+            "vmtop: the loader (vmtop-kmod) was killed by {sig} after the module's init had returned: {} is loaded all the same (/proc/modules lists it); vmtop unload frees it",
+            crate::module::MODULE_NAME
+        );
+    }
     let stopped_by = match signalled.load(std::sync::atomic::Ordering::SeqCst) {
         0 => None,
         sig => Some(crate::units::signal_name(sig)),
@@ -49,6 +57,7 @@ pub(super) fn load(
                 _ => None,
             },
             "signal": stopped_by,
+            "loader_killed_after_load": killed_after,
             "error": e.failed().then(|| end_text(end)),
             // Whether the module had its buffer when the load ended: false for a load vmtop
             // refused or the module refused before allocating (safe mode's reserve, a

@@ -223,11 +223,13 @@ pub(super) fn print_json(v: &impl serde::Serialize) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Exit code for a failed event: its own for no module support and not permitted.
+/// Exit code for a failed event: its own for no module support and not permitted; vmtop's
+/// own refusal (2) for a file it will not trust and a helper that gave no answer.
 pub(super) fn failure_code(e: &Event) -> i32 {
     match e.diagnosis().map(|d| d.cause) {
         Some(Cause::NoModuleSupport) => exit::NO_MODULE_SUPPORT,
         Some(Cause::NotPermitted) => exit::NOT_PERMITTED,
+        Some(Cause::ModuleFileUnsafe | Cause::HelperFailed) => exit::USAGE,
         _ => exit::FAILED,
     }
 }

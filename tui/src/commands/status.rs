@@ -14,8 +14,11 @@ pub(super) fn status(module: crate::cli::ModuleArgs, json: bool) -> anyhow::Resu
     let module_file = engine.module_path().ok();
     // What `load` would say of the file (read through libkmod, compressed or not).
     let checked = engine.checked_module();
+    // No file found is said by module_file: null; a helper that gave no answer is said
+    // whatever the search found (it may be why nothing was found).
     let problem = match &checked {
         Err(p) if module_file.is_some() => Some(p.to_string()),
+        Err(p @ crate::module::file::FileProblem::Helper(_)) => Some(p.to_string()),
         _ => None,
     };
     let (format, vermagic) = match &checked {

@@ -38,7 +38,7 @@ mod refusals;
 mod signals;
 
 pub(crate) use refusals::{
-    file_refused, guard_refused, helper_mismatch, signing_facts, unload_failure,
+    file_refused, guard_refused, helper_failed, signing_facts, unload_failure,
 };
 
 use facts::Facts;
@@ -185,7 +185,9 @@ pub enum NotAsked {
     UnsafeGuard,
     /// The module file was refused (missing, not a module, another kernel's, unsafe).
     ModuleFile,
-    /// vmtop's libkmod helper could not be run.
+    /// vmtop's libkmod helper gave no usable answer: it could not be run (missing, refused,
+    /// from another build, broken), or it said "loaded" while /proc/modules does not list
+    /// the module.
     HelperFailed,
 }
 
@@ -196,7 +198,7 @@ impl NotAsked {
             NotAsked::NoModuleSupport => "not attempted (no module support)",
             NotAsked::UnsafeGuard => "not attempted (unsafe-mode guard)",
             NotAsked::ModuleFile => "not attempted (module file refused)",
-            NotAsked::HelperFailed => "not attempted (vmtop-kmod could not run)",
+            NotAsked::HelperFailed => "no usable answer from vmtop-kmod",
         }
     }
 }

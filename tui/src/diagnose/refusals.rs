@@ -40,11 +40,13 @@ pub fn file_refused(p: &crate::module::file::FileProblem) -> Diagnosis {
              the CRC of every symbol it uses. vmtop read the version magic (through libkmod, \
              compressed files included) and stopped before the kernel refused it.",
         ),
-        P::Helper(_) => (
-            Cause::HelperFailed,
-            "vmtop's libkmod helper vmtop-kmod is from another build of vmtop: nothing was loaded",
-            "Every libkmod call runs in the helper vmtop-kmod, installed beside vmtop or in \
-             PREFIX/libexec/vmtop; the two must come from the same build.",
+        P::Helper(h) => return helper_failed(h),
+        P::Changed(_) => (
+            Cause::ModuleFileUnsafe,
+            "Module file changed after vmtop checked it: not loaded",
+            "vmtop checks the module file at its resolved path and notes which file it is \
+             (device and inode); its helper opens that path once and reads and loads the open \
+             file only if it is the same one. Here it was not: the path was re-pointed in between.",
         ),
         P::UnsafeFile { .. } => (
             Cause::ModuleFileUnsafe,
@@ -479,13 +481,38 @@ pub(crate) fn unload_failure(errno: i32, still_loading: bool, kernel: &KernelInf
     )
 }
 
-/// The libkmod helper is from another build of vmtop: nothing was done.
-pub(crate) fn helper_mismatch(m: &crate::helper::Mismatch) -> Diagnosis {
+/// vmtop's libkmod helper gave no answer (missing, untrusted, from another build, broken):
+/// its own refusal, never a module-file problem or the kernel's errno.
+pub(crate) fn helper_failed(p: &crate::helper::Problem) -> Diagnosis {
+    use crate::helper::Problem as H;
+    let summary = match p {
+        H::Missing { .. } => "vmtop's libkmod helper vmtop-kmod is missing: nothing was done",
+        H::Untrusted(_) => {
+            "vmtop's libkmod helper could be changed by another user: not run, nothing was done"
+        }
+        H::Mismatch { .. } => {
+            "vmtop's libkmod helper vmtop-kmod is from another build of vmtop: nothing was done"
+        }
+        H::Broken { .. } => "vmtop's libkmod helper vmtop-kmod failed: no answer from it",
+        H::SaidLoaded { .. } => {
+            "vmtop's libkmod helper said the module loaded, but the kernel does not list it: not loaded"
+        }
+        H::Changed { .. } => "Module file changed after vmtop checked it: not loaded",
+    };
+    let cause = match p {
+        H::Changed { .. } => Cause::ModuleFileUnsafe,
+        _ => Cause::HelperFailed,
+    };
     diag(
-        Cause::HelperFailed,
+        cause,
         Confidence::Certain,
-        "vmtop's libkmod helper vmtop-kmod is from another build of vmtop: nothing was done".into(),
-        format!("{m}."),
+        summary.into(),
+        format!(
+            "{p}. Every libkmod call runs in the helper vmtop-kmod, installed by `make install` in \
+             PREFIX/libexec/vmtop (or built beside vmtop); vmtop runs it only when no user but \
+             root (or this vmtop's owner) could have changed it, and the two must come from the \
+             same build."
+        ),
         vec![],
     )
 }

@@ -12,8 +12,6 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use anyhow::Context as _;
-
 pub mod protocol;
 
 use protocol::Call;
@@ -30,39 +28,105 @@ pub enum ChildEnd {
     Signal(i32),
 }
 
-/// Where the helper is: `$VMTOP_KMOD_HELPER`, beside this executable (a build tree, or
-/// `make install`'s bin folder), or in `../libexec/vmtop/` from it.
-pub fn helper_path() -> anyhow::Result<PathBuf> {
-    if let Some(p) = std::env::var_os(crate::env::KMOD_HELPER).filter(|v| !v.is_empty()) {
-        return Ok(PathBuf::from(p));
+/// Why vmtop could not get an answer from its helper: each is one refusal of its own, never
+/// shown as a problem of the module file or as an errno of the kernel's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Problem {
+    /// Not found where vmtop looks for it.
+    #[error("vmtop's libkmod helper {} is missing (looked in {looked_in}): reinstall vmtop (`make install`), or build both binaries (`cargo build`)", protocol::HELPER)]
+    Missing { looked_in: String },
+    /// Found, but someone other than root (or this vmtop's owner) could have changed it.
+    #[error("refusing to run vmtop's libkmod helper as root: {0}")]
+    Untrusted(crate::trust::Untrusted),
+    /// From another build of vmtop: it refused the call's protocol, or did not understand the
+    /// call at all (a helper older than the protocol's version).
+    #[error("{} is from another build of vmtop ({}; this vmtop speaks protocol {}): install vmtop and vmtop-kmod together (`make install`), or point VMTOP_KMOD_HELPER at the vmtop-kmod built with this vmtop", helper.display(), match theirs {
+        Some(v) => format!("it speaks protocol {v}"),
+        None => "it does not understand this vmtop's calls".to_string(),
+    }, protocol::PROTOCOL)]
+    Mismatch {
+        helper: PathBuf,
+        /// The helper's protocol, when it named it.
+        theirs: Option<String>,
+    },
+    /// It could not be started, or ended without an answer of the protocol (crashed, killed,
+    /// printed something else).
+    #[error("{} ({what}) {how}: {output}; reinstall vmtop (`make install`)", helper.display())]
+    Broken {
+        helper: PathBuf,
+        what: String,
+        how: String,
+        output: String,
+    },
+    /// It said it loaded the module (exit 0), and /proc/modules does not list it: vmtop
+    /// believes the kernel (not vmtop's helper, another version, broken).
+    #[error("{} said it loaded the module (exit 0), but {module} is not in /proc/modules, so it did not: vmtop reports it not loaded; reinstall vmtop (`make install`), or point VMTOP_KMOD_HELPER at the vmtop-kmod built with this vmtop", helper.display())]
+    SaidLoaded { helper: PathBuf, module: String },
+    /// The module file at `path` is not the one vmtop checked (re-pointed meanwhile).
+    #[error("the module file {} changed after vmtop checked it (it is now the file {found}, not {checked}): nothing was read or loaded; run the command again", path.display())]
+    Changed {
+        path: PathBuf,
+        checked: protocol::FileId,
+        found: String,
+    },
+}
+
+/// Where the helper is: `$VMTOP_KMOD_HELPER`, else the one `make install` put in
+/// `../libexec/vmtop/` from this executable, else beside it (a build tree). It must pass the
+/// ownership check of `trust` for code: as root, root's (or this vmtop's owner's), in folders
+/// no one else can write to. So a `vmtop-kmod` planted beside an installed vmtop neither wins
+/// over the installed one nor runs unchecked.
+pub fn helper_path() -> Result<PathBuf, Problem> {
+    let exe = std::env::current_exe().map_err(|e| Problem::Missing {
+        looked_in: format!("the folder of this vmtop, which cannot be found ({e})"),
+    })?;
+    find_helper(
+        std::env::var_os(crate::env::KMOD_HELPER),
+        &exe,
+        &crate::trust::Trust::current().code_owners(),
+    )
+}
+
+/// `helper_path` for the value of `VMTOP_KMOD_HELPER` `env`, the vmtop binary `exe` and
+/// the owners whose code may run.
+fn find_helper(
+    env: Option<std::ffi::OsString>,
+    exe: &Path,
+    owners: &[u32],
+) -> Result<PathBuf, Problem> {
+    if let Some(p) = env.filter(|v| !v.is_empty()) {
+        let p = PathBuf::from(p);
+        let what = format!("{}={}", crate::env::KMOD_HELPER, p.display());
+        if !p.is_file() {
+            return Err(Problem::Missing { looked_in: what });
+        }
+        return crate::trust::check_path(&p, owners, &what).map_err(Problem::Untrusted);
     }
-    let exe = std::env::current_exe().context("finding the vmtop binary")?;
-    let exe = std::fs::canonicalize(&exe).unwrap_or(exe);
+    let exe = std::fs::canonicalize(exe).unwrap_or_else(|_| exe.to_path_buf());
     let dir = exe.parent().unwrap_or(Path::new("/"));
+    // The installed layout first: PREFIX/bin/vmtop with PREFIX/libexec/vmtop/vmtop-kmod.
     let candidates = [
-        dir.join(protocol::HELPER),
         dir.join("../libexec/vmtop").join(protocol::HELPER),
+        dir.join(protocol::HELPER),
     ];
-    candidates
-        .iter()
-        .find(|p| p.is_file())
-        .cloned()
-        .with_context(|| {
-            format!(
-                "vmtop's libkmod helper {} is missing (looked in {}): reinstall vmtop (`make install`)",
-                protocol::HELPER,
-                candidates
-                    .iter()
-                    .map(|p| p.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })
+    let Some(found) = candidates.iter().find(|p| p.is_file()) else {
+        return Err(Problem::Missing {
+            looked_in: candidates
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    };
+    crate::trust::check_path(found, owners, &found.display().to_string())
+        .map_err(Problem::Untrusted)
 }
 
 /// What one helper run produced.
 #[derive(Debug)]
 struct HelperRun {
+    /// The helper that ran.
+    helper: PathBuf,
     status: std::process::ExitStatus,
     stdout: String,
     stderr: String,
@@ -150,27 +214,14 @@ fn wait_exited(pid: u32) {
     }
 }
 
-/// The helper found is from another build of vmtop: it refused the call's protocol, or did
-/// not understand the call at all (a helper older than the protocol's version).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{} is from another build of vmtop ({}; this vmtop speaks protocol {}): install vmtop and vmtop-kmod together (`make install`), or point VMTOP_KMOD_HELPER at the vmtop-kmod built with this vmtop", helper.display(), match theirs {
-    Some(v) => format!("it speaks protocol {v}"),
-    None => "it does not understand this vmtop's calls".to_string(),
-}, protocol::PROTOCOL)]
-pub struct Mismatch {
-    pub helper: PathBuf,
-    /// The helper's protocol, when it named it.
-    pub theirs: Option<String>,
-}
-
 /// Run the helper for `call`. An `insert` is registered as the running loader, so `cancel`
 /// can stop it, and refused (None) once loads are cancelled.
-fn run_helper(call: &Call) -> anyhow::Result<Option<HelperRun>> {
+fn run_helper(call: &Call) -> Result<Option<HelperRun>, Problem> {
     run_helper_at(&helper_path()?, call)
 }
 
 /// `run_helper` with the helper at `helper`.
-fn run_helper_at(helper: &Path, call: &Call) -> anyhow::Result<Option<HelperRun>> {
+fn run_helper_at(helper: &Path, call: &Call) -> Result<Option<HelperRun>, Problem> {
     use std::io::Read as _;
     use std::os::unix::process::CommandExt as _;
     let insert = matches!(call, Call::Insert { .. });
@@ -200,9 +251,12 @@ fn run_helper_at(helper: &Path, call: &Call) -> anyhow::Result<Option<HelperRun>
         if insert && r.cancelled {
             return Ok(None);
         }
-        let child = cmd
-            .spawn()
-            .with_context(|| format!("starting {}", helper.display()))?;
+        let child = cmd.spawn().map_err(|e| Problem::Broken {
+            helper: helper.to_path_buf(),
+            what: call.verb().into(),
+            how: "could not be started".into(),
+            output: e.to_string(),
+        })?;
         if insert {
             r.pid = Some(child.id());
         }
@@ -225,25 +279,41 @@ fn run_helper_at(helper: &Path, call: &Call) -> anyhow::Result<Option<HelperRun>
     if insert {
         running().pid = None;
     }
-    let status = child
-        .wait()
-        .with_context(|| format!("waiting for {} (pid {pid})", helper.display()))?;
+    let status = child.wait().map_err(|e| Problem::Broken {
+        helper: helper.to_path_buf(),
+        what: call.verb().into(),
+        how: format!("(pid {pid}) could not be waited for"),
+        output: e.to_string(),
+    })?;
     let stderr = stderr_reader.join().unwrap_or_default();
     let stdout = String::from_utf8_lossy(&stdout).into_owned();
     if matches!(
         status.code(),
         Some(protocol::EXIT_PROTOCOL | protocol::EXIT_USAGE)
     ) {
-        return Err(Mismatch {
+        return Err(Problem::Mismatch {
             helper: helper.to_path_buf(),
             theirs: stdout
                 .lines()
                 .find_map(|l| l.trim().strip_prefix(protocol::PROTOCOL_MARKER))
                 .map(str::to_string),
+        });
+    }
+    if status.code() == Some(protocol::EXIT_CHANGED) {
+        if let Call::Insert { path, id, .. } | Call::Modinfo { path, id } = call {
+            return Err(Problem::Changed {
+                path: path.clone(),
+                checked: *id,
+                found: stdout
+                    .lines()
+                    .find_map(|l| l.trim().strip_prefix(protocol::CHANGED_MARKER))
+                    .unwrap_or("?")
+                    .to_string(),
+            });
         }
-        .into());
     }
     Ok(Some(HelperRun {
+        helper: helper.to_path_buf(),
         status,
         stdout,
         stderr: String::from_utf8_lossy(&stderr).into_owned(),
@@ -252,33 +322,46 @@ fn run_helper_at(helper: &Path, call: &Call) -> anyhow::Result<Option<HelperRun>
 }
 
 /// Run a helper call that is never refused (anything but `insert`).
-fn run_plain(call: &Call) -> anyhow::Result<HelperRun> {
-    run_helper(call)?.context("vmtop-kmod: call refused")
+fn run_plain(call: &Call) -> Result<HelperRun, Problem> {
+    let helper = helper_path()?;
+    run_helper_at(&helper, call)?.ok_or_else(|| Problem::Broken {
+        helper,
+        what: call.verb().into(),
+        how: "was not started".into(),
+        output: "loads are cancelled".into(),
+    })
 }
 
-/// Ok, or the errno the helper reported; anything else (the helper crashed, could not
-/// start) is an error with its output.
-fn errno_result(run: &HelperRun, what: &str) -> anyhow::Result<Result<(), i32>> {
+/// Ok, or the errno the helper reported; anything else (it crashed, was killed, printed
+/// something else) is a broken helper, with what it printed.
+fn errno_result(run: &HelperRun, call: &Call) -> Result<Result<(), i32>, Problem> {
     if run.status.success() {
         return Ok(Ok(()));
     }
     match run.errno() {
         Some(e) if run.status.code() == Some(protocol::EXIT_FAILED) => Ok(Err(e)),
-        _ => anyhow::bail!(
-            "{what}: {} ended ({}) without reporting an errno: {}",
-            protocol::HELPER,
-            run.status,
-            format!("{}{}", run.stdout, run.stderr).trim()
-        ),
+        _ => Err(Problem::Broken {
+            helper: run.helper.clone(),
+            what: call.verb().into(),
+            how: format!("ended ({}) without reporting an errno", run.status),
+            output: format!("{}{}", run.stdout, run.stderr).trim().to_string(),
+        }),
     }
 }
 
-/// Insert the module from a child process and report how it ended, with the child's pid
-/// (the OOM killer's log names it).
-pub fn insert_in_child(path: &Path, params: &[String]) -> anyhow::Result<(ChildEnd, u32)> {
+/// Insert the module file at `path` (canonical), which must be the file `id` vmtop checked,
+/// from a child process, and report how it ended with the child's pid (the OOM killer's log
+/// names it). A child killed by a signal is reported as such: whether the module loaded all
+/// the same is for the caller to read in /proc/modules.
+pub fn insert_in_child(
+    path: &Path,
+    id: protocol::FileId,
+    params: &[String],
+) -> Result<(ChildEnd, u32), Problem> {
     give_back_free_heap();
     let call = Call::Insert {
         path: path.to_path_buf(),
+        id,
         params: params.to_vec(),
     };
     let Some(run) = run_helper(&call)? else {
@@ -291,7 +374,7 @@ pub fn insert_in_child(path: &Path, params: &[String]) -> anyhow::Result<(ChildE
         }
         return Ok((ChildEnd::Signal(sig), run.pid));
     }
-    let end = match errno_result(&run, &format!("loading {}", path.display()))? {
+    let end = match errno_result(&run, &call)? {
         Ok(()) => ChildEnd::Loaded,
         Err(e) => ChildEnd::Errno(e),
     };
@@ -309,50 +392,48 @@ fn give_back_free_heap() {
     }
 }
 
-/// Remove module `name`. Errors carry the errno (EIO: the helper failed without one), or
-/// say that the helper is from another build.
-pub fn remove(name: &str) -> Result<Result<(), i32>, Mismatch> {
+/// Remove module `name`: Ok, or the errno delete_module gave; `Err` when the helper gave no
+/// answer (missing, untrusted, from another build, broken).
+pub fn remove(name: &str) -> Result<Result<(), i32>, Problem> {
     let call = Call::Remove {
         name: name.to_string(),
     };
-    match run_plain(&call) {
-        Ok(run) => Ok(errno_result(&run, "unloading").unwrap_or(Err(libc::EIO))),
-        Err(e) => match e.downcast::<Mismatch>() {
-            Ok(m) => Err(m),
-            Err(_) => Ok(Err(libc::EIO)),
-        },
-    }
+    errno_result(&run_plain(&call)?, &call)
 }
 
 /// The files modprobe would load for module `name` (modules.dep of the running kernel):
-/// none when the helper cannot tell, or an error when it is from another build.
-pub fn lookup(name: &str) -> Result<Vec<PathBuf>, Mismatch> {
+/// none when it is not installed (libkmod's lookup failed with an errno); `Err` when the
+/// helper gave no answer, so that a missing helper is never read as a missing module.
+pub fn lookup(name: &str) -> Result<Vec<PathBuf>, Problem> {
     let call = Call::Lookup {
         name: name.to_string(),
     };
-    match run_plain(&call) {
-        Ok(run) if run.status.success() => Ok(run
+    let run = run_plain(&call)?;
+    match errno_result(&run, &call)? {
+        Ok(()) => Ok(run
             .stdout
             .lines()
             .filter(|l| !l.is_empty())
             .map(PathBuf::from)
             .collect()),
-        Ok(_) => Ok(Vec::new()),
-        Err(e) => match e.downcast::<Mismatch>() {
-            Ok(m) => Err(m),
-            Err(_) => Ok(Vec::new()),
-        },
+        Err(_) => Ok(Vec::new()),
     }
 }
 
-/// The module file's `.modinfo` as (key, value) pairs, read by libkmod (which decompresses
-/// .ko.xz / .ko.zst / .ko.gz the way it does when it loads them). `Ok(Err(errno))`: libkmod
-/// could not read the file; `Err`: the helper could not be run at all.
-pub fn modinfo(path: &Path) -> anyhow::Result<Result<Vec<(String, String)>, i32>> {
-    let run = run_plain(&Call::Modinfo {
+/// The `.modinfo` of the module file at `path` (canonical), which must be the file `id`
+/// vmtop checked, as (key, value) pairs read by libkmod (which decompresses .ko.xz / .ko.zst
+/// / .ko.gz the way it does when it loads them). `Ok(Err(errno))`: libkmod could not read
+/// the file; `Err`: the helper gave no answer, or the file is not the one checked.
+pub fn modinfo(
+    path: &Path,
+    id: protocol::FileId,
+) -> Result<Result<Vec<(String, String)>, i32>, Problem> {
+    let call = Call::Modinfo {
         path: path.to_path_buf(),
-    })?;
-    if let Err(errno) = errno_result(&run, "reading .modinfo")? {
+        id,
+    };
+    let run = run_plain(&call)?;
+    if let Err(errno) = errno_result(&run, &call)? {
         return Ok(Err(errno));
     }
     Ok(Ok(run
@@ -385,6 +466,7 @@ mod tests {
     fn modinfo_call() -> Call {
         Call::Modinfo {
             path: "/nonexistent/alloc_large_mem.ko".into(),
+            id: protocol::FileId { dev: 1, ino: 2 },
         }
     }
 
@@ -393,9 +475,11 @@ mod tests {
         // A helper from before the protocol's version answers the call with its usage (2).
         let (dir, old) = fake_helper("old", "", protocol::EXIT_USAGE);
         let e = run_helper_at(&old, &modinfo_call()).expect_err("refused");
-        let m = e.downcast_ref::<Mismatch>().expect("a mismatch");
-        assert_eq!(m.theirs, None);
-        let text = m.to_string();
+        let Problem::Mismatch { theirs, .. } = &e else {
+            panic!("a mismatch: {e:?}")
+        };
+        assert_eq!(*theirs, None);
+        let text = e.to_string();
         assert!(text.contains("another build of vmtop"), "{text}");
         assert!(text.contains("make install"), "{text}");
         assert!(!text.contains("usage"), "{text}");
@@ -407,9 +491,137 @@ mod tests {
             protocol::EXIT_PROTOCOL,
         );
         let e = run_helper_at(&other, &modinfo_call()).expect_err("refused");
-        let m = e.downcast_ref::<Mismatch>().expect("a mismatch");
-        assert_eq!(m.theirs.as_deref(), Some("7"));
-        assert!(m.to_string().contains("it speaks protocol 7"), "{m}");
+        let Problem::Mismatch { theirs, .. } = &e else {
+            panic!("a mismatch: {e:?}")
+        };
+        assert_eq!(theirs.as_deref(), Some("7"));
+        assert!(e.to_string().contains("it speaks protocol 7"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A folder with a `bin/vmtop` and, as asked, `bin/vmtop-kmod` and
+    /// `libexec/vmtop/vmtop-kmod` (shell scripts), as `make install` lays them out.
+    fn layout(beside: bool, libexec: bool) -> (tempfile::TempDir, PathBuf) {
+        use std::os::unix::fs::PermissionsExt as _;
+        let t = tempfile::Builder::new()
+            .prefix("vmtop-layout-")
+            .tempdir()
+            .expect("temp dir");
+        let bin = t.path().join("bin");
+        std::fs::create_dir_all(&bin).expect("bin");
+        let exe = bin.join("vmtop");
+        let mut files = vec![exe.clone()];
+        if beside {
+            files.push(bin.join(protocol::HELPER));
+        }
+        if libexec {
+            let d = t.path().join("libexec/vmtop");
+            std::fs::create_dir_all(&d).expect("libexec");
+            files.push(d.join(protocol::HELPER));
+        }
+        for f in files {
+            std::fs::write(&f, b"#!/bin/sh\n").expect("write");
+            std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        }
+        (t, exe)
+    }
+
+    #[test]
+    fn the_installed_helper_wins_and_every_helper_is_checked() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let me = nix::unistd::geteuid().as_raw();
+        let owners = [0, me];
+        let canonical = |p: PathBuf| std::fs::canonicalize(p).expect("canonical");
+        // make install's layout, with a vmtop-kmod planted beside vmtop: libexec's runs.
+        let (t, exe) = layout(true, true);
+        assert_eq!(
+            find_helper(None, &exe, &owners),
+            Ok(canonical(t.path().join("libexec/vmtop/vmtop-kmod")))
+        );
+        // A build tree: the one beside it.
+        let (t, exe) = layout(true, false);
+        assert_eq!(
+            find_helper(None, &exe, &owners),
+            Ok(canonical(t.path().join("bin/vmtop-kmod")))
+        );
+        // None: its own refusal, naming where vmtop looked.
+        let (_t, exe) = layout(false, false);
+        let e = find_helper(None, &exe, &owners).expect_err("missing");
+        assert!(matches!(e, Problem::Missing { .. }), "{e:?}");
+        let s = e.to_string();
+        assert!(
+            s.contains("libexec/vmtop/vmtop-kmod") && s.contains("bin/vmtop-kmod"),
+            "{s}"
+        );
+        assert!(!s.contains("module"), "not a module problem: {s}");
+        // A helper in a folder others can write to: refused, never run.
+        let (t, exe) = layout(false, true);
+        let libexec = t.path().join("libexec/vmtop");
+        std::fs::set_permissions(&libexec, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+        let e = find_helper(None, &exe, &owners).expect_err("untrusted");
+        assert!(matches!(e, Problem::Untrusted(_)), "{e:?}");
+        assert!(
+            e.to_string().contains("writable by its group and others"),
+            "{e}"
+        );
+        // Owned by someone who is not among the owners (as root, the owners are root and the
+        // owner of vmtop): refused.
+        let (_t, exe) = layout(true, false);
+        if me != 0 {
+            let e = find_helper(None, &exe, &[0]).expect_err("another user's");
+            assert!(
+                e.to_string().contains(&format!("belongs to uid {me}")),
+                "{e}"
+            );
+        } else {
+            assert!(find_helper(None, &exe, &[0]).is_ok(), "root's own files");
+        }
+        // VMTOP_KMOD_HELPER: used when it is a trusted file, named when missing.
+        let (t, exe) = layout(true, false);
+        let env = t.path().join("bin/vmtop-kmod");
+        assert_eq!(
+            find_helper(Some(env.clone().into()), &exe, &owners),
+            Ok(canonical(env))
+        );
+        let e = find_helper(Some("/nonexistent/vmtop-kmod".into()), &exe, &owners)
+            .expect_err("missing");
+        assert!(
+            e.to_string()
+                .contains("VMTOP_KMOD_HELPER=/nonexistent/vmtop-kmod"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_file_changed_after_the_check_is_named_as_such() {
+        let (dir, h) = fake_helper(
+            "changed",
+            &format!("{}2049:99\n", protocol::CHANGED_MARKER),
+            protocol::EXIT_CHANGED,
+        );
+        let e = run_helper_at(&h, &modinfo_call()).expect_err("changed");
+        let Problem::Changed { found, checked, .. } = &e else {
+            panic!("changed: {e:?}")
+        };
+        assert_eq!(
+            (found.as_str(), checked.to_string()),
+            ("2049:99", "1:2".into())
+        );
+        assert!(
+            e.to_string().contains("changed after vmtop checked it"),
+            "{e}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_helper_that_dies_or_babbles_is_broken_not_an_errno() {
+        let (dir, h) = fake_helper("crash", "Segmentation fault", 139);
+        let call = modinfo_call();
+        let run = run_helper_at(&h, &call).expect("ran").expect("not refused");
+        let e = errno_result(&run, &call).expect_err("no errno");
+        assert!(matches!(e, Problem::Broken { .. }), "{e:?}");
+        assert!(e.to_string().contains("without reporting an errno"), "{e}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 
@@ -424,7 +636,7 @@ mod tests {
             .expect("ran")
             .expect("not refused");
         assert_eq!(
-            errno_result(&run, "reading").expect("an errno"),
+            errno_result(&run, &modinfo_call()).expect("an errno"),
             Err(libc::ENOEXEC)
         );
         let _ = std::fs::remove_dir_all(&dir);

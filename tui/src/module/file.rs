@@ -8,8 +8,11 @@
 //! The pre-check reads the module's `.modinfo` through libkmod, the same code that will
 //! hand the file to the kernel, so a compressed file is read exactly as it will be loaded.
 //! Each way a file can be wrong has its own typed refusal ([`FileProblem`]).
+//!
+//! The file checked is the file loaded: [`identify`] resolves the path once (canonical, no
+//! link left) and notes the file's device and inode; the ownership check runs on that path,
+//! and the helper reads .modinfo and loads only an open file of that same inode.
 
-use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -116,9 +119,13 @@ pub enum FileProblem {
         built_for: String,
         running: String,
     },
-    /// Not the file's fault: the libkmod helper that reads it is from another build.
+    /// Not the file's fault: the libkmod helper that reads it gave no answer (missing,
+    /// untrusted, from another build, broken).
     #[error("{0}")]
-    Helper(crate::helper::Mismatch),
+    Helper(crate::helper::Problem),
+    /// The path was re-pointed between vmtop's check and the helper's read or load.
+    #[error("{0}")]
+    Changed(String),
     #[error("refusing to load {path} as root: {why}; fix it with `{fix}`, or pass --allow-unsafe-file if you trust everyone who can write it")]
     UnsafeFile {
         path: PathBuf,
@@ -178,9 +185,41 @@ fn existing(p: &Path, origin: Origin, from: &str) -> Result<ModuleFile, FileProb
 /// The installed module for the running kernel, as `modprobe` would find it.
 fn installed() -> Result<Option<PathBuf>, FileProblem> {
     Ok(crate::helper::lookup(MODULE_NAME)
-        .map_err(FileProblem::Helper)?
+        .map_err(helper_problem)?
         .into_iter()
         .find(|p| p.is_file()))
+}
+
+/// The helper's problem as the file's: its own refusal, or the file re-pointed.
+fn helper_problem(p: crate::helper::Problem) -> FileProblem {
+    match p {
+        crate::helper::Problem::Changed { .. } => FileProblem::Changed(p.to_string()),
+        p => FileProblem::Helper(p),
+    }
+}
+
+/// A module file as it will be checked and loaded: its canonical path and which file it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Identified {
+    /// The path with every link resolved: what the ownership check walks and the helper opens.
+    pub canonical: PathBuf,
+    pub id: crate::helper::protocol::FileId,
+}
+
+/// Resolve `path` once: the canonical path, and the device and inode there. Whatever is
+/// checked after this is checked of that file, and only that file is loaded.
+pub fn identify(path: &Path) -> Result<Identified, FileProblem> {
+    sniff_file(path)?;
+    let unreadable = |e: std::io::Error| FileProblem::Unreadable {
+        path: path.to_path_buf(),
+        error: e.to_string(),
+    };
+    let canonical = std::fs::canonicalize(path).map_err(unreadable)?;
+    let meta = std::fs::metadata(&canonical).map_err(unreadable)?;
+    Ok(Identified {
+        canonical,
+        id: crate::helper::protocol::FileId::of(&meta),
+    })
 }
 
 /// What the pre-check learnt about a module file that passed it.
@@ -188,22 +227,16 @@ fn installed() -> Result<Option<PathBuf>, FileProblem> {
 pub struct Checked {
     pub format: Format,
     pub vermagic: String,
+    /// The file checked, and so the one to load.
+    pub file: Identified,
 }
 
 /// Everything vmtop checks before loading `path` on kernel `release`: it is a regular,
 /// non-empty file, a kernel module (plain or compressed, read through libkmod), built
-/// for this kernel.
-pub fn check(path: &Path, release: &str) -> Result<Checked, FileProblem> {
+/// for this kernel. `file` is `identify(path)`: the helper reads only that file.
+pub fn check(path: &Path, file: &Identified, release: &str) -> Result<Checked, FileProblem> {
     let format = sniff_file(path)?;
-    let info = crate::helper::modinfo(path).map_err(|e| {
-        match e.downcast::<crate::helper::Mismatch>() {
-            Ok(m) => FileProblem::Helper(m),
-            Err(e) => FileProblem::Unreadable {
-                path: path.to_path_buf(),
-                error: format!("{e:#}"),
-            },
-        }
-    })?;
+    let info = crate::helper::modinfo(&file.canonical, file.id).map_err(helper_problem)?;
     let info = info.map_err(|errno| {
         // A compressed file libkmod was built without support for reads as garbage: say
         // that, not "damaged", when kmod's own feature list says so.
@@ -237,13 +270,22 @@ pub fn check(path: &Path, release: &str) -> Result<Checked, FileProblem> {
             running: release.to_string(),
         });
     }
-    Ok(Checked { format, vermagic })
+    Ok(Checked {
+        format,
+        vermagic,
+        file: file.clone(),
+    })
 }
 
 /// The feature words of the system's kmod (`+ZSTD +XZ -ZLIB ...`), from the kmod tool that
 /// ships with libkmod; None when it is not installed.
 fn kmod_features() -> Option<Vec<String>> {
-    let out = std::process::Command::new("kmod")
+    // By its absolute path, never through PATH: as root, a `kmod` earlier in a user's PATH
+    // (sudo -E, su without -) would run as root.
+    let kmod = ["/usr/bin/kmod", "/bin/kmod", "/usr/sbin/kmod", "/sbin/kmod"]
+        .into_iter()
+        .find(|p| Path::new(p).is_file())?;
+    let out = std::process::Command::new(kmod)
         .arg("--version")
         .stderr(std::process::Stdio::null())
         .output()
@@ -321,67 +363,17 @@ pub fn vermagic_release(vermagic: &str) -> &str {
 }
 
 /// A root tool must not load what another user could have changed: the file and every
-/// folder above it must be owned by root or by the user running vmtop, and writable by
-/// neither group nor others (a sticky folder such as /tmp is fine for its owner's files).
-/// `uid`: the real uid behind sudo (SUDO_UID) or the effective uid.
-pub fn check_ownership(path: &Path, uid: u32) -> Result<(), FileProblem> {
-    let abs = std::fs::canonicalize(path).map_err(|e| FileProblem::Unreadable {
-        path: path.to_path_buf(),
-        error: e.to_string(),
-    })?;
-    let mut at: Option<&Path> = Some(&abs);
-    let mut first = true;
-    while let Some(p) = at {
-        let meta = std::fs::metadata(p).map_err(|e| FileProblem::Unreadable {
-            path: p.to_path_buf(),
-            error: e.to_string(),
-        })?;
-        let what = if first {
-            "the module file"
-        } else {
-            "its folder"
-        };
-        let owner_ok = meta.uid() == 0 || meta.uid() == uid;
-        if !owner_ok {
-            return Err(FileProblem::UnsafeFile {
-                path: path.to_path_buf(),
-                why: format!(
-                    "{what} {} is owned by uid {}, another user",
-                    p.display(),
-                    meta.uid()
-                ),
-                fix: format!("sudo chown root: {}", p.display()),
-            });
-        }
-        let mode = meta.mode();
-        let sticky = mode & 0o1000 != 0;
-        // A sticky folder such as /tmp lets nobody else rename or replace our file.
-        if mode & 0o022 != 0 && (first || !sticky) {
-            return Err(FileProblem::UnsafeFile {
-                path: path.to_path_buf(),
-                why: format!(
-                    "{what} {} is writable by {} (mode {:o})",
-                    p.display(),
-                    match (mode & 0o020 != 0, mode & 0o002 != 0) {
-                        (true, true) => "group and others",
-                        (true, false) => "its group",
-                        _ => "others",
-                    },
-                    mode & 0o7777
-                ),
-                fix: format!("chmod go-w {}", p.display()),
-            });
-        }
-        first = false;
-        at = p.parent();
-    }
-    Ok(())
-}
-
-/// The user behind this process: SUDO_UID when sudo ran this vmtop itself, else the real
-/// uid (`trust::invoking_uid`: not in a root shell sudo left behind).
-pub fn invoking_uid() -> u32 {
-    crate::trust::Trust::current().invoking
+/// folder above it must belong to one of `owners` (root, this vmtop's owner, the user behind
+/// sudo: `trust::Trust::module_owners`) and be writable by neither group nor others (a
+/// sticky folder such as /tmp is fine for its owner's files).
+pub fn check_ownership(path: &Path, owners: &[u32]) -> Result<(), FileProblem> {
+    crate::trust::check_path(path, owners, "the module file")
+        .map(|_| ())
+        .map_err(|u| FileProblem::UnsafeFile {
+            path: path.to_path_buf(),
+            why: u.why,
+            fix: u.fix,
+        })
 }
 
 /// Marker that scripts/sign-file appends to a signed module (MODULE_SIG_STRING).
@@ -435,10 +427,9 @@ mod tests {
         std::fs::write(&empty, b"").expect("write");
         let text = d.join("text.ko");
         std::fs::write(&text, b"#!/bin/sh\necho hi\n").expect("write");
-        let r = "6.1.0-57-amd64";
-        assert!(matches!(check(&empty, r), Err(FileProblem::Empty { .. })));
-        assert!(matches!(check(d, r), Err(FileProblem::Directory { .. })));
-        match check(&text, r) {
+        assert!(matches!(identify(&empty), Err(FileProblem::Empty { .. })));
+        assert!(matches!(identify(d), Err(FileProblem::Directory { .. })));
+        match identify(&text) {
             Err(FileProblem::NotAModule { what, .. }) => {
                 assert!(what.contains("text file"), "{what}");
                 assert!(what.contains("#!/bin/sh"), "{what}");
@@ -446,9 +437,33 @@ mod tests {
             other => panic!("text file: {other:?}"),
         }
         let missing = d.join("nope.ko");
-        let e = check(&missing, r).expect_err("missing");
+        let e = identify(&missing).expect_err("missing");
         assert!(matches!(e, FileProblem::Missing { .. }), "{e:?}");
         assert!(e.to_string().contains("nope.ko"), "{e}");
+    }
+
+    #[test]
+    fn a_module_is_identified_by_its_resolved_path_and_inode() {
+        use std::os::unix::fs::MetadataExt as _;
+        let t = tmp("identify");
+        let d = t.path();
+        let real = d.join("build/alloc_large_mem.ko");
+        std::fs::create_dir_all(real.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&real, b"\x7fELF\x02\x01").expect("write");
+        // Through a link to the folder and one to the file: the file behind them.
+        std::os::unix::fs::symlink(d.join("build"), d.join("out")).expect("link");
+        std::os::unix::fs::symlink(d.join("out/alloc_large_mem.ko"), d.join("m.ko")).expect("link");
+        let f = identify(&d.join("m.ko")).expect("identified");
+        let canonical = std::fs::canonicalize(&real).expect("canonical");
+        assert_eq!(f.canonical, canonical);
+        let meta = std::fs::metadata(&real).expect("stat");
+        assert_eq!((f.id.dev, f.id.ino), (meta.dev(), meta.ino()));
+        // Re-pointed afterwards: another file at the same path is another id.
+        std::fs::remove_file(d.join("m.ko")).expect("rm");
+        let other = d.join("other.ko");
+        std::fs::write(&other, b"\x7fELF\x02\x01").expect("write");
+        std::os::unix::fs::symlink(&other, d.join("m.ko")).expect("link");
+        assert_ne!(identify(&d.join("m.ko")).expect("identified").id, f.id);
     }
 
     #[test]
@@ -472,9 +487,9 @@ mod tests {
         std::fs::set_permissions(&ko, std::fs::Permissions::from_mode(0o644)).expect("chmod");
         let me = nix::unistd::geteuid().as_raw();
         // The temporary folder's parents (/tmp is sticky) are fine.
-        assert_eq!(check_ownership(&ko, me), Ok(()));
+        assert_eq!(check_ownership(&ko, &[0, me]), Ok(()));
         std::fs::set_permissions(&ko, std::fs::Permissions::from_mode(0o666)).expect("chmod");
-        match check_ownership(&ko, me) {
+        match check_ownership(&ko, &[0, me]) {
             Err(e @ FileProblem::UnsafeFile { .. }) => {
                 let s = e.to_string();
                 assert!(
@@ -486,7 +501,7 @@ mod tests {
         }
         std::fs::set_permissions(&ko, std::fs::Permissions::from_mode(0o644)).expect("chmod");
         std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o757)).expect("chmod");
-        match check_ownership(&ko, me) {
+        match check_ownership(&ko, &[0, me]) {
             Err(e @ FileProblem::UnsafeFile { .. }) => {
                 let s = e.to_string();
                 assert!(s.contains("its folder") && s.contains("others"), "{s}");
