@@ -5,16 +5,10 @@ use std::process::Command;
 
 use crate::common::{temp_dir, vmtop};
 
+/// `vmtop ARGS` (common::run): exit code (None for a signal), stdout, stderr.
 fn run(args: &[&str]) -> (Option<i32>, String, String) {
-    let out = Command::new(vmtop())
-        .args(args)
-        .output()
-        .expect("running vmtop lesson");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let o = crate::common::run(Command::new(vmtop()).args(args));
+    ((o.status >= 0).then_some(o.status), o.stdout, o.stderr)
 }
 
 #[test]
