@@ -13,6 +13,7 @@ pub const CHECKOUT: &str = "VMTOP_CHECKOUT";
 pub const KMOD_HELPER: &str = "VMTOP_KMOD_HELPER";
 /// Tests only: `engine` makes the dashboard's engine thread panic (read only in debug builds and
 /// with the `test-hooks` feature: see `dashboard::test_hook_panic`).
+#[cfg(any(debug_assertions, feature = "test-hooks"))]
 pub const TEST_PANIC: &str = "VMTOP_TEST_PANIC";
 
 /// The lab's kernels and headers (`make -C` runs their Makefiles on the host).
