@@ -17,6 +17,7 @@ mod foundation;
 mod helper;
 mod install;
 mod kmsg;
+mod record;
 mod safe_mode;
 
 /// Tests that pick their kernels themselves: `make test` runs them once, not per kernel.

@@ -187,8 +187,78 @@ pub struct DashboardArgs {
     /// How much history to keep
     #[arg(long, default_value = "10m", value_parser = parse_duration)]
     pub retention: std::time::Duration,
+    /// Allocator for the dashboard's loads (`a` then cycles through those the module offers)
+    #[arg(long, value_enum, default_value_t = crate::module::alloc::Allocator::Vmalloc)]
+    pub alloc: crate::module::alloc::Allocator,
+    /// Memsize step of + and - (and the arrow keys)
+    #[arg(long, value_name = "MEMSIZE", default_value = "16", value_parser = parse_memsize)]
+    pub step: u64,
+    /// Memsize step of ] and [ (and PgUp, PgDn)
+    #[arg(long, value_name = "MEMSIZE", default_value = "256", value_parser = parse_memsize)]
+    pub big_step: u64,
+    /// Colours for a dark or a light terminal, or for a projector (high contrast, bold,
+    /// thick chart lines, meaning never carried by colour alone); NO_COLOR wins over it
+    #[arg(long, value_enum, default_value_t = ThemeName::Dark)]
+    pub theme: ThemeName,
+    /// How the charts draw: braille (2x4 dots a cell), block (half blocks, for fonts without
+    /// braille: the Linux console, some projectors' PCs), ascii (plain ASCII)
+    #[arg(long, value_enum, default_value_t = Glyphs::Braille)]
+    pub glyphs: Glyphs,
+    /// Which kernel-log lines the pane shows: all, memory (memory and modules), module
+    /// (alloc_large_mem's own)
+    #[arg(long, value_enum, default_value_t = KernelLog::All)]
+    pub kernel_log: KernelLog,
+    /// Folder where `s` saves screenshots (SVG and PNG)
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub screenshot_dir: PathBuf,
+    /// Record what the dashboard shows and does to FILE (.csv or .jsonl): samples, every
+    /// load, unload and failure with its diagnosis, the kernel-log lines shown
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    /// Settings file [default: ~/.config/vmtop/config.toml, the invoking user's under sudo]
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
     #[command(flatten)]
     pub module: ModuleArgs,
+}
+
+/// `--theme`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ThemeName {
+    /// For a dark terminal background
+    #[default]
+    Dark,
+    /// For a light terminal background: no yellow or cyan text, no dim text
+    Light,
+    /// For a projector: high contrast, bold, thick lines, symbols and words beside every colour
+    Projector,
+}
+
+/// `--glyphs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Glyphs {
+    /// Braille dots: 2x4 points a cell
+    #[default]
+    Braille,
+    /// Half blocks ▀ ▄ █: 1x2 points a cell, in every console font
+    Block,
+    /// ASCII only: ' - _ | and + for the axes
+    Ascii,
+}
+
+/// `--kernel-log`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KernelLog {
+    /// Every line the kernel logs
+    #[default]
+    All,
+    /// Lines about memory, vmalloc, the OOM killer and modules
+    Memory,
+    /// alloc_large_mem's own lines
+    Module,
 }
 
 #[derive(Debug, Subcommand)]
@@ -297,6 +367,22 @@ pub enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Plot a recording: memory and vmalloc with every load, unload and failure marked
+    #[command(
+        after_help = "Examples:\n  vmtop plot mem.jsonl --out chart.svg\n  vmtop plot mem.csv --out chart.png --size 1920x1080\n  vmtop plot mem.jsonl --out vmalloc.svg --series vmalloc --title \"vmalloc during the lab\"\n\nExit code 2: FILE is not a recording (the line and what was expected), or --out has no .svg or .png."
+    )]
+    Plot(PlotArgs),
+    /// A self-contained HTML page from a recording: the machine, charts, every load, each
+    /// failure's diagnosis with the kernel's lines, a lesson's transcript
+    #[command(
+        after_help = "Examples:\n  vmtop report mem.jsonl --out report.html\n  vmtop report class.jsonl --transcript lesson.jsonl --out report.html\n\nThe page needs no network: its charts are inline SVG. Print it, or save it as PDF from a browser."
+    )]
+    Report(ReportArgs),
+    /// The settings file: its path, the settings it gives, or a commented default
+    #[command(
+        after_help = "Examples:\n  vmtop config                      the file read and the settings it gives\n  vmtop config --default > ~/.config/vmtop/config.toml\n\nvmtop reads the file and never writes it. Flags given on the command line win over it."
+    )]
+    Config(ConfigArgs),
     /// Boot a sandbox VM with a real Debian kernel and run vmtop inside it
     #[command(
         after_help = "Examples:\n  vmtop lab\n  vmtop lab --mem 512 --append lockdown=integrity\n  vmtop lab --exec 'vmtop load --memsize 64; grep Vmalloc /proc/meminfo'\n\nInside the VM the module is at /lab/alloc_large_mem.ko (also $VMTOP_MODULE)."
@@ -316,6 +402,13 @@ pub enum Cmd {
         after_help = "Examples:\n  vmtop lesson --list\n  vmtop lesson --check my-lesson.toml\n  vmtop lesson --check why-vmalloc\n\nExit code 2: the file cannot run (FILE:LINE:COLUMN says why and what is accepted)."
     )]
     Lesson(LessonArgs),
+    /// (internal) read or write a file as the user behind sudo: root's dashboard saves its
+    /// pictures and recordings, and reads its settings, through this
+    #[command(hide = true, name = "__as-user")]
+    AsUser {
+        what: AsUserOp,
+        path: PathBuf,
+    },
     /// (internal) man pages into DIR, or a shell's completions on stdout; used by make install
     #[command(hide = true, name = "__generate")]
     Generate {
@@ -333,6 +426,88 @@ pub enum Generated {
     Bash,
     Zsh,
     Fish,
+}
+
+/// What `vmtop __as-user` does with its file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AsUserOp {
+    /// Print the file (at most `settings::MAX_BYTES`)
+    Read,
+    /// Write standard input to the file: a temporary file beside it, renamed at the end
+    Write,
+    /// Write standard input to the file as it comes (a recording)
+    Stream,
+}
+
+/// Which charts `vmtop plot` draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Series {
+    /// MemTotal, MemFree and MemAvailable
+    Memory,
+    /// VmallocUsed
+    Vmalloc,
+}
+
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("invalid --size {s:?}: WIDTHxHEIGHT in pixels, e.g. 1600x900");
+    let (w, h) = s.trim().split_once(['x', 'X']).ok_or_else(bad)?;
+    let (w, h): (u32, u32) = (w.parse().map_err(|_| bad())?, h.parse().map_err(|_| bad())?);
+    if !(320..=8000).contains(&w) || !(240..=8000).contains(&h) {
+        return Err(format!(
+            "--size {w}x{h}: use 320 to 8000 pixels across and 240 to 8000 down, e.g. 1600x900"
+        ));
+    }
+    Ok((w, h))
+}
+
+#[derive(Debug, Args)]
+pub struct PlotArgs {
+    /// A recording: `vmtop record` or `vmtop --record` output, CSV or JSON lines
+    pub file: PathBuf,
+    /// The picture to write: .svg or .png (written whole or not at all)
+    #[arg(long, value_name = "CHART")]
+    pub out: PathBuf,
+    /// Picture size in pixels (a 16:9 slide by default)
+    #[arg(long, value_name = "WxH", default_value = "1600x900", value_parser = parse_size)]
+    pub size: (u32, u32),
+    /// Charts to draw, comma-separated
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "memory,vmalloc")]
+    pub series: Vec<Series>,
+    /// Title [default: vmtop on KERNEL (MACHINE), the recording's date]
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Colours: light (slides, print) or dark (dark slides)
+    #[arg(long, value_enum, default_value_t = ThemeName::Light)]
+    pub theme: ThemeName,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A recording: `vmtop record` or `vmtop --record` output, CSV or JSON lines
+    pub file: PathBuf,
+    /// The page to write (written whole or not at all)
+    #[arg(long, value_name = "HTML")]
+    pub out: PathBuf,
+    /// A lesson's transcript (`vmtop lesson ... --transcript FILE`) to add to the page
+    #[arg(long, value_name = "FILE")]
+    pub transcript: Option<PathBuf>,
+    /// Title [default: vmtop on KERNEL (MACHINE)]
+    #[arg(long)]
+    pub title: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("print").args(["default", "path"])))]
+pub struct ConfigArgs {
+    /// Print a commented default file with every setting (each line commented out)
+    #[arg(long)]
+    pub default: bool,
+    /// Print only the path of the file vmtop reads
+    #[arg(long)]
+    pub path: bool,
+    /// The file to read instead of the default one
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -509,6 +684,24 @@ pub(crate) mod tests {
             assert!(e.to_string().contains(want), "{opt} {bad}: {e}");
         }
         assert!(Cli::try_parse_from(["vmtop", "lab", "--mem", "128", "--cpus", "1"]).is_ok());
+    }
+
+    /// The names `files` runs its child with are this subcommand's.
+    #[test]
+    fn the_as_user_child_parses() {
+        for (op, want) in [
+            (crate::files::AS_USER_READ, AsUserOp::Read),
+            (crate::files::AS_USER_WRITE, AsUserOp::Write),
+            (crate::files::AS_USER_STREAM, AsUserOp::Stream),
+        ] {
+            let cli = Cli::try_parse_from(["vmtop", crate::files::AS_USER, op, "/x/y"]).expect(op);
+            match cli.command {
+                Some(Cmd::AsUser { what, path }) => {
+                    assert_eq!((what, path), (want, PathBuf::from("/x/y")));
+                }
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     #[test]

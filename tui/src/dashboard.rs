@@ -89,6 +89,12 @@ pub fn run(opts: DashboardOptions) -> anyhow::Result<()> {
     let module_path = engine.module_path().map_err(|e| format!("{e:#}"));
     let initial_status = engine.status();
 
+    // The recording's files are created before the screen is taken: a path that cannot be
+    // written is one line on the command line.
+    let mut recording = match &opts.record {
+        Some(path) => Some(crate::record::Live::start(path)?),
+        None => None,
+    };
     let mut app = App::new(kernel, module_path, opts.app_config());
     app.no_color = crate::ui::theme::no_color_requested();
     match initial_status {
@@ -98,6 +104,9 @@ pub fn run(opts: DashboardOptions) -> anyhow::Result<()> {
     // Loaded before this session (an earlier vmtop, or insmod by hand): say so in the log,
     // mark it on the charts, and let `u` unload it.
     if let Some(adopted) = engine.adopt_existing() {
+        if let Some(r) = recording.as_mut() {
+            r.event(&adopted);
+        }
         app.on_event(adopted);
     }
 
@@ -119,7 +128,15 @@ pub fn run(opts: DashboardOptions) -> anyhow::Result<()> {
     spawn_input(tx.clone())?;
     drop(tx);
 
-    let end = main_loop(&mut term, &mut app, &rx, &cmd_tx, &sampler, interval);
+    let end = main_loop(
+        &mut term,
+        &mut app,
+        &rx,
+        &cmd_tx,
+        &sampler,
+        interval,
+        &mut recording,
+    );
     drop(term);
 
     // A signal or a closed terminal ends the loop at once: an operation in flight is
@@ -130,7 +147,12 @@ pub fn run(opts: DashboardOptions) -> anyhow::Result<()> {
         let deadline = Instant::now() + WORKER_STOP_WAIT;
         while let Ok(msg) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
             match msg {
-                Msg::EngineEvent(e) => app.on_event(e),
+                Msg::EngineEvent(e) => {
+                    if let Some(r) = recording.as_mut() {
+                        r.event(&e);
+                    }
+                    app.on_event(e)
+                }
                 Msg::Status(s) => app.on_status(s),
                 Msg::WorkerExited => break,
                 _ => {}
@@ -140,6 +162,16 @@ pub fn run(opts: DashboardOptions) -> anyhow::Result<()> {
 
     // After the terminal is back: say what was left behind.
     let mut err = std::io::stderr();
+    if let Some(r) = recording {
+        match r.finish() {
+            Ok(path) => {
+                let _ = writeln!(err, "vmtop: recorded to {}", path.display());
+            }
+            Err(e) => {
+                let _ = writeln!(err, "vmtop: {e:#}");
+            }
+        }
+    }
     match &end {
         Ok(End::Signal(sig)) => {
             let _ = writeln!(err, "vmtop: stopped by signal {sig}");
@@ -184,10 +216,12 @@ fn main_loop(
     cmd_tx: &Sender<Command>,
     sampler: &Sampler,
     interval: Duration,
+    recording: &mut Option<crate::record::Live>,
 ) -> anyhow::Result<End> {
     let start = sampler.start();
     let mut lp = Loop {
         cmd_tx,
+        recording,
         waiting_for_worker: false,
         next_sample: Instant::now(),
         buddy: crate::system::buddyinfo::BuddyReader::new(),
@@ -230,12 +264,51 @@ fn main_loop(
                 return Ok(end);
             }
         }
+        if std::mem::take(&mut app.screenshot_asked) {
+            let text = match save_screenshot(app, term.area()) {
+                Ok(text) => text,
+                Err(e) => format!("screen not saved: {e:#}"),
+            };
+            app.on_notice(text);
+        }
     }
+}
+
+/// Save the screen as `app` draws it at `area`'s size (the same cells as the terminal
+/// shows), as SVG and PNG in the screenshot folder; returns the footer's words.
+fn save_screenshot(app: &App, area: Rect) -> anyhow::Result<String> {
+    let mut t = Terminal::new(ratatui::backend::TestBackend::new(area.width, area.height))
+        .context("drawing the screen for the picture")?;
+    t.draw(|f| crate::ui::draw(f, app))
+        .context("drawing the screen for the picture")?;
+    let buf = t.backend().buffer();
+    let palette = crate::export::palette::Palette::of(app.theme);
+    let stamp = crate::units::utc_stamp(crate::units::unix_ms_now());
+    let dir = &app.screenshot_dir;
+    let base = (1..100)
+        .map(|n| match n {
+            1 => format!("vmtop-{stamp}"),
+            n => format!("vmtop-{stamp}-{n}"),
+        })
+        .find(|b| !dir.join(format!("{b}.svg")).exists() && !dir.join(format!("{b}.png")).exists())
+        .unwrap_or_else(|| format!("vmtop-{stamp}"));
+    let title = format!(
+        "vmtop on Linux {} ({}), {}x{}",
+        app.kernel.release, app.kernel.machine, area.width, area.height
+    );
+    let svg = crate::export::screen::svg(buf, &palette, &title);
+    let png = crate::export::screen::png(buf, &palette)?;
+    let svg_path = dir.join(format!("{base}.svg"));
+    crate::files::save(&svg_path, svg.as_bytes())?;
+    crate::files::save(&dir.join(format!("{base}.png")), &png)?;
+    Ok(format!("screen saved: {} and .png", svg_path.display()))
 }
 
 /// The main loop's own state between frames.
 struct Loop<'a> {
     cmd_tx: &'a Sender<Command>,
+    /// `--record`: what the dashboard shows and does, as it happens.
+    recording: &'a mut Option<crate::record::Live>,
     /// Set when a Quit{unload: true} was sent: wait for the worker before leaving.
     waiting_for_worker: bool,
     /// Deadlines, not sleeps, so the interval does not drift with the read and draw time; a
@@ -253,7 +326,9 @@ impl Loop<'_> {
         let now = Instant::now();
         let sampled = now >= self.next_sample;
         if sampled {
-            app.on_sample(sampler.sample());
+            let p = sampler.sample();
+            self.record(app, |r| r.point(&p));
+            app.on_sample(p);
             while self.next_sample <= now {
                 self.next_sample += interval;
             }
@@ -263,6 +338,14 @@ impl Loop<'_> {
             app.on_buddyinfo(self.buddy.read());
         }
         self.wanted_buddy = wants_buddy;
+    }
+
+    /// Into the recording (`--record`); a write that fails stops it and says so in the
+    /// footer, once.
+    fn record(&mut self, app: &mut App, f: impl FnOnce(&mut crate::record::Live) -> Option<String>) {
+        if let Some(why) = self.recording.as_mut().and_then(f) {
+            app.on_notice(why);
+        }
     }
 
     fn send(&mut self, app: &mut App, cmd: Command) {
@@ -283,6 +366,7 @@ impl Loop<'_> {
                 Some(Action::Resize)
             }
             Msg::EngineEvent(e) => {
+                self.record(app, |r| r.event(&e));
                 app.on_event(e);
                 None
             }
@@ -306,6 +390,10 @@ impl Loop<'_> {
                 None
             }
             Msg::Kmsg(line) => {
+                if app.shows_kmsg(&line) {
+                    let t = app.now;
+                    self.record(app, |r| r.kmsg(t, &line));
+                }
                 app.on_kmsg(line);
                 None
             }
@@ -443,6 +531,11 @@ impl TerminalGuard {
     fn draw(&mut self, app: &App, samples_only: bool) -> anyhow::Result<()> {
         let _drawing = DRAWING.lock().unwrap_or_else(|e| e.into_inner());
         draw_frame(&mut self.terminal, &mut self.stale, app, samples_only)
+    }
+
+    /// The screen's size.
+    fn area(&mut self) -> Rect {
+        self.terminal.current_buffer_mut().area
     }
 
     /// The terminal now has `cols` x `rows` cells: redraw everything at that size.

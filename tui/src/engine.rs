@@ -49,6 +49,12 @@ pub struct Event {
     pub delta: Option<Delta>,
     /// The allocator asked for (loads; None for an unload or an adopted module).
     pub alloc: Option<crate::module::alloc::Allocator>,
+    /// The module's own kernel-log line for this attempt (`alloc_large_mem: load ...` or
+    /// `fail ...`, kmod-src/README.md): its figures (memory available before and after, the
+    /// reserve, where the pages are). None for an unload, an adopted module, an attempt the
+    /// module did not see, or an unreadable log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub module_line: Option<String>,
 }
 
 impl Event {
@@ -252,6 +258,7 @@ impl Engine {
         Some(Event {
             alloc_ns: s.alloc_ns,
             fill_ns: s.fill_ns,
+            module_line: None,
             ..self.event(EventKind::Adopt, &s)
         })
     }
@@ -271,6 +278,7 @@ impl Engine {
             wall_ns: 0,
             alloc_ns: None,
             fill_ns: None,
+            module_line: None,
             delta: None,
             alloc: None,
         }
@@ -330,6 +338,12 @@ impl Engine {
             .iter()
             .rev()
             .find_map(|l| ModuleFigures::from_log_line(l));
+        event.module_line = ins
+            .log
+            .iter()
+            .rev()
+            .find(|l| ModuleFigures::from_log_line(l).is_some() || crate::module::log::FailLine::parse(l).is_some())
+            .cloned();
         let allocated = ins
             .log
             .iter()
@@ -444,6 +458,7 @@ impl Engine {
         let mut event = Event {
             alloc_ns: st.alloc_ns,
             fill_ns: st.fill_ns,
+            module_line: None,
             ..self.event(EventKind::Unload, &st)
         };
         // A module whose init is still running (allocating and filling its buffer) cannot be
@@ -627,6 +642,7 @@ mod tests {
             wall_ns: 0,
             alloc_ns: Some(31_617_220),
             fill_ns: Some(29_485_190),
+            module_line: None,
             delta: Some(Delta {
                 mem_free: -(65 << 20),
                 mem_available: -(64 << 20),
@@ -652,6 +668,7 @@ mod tests {
                 wall_ns: 1_000 * i as u64,
                 alloc_ns: None,
                 fill_ns: None,
+                module_line: None,
                 delta: None,
                 alloc: crate::module::alloc::Allocator::ALL.get(i % 6).copied(),
             });

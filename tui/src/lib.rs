@@ -2,9 +2,10 @@
 //!
 //! The modules, in the order they import one another (each imports only those above it;
 //! `layout_tests` checks that there is no cycle):
-//! - `units`, `env`, `trust`, `refused`: leaves. Sizes, times, errno and signal names; where
-//!   the checkout and the helper are, the `VMTOP_*` names; whose files vmtop uses as root;
-//!   vmtop's own refusals (exit 2, an untrusted file among them).
+//! - `units`, `env`, `trust`, `refused`, `files`: leaves. Sizes, times, errno and signal
+//!   names; where the checkout and the helper are, the `VMTOP_*` names; whose files vmtop
+//!   uses as root; vmtop's own refusals (exit 2, an untrusted file among them); files written
+//!   whole or not at all, and as the user behind sudo.
 //! - `system/`: what the kernel shows: `meminfo` (samples), `vmallocinfo` (largest free
 //!   range), `buddyinfo` (free blocks per order), `kmsg` (kernel log), `host` (release,
 //!   module support, privileges, signing state). Imports only `units`.
@@ -18,7 +19,8 @@
 //! - `engine` (load and unload as events), `probe` (the largest memsize that loads),
 //!   `record` (the sample formats).
 //! - `lab/`: the sandbox (QEMU + initramfs); `replay` (the 2009 article in the 32-bit lab).
-//! - `cli`: the clap definitions, where every default is written.
+//! - `cli`: the clap definitions, where every default is written; `settings`: the settings
+//!   file, which gives the same flags.
 //! - `lesson/`: a teacher's script, run against the kernel.
 //! - `app/` (state, actions, keys, config), `ui/` (drawing), `dashboard` (terminal loop and
 //!   threads), `footprint` (the dashboard's memory trims).
@@ -26,6 +28,7 @@
 pub(crate) mod env;
 pub(crate) mod refused;
 pub(crate) mod trust;
+pub(crate) mod files;
 pub(crate) mod units;
 
 pub(crate) mod system;
@@ -50,6 +53,8 @@ pub(crate) mod footprint;
 pub(crate) mod ui;
 
 pub mod cli;
+pub(crate) mod settings;
+pub(crate) mod export;
 pub mod commands;
 
 #[cfg(test)]

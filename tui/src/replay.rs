@@ -229,6 +229,7 @@ mod tests {
             wall_ns: 1_000,
             alloc_ns: None,
             fill_ns: None,
+            module_line: None,
             delta,
             alloc: Some(crate::module::alloc::Allocator::Vmalloc),
         }

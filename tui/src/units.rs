@@ -131,6 +131,49 @@ pub fn signal_name(sig: i32) -> String {
         .unwrap_or_else(|_| format!("signal {sig}"))
 }
 
+/// The wall clock, milliseconds since the Unix epoch (0 if the clock is before it).
+pub fn unix_ms_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The UTC date and time of `unix_ms`: (year, month, day, hour, minute, second).
+pub fn utc(unix_ms: u64) -> (i64, u32, u32, u32, u32, u32) {
+    let secs = (unix_ms / 1000) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (
+        year,
+        month,
+        day,
+        (rem / 3600) as u32,
+        (rem / 60 % 60) as u32,
+        (rem % 60) as u32,
+    )
+}
+
+/// `2026-12-05 09:30 UTC`.
+pub fn fmt_utc_minute(unix_ms: u64) -> String {
+    let (y, mo, d, h, mi, _) = utc(unix_ms);
+    format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02} UTC")
+}
+
+/// `20261205-093012`, for file names.
+pub fn utc_stamp(unix_ms: u64) -> String {
+    let (y, mo, d, h, mi, s) = utc(unix_ms);
+    format!("{y:04}{mo:02}{d:02}-{h:02}{mi:02}{s:02}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,5 +247,13 @@ mod tests {
         assert_eq!(signal_name(9), "SIGKILL");
         assert_eq!(signal_name(15), "SIGTERM");
         assert_eq!(signal_name(200), "signal 200");
+    }
+
+    #[test]
+    fn utc_dates() {
+        assert_eq!(fmt_utc_minute(0), "1970-01-01 00:00 UTC");
+        // 2026-12-05 09:30:12 UTC.
+        assert_eq!(utc_stamp(1_796_463_012_000), "20261205-093012");
+        assert_eq!(fmt_utc_minute(951_782_400_000), "2000-02-29 00:00 UTC");
     }
 }

@@ -40,6 +40,8 @@ pub enum Action {
     ToggleHelp,
     /// Open/close the whole diagnosis of the last failure (the banner shows its start).
     ToggleWhy,
+    /// Save the screen as it is now, as SVG and PNG (in the screenshot folder).
+    Screenshot,
     /// Quit (asks whether to unload when the module is loaded).
     Quit,
     /// Answer to the open dialog: y (true) or n (false).

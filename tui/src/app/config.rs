@@ -29,6 +29,18 @@ pub struct DashboardOptions {
     pub module: Option<PathBuf>,
     /// `--allow-unsafe-file`.
     pub allow_unsafe_file: bool,
+    /// Allocator for the first loads (`--alloc`).
+    pub alloc: crate::module::alloc::Allocator,
+    /// Memsize steps, MiB (`--step`, `--big-step`).
+    pub step_mib: u64,
+    pub big_step_mib: u64,
+    pub theme: crate::cli::ThemeName,
+    pub glyphs: crate::cli::Glyphs,
+    pub kernel_log: crate::cli::KernelLog,
+    /// Where `s` saves screenshots.
+    pub screenshot_dir: PathBuf,
+    /// `--record FILE`.
+    pub record: Option<PathBuf>,
 }
 
 impl DashboardOptions {
@@ -44,6 +56,14 @@ impl DashboardOptions {
             memsize_mib: args.memsize,
             module: args.module.module,
             allow_unsafe_file: args.module.allow_unsafe_file,
+            alloc: args.alloc,
+            step_mib: args.step,
+            big_step_mib: args.big_step,
+            theme: args.theme,
+            glyphs: args.glyphs,
+            kernel_log: args.kernel_log,
+            screenshot_dir: args.screenshot_dir,
+            record: args.record,
         }
     }
 
@@ -57,6 +77,13 @@ impl DashboardOptions {
             retention: self.retention,
             yes: self.yes,
             keep_loaded: self.keep_loaded,
+            alloc: self.alloc,
+            step_mib: self.step_mib,
+            big_step_mib: self.big_step_mib,
+            theme: self.theme,
+            glyphs: self.glyphs,
+            kernel_log: self.kernel_log,
+            screenshot_dir: self.screenshot_dir.clone(),
         }
     }
 }
@@ -82,6 +109,13 @@ pub struct AppConfig {
     pub retention: Retention,
     pub yes: bool,
     pub keep_loaded: bool,
+    pub alloc: crate::module::alloc::Allocator,
+    pub step_mib: u64,
+    pub big_step_mib: u64,
+    pub theme: crate::cli::ThemeName,
+    pub glyphs: crate::cli::Glyphs,
+    pub kernel_log: crate::cli::KernelLog,
+    pub screenshot_dir: PathBuf,
 }
 
 impl Default for AppConfig {
@@ -104,7 +138,19 @@ mod tests {
         let ids: Vec<&str> = d.keys().map(String::as_str).collect();
         assert_eq!(
             ids,
-            ["interval", "memsize", "mode", "retention"],
+            [
+                "alloc",
+                "big_step",
+                "glyphs",
+                "interval",
+                "kernel_log",
+                "memsize",
+                "mode",
+                "retention",
+                "screenshot_dir",
+                "step",
+                "theme"
+            ],
             "an option with a default: check it here"
         );
         let opts = DashboardOptions::default();
@@ -127,6 +173,22 @@ mod tests {
             Retention::from(crate::cli::parse_duration(&d["retention"]).expect("retention"))
         );
         assert_eq!(app.oom_safe, d["mode"] == "safe");
+        assert_eq!(app.alloc.name(), d["alloc"]);
+        assert_eq!(
+            app.step_mib,
+            crate::units::parse_memsize_mib(&d["step"]).expect("step")
+        );
+        assert_eq!(
+            app.big_step_mib,
+            crate::units::parse_memsize_mib(&d["big_step"]).expect("big step")
+        );
+        use clap::ValueEnum as _;
+        let name = |v: Option<clap::builder::PossibleValue>| v.expect("a value").get_name().to_string();
+        assert_eq!(name(app.theme.to_possible_value()), d["theme"]);
+        assert_eq!(name(app.glyphs.to_possible_value()), d["glyphs"]);
+        assert_eq!(name(app.kernel_log.to_possible_value()), d["kernel_log"]);
+        assert_eq!(app.screenshot_dir, PathBuf::from(&d["screenshot_dir"]));
+        assert_eq!(opts.record, None, "no recording unless asked");
         // Flags are off unless given.
         assert!(!app.yes && !app.keep_loaded && !opts.allow_unsafe_file);
         // Not an option of the dashboard: the guard is always on there.

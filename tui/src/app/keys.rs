@@ -11,11 +11,6 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::action::Action;
 
-/// Small memsize step, MiB.
-pub const STEP_SMALL_MIB: u64 = 16;
-/// Large memsize step, MiB.
-pub const STEP_BIG_MIB: u64 = 256;
-
 /// What the keyboard is talking to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -61,6 +56,7 @@ pub enum Group {
     Freeze,
     Window,
     Why,
+    Screenshot,
     Help,
     Quit,
     Dismiss,
@@ -132,6 +128,7 @@ const NORMAL: &[Binding] = &[
     b(&[Key(Char('f'))], Action::Freeze, Group::Freeze),
     b(&[Key(Char('z'))], Action::CycleWindow, Group::Window),
     b(&[Key(Char('w'))], Action::ToggleWhy, Group::Why),
+    b(&[Key(Char('s'))], Action::Screenshot, Group::Screenshot),
     b(
         &[Key(Char('?')), Key(KeyCode::F(1))],
         Action::ToggleHelp,
@@ -163,6 +160,8 @@ const HELP: &[Binding] = &[
         Action::ToggleHelp,
         Group::Close,
     ),
+    // What the help and the diagnosis show is worth a picture too (a lab report).
+    b(&[Key(Char('s'))], Action::Screenshot, Group::Screenshot),
     b(&[Key(Char('q'))], Action::Quit, Group::Quit),
 ];
 
@@ -172,6 +171,7 @@ const WHY: &[Binding] = &[
         Action::ToggleWhy,
         Group::Close,
     ),
+    b(&[Key(Char('s'))], Action::Screenshot, Group::Screenshot),
     b(&[Key(Char('q'))], Action::Quit, Group::Quit),
 ];
 
@@ -222,6 +222,7 @@ pub fn glyphs(group: Group, mode: Mode) -> Glyphs {
         Group::Freeze => same("f"),
         Group::Window => same("z"),
         Group::Why => same("w"),
+        Group::Screenshot => same("s"),
         Group::Help => same("?"),
         Group::Quit => g("q", "q Ctrl-C", ""),
         Group::Dismiss | Group::Cancel => same("Esc"),
@@ -323,6 +324,12 @@ mod tests {
         );
         assert_eq!(map_key(key(KeyCode::Char('q')), n), Some(Action::Quit));
         assert_eq!(map_key(key(KeyCode::Char('w')), n), Some(Action::ToggleWhy));
+        assert_eq!(map_key(key(KeyCode::Char('s')), n), Some(Action::Screenshot));
+        // A picture of the help and of the diagnosis too; never as an answer to a dialog.
+        assert_eq!(map_key(key(KeyCode::Char('s')), Mode::Help), Some(Action::Screenshot));
+        assert_eq!(map_key(key(KeyCode::Char('s')), Mode::Why), Some(Action::Screenshot));
+        assert_eq!(map_key(key(KeyCode::Char('s')), Mode::Confirm), None);
+        assert_eq!(map_key(key(KeyCode::Char('s')), Mode::Typing), None);
         assert_eq!(map_key(key(KeyCode::Esc), n), Some(Action::Cancel));
         assert_eq!(
             map_key(key(KeyCode::Char('7')), n),

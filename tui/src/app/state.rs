@@ -17,7 +17,7 @@ use crate::units::MIB;
 use super::action::{Action, Command};
 use super::config::AppConfig;
 use super::history::History;
-use super::keys::{Mode, STEP_BIG_MIB, STEP_SMALL_MIB};
+use super::keys::Mode;
 
 /// Kernel log lines kept for the kmsg pane.
 pub const KMSG_KEEP: usize = 500;
@@ -191,6 +191,17 @@ pub struct App {
     pub should_quit: bool,
     /// No colours (NO_COLOR or --no-color).
     pub no_color: bool,
+    /// Memsize steps of + - and ] [, MiB.
+    pub step_mib: u64,
+    pub big_step_mib: u64,
+    pub theme: crate::cli::ThemeName,
+    pub glyphs: crate::cli::Glyphs,
+    /// Which kernel-log lines the pane keeps.
+    pub kernel_log: crate::cli::KernelLog,
+    /// Where `s` saves screenshots.
+    pub screenshot_dir: PathBuf,
+    /// `s` was pressed: the main loop saves the screen and says where (`on_screenshot`).
+    pub screenshot_asked: bool,
 }
 
 impl App {
@@ -201,7 +212,7 @@ impl App {
             status: ModuleStatus::default(),
             memsize_mib: cfg.memsize_mib.max(1),
             oom_safe: cfg.oom_safe,
-            alloc: Allocator::default(),
+            alloc: cfg.alloc,
             limits: None,
             buddy_pane: false,
             buddy: BuddyInfo::default(),
@@ -224,6 +235,13 @@ impl App {
             now: 0.0,
             should_quit: false,
             no_color: false,
+            step_mib: cfg.step_mib.max(1),
+            big_step_mib: cfg.big_step_mib.max(1),
+            theme: cfg.theme,
+            glyphs: cfg.glyphs,
+            kernel_log: cfg.kernel_log,
+            screenshot_dir: cfg.screenshot_dir,
+            screenshot_asked: false,
         }
     }
 
@@ -446,10 +464,22 @@ impl App {
         self.notice = Some(text);
     }
 
+    /// Whether the kernel-log pane shows `line` (`--kernel-log`).
+    pub fn shows_kmsg(&self, line: &str) -> bool {
+        match self.kernel_log {
+            crate::cli::KernelLog::All => true,
+            crate::cli::KernelLog::Memory => crate::system::kmsg::is_relevant(line),
+            crate::cli::KernelLog::Module => line.contains(MODULE_NAME),
+        }
+    }
+
     pub fn on_kmsg(&mut self, line: String) {
         // Every load, failed or not, starts with the module's limits line.
         if let Some(l) = crate::module::log::limits(&line) {
             self.limits = Some(l);
+        }
+        if !self.shows_kmsg(&line) {
+            return;
         }
         self.kmsg.push_back(line);
         while self.kmsg.len() > KMSG_KEEP {
@@ -476,6 +506,11 @@ impl App {
                 self.toggle_help();
                 None
             }
+            Action::Screenshot => {
+                // The main loop saves the screen as drawn now and says where (on_notice).
+                self.screenshot_asked = true;
+                None
+            }
             Action::ToggleWhy => {
                 self.toggle_why();
                 None
@@ -487,12 +522,12 @@ impl App {
                 None
             }
             Action::StepUp { big } => {
-                let step = if big { STEP_BIG_MIB } else { STEP_SMALL_MIB };
+                let step = if big { self.big_step_mib } else { self.step_mib };
                 self.memsize_mib = self.memsize_mib.saturating_add(step).min(u64::MAX / MIB);
                 None
             }
             Action::StepDown { big } => {
-                let step = if big { STEP_BIG_MIB } else { STEP_SMALL_MIB };
+                let step = if big { self.big_step_mib } else { self.step_mib };
                 self.memsize_mib = self.memsize_mib.saturating_sub(step).max(1);
                 None
             }
@@ -857,6 +892,7 @@ pub(crate) mod tests {
             wall_ns: 0,
             alloc_ns: None,
             fill_ns: None,
+            module_line: None,
             delta: None,
         }
     }

@@ -6,13 +6,16 @@ use anyhow::Context as _;
 use clap::Parser;
 
 mod compare;
+mod config;
 mod generate;
 mod lab;
 mod lesson;
 mod load;
+mod plot;
 mod probe;
 mod record;
 mod replay;
+mod report;
 mod status;
 
 use crate::cli::{exit, Cli, Cmd, Mode};
@@ -22,10 +25,20 @@ use crate::units::fmt_delta_mib;
 
 /// Parse the command line and run; returns the process exit code.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let mut cli = match Cli::try_parse_from(&argv) {
         Ok(c) => c,
         Err(e) => return usage_error(e),
     };
+    // The child that reads or writes a file as the user behind sudo (crate::files).
+    if let Some(Cmd::AsUser { what, path }) = &cli.command {
+        let op = match what {
+            crate::cli::AsUserOp::Read => crate::files::Op::Read,
+            crate::cli::AsUserOp::Write => crate::files::Op::Write,
+            crate::cli::AsUserOp::Stream => crate::files::Op::Stream,
+        };
+        return crate::files::as_user_main(op, path, crate::settings::MAX_BYTES);
+    }
     if matches!(
         cli.command,
         Some(
@@ -37,6 +50,9 @@ pub fn main() -> i32 {
                 | Cmd::Generate { .. }
                 | Cmd::Compare { .. }
                 | Cmd::Lesson(_)
+                | Cmd::Config(_)
+                | Cmd::Plot(_)
+                | Cmd::Report(_)
         )
     ) {
         default_sigpipe();
@@ -46,7 +62,25 @@ pub fn main() -> i32 {
         eprintln!("vmtop: {e}");
         return exit::USAGE;
     }
+    // The dashboard's settings file, read (as the user behind sudo) and checked before the
+    // terminal is touched; its settings go before the command line's flags, which win.
+    if cli.command.is_none() {
+        match crate::settings::apply(&argv, cli.dashboard.config.as_deref()) {
+            Ok((with_file, _)) => cli = with_file,
+            Err(e) => {
+                match e.downcast_ref::<clap::Error>() {
+                    Some(c) => eprintln!("vmtop: {}", usage_line(c)),
+                    None => eprintln!("vmtop: {e:#}"),
+                }
+                return exit::USAGE;
+            }
+        }
+    }
     let result = match cli.command {
+        Some(Cmd::AsUser { .. }) => Ok(exit::OK),
+        Some(Cmd::Config(args)) => config::config(args, &argv),
+        Some(Cmd::Plot(args)) => plot::plot(args),
+        Some(Cmd::Report(args)) => report::report(args),
         Some(Cmd::Lab(args)) => lab::lab(args),
         Some(Cmd::Replay { json }) => replay::replay(json),
         Some(Cmd::Lesson(args)) => lesson::run(args),

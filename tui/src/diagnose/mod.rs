@@ -126,6 +126,39 @@ impl Cause {
     }
 }
 
+impl Cause {
+    /// A few words for a chart's label or a table cell ("more than all RAM").
+    pub fn words(self) -> &'static str {
+        match self {
+            Cause::ExceedsTotalPages => "more than all RAM",
+            Cause::AddressSpaceExhausted => "no vmalloc range that big",
+            Cause::PhysicalMemoryShort => "RAM ran short",
+            Cause::OomKilled => "OOM killer",
+            Cause::RefusedByGuard => "refused by vmtop's guard",
+            Cause::LoaderKilled => "loader killed",
+            Cause::AlreadyLoaded => "already loaded",
+            Cause::WrongKernel => "built for another kernel",
+            Cause::SignatureRejected => "signature rejected",
+            Cause::Lockdown => "kernel lockdown",
+            Cause::NotPermitted => "not permitted",
+            Cause::NoModuleSupport => "no module support",
+            Cause::ModuleFileMissing => "module file missing",
+            Cause::ModuleFileInvalid => "not a module file",
+            Cause::ModuleFileUnsafe => "module file others can change",
+            Cause::BadParameter => "parameter refused",
+            Cause::Interrupted => "interrupted",
+            Cause::Cancelled => "cancelled",
+            Cause::HelperFailed => "vmtop-kmod failed",
+            Cause::StillLoading => "still loading",
+            Cause::KmallocAboveMax => "above kmalloc's limit",
+            Cause::OrderAboveMax => "order above the largest",
+            Cause::KvmallocAboveMax => "above kvmalloc's limit",
+            Cause::NoContiguousBlock => "no contiguous block",
+            Cause::Unknown => "failed",
+        }
+    }
+}
+
 /// How sure the diagnosis is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -120,6 +120,54 @@ impl<'a> FailLine<'a> {
     }
 }
 
+/// What one of the module's `load`, `fail` or `unload` lines says happened (for `vmtop
+/// record`, which sees other programs' loads only through these lines).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModuleEvent<'a> {
+    pub kind: ModuleEventKind,
+    pub memsize_mib: u64,
+    /// `oom_safe=Y|N` (None on an unload line).
+    pub oom_safe: Option<bool>,
+    /// `alloc=` (an older module logs none: vmalloc).
+    pub alloc: Option<&'a str>,
+    pub alloc_ns: Option<u64>,
+    pub fill_ns: Option<u64>,
+    /// A failure's errno, positive.
+    pub errno: Option<i32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModuleEventKind {
+    Load,
+    Fail,
+    Unload,
+}
+
+impl<'a> ModuleEvent<'a> {
+    pub fn parse(line: &'a str) -> Option<ModuleEvent<'a>> {
+        let (kind, w) = [
+            (ModuleEventKind::Load, "load"),
+            (ModuleEventKind::Fail, "fail"),
+            (ModuleEventKind::Unload, "unload"),
+        ]
+        .into_iter()
+        .find_map(|(k, word)| Some((k, after_event(line, word)?)))?;
+        Some(ModuleEvent {
+            kind,
+            memsize_mib: number(w, "memsize_mib")?,
+            oom_safe: field(w, "oom_safe").and_then(|v| match v {
+                "Y" | "1" => Some(true),
+                "N" | "0" => Some(false),
+                _ => None,
+            }),
+            alloc: field(w, "alloc"),
+            alloc_ns: number(w, "alloc_ns"),
+            fill_ns: number(w, "fill_ns"),
+            errno: number::<i32>(w, "err").map(|e| e.saturating_abs()),
+        })
+    }
+}
+
 /// The module refused a parameter's value: its line naming the range (memsize=,
 /// fragment_order=, reserve_mib=).
 pub fn is_param_range(line: &str) -> bool {
@@ -198,6 +246,23 @@ pub(crate) mod tests {
         assert_eq!((f.left_kib, f.pcp_kib), (None, Some(100)));
         assert_eq!(FailLine::parse("alloc_large_mem: load memsize_mib=1"), None);
         assert_eq!(FailLine::parse("alloc_large_mem: failure"), None);
+    }
+
+    #[test]
+    fn event_lines_parse() {
+        let load = ModuleEvent::parse(LAB_61[0]).expect("load line");
+        assert_eq!(load.kind, ModuleEventKind::Load);
+        assert_eq!((load.memsize_mib, load.oom_safe), (16, Some(true)));
+        assert_eq!(load.alloc, Some("vmalloc"));
+        assert_eq!((load.alloc_ns, load.fill_ns), (Some(31_617_220), Some(29_485_190)));
+        assert_eq!(load.errno, None);
+        let fail = ModuleEvent::parse(LAB_61[1]).expect("fail line");
+        assert_eq!((fail.kind, fail.memsize_mib, fail.errno), (ModuleEventKind::Fail, 958, Some(12)));
+        let unload = ModuleEvent::parse("[  9.1] alloc_large_mem: unload memsize_mib=16 bytes=16777216")
+            .expect("unload line");
+        assert_eq!((unload.kind, unload.memsize_mib, unload.oom_safe), (ModuleEventKind::Unload, 16, None));
+        assert_eq!(ModuleEvent::parse("alloc_large_mem: limits page_size=4096"), None);
+        assert_eq!(ModuleEvent::parse("alloc_large_mem: memsize must be between 1 and 9 MiB"), None);
     }
 
     #[test]

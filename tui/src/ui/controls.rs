@@ -5,7 +5,6 @@ use ratatui::text::{Line, Span};
 use ratatui::Frame;
 
 use super::theme::{sym, Theme};
-use crate::app::keys::{STEP_BIG_MIB, STEP_SMALL_MIB};
 use crate::app::App;
 use crate::units::{fmt_bytes, MIB};
 
@@ -31,7 +30,10 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     spans.push(Span::styled(format!("{} MiB", app.memsize_mib), th.key()));
     if area.width >= 110 {
         spans.push(Span::styled(
-            format!(" (+/- {STEP_SMALL_MIB} MiB, ]/[ {STEP_BIG_MIB} MiB, 0-9 to type)"),
+            format!(
+                " (+/- {} MiB, ]/[ {} MiB, 0-9 to type)",
+                app.step_mib, app.big_step_mib
+            ),
             th.dim(),
         ));
     }

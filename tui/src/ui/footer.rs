@@ -5,7 +5,7 @@ use ratatui::text::{Line, Span};
 use ratatui::Frame;
 
 use super::theme::Theme;
-use crate::app::keys::{glyphs, groups, Group, STEP_BIG_MIB, STEP_SMALL_MIB};
+use crate::app::keys::{glyphs, groups, Group};
 use crate::app::{App, Mode};
 
 /// What a group's keys do now, as the footer says it; None: not in the footer. Their glyphs
@@ -16,8 +16,8 @@ fn item(g: Group, app: &App) -> Option<(&'static str, String)> {
         Group::Load => "load".into(),
         Group::Unload => "unload".into(),
         Group::Reload => "reload".into(),
-        Group::Step => format!("{STEP_SMALL_MIB}M"),
-        Group::BigStep => format!("{STEP_BIG_MIB}M"),
+        Group::Step => format!("{}M", app.step_mib),
+        Group::BigStep => format!("{}M", app.big_step_mib),
         Group::Probe => "probe".into(),
         Group::Mode => if app.oom_safe { "unsafe" } else { "safe" }.into(),
         Group::Alloc => app.next_alloc().name().into(),
@@ -36,6 +36,8 @@ fn item(g: Group, app: &App) -> Option<(&'static str, String)> {
         Group::Window => app.window.next().label().into(),
         // Only while there is a failure to explain.
         Group::Why if app.failure.is_some() => "why".into(),
+        Group::Screenshot if mode != Mode::Normal => return None,
+        Group::Screenshot => "save screen".into(),
         Group::Help => "help".into(),
         Group::Quit if mode == Mode::Confirm => return None,
         Group::Quit => "quit".into(),
@@ -80,6 +82,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             .sum()
     };
     for drop in [
+        Group::Screenshot,
         Group::Freeze,
         Group::Window,
         Group::Probe,

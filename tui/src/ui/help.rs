@@ -7,7 +7,7 @@ use ratatui::Frame;
 
 use super::centered;
 use super::theme::{sym, Theme};
-use crate::app::keys::{glyphs, groups, Group, STEP_BIG_MIB, STEP_SMALL_MIB};
+use crate::app::keys::{glyphs, groups, Group};
 use crate::app::{App, Mode};
 use crate::module::MODULE_NAME;
 
@@ -18,8 +18,8 @@ fn line(g: Group, app: &App) -> Option<(&'static str, String)> {
         Group::Load => format!("load {MODULE_NAME} with the memsize shown (asks first)"),
         Group::Unload => "unload".into(),
         Group::Reload => "reload with the new memsize (unload, then load)".into(),
-        Group::Step => format!("memsize ± {STEP_SMALL_MIB} MiB"),
-        Group::BigStep => format!("memsize ± {STEP_BIG_MIB} MiB"),
+        Group::Step => format!("memsize ± {} MiB", app.step_mib),
+        Group::BigStep => format!("memsize ± {} MiB", app.big_step_mib),
         Group::Type => "type a memsize (300, 2G, 4096K), Enter sets it".into(),
         Group::Probe => "probe: find the largest memsize that loads (safe mode)".into(),
         Group::Mode => "SAFE/UNSAFE: unsafe lets the OOM killer kill processes".into(),
@@ -35,6 +35,10 @@ fn line(g: Group, app: &App) -> Option<(&'static str, String)> {
         Group::Freeze => "freeze the charts".into(),
         Group::Window => format!("chart window (now {})", app.window.label()),
         Group::Why => "why the last load failed: the whole diagnosis, its kernel lines".into(),
+        Group::Screenshot => format!(
+            "save the screen as SVG and PNG in {} (in help and w too)",
+            app.screenshot_dir.display()
+        ),
         Group::Quit => "quit (asks to unload, or to stop a load in flight)".into(),
         Group::Dismiss => "close, cancel, or hide the failure banner".into(),
         _ => return None,

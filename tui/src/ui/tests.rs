@@ -93,6 +93,7 @@ fn load_event(t: f64, mib: u64) -> Event {
         wall_ns: 412_000_000,
         alloc_ns: Some(38_400_000),
         fill_ns: Some(301_700_000),
+        module_line: None,
         delta: Some(Delta {
             mem_free: -(202 * MIB as i64),
             mem_available: -(200 * MIB as i64),
@@ -112,6 +113,7 @@ fn unload_event(t: f64, mib: u64) -> Event {
         wall_ns: 21_000_000,
         alloc_ns: None,
         fill_ns: None,
+        module_line: None,
         delta: Some(Delta {
             mem_free: 201 * MIB as i64,
             mem_available: 200 * MIB as i64,
@@ -154,6 +156,7 @@ fn failed_event(t: f64, mib: u64) -> Event {
         wall_ns: 1_830_000_000,
         alloc_ns: None,
         fill_ns: None,
+        module_line: None,
         delta: Some(Delta {
             mem_free: 0,
             mem_available: 0,
