@@ -5,6 +5,7 @@
 mod common;
 
 mod dashboard;
+mod export;
 mod helper;
 mod lab_refusals;
 mod lessons;

@@ -78,14 +78,22 @@ fn record_carries_the_loads_unloads_and_failures_it_saw() {
     );
     // The failures, diagnosed.
     let big = serde_json::to_value(events[2]).expect("json");
-    assert_eq!(big["outcome"]["diagnosis"]["cause"], "exceeds_total_pages", "{big}");
+    assert_eq!(
+        big["outcome"]["diagnosis"]["cause"], "exceeds_total_pages",
+        "{big}"
+    );
     let kmalloc = serde_json::to_value(events[3]).expect("json");
     assert_eq!(kmalloc["alloc"], "kmalloc");
-    assert_eq!(kmalloc["outcome"]["diagnosis"]["cause"], "kmalloc_above_max", "{kmalloc}");
+    assert_eq!(
+        kmalloc["outcome"]["diagnosis"]["cause"], "kmalloc_above_max",
+        "{kmalloc}"
+    );
     assert!(
         kmalloc["outcome"]["diagnosis"]["evidence"]
             .as_array()
-            .is_some_and(|ev| ev.iter().any(|l| l.as_str().is_some_and(|l| l.contains("stage=param")))),
+            .is_some_and(|ev| ev
+                .iter()
+                .any(|l| l.as_str().is_some_and(|l| l.contains("stage=param")))),
         "{kmalloc}"
     );
     // The samples see the load too: VmallocUsed rises by 64 MiB between the load and unload.
@@ -109,7 +117,10 @@ fn record_carries_the_loads_unloads_and_failures_it_saw() {
 
     // CSV: the same columns as before, nothing else; its events beside it.
     let csv = section(&r.out, "== csv");
-    assert!(csv.lines().skip(1).all(|l| l.split(',').count() == 9), "{csv}");
+    assert!(
+        csv.lines().skip(1).all(|l| l.split(',').count() == 9),
+        "{csv}"
+    );
     let csv_rec = vmtop::record::read(csv).expect("csv");
     let with = vmtop::record::read_csv_with_events(&csv_rec, section(&r.out, "== csv events"))
         .expect("csv with its events");
@@ -121,5 +132,6 @@ fn record_carries_the_loads_unloads_and_failures_it_saw() {
     assert_eq!(r.num("report_rc"), 0);
     assert_eq!(r.num("report_failures"), 2);
     assert!(r.num("plot_markers") >= 1);
-    assert!(r.out.contains("\\211PNG\\r\\n\\032\\n"), "{}", r.out);
+    // `od -c` of the file's first bytes: the PNG signature.
+    assert!(r.out.contains(r"211PNG\r\n032\n"), "{}", r.out);
 }

@@ -242,7 +242,7 @@ pub enum Glyphs {
     /// Braille dots: 2x4 points a cell
     #[default]
     Braille,
-    /// Half blocks ▀ ▄ █: 1x2 points a cell, in every console font
+    /// Half blocks (upper, lower, full): 1x2 points a cell, in every console font
     Block,
     /// ASCII only: ' - _ | and + for the axes
     Ascii,
@@ -405,10 +405,7 @@ pub enum Cmd {
     /// (internal) read or write a file as the user behind sudo: root's dashboard saves its
     /// pictures and recordings, and reads its settings, through this
     #[command(hide = true, name = "__as-user")]
-    AsUser {
-        what: AsUserOp,
-        path: PathBuf,
-    },
+    AsUser { what: AsUserOp, path: PathBuf },
     /// (internal) man pages into DIR, or a shell's completions on stdout; used by make install
     #[command(hide = true, name = "__generate")]
     Generate {
@@ -471,7 +468,12 @@ pub struct PlotArgs {
     #[arg(long, value_name = "WxH", default_value = "1600x900", value_parser = parse_size)]
     pub size: (u32, u32),
     /// Charts to draw, comma-separated
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "memory,vmalloc")]
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "memory,vmalloc"
+    )]
     pub series: Vec<Series>,
     /// Title [default: vmtop on KERNEL (MACHINE), the recording's date]
     #[arg(long)]

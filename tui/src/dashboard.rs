@@ -342,7 +342,11 @@ impl Loop<'_> {
 
     /// Into the recording (`--record`); a write that fails stops it and says so in the
     /// footer, once.
-    fn record(&mut self, app: &mut App, f: impl FnOnce(&mut crate::record::Live) -> Option<String>) {
+    fn record(
+        &mut self,
+        app: &mut App,
+        f: impl FnOnce(&mut crate::record::Live) -> Option<String>,
+    ) {
         if let Some(why) = self.recording.as_mut().and_then(f) {
             app.on_notice(why);
         }
@@ -885,6 +889,7 @@ mod tests {
                     alloc_ns: None,
                     fill_ns: None,
                     delta: None,
+                    module_line: None,
                 }),
                 95 => {
                     app.busy = Some(crate::app::state::Busy {

@@ -342,7 +342,10 @@ impl Engine {
             .log
             .iter()
             .rev()
-            .find(|l| ModuleFigures::from_log_line(l).is_some() || crate::module::log::FailLine::parse(l).is_some())
+            .find(|l| {
+                ModuleFigures::from_log_line(l).is_some()
+                    || crate::module::log::FailLine::parse(l).is_some()
+            })
             .cloned();
         let allocated = ins
             .log

@@ -282,8 +282,11 @@ pub fn read(path: &Path, max: u64) -> anyhow::Result<Option<Vec<u8>>> {
         Some(NOT_FOUND) => Ok(None),
         _ => bail!(
             "{}",
-            first_line(&String::from_utf8_lossy(&out.stderr))
-                .unwrap_or(&format!("cannot read {} ({})", path.display(), out.status))
+            first_line(&String::from_utf8_lossy(&out.stderr)).unwrap_or(&format!(
+                "cannot read {} ({})",
+                path.display(),
+                out.status
+            ))
         ),
     }
 }
@@ -396,7 +399,11 @@ mod tests {
             .expect("list")
             .map(|e| e.expect("entry").file_name())
             .collect();
-        assert_eq!(left, vec![std::ffi::OsString::from("chart.svg")], "no temporary file left");
+        assert_eq!(
+            left,
+            vec![std::ffi::OsString::from("chart.svg")],
+            "no temporary file left"
+        );
         write_atomic(&dest, b"new").expect("write whole");
         assert_eq!(std::fs::read(&dest).expect("read"), b"new");
     }

@@ -26,9 +26,9 @@
 //!   threads), `footprint` (the dashboard's memory trims).
 //! - `commands/`: one file per subcommand.
 pub(crate) mod env;
+pub(crate) mod files;
 pub(crate) mod refused;
 pub(crate) mod trust;
-pub(crate) mod files;
 pub(crate) mod units;
 
 pub(crate) mod system;
@@ -53,9 +53,9 @@ pub(crate) mod footprint;
 pub(crate) mod ui;
 
 pub mod cli;
-pub(crate) mod settings;
-pub(crate) mod export;
 pub mod commands;
+pub(crate) mod export;
+pub(crate) mod settings;
 
 #[cfg(test)]
 mod layout_tests;

@@ -71,8 +71,8 @@ pub fn args_from(text: &str, file: &Path) -> Result<Vec<OsString>, SettingsError
             message,
         }
     };
-    let table: BTreeMap<Spanned<String>, Spanned<toml::Value>> = toml::from_str(text)
-        .map_err(|e| {
+    let table: BTreeMap<Spanned<String>, Spanned<toml::Value>> =
+        toml::from_str(text).map_err(|e| {
             let msg = e.message().trim().to_string();
             at(e.span().map_or(0, |s| s.start), format!("not TOML: {msg}"))
         })?;
@@ -109,12 +109,7 @@ pub fn args_from(text: &str, file: &Path) -> Result<Vec<OsString>, SettingsError
             match v {
                 toml::Value::Boolean(true) => args.push(OsString::from(&flag)),
                 toml::Value::Boolean(false) => {}
-                _ => {
-                    return Err(at(
-                        vat,
-                        format!("{name} = {shown}: use true or false"),
-                    ))
-                }
+                _ => return Err(at(vat, format!("{name} = {shown}: use true or false"))),
             }
             continue;
         }
@@ -132,11 +127,15 @@ pub fn args_from(text: &str, file: &Path) -> Result<Vec<OsString>, SettingsError
             }
         };
         // The flag's own parser, through clap, as the command line would be checked.
-        if let Err(e) = cmd
-            .clone()
-            .try_get_matches_from([OsString::from("vmtop"), OsString::from(&flag), OsString::from(&text_value)])
-        {
-            return Err(at(vat, format!("{name} = {shown}: {}", value_error(&e, arg))));
+        if let Err(e) = cmd.clone().try_get_matches_from([
+            OsString::from("vmtop"),
+            OsString::from(&flag),
+            OsString::from(&text_value),
+        ]) {
+            return Err(at(
+                vat,
+                format!("{name} = {shown}: {}", value_error(&e, arg)),
+            ));
         }
         args.push(OsString::from(&flag));
         args.push(OsString::from(text_value));
@@ -223,10 +222,13 @@ pub fn read(explicit: Option<&Path>) -> anyhow::Result<Option<(PathBuf, String)>
     };
     let bytes = match crate::files::read(&path, MAX_BYTES)? {
         Some(b) => b,
-        None if explicit.is_some() => anyhow::bail!(
-            "--config {}: no such file (vmtop config --default prints one to start from)",
-            path.display()
-        ),
+        None if explicit.is_some() => {
+            return Err(crate::refused::Refused(format!(
+                "--config {}: no such file (vmtop config --default prints one to start from)",
+                path.display()
+            ))
+            .into())
+        }
         None => return Ok(None),
     };
     let text = String::from_utf8(bytes)
@@ -240,7 +242,7 @@ pub fn apply(argv: &[OsString], explicit: Option<&Path>) -> anyhow::Result<(Cli,
     let Some((path, text)) = read(explicit)? else {
         return Ok((parse(argv, &[])?, None));
     };
-    let args = args_from(&text, &path)?;
+    let args = args_from(&text, &path).map_err(|e| crate::refused::Refused(e.to_string()))?;
     Ok((parse(argv, &args)?, Some(path)))
 }
 
@@ -330,7 +332,9 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 /// from (the file, the default).
 pub fn describe(cli_args: &[OsString], file: Option<(&Path, &str)>) -> anyhow::Result<String> {
     let from_file = match file {
-        Some((path, text)) => args_from(text, path)?,
+        Some((path, text)) => {
+            args_from(text, path).map_err(|e| crate::refused::Refused(e.to_string()))?
+        }
         None => Vec::new(),
     };
     // The command line's own flags are checked too, though only the file's are listed.
@@ -394,7 +398,14 @@ mod tests {
                 "{key} is not a flag"
             );
         }
-        let left_out = ["module", "allow-unsafe-file", "record", "config", "help", "version"];
+        let left_out = [
+            "module",
+            "allow-unsafe-file",
+            "record",
+            "config",
+            "help",
+            "version",
+        ];
         for a in cmd.get_arguments() {
             let Some(long) = a.get_long() else { continue };
             assert!(
@@ -420,19 +431,22 @@ mod tests {
                 _ => format!("{l}\n"),
             })
             .collect();
-        assert_eq!(uncommented, KEYS.len(), "one commented setting per key:\n{text}");
+        assert_eq!(
+            uncommented,
+            KEYS.len(),
+            "one commented setting per key:\n{text}"
+        );
         let args = args_from(&live, &file()).expect("the default parses");
         let argv = [OsString::from("vmtop")];
         let with = parse(&argv, &args).expect("the flags parse");
         let without = parse(&argv, &[]).expect("no flags");
-        assert_eq!(format!("{:?}", with.dashboard), format!("{:?}", without.dashboard));
+        assert_eq!(
+            format!("{:?}", with.dashboard),
+            format!("{:?}", without.dashboard)
+        );
         // And the file is what the tests say: every key once, commented out.
         for key in KEYS {
-            assert_eq!(
-                text.matches(&format!("\n#{key} = ")).count(),
-                1,
-                "{key}"
-            );
+            assert_eq!(text.matches(&format!("\n#{key} = ")).count(), 1, "{key}");
         }
         assert!(args_from(&text, &file()).expect("all commented").is_empty());
     }
@@ -444,21 +458,39 @@ mod tests {
         let strs: Vec<&str> = args.iter().map(|a| a.to_str().expect("utf-8")).collect();
         assert_eq!(
             strs,
-            ["--theme", "projector", "--memsize", "2G", "--interval", "100", "--yes"]
+            [
+                "--theme",
+                "projector",
+                "--memsize",
+                "2G",
+                "--interval",
+                "100",
+                "--yes"
+            ]
         );
         let cli = parse(&["vmtop".into()], &args).expect("parse");
         assert_eq!(cli.dashboard.theme, crate::cli::ThemeName::Projector);
         assert_eq!(cli.dashboard.memsize, 2048);
-        assert_eq!(cli.dashboard.interval, std::time::Duration::from_millis(100));
+        assert_eq!(
+            cli.dashboard.interval,
+            std::time::Duration::from_millis(100)
+        );
         assert!(cli.dashboard.yes);
         let argv: Vec<OsString> = ["vmtop", "--theme", "light", "--memsize", "300"]
             .iter()
             .map(OsString::from)
             .collect();
         let cli = parse(&argv, &args).expect("parse");
-        assert_eq!(cli.dashboard.theme, crate::cli::ThemeName::Light, "the flag wins");
+        assert_eq!(
+            cli.dashboard.theme,
+            crate::cli::ThemeName::Light,
+            "the flag wins"
+        );
         assert_eq!(cli.dashboard.memsize, 300);
-        assert_eq!(cli.dashboard.interval, std::time::Duration::from_millis(100));
+        assert_eq!(
+            cli.dashboard.interval,
+            std::time::Duration::from_millis(100)
+        );
     }
 
     #[test]
@@ -479,7 +511,10 @@ mod tests {
     fn a_bad_value_names_its_place_and_what_is_accepted() {
         let e = err("# mine\ntheme = \"neon\"\n");
         assert_eq!((e.line, e.column), (2, 9));
-        assert_eq!(e.message, "theme = \"neon\": use one of dark, light, projector");
+        assert_eq!(
+            e.message,
+            "theme = \"neon\": use one of dark, light, projector"
+        );
         let e = err("interval = \"10ms\"\n");
         assert!(e.message.contains("below the 50 ms minimum"), "{e}");
         assert!(e.message.contains("250ms"), "{e}");
@@ -514,14 +549,24 @@ mod tests {
     #[test]
     fn the_config_path_follows_xdg_and_sudo() {
         let p = |sudo: Option<&str>, xdg: Option<&str>, home: Option<&str>| {
-            default_path_for(sudo.map(PathBuf::from), xdg.map(OsString::from), home.map(OsString::from))
+            default_path_for(
+                sudo.map(PathBuf::from),
+                xdg.map(OsString::from),
+                home.map(OsString::from),
+            )
         };
         let cfg = |d: &str| Some(PathBuf::from(d).join("vmtop/config.toml"));
         assert_eq!(p(None, Some("/x/cfg"), Some("/home/u")), cfg("/x/cfg"));
-        assert_eq!(p(None, Some("rel"), Some("/home/u")), cfg("/home/u/.config"));
+        assert_eq!(
+            p(None, Some("rel"), Some("/home/u")),
+            cfg("/home/u/.config")
+        );
         assert_eq!(p(None, None, Some("/home/u")), cfg("/home/u/.config"));
         assert_eq!(p(None, None, None), None);
         // Under sudo: the user's home, not root's environment.
-        assert_eq!(p(Some("/home/u"), Some("/root/x"), Some("/root")), cfg("/home/u/.config"));
+        assert_eq!(
+            p(Some("/home/u"), Some("/root/x"), Some("/root")),
+            cfg("/home/u/.config")
+        );
     }
 }

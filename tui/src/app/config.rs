@@ -183,7 +183,8 @@ mod tests {
             crate::units::parse_memsize_mib(&d["big_step"]).expect("big step")
         );
         use clap::ValueEnum as _;
-        let name = |v: Option<clap::builder::PossibleValue>| v.expect("a value").get_name().to_string();
+        let name =
+            |v: Option<clap::builder::PossibleValue>| v.expect("a value").get_name().to_string();
         assert_eq!(name(app.theme.to_possible_value()), d["theme"]);
         assert_eq!(name(app.glyphs.to_possible_value()), d["glyphs"]);
         assert_eq!(name(app.kernel_log.to_possible_value()), d["kernel_log"]);

@@ -324,10 +324,19 @@ mod tests {
         );
         assert_eq!(map_key(key(KeyCode::Char('q')), n), Some(Action::Quit));
         assert_eq!(map_key(key(KeyCode::Char('w')), n), Some(Action::ToggleWhy));
-        assert_eq!(map_key(key(KeyCode::Char('s')), n), Some(Action::Screenshot));
+        assert_eq!(
+            map_key(key(KeyCode::Char('s')), n),
+            Some(Action::Screenshot)
+        );
         // A picture of the help and of the diagnosis too; never as an answer to a dialog.
-        assert_eq!(map_key(key(KeyCode::Char('s')), Mode::Help), Some(Action::Screenshot));
-        assert_eq!(map_key(key(KeyCode::Char('s')), Mode::Why), Some(Action::Screenshot));
+        assert_eq!(
+            map_key(key(KeyCode::Char('s')), Mode::Help),
+            Some(Action::Screenshot)
+        );
+        assert_eq!(
+            map_key(key(KeyCode::Char('s')), Mode::Why),
+            Some(Action::Screenshot)
+        );
         assert_eq!(map_key(key(KeyCode::Char('s')), Mode::Confirm), None);
         assert_eq!(map_key(key(KeyCode::Char('s')), Mode::Typing), None);
         assert_eq!(map_key(key(KeyCode::Esc), n), Some(Action::Cancel));

@@ -522,12 +522,20 @@ impl App {
                 None
             }
             Action::StepUp { big } => {
-                let step = if big { self.big_step_mib } else { self.step_mib };
+                let step = if big {
+                    self.big_step_mib
+                } else {
+                    self.step_mib
+                };
                 self.memsize_mib = self.memsize_mib.saturating_add(step).min(u64::MAX / MIB);
                 None
             }
             Action::StepDown { big } => {
-                let step = if big { self.big_step_mib } else { self.step_mib };
+                let step = if big {
+                    self.big_step_mib
+                } else {
+                    self.step_mib
+                };
                 self.memsize_mib = self.memsize_mib.saturating_sub(step).max(1);
                 None
             }

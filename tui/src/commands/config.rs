@@ -11,14 +11,22 @@ pub(super) fn config(args: ConfigArgs, argv: &[OsString]) -> anyhow::Result<i32>
     }
     let explicit = args.config.as_deref();
     if args.path {
-        match explicit.map(|p| p.to_path_buf()).or_else(crate::settings::default_path) {
+        match explicit
+            .map(|p| p.to_path_buf())
+            .or_else(crate::settings::default_path)
+        {
             Some(p) => println!("{}", p.display()),
             None => anyhow::bail!("no settings file: neither $XDG_CONFIG_HOME nor $HOME is set"),
         }
         return Ok(exit::OK);
     }
     let file = crate::settings::read(explicit)?;
-    match (&file, explicit.map(|p| p.to_path_buf()).or_else(crate::settings::default_path)) {
+    match (
+        &file,
+        explicit
+            .map(|p| p.to_path_buf())
+            .or_else(crate::settings::default_path),
+    ) {
         (Some((path, _)), _) => println!("# settings from {}", path.display()),
         (None, Some(path)) => println!("# no settings file at {}: the defaults", path.display()),
         (None, None) => println!("# no settings file ($HOME unset): the defaults"),

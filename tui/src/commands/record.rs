@@ -34,11 +34,13 @@ pub(super) fn record(
     // Written as it goes, so that an interrupted recording keeps what it recorded.
     let (main, events): (Box<dyn Write>, Option<Box<dyn Write>>) = match &out {
         Some(p) => {
-            let main = std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?;
+            let main =
+                std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?;
             let events = if format == Format::Csv {
                 let e = crate::record::events_path(p);
                 Some(Box::new(std::io::BufWriter::new(
-                    std::fs::File::create(&e).with_context(|| format!("creating {}", e.display()))?,
+                    std::fs::File::create(&e)
+                        .with_context(|| format!("creating {}", e.display()))?,
                 )) as Box<dyn Write>)
             } else {
                 None

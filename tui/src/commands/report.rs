@@ -24,7 +24,8 @@ pub(super) fn report(args: ReportArgs) -> anyhow::Result<i32> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let page = crate::export::report::html(&rec, &source, args.title.as_deref(), transcript.as_deref())?;
+    let page =
+        crate::export::report::html(&rec, &source, args.title.as_deref(), transcript.as_deref())?;
     crate::files::save(&args.out, page.as_bytes())?;
     eprintln!(
         "vmtop: {} ({} samples, {} events{})",

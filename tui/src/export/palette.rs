@@ -40,8 +40,22 @@ pub const DARK: Palette = Palette {
     bg: c(0x15171c),
     fg: c(0xdcdfe4),
     ansi: [
-        c(0x2c313a), c(0xe06c75), c(0x98c379), c(0xe5c07b), c(0x61afef), c(0xc678dd), c(0x56b6c2), c(0xabb2bf),
-        c(0x5c6370), c(0xff7a85), c(0xb5e890), c(0xffd68a), c(0x82c4ff), c(0xde9bf0), c(0x7fd3de), c(0xffffff),
+        c(0x2c313a),
+        c(0xe06c75),
+        c(0x98c379),
+        c(0xe5c07b),
+        c(0x61afef),
+        c(0xc678dd),
+        c(0x56b6c2),
+        c(0xabb2bf),
+        c(0x5c6370),
+        c(0xff7a85),
+        c(0xb5e890),
+        c(0xffd68a),
+        c(0x82c4ff),
+        c(0xde9bf0),
+        c(0x7fd3de),
+        c(0xffffff),
     ],
 };
 
@@ -50,8 +64,22 @@ pub const LIGHT: Palette = Palette {
     bg: c(0xfbfbfa),
     fg: c(0x1f2328),
     ansi: [
-        c(0x24292f), c(0xc1272d), c(0x1a7f37), c(0x9a6700), c(0x0a58ca), c(0x8250df), c(0x0f7b8a), c(0x6e7781),
-        c(0x57606a), c(0xe5484d), c(0x2da44e), c(0xbf8700), c(0x218bff), c(0xa475f9), c(0x1b9aaa), c(0x8c959f),
+        c(0x24292f),
+        c(0xc1272d),
+        c(0x1a7f37),
+        c(0x9a6700),
+        c(0x0a58ca),
+        c(0x8250df),
+        c(0x0f7b8a),
+        c(0x6e7781),
+        c(0x57606a),
+        c(0xe5484d),
+        c(0x2da44e),
+        c(0xbf8700),
+        c(0x218bff),
+        c(0xa475f9),
+        c(0x1b9aaa),
+        c(0x8c959f),
     ],
 };
 
@@ -60,8 +88,22 @@ pub const PROJECTOR: Palette = Palette {
     bg: c(0xffffff),
     fg: c(0x000000),
     ansi: [
-        c(0x000000), c(0xb00000), c(0x006400), c(0x7a5200), c(0x0030b0), c(0x8a008a), c(0x005f6b), c(0x404040),
-        c(0x404040), c(0xd00000), c(0x008000), c(0x946300), c(0x0040e0), c(0xa000a0), c(0x007080), c(0x000000),
+        c(0x000000),
+        c(0xb00000),
+        c(0x006400),
+        c(0x7a5200),
+        c(0x0030b0),
+        c(0x8a008a),
+        c(0x005f6b),
+        c(0x404040),
+        c(0x404040),
+        c(0xd00000),
+        c(0x008000),
+        c(0x946300),
+        c(0x0040e0),
+        c(0xa000a0),
+        c(0x007080),
+        c(0x000000),
     ],
 };
 
@@ -148,11 +190,26 @@ mod tests {
     /// at least 3:1 (WCAG's large-text minimum), 4.5:1 on the projector.
     #[test]
     fn every_colour_reads_on_its_background() {
-        let used = [Color::Red, Color::Green, Color::Yellow, Color::Blue, Color::Magenta, Color::Cyan, Color::Reset];
-        for (name, p, min) in [("dark", DARK, 3.0), ("light", LIGHT, 3.0), ("projector", PROJECTOR, 4.5)] {
+        let used = [
+            Color::Red,
+            Color::Green,
+            Color::Yellow,
+            Color::Blue,
+            Color::Magenta,
+            Color::Cyan,
+            Color::Reset,
+        ];
+        for (name, p, min) in [
+            ("dark", DARK, 3.0),
+            ("light", LIGHT, 3.0),
+            ("projector", PROJECTOR, 4.5),
+        ] {
             for c in used {
                 let ratio = contrast(p.rgb(c, true), p.bg);
-                assert!(ratio >= min, "{name}: {c:?} is {ratio:.2}:1 on its background");
+                assert!(
+                    ratio >= min,
+                    "{name}: {c:?} is {ratio:.2}:1 on its background"
+                );
             }
         }
     }
@@ -163,7 +220,10 @@ mod tests {
         assert_eq!(DARK.rgb(Color::Indexed(232), true), Rgb(8, 8, 8));
         assert_eq!(DARK.rgb(Color::Indexed(1), true), DARK.ansi[1]);
         assert_eq!(LIGHT.rgb(Color::Reset, false), LIGHT.bg);
-        assert_eq!(Rgb(0, 0, 0).mix(Rgb(255, 255, 255), 0.5), Rgb(128, 128, 128));
+        assert_eq!(
+            Rgb(0, 0, 0).mix(Rgb(255, 255, 255), 0.5),
+            Rgb(128, 128, 128)
+        );
         assert_eq!(Rgb(1, 2, 255).hex(), "#0102ff");
     }
 }

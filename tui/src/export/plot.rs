@@ -58,7 +58,8 @@ pub fn png(rec: &Recording, o: &PlotOptions) -> anyhow::Result<Vec<u8>> {
 fn check(rec: &Recording) -> anyhow::Result<()> {
     if rec.points.iter().all(|p| p.sample.is_none()) {
         return Err(crate::refused::Refused(
-            "the recording has no samples to plot: record for longer (vmtop record --duration 30s)".into(),
+            "the recording has no samples to plot: record for longer (vmtop record --duration 30s)"
+                .into(),
         )
         .into());
     }
@@ -196,7 +197,10 @@ pub fn event_label(e: &Event) -> (char, String) {
         .map(|a| format!(" {}", a.name()))
         .unwrap_or_default();
     match (e.kind, e.diagnosis()) {
-        (_, Some(d)) => ('✗', format!("{} MiB{alloc}: {}", e.memsize_mib, d.cause.words())),
+        (_, Some(d)) => (
+            '✗',
+            format!("{} MiB{alloc}: {}", e.memsize_mib, d.cause.words()),
+        ),
         (EventKind::Load, None) => ('▲', format!("{} MiB{alloc}", e.memsize_mib)),
         (EventKind::Unload, None) => ('▼', "unload".to_string()),
         (EventKind::Adopt, None) => ('◆', format!("{} MiB already loaded", e.memsize_mib)),
@@ -218,7 +222,11 @@ pub fn titles(rec: &Recording, title: Option<&str>) -> (String, String) {
     if let Some(h) = m.and_then(|m| m.hostname.as_deref()) {
         sub.push(h.to_string());
     }
-    if let Some(total) = rec.points.iter().find_map(|p| p.sample.map(|s| s.mem_total)) {
+    if let Some(total) = rec
+        .points
+        .iter()
+        .find_map(|p| p.sample.map(|s| s.mem_total))
+    {
         sub.push(format!("MemTotal {}", crate::units::fmt_bytes(total)));
     }
     let start = rec
@@ -228,7 +236,11 @@ pub fn titles(rec: &Recording, title: Option<&str>) -> (String, String) {
     if let Some(ms) = start.filter(|&ms| ms > 0) {
         sub.push(crate::units::fmt_utc_minute(ms));
     }
-    let loads = rec.events.iter().filter(|e| e.event.kind == EventKind::Load).count();
+    let loads = rec
+        .events
+        .iter()
+        .filter(|e| e.event.kind == EventKind::Load)
+        .count();
     let failed = rec.events.iter().filter(|e| e.event.failed()).count();
     sub.push(format!(
         "{loads} load{}, {failed} failed",
@@ -236,6 +248,9 @@ pub fn titles(rec: &Recording, title: Option<&str>) -> (String, String) {
     ));
     (main, sub.join(" · "))
 }
+
+/// A series to draw: its name, colour, whether dashed, its runs of points (split at gaps).
+type SeriesLine<'a> = (&'a str, RGBColor, bool, Vec<Vec<(f64, f64)>>);
 
 type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
@@ -268,14 +283,22 @@ fn layout_labels(
     out
 }
 
-fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, rec: &Recording, o: &PlotOptions) -> DrawResult<DB> {
+fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    rec: &Recording,
+    o: &PlotOptions,
+) -> DrawResult<DB> {
     let c = Colours::of(o.theme);
     let (w, h) = o.size;
     // Sizes scale with the picture; 1600x900 is the reference.
     let k = (f64::from(h) / 900.0).min(f64::from(w) / 1600.0).max(0.4);
     let px = |v: f64| (v * k).round().max(1.0) as i32;
     let font = |size: f64| ("sans-serif", size * k).into_font().color(&c.fg);
-    let bold = |size: f64| ("sans-serif", size * k, FontStyle::Bold).into_font().color(&c.fg);
+    let bold = |size: f64| {
+        ("sans-serif", size * k, FontStyle::Bold)
+            .into_font()
+            .color(&c.fg)
+    };
     root.fill(&c.bg)?;
 
     let (title, sub) = titles(rec, o.title.as_deref());
@@ -289,15 +312,29 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, rec: &Recording, o: &
 
     // The time axis: the samples' span (and any event outside it).
     let samples: Vec<_> = rec.points.iter().collect();
-    let t0 = samples.first().map_or(0.0, |p| p.t).min(rec.events.iter().map(|e| e.event.t).fold(f64::INFINITY, f64::min));
-    let t1 = samples.last().map_or(1.0, |p| p.t).max(rec.events.iter().map(|e| e.event.t).fold(0.0, f64::max));
+    let t0 = samples.first().map_or(0.0, |p| p.t).min(
+        rec.events
+            .iter()
+            .map(|e| e.event.t)
+            .fold(f64::INFINITY, f64::min),
+    );
+    let t1 = samples
+        .last()
+        .map_or(1.0, |p| p.t)
+        .max(rec.events.iter().map(|e| e.event.t).fold(0.0, f64::max));
     let (t0, t1) = (t0.max(0.0).min(t1), t1.max(t0 + 1.0));
     let t_step = step_for(
         t1 - t0,
-        &[1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0],
+        &[
+            1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0,
+            7200.0,
+        ],
         8.0,
     );
-    let t_ticks: Vec<f64> = ticks(t1, t_step).into_iter().filter(|t| *t >= t0 - 1e-9).collect();
+    let t_ticks: Vec<f64> = ticks(t1, t_step)
+        .into_iter()
+        .filter(|t| *t >= t0 - 1e-9)
+        .collect();
 
     let memory = o.series.contains(&Series::Memory);
     let vmalloc = o.series.contains(&Series::Vmalloc);
@@ -309,7 +346,12 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, rec: &Recording, o: &
         left + ((t - t0) / (t1 - t0) * f64::from(right - left)).round() as i32
     };
     let xs: Vec<(i32, usize)> = {
-        let mut v: Vec<(i32, usize)> = rec.events.iter().enumerate().map(|(i, e)| (plot_x(e.event.t), i)).collect();
+        let mut v: Vec<(i32, usize)> = rec
+            .events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (plot_x(e.event.t), i))
+            .collect();
         v.sort_by_key(|(x, _)| *x);
         v
     };
@@ -318,13 +360,20 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, rec: &Recording, o: &
         root.estimate_text_size(s, &label_font)
             .map_or(s.chars().count() as i32 * px(10.0), |(w, _)| w as i32)
     };
-    let layout = layout_labels(&xs, |i| event_label(&rec.events[i].event).1, &text_w, px(22.0), px(10.0));
+    let layout = layout_labels(
+        &xs,
+        |i| event_label(&rec.events[i].event).1,
+        &text_w,
+        px(22.0),
+        px(10.0),
+    );
     let rows = layout.iter().map(|(_, row, _)| row + 1).max().unwrap_or(1);
     let band = px(rows as f64 * 26.0 + 12.0);
     let (labels_area, charts) = body.split_vertically(band as u32);
     let panels: Vec<DrawingArea<DB, Shift>> = match (memory, vmalloc) {
         (true, true) => {
-            let (a, b) = charts.split_vertically((f64::from(charts.dim_in_pixel().1) * 0.58) as u32);
+            let (a, b) =
+                charts.split_vertically((f64::from(charts.dim_in_pixel().1) * 0.58) as u32);
             vec![a, b]
         }
         _ => vec![charts],
@@ -337,25 +386,26 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, rec: &Recording, o: &
         stroke_width: px(width) as u32,
     };
     let mib = |b: u64| b as f64 / MIB as f64;
-    let segments = |f: &dyn Fn(&crate::system::meminfo::Sample) -> Option<f64>| -> Vec<Vec<(f64, f64)>> {
-        let mut segs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
-        for p in &samples {
-            match p.sample.as_ref().and_then(f) {
-                Some(v) => segs.last_mut().map(|s| s.push((p.t, v))).unwrap_or(()),
-                None => segs.push(Vec::new()),
+    let segments =
+        |f: &dyn Fn(&crate::system::meminfo::Sample) -> Option<f64>| -> Vec<Vec<(f64, f64)>> {
+            let mut segs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+            for p in &samples {
+                match p.sample.as_ref().and_then(f) {
+                    Some(v) => segs.last_mut().map(|s| s.push((p.t, v))).unwrap_or(()),
+                    None => segs.push(Vec::new()),
+                }
             }
-        }
-        segs.retain(|s| !s.is_empty());
-        segs
-    };
+            segs.retain(|s| !s.is_empty());
+            segs
+        };
 
     let draw_panel = |area: &DrawingArea<DB, Shift>,
-                          top: f64,
-                          step: f64,
-                          series: Vec<(&str, RGBColor, bool, Vec<Vec<(f64, f64)>>)>,
-                          caption: &str,
-                          first: bool,
-                          last: bool|
+                      top: f64,
+                      step: f64,
+                      series: Vec<SeriesLine>,
+                      caption: &str,
+                      first: bool,
+                      last: bool|
      -> DrawResult<DB> {
         let mut chart = ChartBuilder::on(area)
             .margin_left(px(24.0))
@@ -385,7 +435,11 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, rec: &Recording, o: &
             .axis_style(c.fg)
             .bold_line_style(c.grid)
             .light_line_style(TRANSPARENT)
-            .x_desc(if last { "time since the recording started (m:ss)" } else { "" })
+            .x_desc(if last {
+                "time since the recording started (m:ss)"
+            } else {
+                ""
+            })
             .axis_desc_style(font(17.0))
             .draw()?;
         // Event lines under the data: a load solid, an unload dashed, a failure thick.
@@ -407,7 +461,10 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, rec: &Recording, o: &
             }
             if first {
                 // The chart's own x for the event: the label band used `plot_x`.
-                debug_assert!((chart.backend_coord(&(ev.t, top)).0 - plot_x(ev.t)).abs() <= 2, "event {i}");
+                debug_assert!(
+                    (chart.backend_coord(&(ev.t, top)).0 - plot_x(ev.t)).abs() <= 2,
+                    "event {i}"
+                );
             }
         }
         // The legend goes in the corner the lines cross least.
@@ -434,7 +491,12 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, rec: &Recording, o: &
             let mut first_seg = true;
             for seg in segs {
                 let drawn = if dashed {
-                    chart.draw_series(DashedLineSeries::new(seg, px(10.0) as u32, px(6.0) as u32, style))?
+                    chart.draw_series(DashedLineSeries::new(
+                        seg,
+                        px(10.0) as u32,
+                        px(6.0) as u32,
+                        style,
+                    ))?
                 } else {
                     chart.draw_series(LineSeries::new(seg, style))?
                 };
@@ -464,9 +526,24 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, rec: &Recording, o: &
             .fold(0.0, f64::max);
         let (top, step) = size_top(total * 1.02);
         let series = vec![
-            ("MemTotal", c.total, true, segments(&|s| Some(mib(s.mem_total)))),
-            ("MemAvailable", c.available, false, segments(&|s| s.mem_available.map(mib))),
-            ("MemFree", c.free, false, segments(&|s| Some(mib(s.mem_free)))),
+            (
+                "MemTotal",
+                c.total,
+                true,
+                segments(&|s| Some(mib(s.mem_total))),
+            ),
+            (
+                "MemAvailable",
+                c.available,
+                false,
+                segments(&|s| s.mem_available.map(mib)),
+            ),
+            (
+                "MemFree",
+                c.free,
+                false,
+                segments(&|s| Some(mib(s.mem_free))),
+            ),
         ];
         if let Some(a) = panel.next() {
             draw_panel(a, top, step, series, "Memory", first, !vmalloc)?;
@@ -479,7 +556,12 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, rec: &Recording, o: &
             .filter_map(|p| p.sample.map(|s| mib(s.vmalloc_used)))
             .fold(0.0, f64::max);
         let (top, step) = size_top(used * 1.1);
-        let series = vec![("VmallocUsed", c.vmalloc, false, segments(&|s| Some(mib(s.vmalloc_used))))];
+        let series = vec![(
+            "VmallocUsed",
+            c.vmalloc,
+            false,
+            segments(&|s| Some(mib(s.vmalloc_used))),
+        )];
         if let Some(a) = panel.next() {
             draw_panel(a, top, step, series, "vmalloc", first, true)?;
         }
@@ -500,9 +582,18 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, rec: &Recording, o: &
         let y = band_y + px(6.0) + *row as i32 * row_h + row_h / 2;
         let s = px(8.0);
         match sym {
-            '▲' => root.draw(&Polygon::new(vec![(x, y - s), (x - s, y + s), (x + s, y + s)], rgb.filled()))?,
-            '▼' => root.draw(&Polygon::new(vec![(x, y + s), (x - s, y - s), (x + s, y - s)], rgb.filled()))?,
-            '◆' => root.draw(&Polygon::new(vec![(x, y - s), (x + s, y), (x, y + s), (x - s, y)], rgb.filled()))?,
+            '▲' => root.draw(&Polygon::new(
+                vec![(x, y - s), (x - s, y + s), (x + s, y + s)],
+                rgb.filled(),
+            ))?,
+            '▼' => root.draw(&Polygon::new(
+                vec![(x, y + s), (x - s, y - s), (x + s, y - s)],
+                rgb.filled(),
+            ))?,
+            '◆' => root.draw(&Polygon::new(
+                vec![(x, y - s), (x + s, y), (x, y + s), (x - s, y)],
+                rgb.filled(),
+            ))?,
             _ => root.draw(&Cross::new((x, y), s, rgb.stroke_width(px(3.0) as u32)))?,
         }
         if !words.is_empty() {
@@ -528,7 +619,11 @@ pub(crate) mod tests {
         let mut points = Vec::new();
         for i in 0..=120u64 {
             let t = i as f64 * 0.25;
-            let held = if (5.0..15.0).contains(&t) { 200 * MIB } else { 0 };
+            let held = if (5.0..15.0).contains(&t) {
+                200 * MIB
+            } else {
+                0
+            };
             let mut s = idle;
             s.mem_free -= held;
             s.mem_available = s.mem_available.map(|a| a - held);
@@ -564,7 +659,8 @@ pub(crate) mod tests {
                 alloc_ns: (kind == EventKind::Load && !failed).then_some(843_060_130),
                 fill_ns: (kind == EventKind::Load && !failed).then_some(1_478_750_910),
                 delta: None,
-                alloc: (kind == EventKind::Load).then_some(crate::module::alloc::Allocator::Vmalloc),
+                alloc: (kind == EventKind::Load)
+                    .then_some(crate::module::alloc::Allocator::Vmalloc),
                 module_line: None,
             },
         };
@@ -628,10 +724,15 @@ pub(crate) mod tests {
         o.title = Some("My lab".into());
         let s = svg(&lab_recording(), &o).expect("svg");
         assert!(s.contains("width=\"800\""));
-        assert!(s.contains("\nMy lab\n") && s.contains("Linux 6.1.0-57-amd64 (x86_64)"), "{s}");
+        assert!(
+            s.contains("\nMy lab\n") && s.contains("Linux 6.1.0-57-amd64 (x86_64)"),
+            "{s}"
+        );
         assert!(s.contains("VmallocUsed") && !s.contains("MemAvailable"));
         let p = png(&lab_recording(), &o).expect("png");
-        let r = png::Decoder::new(std::io::Cursor::new(p)).read_info().expect("png");
+        let r = png::Decoder::new(std::io::Cursor::new(p))
+            .read_info()
+            .expect("png");
         assert_eq!((r.info().width, r.info().height), (800, 450));
     }
 

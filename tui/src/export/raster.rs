@@ -73,7 +73,15 @@ impl Canvas {
 
     /// Draw `ch` of `font` at `size` px with its baseline at `baseline` and its left edge at
     /// `x`. Returns false when the font has no glyph for it (nothing is drawn).
-    pub fn glyph(&mut self, font: &FontRef, size: f32, x: f32, baseline: f32, ch: char, color: Rgb) -> bool {
+    pub fn glyph(
+        &mut self,
+        font: &FontRef,
+        size: f32,
+        x: f32,
+        baseline: f32,
+        ch: char,
+        color: Rgb,
+    ) -> bool {
         let id = font.glyph_id(ch);
         if id.0 == 0 {
             return false;
@@ -82,7 +90,12 @@ impl Canvas {
         if let Some(outline) = font.outline_glyph(glyph) {
             let b = outline.px_bounds();
             outline.draw(|gx, gy, cover| {
-                self.blend(b.min.x as i64 + i64::from(gx), b.min.y as i64 + i64::from(gy), color, cover);
+                self.blend(
+                    b.min.x as i64 + i64::from(gx),
+                    b.min.y as i64 + i64::from(gy),
+                    color,
+                    cover,
+                );
             });
         }
         true
@@ -114,9 +127,16 @@ mod tests {
         let mut c = Canvas::new(8, 4, Rgb(0, 0, 0));
         c.fill_rect(1.0, 1.0, 2.0, 1.0, white);
         let px = |c: &Canvas, x: usize, y: usize| c.rgb[(y * 8 + x) * 3];
-        assert_eq!((px(&c, 1, 1), px(&c, 2, 1), px(&c, 3, 1), px(&c, 1, 2)), (255, 255, 0, 0));
+        assert_eq!(
+            (px(&c, 1, 1), px(&c, 2, 1), px(&c, 3, 1), px(&c, 1, 2)),
+            (255, 255, 0, 0)
+        );
         c.fill_rect(4.5, 0.0, 1.0, 1.0, white);
-        assert_eq!((px(&c, 4, 0), px(&c, 5, 0)), (128, 128), "half-covered pixels");
+        assert_eq!(
+            (px(&c, 4, 0), px(&c, 5, 0)),
+            (128, 128),
+            "half-covered pixels"
+        );
         let mut d = Canvas::new(9, 9, Rgb(0, 0, 0));
         d.fill_circle(4.5, 4.5, 3.0, white);
         assert_eq!(d.rgb[(4 * 9 + 4) * 3], 255, "the centre");
@@ -130,7 +150,10 @@ mod tests {
         assert!(c.glyph(&font, 20.0, 2.0, 18.0, 'M', Rgb(255, 255, 255)));
         assert!(c.rgb.iter().any(|&v| v > 200), "ink");
         let before = c.rgb.clone();
-        assert!(!c.glyph(&font, 20.0, 2.0, 18.0, '\u{4e2d}', Rgb(255, 0, 0)), "no CJK in the subset");
+        assert!(
+            !c.glyph(&font, 20.0, 2.0, 18.0, '\u{4e2d}', Rgb(255, 0, 0)),
+            "no CJK in the subset"
+        );
         assert_eq!(c.rgb, before);
     }
 

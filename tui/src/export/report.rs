@@ -54,7 +54,9 @@ pub fn read_transcript(text: &str) -> Result<Vec<TranscriptLine>, crate::record:
         }
         let v: Value = serde_json::from_str(line).map_err(|e| crate::record::ReadError {
             line: i + 1,
-            expected: format!("a transcript line: a JSON object {{\"lesson\":…,\"step\":…,…}} ({e})"),
+            expected: format!(
+                "a transcript line: a JSON object {{\"lesson\":…,\"step\":…,…}} ({e})"
+            ),
         })?;
         let Some(o) = v.as_object() else {
             return Err(crate::record::ReadError {
@@ -84,9 +86,17 @@ pub fn read_transcript(text: &str) -> Result<Vec<TranscriptLine>, crate::record:
             differences: o
                 .get("differences")
                 .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
                 .unwrap_or_default(),
-            off_script: o.get("off_script").and_then(Value::as_bool).unwrap_or(false),
+            off_script: o
+                .get("off_script")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
         });
     }
     Ok(out)
@@ -170,7 +180,12 @@ pub fn html(
         env!("CARGO_PKG_VERSION"),
         escape(&main)
     );
-    let _ = writeln!(o, "<header>\n<h1>{}</h1>\n<p class=\"sub\">{}</p>\n</header>", escape(&main), escape(&sub));
+    let _ = writeln!(
+        o,
+        "<header>\n<h1>{}</h1>\n<p class=\"sub\">{}</p>\n</header>",
+        escape(&main),
+        escape(&sub)
+    );
 
     // The machine.
     let m = rec.header.machine.clone().unwrap_or_default();
@@ -205,7 +220,11 @@ pub fn html(
             None => "vmtop record (a recording without events)".to_string(),
         },
     ));
-    if let Some(ms) = rec.header.started_unix_ms.or_else(|| rec.points.first().map(|p| p.unix_ms)) {
+    if let Some(ms) = rec
+        .header
+        .started_unix_ms
+        .or_else(|| rec.points.first().map(|p| p.unix_ms))
+    {
         facts.push(("Started", crate::units::fmt_utc_minute(ms)));
     }
     facts.push((
@@ -243,7 +262,10 @@ pub fn html(
                 None => "▲ loaded".into(),
             };
             let d = |f: fn(&crate::system::meminfo::Delta) -> i64| {
-                e.delta.as_ref().map(|x| fmt_delta_mib(f(x))).unwrap_or_else(|| "–".into())
+                e.delta
+                    .as_ref()
+                    .map(|x| fmt_delta_mib(f(x)))
+                    .unwrap_or_else(|| "–".into())
             };
             let ns = |v: Option<u64>| v.map(fmt_ns).unwrap_or_else(|| "–".into());
             let _ = writeln!(
@@ -309,7 +331,12 @@ pub fn html(
             o,
             "<p class=\"sure\">How sure: {} · cause <code>{}</code></p>",
             d.confidence.name(),
-            escape(&serde_json::to_value(d.cause).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default())
+            escape(
+                &serde_json::to_value(d.cause)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default()
+            )
         );
         if d.evidence.is_empty() {
             o.push_str("<p class=\"none\">The kernel logged nothing about it (safe mode asks it to fail quietly): the figures decided.</p>\n");
@@ -343,7 +370,8 @@ pub fn html(
                     ),
                     None => "–".to_string(),
                 };
-                let _ = writeln!(
+                let _ =
+                    writeln!(
                     o,
                     "<tr><td>{}</td><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                     escape(&l.where_),
@@ -421,8 +449,14 @@ mod tests {
         for bad in ["<script", "<link", "<img", "src=", "@import", "url("] {
             assert!(!p.contains(bad), "{bad} on the page");
         }
-        let urls: Vec<&str> = p.match_indices("http").map(|(i, _)| &p[i..(i + 40).min(p.len())]).collect();
-        assert!(urls.iter().all(|u| u.starts_with("http://www.w3.org/")), "{urls:?}");
+        let urls: Vec<&str> = p
+            .match_indices("http")
+            .map(|(i, _)| &p[i..(i + 40).min(p.len())])
+            .collect();
+        assert!(
+            urls.iter().all(|u| u.starts_with("http://www.w3.org/")),
+            "{urls:?}"
+        );
     }
 
     #[test]

@@ -114,7 +114,10 @@ fn box_arms(c: char) -> Option<([u8; 4], u8)> {
 }
 
 /// Block elements as rectangles in fractions of the cell (x, y, w, h) and an opacity.
-fn block_rects(c: char) -> Option<Vec<(f32, f32, f32, f32, f32)>> {
+/// A rectangle in fractions of the cell (x, y, w, h) and its opacity.
+type Part = (f32, f32, f32, f32, f32);
+
+fn block_rects(c: char) -> Option<Vec<Part>> {
     let full = |x: f32, y: f32, w: f32, h: f32| vec![(x, y, w, h, 1.0)];
     let eighth = |n: f32| full(0.0, 1.0 - n / 8.0, 1.0, n / 8.0);
     let quads = |bits: u8| {
@@ -234,7 +237,13 @@ fn scene(buf: &Buffer, pal: &Palette) -> Scene {
 }
 
 /// The shapes of character `ch` at (col, row).
-fn cell_shapes(out: &mut Vec<Shape>, (col, row): (u16, u16), ch: char, (color, bg): (Rgb, Rgb), bold: bool) {
+fn cell_shapes(
+    out: &mut Vec<Shape>,
+    (col, row): (u16, u16),
+    ch: char,
+    (color, bg): (Rgb, Rgb),
+    bold: bool,
+) {
     let (x, y) = (f32::from(col) * CELL_W, f32::from(row) * CELL_H);
     if let Some(bits) = braille_bits(ch) {
         // Dots 1-2-3-7 down the left column, 4-5-6-8 down the right (Unicode's order).
@@ -267,12 +276,22 @@ fn cell_shapes(out: &mut Vec<Shape>, (col, row): (u16, u16), ch: char, (color, b
         if dashes > 0 && up > 0 {
             let step = CELL_H / f32::from(dashes);
             for i in 0..dashes {
-                rects.push((cx - t_v / 2.0, y + step * (f32::from(i) + 0.2), t_v, step * 0.6));
+                rects.push((
+                    cx - t_v / 2.0,
+                    y + step * (f32::from(i) + 0.2),
+                    t_v,
+                    step * 0.6,
+                ));
             }
         } else if dashes > 0 {
             let step = CELL_W / f32::from(dashes);
             for i in 0..dashes {
-                rects.push((x + step * (f32::from(i) + 0.2), cy - t_h / 2.0, step * 0.6, t_h));
+                rects.push((
+                    x + step * (f32::from(i) + 0.2),
+                    cy - t_h / 2.0,
+                    step * 0.6,
+                    t_h,
+                ));
             }
         } else if up > 0 && up == down && left == 0 && right == 0 {
             // A straight line: one rectangle.
@@ -285,13 +304,28 @@ fn cell_shapes(out: &mut Vec<Shape>, (col, row): (u16, u16), ch: char, (color, b
                 rects.push((cx - thick(up) / 2.0, y, thick(up), CELL_H / 2.0 + t_h / 2.0));
             }
             if down > 0 {
-                rects.push((cx - thick(down) / 2.0, cy - t_h / 2.0, thick(down), CELL_H / 2.0 + t_h / 2.0));
+                rects.push((
+                    cx - thick(down) / 2.0,
+                    cy - t_h / 2.0,
+                    thick(down),
+                    CELL_H / 2.0 + t_h / 2.0,
+                ));
             }
             if left > 0 {
-                rects.push((x, cy - thick(left) / 2.0, CELL_W / 2.0 + t_v / 2.0, thick(left)));
+                rects.push((
+                    x,
+                    cy - thick(left) / 2.0,
+                    CELL_W / 2.0 + t_v / 2.0,
+                    thick(left),
+                ));
             }
             if right > 0 {
-                rects.push((cx - t_v / 2.0, cy - thick(right) / 2.0, CELL_W / 2.0 + t_v / 2.0, thick(right)));
+                rects.push((
+                    cx - t_v / 2.0,
+                    cy - thick(right) / 2.0,
+                    CELL_W / 2.0 + t_v / 2.0,
+                    thick(right),
+                ));
             }
         }
         for (x, y, w, h) in rects {
@@ -334,6 +368,9 @@ fn xml_escape(s: &str) -> String {
     o
 }
 
+/// A run of text: its row, last column, colour, weight, columns and characters.
+type Run = (u16, u16, Rgb, bool, Vec<u16>, String);
+
 /// A number for SVG: at most two decimals, no trailing zeros.
 fn n(v: f32) -> String {
     let s = format!("{:.2}", v);
@@ -358,10 +395,14 @@ pub fn svg(buf: &Buffer, pal: &Palette, title: &str) -> String {
         super::font::MONO_CSS,
         n(FONT_PX)
     );
-    let _ = writeln!(o, r#"<rect width="100%" height="100%" fill="{}"/>"#, sc.bg.hex());
+    let _ = writeln!(
+        o,
+        r#"<rect width="100%" height="100%" fill="{}"/>"#,
+        sc.bg.hex()
+    );
     // Text runs: consecutive characters of one row, colour and weight.
-    let mut run: Option<(u16, u16, Rgb, bool, Vec<u16>, String)> = None;
-    let flush = |o: &mut String, run: &mut Option<(u16, u16, Rgb, bool, Vec<u16>, String)>| {
+    let mut run: Option<Run> = None;
+    let flush = |o: &mut String, run: &mut Option<Run>| {
         if let Some((row, _, color, bold, cols, text)) = run.take() {
             let xs: Vec<String> = cols.iter().map(|&c| n(f32::from(c) * CELL_W)).collect();
             let baseline = f32::from(row) * CELL_H + CELL_H * 0.74;
@@ -479,7 +520,12 @@ mod tests {
 
     fn buf() -> Buffer {
         let mut b = Buffer::empty(Rect::new(0, 0, 6, 2));
-        b.set_string(0, 0, "ab", Style::new().fg(Color::Red).add_modifier(Modifier::BOLD));
+        b.set_string(
+            0,
+            0,
+            "ab",
+            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+        );
         b.set_string(2, 0, "<&", Style::new());
         b.set_string(0, 1, "⣿─┃", Style::new().fg(Color::Green));
         b.set_string(3, 1, "x", Style::new().add_modifier(Modifier::REVERSED));
@@ -490,25 +536,50 @@ mod tests {
     #[test]
     fn svg_keeps_text_colours_and_bold_and_draws_braille_as_dots() {
         let s = svg(&buf(), &super::super::palette::DARK, "vmtop 80x24");
-        assert!(s.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"72\" height=\"48\""), "{s}");
+        assert!(
+            s.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"72\" height=\"48\""),
+            "{s}"
+        );
         assert!(s.contains("<title>vmtop 80x24</title>"));
         let red = super::super::palette::DARK.ansi[1].hex();
-        assert!(s.contains(&format!(r#"<text x="0 12" y="17.76" fill="{red}" class="b">ab</text>"#)), "{s}");
+        assert!(
+            s.contains(&format!(
+                r#"<text x="0 12" y="17.76" fill="{red}" class="b">ab</text>"#
+            )),
+            "{s}"
+        );
         assert!(s.contains(">&lt;&amp;</text>"), "escaped: {s}");
         let green = super::super::palette::DARK.ansi[2].hex();
-        assert_eq!(s.matches(&format!(r#"fill="{green}"/>"#)).count(), 8 + 1 + 1, "8 dots, a line, a heavy line: {s}");
+        assert_eq!(
+            s.matches(&format!(r#"fill="{green}"/>"#)).count(),
+            8 + 1 + 1,
+            "8 dots, a line, a heavy line: {s}"
+        );
         assert_eq!(s.matches("<circle").count(), 8);
-        assert!(!s.contains('⣿') && !s.contains('─') && !s.contains('▀'), "drawn, not written");
+        assert!(
+            !s.contains('⣿') && !s.contains('─') && !s.contains('▀'),
+            "drawn, not written"
+        );
         // Reversed: the default background as the character, the foreground behind it.
-        let (fg, bg) = (super::super::palette::DARK.fg.hex(), super::super::palette::DARK.bg.hex());
-        assert!(s.contains(&format!(r#"<rect x="36" y="24" width="12" height="24" fill="{fg}"/>"#)), "{s}");
+        let (fg, bg) = (
+            super::super::palette::DARK.fg.hex(),
+            super::super::palette::DARK.bg.hex(),
+        );
+        assert!(
+            s.contains(&format!(
+                r#"<rect x="36" y="24" width="12" height="24" fill="{fg}"/>"#
+            )),
+            "{s}"
+        );
         assert!(s.contains(&format!(r#"fill="{bg}">x</text>"#)), "{s}");
     }
 
     #[test]
     fn png_is_the_screens_size_in_cells() {
         let p = png(&buf(), &super::super::palette::LIGHT).expect("png");
-        let mut r = png::Decoder::new(std::io::Cursor::new(p)).read_info().expect("png");
+        let mut r = png::Decoder::new(std::io::Cursor::new(p))
+            .read_info()
+            .expect("png");
         let mut px = vec![0; r.output_buffer_size().expect("size")];
         let info = r.next_frame(&mut px).expect("frame");
         assert_eq!((info.width, info.height), (72, 48));
@@ -522,7 +593,9 @@ mod tests {
 
     #[test]
     fn every_box_and_block_character_has_a_drawing() {
-        for c in ['─', '│', '┃', '┊', '┌', '┐', '└', '┘', '├', '┼', '╭', '▀', '▄', '█', '▌', '░', '▟'] {
+        for c in [
+            '─', '│', '┃', '┊', '┌', '┐', '└', '┘', '├', '┼', '╭', '▀', '▄', '█', '▌', '░', '▟',
+        ] {
             assert!(drawn_without_font(c), "{c}");
         }
         assert!(!drawn_without_font('a'));

@@ -254,15 +254,31 @@ pub(crate) mod tests {
         assert_eq!(load.kind, ModuleEventKind::Load);
         assert_eq!((load.memsize_mib, load.oom_safe), (16, Some(true)));
         assert_eq!(load.alloc, Some("vmalloc"));
-        assert_eq!((load.alloc_ns, load.fill_ns), (Some(31_617_220), Some(29_485_190)));
+        assert_eq!(
+            (load.alloc_ns, load.fill_ns),
+            (Some(31_617_220), Some(29_485_190))
+        );
         assert_eq!(load.errno, None);
         let fail = ModuleEvent::parse(LAB_61[1]).expect("fail line");
-        assert_eq!((fail.kind, fail.memsize_mib, fail.errno), (ModuleEventKind::Fail, 958, Some(12)));
-        let unload = ModuleEvent::parse("[  9.1] alloc_large_mem: unload memsize_mib=16 bytes=16777216")
-            .expect("unload line");
-        assert_eq!((unload.kind, unload.memsize_mib, unload.oom_safe), (ModuleEventKind::Unload, 16, None));
-        assert_eq!(ModuleEvent::parse("alloc_large_mem: limits page_size=4096"), None);
-        assert_eq!(ModuleEvent::parse("alloc_large_mem: memsize must be between 1 and 9 MiB"), None);
+        assert_eq!(
+            (fail.kind, fail.memsize_mib, fail.errno),
+            (ModuleEventKind::Fail, 958, Some(12))
+        );
+        let unload =
+            ModuleEvent::parse("[  9.1] alloc_large_mem: unload memsize_mib=16 bytes=16777216")
+                .expect("unload line");
+        assert_eq!(
+            (unload.kind, unload.memsize_mib, unload.oom_safe),
+            (ModuleEventKind::Unload, 16, None)
+        );
+        assert_eq!(
+            ModuleEvent::parse("alloc_large_mem: limits page_size=4096"),
+            None
+        );
+        assert_eq!(
+            ModuleEvent::parse("alloc_large_mem: memsize must be between 1 and 9 MiB"),
+            None
+        );
     }
 
     #[test]

@@ -387,7 +387,12 @@ pub struct Writer<W: Write> {
 impl<W: Write> Writer<W> {
     /// Start a recording: `events` is the events file of a CSV recording (None: a CSV
     /// recording without events, on standard output).
-    pub fn new(format: Format, mut out: W, events: Option<W>, header: &Header) -> anyhow::Result<Writer<W>> {
+    pub fn new(
+        format: Format,
+        mut out: W,
+        events: Option<W>,
+        header: &Header,
+    ) -> anyhow::Result<Writer<W>> {
         let mut events = events.filter(|_| format == Format::Csv);
         match format {
             Format::Csv => {
@@ -404,7 +409,11 @@ impl<W: Write> Writer<W> {
             }
         }
         out.flush()?;
-        Ok(Writer { format, out, events })
+        Ok(Writer {
+            format,
+            out,
+            events,
+        })
     }
 
     pub fn point(&mut self, p: &Point) -> anyhow::Result<()> {
@@ -485,7 +494,10 @@ impl Live {
     }
 
     /// Run one write; the first failure stops the recording and is returned (once).
-    fn run(&mut self, f: impl FnOnce(&mut Writer<crate::files::Stream>) -> anyhow::Result<()>) -> Option<String> {
+    fn run(
+        &mut self,
+        f: impl FnOnce(&mut Writer<crate::files::Stream>) -> anyhow::Result<()>,
+    ) -> Option<String> {
         let w = self.writer.as_mut()?;
         if let Err(e) = f(w) {
             let why = format!("recording to {} stopped: {e:#}", self.path.display());
@@ -557,8 +569,15 @@ pub fn read_bytes(bytes: &[u8]) -> Result<Recording, ReadError> {
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
-            let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
-            return Err(err(line, format!("text (UTF-8), found a byte that is not: {FIRST_LINE}")));
+            let line = bytes[..e.valid_up_to()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+                + 1;
+            return Err(err(
+                line,
+                format!("text (UTF-8), found a byte that is not: {FIRST_LINE}"),
+            ));
         }
     };
     read(text).map_err(|e| match e.downcast::<ReadError>() {
@@ -592,15 +611,29 @@ pub fn read(text: &str) -> anyhow::Result<Recording> {
 
 /// The samples of a CSV recording.
 fn read_csv(text: &str) -> Result<Vec<Point>, ReadError> {
-    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
     let (_, header) = lines.next().ok_or_else(|| err(1, FIRST_LINE))?;
     let names: Vec<&str> = header.split(',').map(str::trim).collect();
     if names != COLUMNS {
-        return Err(err(1, format!("the CSV header row {}, found {header:?}", COLUMNS.join(","))));
+        return Err(err(
+            1,
+            format!("the CSV header row {}, found {header:?}", COLUMNS.join(",")),
+        ));
     }
     lines
         .map(|(i, line)| {
-            parse_csv_row(line).map_err(|e| err(i + 1, format!("a sample row of {} comma-separated fields ({e:#})", COLUMNS.len())))
+            parse_csv_row(line).map_err(|e| {
+                err(
+                    i + 1,
+                    format!(
+                        "a sample row of {} comma-separated fields ({e:#})",
+                        COLUMNS.len()
+                    ),
+                )
+            })
         })
         .collect()
 }
@@ -617,7 +650,10 @@ pub fn read_csv_with_events(csv: &Recording, events: &str) -> Result<Recording, 
         }
     };
     if e.format != Format::Jsonl {
-        return Err(err(1, "a JSON header line ({\"vmtop_record\":2,…}): an events file is JSON lines"));
+        return Err(err(
+            1,
+            "a JSON header line ({\"vmtop_record\":2,…}): an events file is JSON lines",
+        ));
     }
     Ok(Recording {
         header: e.header,
@@ -628,10 +664,16 @@ pub fn read_csv_with_events(csv: &Recording, events: &str) -> Result<Recording, 
 }
 
 fn read_jsonl(text: &str) -> anyhow::Result<Recording> {
-    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
     let (_, first) = lines.next().ok_or_else(|| err(1, FIRST_LINE))?;
     let header: Header = serde_json::from_str(first).map_err(|e| {
-        err(1, format!("a vmtop header object {{\"vmtop_record\":2,\"units\":{{…}},…}} ({e})"))
+        err(
+            1,
+            format!("a vmtop header object {{\"vmtop_record\":2,\"units\":{{…}},…}} ({e})"),
+        )
     })?;
     if !(OLDEST_READ..=JSONL_VERSION).contains(&header.vmtop_record) {
         bail!(err(
@@ -652,18 +694,29 @@ fn read_jsonl(text: &str) -> anyhow::Result<Recording> {
     for (i, line) in lines {
         let n = i + 1;
         if rec.header.vmtop_record == 1 {
-            let row: Row = serde_json::from_str(line)
-                .map_err(|e| err(n, format!("a sample object {{\"t_s\":…,\"unix_ms\":…,…}} ({e})")))?;
-            rec.points.push(row.into_point().map_err(|e| err(n, format!("a whole sample ({e:#})")))?);
+            let row: Row = serde_json::from_str(line).map_err(|e| {
+                err(
+                    n,
+                    format!("a sample object {{\"t_s\":…,\"unix_ms\":…,…}} ({e})"),
+                )
+            })?;
+            rec.points.push(
+                row.into_point()
+                    .map_err(|e| err(n, format!("a whole sample ({e:#})")))?,
+            );
             continue;
         }
         let parsed: Line = serde_json::from_str(line).map_err(|e| {
-            err(n, format!("a line {{\"type\":\"sample\"|\"event\"|\"kmsg\",…}} ({e})"))
+            err(
+                n,
+                format!("a line {{\"type\":\"sample\"|\"event\"|\"kmsg\",…}} ({e})"),
+            )
         })?;
         match parsed {
-            Line::Sample(row) => rec
-                .points
-                .push(row.into_point().map_err(|e| err(n, format!("a whole sample ({e:#})")))?),
+            Line::Sample(row) => rec.points.push(
+                row.into_point()
+                    .map_err(|e| err(n, format!("a whole sample ({e:#})")))?,
+            ),
             Line::Event(e) => rec.events.push(e),
             Line::Kmsg(k) => rec.kmsg.push(k),
         }
@@ -674,7 +727,8 @@ fn read_jsonl(text: &str) -> anyhow::Result<Recording> {
 /// Read the recording at `path`: CSV with its events file when there is one.
 pub fn read_file(path: &Path) -> anyhow::Result<Recording> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let rec = read_bytes(&bytes).map_err(|e| crate::refused::Refused(format!("{}: {e}", path.display())))?;
+    let rec = read_bytes(&bytes)
+        .map_err(|e| crate::refused::Refused(format!("{}: {e}", path.display())))?;
     if rec.format != Format::Csv {
         return Ok(rec);
     }
@@ -812,10 +866,16 @@ mod tests {
     #[test]
     fn old_recordings_still_read() {
         let jsonl = read(include_str!("../../testdata/record-v1-e51c679.jsonl")).expect("v1 jsonl");
-        assert_eq!((jsonl.format, jsonl.header.vmtop_record), (Format::Jsonl, 1));
+        assert_eq!(
+            (jsonl.format, jsonl.header.vmtop_record),
+            (Format::Jsonl, 1)
+        );
         assert_eq!(jsonl.points.len(), 4);
         assert!(jsonl.events.is_empty() && jsonl.header.machine.is_none());
-        assert_eq!(jsonl.points[0].sample.map(|s| s.mem_total), Some(24_683_784 * KIB));
+        assert_eq!(
+            jsonl.points[0].sample.map(|s| s.mem_total),
+            Some(24_683_784 * KIB)
+        );
         let csv = read(include_str!("../../testdata/record-v1-e51c679.csv")).expect("v1 csv");
         assert_eq!(csv.format, Format::Csv);
         assert_eq!(csv.points.len(), 4);
@@ -851,42 +911,75 @@ mod tests {
     }
 
     fn written(format: Format, events_file: bool) -> (String, Option<String>) {
-        let header = Header::new("dashboard", Machine { kernel: "6.1.0-57-amd64".into(), arch: "x86_64".into(), hostname: Some("lab".into()), cpus: Some(2) }, 1_700_000_000_000);
+        let header = Header::new(
+            "dashboard",
+            Machine {
+                kernel: "6.1.0-57-amd64".into(),
+                arch: "x86_64".into(),
+                hostname: Some("lab".into()),
+                cpus: Some(2),
+            },
+            1_700_000_000_000,
+        );
         let ev = events_file.then(Vec::new);
         let mut w = Writer::new(format, Vec::new(), ev, &header).expect("header");
         let ps = points();
         w.point(&ps[0]).expect("point");
-        w.event(1_700_000_000_050, &event(0.05, false)).expect("event");
-        w.kmsg(0.06, "[   12.000000] alloc_large_mem: load memsize_mib=200").expect("kmsg");
+        w.event(1_700_000_000_050, &event(0.05, false))
+            .expect("event");
+        w.kmsg(0.06, "[   12.000000] alloc_large_mem: load memsize_mib=200")
+            .expect("kmsg");
         w.point(&ps[1]).expect("point");
-        w.event(1_700_000_000_200, &event(0.2, true)).expect("event");
+        w.event(1_700_000_000_200, &event(0.2, true))
+            .expect("event");
         w.point(&ps[2]).expect("point");
         let (out, ev) = w.into_inner();
-        (String::from_utf8(out).expect("utf-8"), ev.map(|e| String::from_utf8(e).expect("utf-8")))
+        (
+            String::from_utf8(out).expect("utf-8"),
+            ev.map(|e| String::from_utf8(e).expect("utf-8")),
+        )
     }
 
     #[test]
     fn jsonl_carries_typed_samples_events_and_kernel_lines() {
         let (text, none) = written(Format::Jsonl, true);
         assert!(none.is_none(), "JSONL has no events file");
-        let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).expect("json")).collect();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("json"))
+            .collect();
         assert_eq!(lines[0]["vmtop_record"], 2);
         assert_eq!(lines[0]["machine"]["kernel"], "6.1.0-57-amd64");
         assert_eq!(lines[0]["source"], "dashboard");
-        let types: Vec<&str> = lines[1..].iter().map(|l| l["type"].as_str().expect("typed")).collect();
-        assert_eq!(types, ["sample", "event", "kmsg", "sample", "event", "sample"]);
+        let types: Vec<&str> = lines[1..]
+            .iter()
+            .map(|l| l["type"].as_str().expect("typed"))
+            .collect();
+        assert_eq!(
+            types,
+            ["sample", "event", "kmsg", "sample", "event", "sample"]
+        );
         assert_eq!(lines[2]["kind"], "load");
         assert_eq!(lines[2]["alloc"], "kvmalloc");
         assert_eq!(lines[2]["oom_safe"], true);
         assert_eq!(lines[5]["outcome"]["result"], "failed");
-        assert_eq!(lines[5]["outcome"]["diagnosis"]["cause"], "exceeds_total_pages");
+        assert_eq!(
+            lines[5]["outcome"]["diagnosis"]["cause"],
+            "exceeds_total_pages"
+        );
         let back = read(&text).expect("reads back");
         assert_eq!(back.points, points());
         assert_eq!(back.events.len(), 2);
         assert_eq!(back.events[1].event, event(0.2, true));
         assert_eq!(back.events[0].unix_ms, 1_700_000_000_050);
-        assert_eq!(back.kmsg[0].text, "[   12.000000] alloc_large_mem: load memsize_mib=200");
-        assert_eq!(back.header.machine.map(|m| m.hostname), Some(Some("lab".into())));
+        assert_eq!(
+            back.kmsg[0].text,
+            "[   12.000000] alloc_large_mem: load memsize_mib=200"
+        );
+        assert_eq!(
+            back.header.machine.map(|m| m.hostname),
+            Some(Some("lab".into()))
+        );
     }
 
     #[test]
@@ -898,13 +991,22 @@ mod tests {
         let rec = read(&csv).expect("csv");
         let rec = read_csv_with_events(&rec, &events).expect("with events");
         assert_eq!(rec.points, points());
-        assert_eq!(rec.events.iter().map(|e| e.event.clone()).collect::<Vec<_>>(), [event(0.05, false), event(0.2, true)]);
+        assert_eq!(
+            rec.events
+                .iter()
+                .map(|e| e.event.clone())
+                .collect::<Vec<_>>(),
+            [event(0.05, false), event(0.2, true)]
+        );
         assert_eq!(rec.kmsg.len(), 1);
         assert_eq!(rec.header.source.as_deref(), Some("dashboard"));
         // Without an events file (standard output), events are left out.
         let (csv2, none) = written(Format::Csv, false);
         assert_eq!((csv2, none), (csv, None));
-        assert_eq!(events_path(std::path::Path::new("/tmp/mem.csv")), std::path::Path::new("/tmp/mem.events.jsonl"));
+        assert_eq!(
+            events_path(std::path::Path::new("/tmp/mem.csv")),
+            std::path::Path::new("/tmp/mem.events.jsonl")
+        );
     }
 
     /// What is not a recording is one error naming the line and what was expected there.
@@ -926,16 +1028,27 @@ mod tests {
         let cut_at = good.match_indices('\n').nth(3).expect("four lines").0 + 20;
         let truncated = e(&good.as_bytes()[..cut_at]);
         assert_eq!(truncated.line, 5, "{truncated}");
-        assert!(truncated.expected.contains("{\"type\":\"sample\"|\"event\"|\"kmsg\""), "{truncated}");
+        assert!(
+            truncated
+                .expected
+                .contains("{\"type\":\"sample\"|\"event\"|\"kmsg\""),
+            "{truncated}"
+        );
         assert!(truncated.expected.contains("EOF"), "{truncated}");
         let header = COLUMNS.join(",");
         let short = e(format!("{header}\n0.1,5,1,2,3\n").as_bytes());
         assert_eq!(short.line, 2);
-        assert!(short.expected.contains("9 comma-separated fields"), "{short}");
+        assert!(
+            short.expected.contains("9 comma-separated fields"),
+            "{short}"
+        );
         let newer = e(b"{\"vmtop_record\":3,\"units\":{}}\n");
         assert!(newer.expected.contains("found 3"), "{newer}");
         let not_header = e(b"{\"t_s\":0}\n");
-        assert!(not_header.expected.contains("vmtop header object"), "{not_header}");
+        assert!(
+            not_header.expected.contains("vmtop header object"),
+            "{not_header}"
+        );
         // Lines are counted in the file, blank ones included.
         let gap = e(format!("{header}\n\n\n0.1,x,,,,,,,\n").as_bytes());
         assert_eq!(gap.line, 4, "{gap}");

@@ -169,7 +169,7 @@ mod tests {
         fixture
             .lines()
             .filter(|l| !l.starts_with('#'))
-            .filter_map(|l| crate::system::kmsg::parse_record(l))
+            .filter_map(crate::system::kmsg::parse_record)
             .map(|r| (r.ts_secs(), r.text))
             .collect()
     }
@@ -237,7 +237,10 @@ mod tests {
             d.evidence
         );
         assert_eq!(events[4].alloc, Some(Allocator::Kvmalloc));
-        assert_eq!(events[4].diagnosis().map(|d| d.cause), Some(Cause::KvmallocAboveMax));
+        assert_eq!(
+            events[4].diagnosis().map(|d| d.cause),
+            Some(Cause::KvmallocAboveMax)
+        );
         // The first 256 MiB load: its timings, its line, and what changed since before it.
         let load = &events[5];
         assert_eq!(load.alloc_ns, Some(843_060_130));
@@ -263,7 +266,9 @@ mod tests {
             vmalloc_largest_free: None,
         });
         let events = o.lines(
-            &records(include_str!("../../testdata/kmsg-6.1-exceeds-total-safe.txt")),
+            &records(include_str!(
+                "../../testdata/kmsg-6.1-exceeds-total-safe.txt"
+            )),
             Some(&idle),
         );
         assert_eq!(events.len(), 1);

@@ -15,20 +15,27 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget as _;
 use ratatui::Frame;
 
-use super::theme::{sym, Theme};
+use super::theme::{ChartGlyphs, Theme};
 use crate::app::history::Segment;
 use crate::app::App;
 use crate::engine::{Event, EventKind};
 use crate::system::meminfo::Point;
 use crate::units::{fmt_bytes, mib_f64, GIB, MIB};
 
-/// How a series' points are drawn (as ratatui's `Marker::Braille` and `Marker::Dot`).
+/// How a series' points are drawn (`Braille` and `Dot` as ratatui's `Marker::Braille` and
+/// `Marker::Dot`; the others for `--glyphs block|ascii`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Marker {
     /// 2x4 dots per cell.
     Braille,
     /// One `•` per cell.
     Dot,
+    /// 1x2 per cell: ▀ ▄ █ (every console font has them).
+    HalfBlock,
+    /// 1x3 per cell: ' - _, and | for two or more.
+    Ascii,
+    /// One `*` per cell.
+    AsciiDot,
 }
 
 impl Marker {
@@ -36,7 +43,9 @@ impl Marker {
     fn dots(self) -> (usize, usize) {
         match self {
             Marker::Braille => (2, 4),
-            Marker::Dot => (1, 1),
+            Marker::Dot | Marker::AsciiDot => (1, 1),
+            Marker::HalfBlock => (1, 2),
+            Marker::Ascii => (1, 3),
         }
     }
 
@@ -45,6 +54,18 @@ impl Marker {
         match self {
             Marker::Braille => ratatui::symbols::braille::BRAILLE[usize::from(pattern)],
             Marker::Dot => '•',
+            Marker::AsciiDot => '*',
+            Marker::HalfBlock => match pattern {
+                1 => '▀',
+                2 => '▄',
+                _ => '█',
+            },
+            Marker::Ascii => match pattern {
+                1 => '\'',
+                2 => '-',
+                4 => '_',
+                _ => '|',
+            },
         }
     }
 }
@@ -54,6 +75,17 @@ struct Series {
     segments: Vec<Segment>,
     style: Style,
     marker: Marker,
+    /// Each dot drawn with the one below it too (the projector's thick lines).
+    thick: bool,
+}
+
+/// The markers of the charts' two kinds of series (a line, MemFree's dots) per `--glyphs`.
+fn markers(th: &Theme) -> (Marker, Marker) {
+    match th.glyphs {
+        crate::cli::Glyphs::Braille => (Marker::Braille, Marker::Dot),
+        crate::cli::Glyphs::Block => (Marker::HalfBlock, Marker::Dot),
+        crate::cli::Glyphs::Ascii => (Marker::Ascii, Marker::AsciiDot),
+    }
 }
 
 /// Plot `series` in `graph`, whose axes span `x_bounds` and `y_bounds`, as ratatui's `Chart`
@@ -84,13 +116,17 @@ fn plot(buf: &mut Buffer, graph: Rect, x_bounds: [f64; 2], y_bounds: [f64; 2], s
         };
         let color = s.style.fg.unwrap_or(Color::Reset);
         for seg in &s.segments {
+            let rows = h * dh;
             let mut paint = |x: usize, y: usize| {
-                let i = (y / dh) * w + x / dw;
-                if let Some(p) = patterns.get_mut(i) {
-                    if *p == 0 {
-                        touched.push(i);
+                let below = (s.thick && y + 1 < rows).then_some(y + 1);
+                for y in std::iter::once(y).chain(below) {
+                    let i = (y / dh) * w + x / dw;
+                    if let Some(p) = patterns.get_mut(i) {
+                        if *p == 0 {
+                            touched.push(i);
+                        }
+                        *p |= 1 << ((x % dw) + dw * (y % dh));
                     }
-                    *p |= 1 << ((x % dw) + dw * (y % dh));
                 }
             };
             for &(x, y) in seg {
@@ -180,6 +216,7 @@ fn draw_axes(
     x_labels: &[Line],
     y_labels: &[Line],
     style: Style,
+    g: &ChartGlyphs,
 ) -> Option<Rect> {
     if area.height == 0 || area.width == 0 {
         return None;
@@ -248,22 +285,16 @@ fn draw_axes(
     }
     if let Some(y) = axis_x {
         for x in graph.left()..graph.right() {
-            buf[(x, y)]
-                .set_symbol(ratatui::symbols::line::HORIZONTAL)
-                .set_style(style);
+            buf[(x, y)].set_symbol(g.axis_h).set_style(style);
         }
     }
     if let Some(x) = axis_y {
         for y in graph.top()..graph.bottom() {
-            buf[(x, y)]
-                .set_symbol(ratatui::symbols::line::VERTICAL)
-                .set_style(style);
+            buf[(x, y)].set_symbol(g.axis_v).set_style(style);
         }
     }
     if let (Some(y), Some(x)) = (axis_x, axis_y) {
-        buf[(x, y)]
-            .set_symbol(ratatui::symbols::line::BOTTOM_LEFT)
-            .set_style(style);
+        buf[(x, y)].set_symbol(g.axis_corner).set_style(style);
     }
     Some(graph)
 }
@@ -381,17 +412,33 @@ fn render_chart(
     } else {
         Vec::new()
     };
-    let Some(graph) = draw_axes(f.buffer_mut(), inner, &x_labels, &y_labels, th.dim()) else {
+    let glyphs = th.chart_glyphs();
+    let Some(graph) = draw_axes(
+        f.buffer_mut(),
+        inner,
+        &x_labels,
+        &y_labels,
+        th.dim(),
+        &glyphs,
+    ) else {
         return;
     };
     // Braille has two dots per cell across: that is the chart's real resolution.
     let all = series(graph.width as usize * 2);
     plot(f.buffer_mut(), graph, [x0, x1], [0.0, y_max_mib], &all);
-    draw_markers(f.buffer_mut(), graph, x0, x1, &app.events, th);
+    draw_markers(f.buffer_mut(), graph, x0, x1, &app.events, th, &glyphs);
 }
 
 /// Vertical markers at event times, over whatever the chart drew in empty cells.
-fn draw_markers(buf: &mut Buffer, graph: Rect, x0: f64, x1: f64, events: &[Event], th: &Theme) {
+fn draw_markers(
+    buf: &mut Buffer,
+    graph: Rect,
+    x0: f64,
+    x1: f64,
+    events: &[Event],
+    th: &Theme,
+    g: &ChartGlyphs,
+) {
     if graph.width == 0 || graph.height == 0 || x1 <= x0 {
         return;
     }
@@ -402,12 +449,12 @@ fn draw_markers(buf: &mut Buffer, graph: Rect, x0: f64, x1: f64, events: &[Event
         let frac = (e.t - x0) / (x1 - x0);
         let col = graph.x + (frac * f64::from(graph.width - 1)).round() as u16;
         let (head, line, style) = if e.failed() {
-            (sym::FAIL, sym::FAIL_LINE, th.failure())
+            (g.fail, g.fail_line, th.failure())
         } else {
             match e.kind {
-                EventKind::Load => (sym::LOAD, sym::MARK_LINE, th.load_marker()),
-                EventKind::Adopt => (sym::ADOPT, sym::MARK_LINE, th.load_marker()),
-                EventKind::Unload => (sym::UNLOAD, sym::MARK_LINE, th.unload_marker()),
+                EventKind::Load => (g.load, g.mark_line, th.load_marker()),
+                EventKind::Adopt => (g.adopt, g.mark_line, th.load_marker()),
+                EventKind::Unload => (g.unload, g.mark_line, th.unload_marker()),
             }
         };
         buf[(col, graph.y)].set_symbol(head).set_style(style);
@@ -434,14 +481,19 @@ pub fn render_memory(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         .map(|s| s.mem_total)
         .or_else(|| app.latest().map(|s| s.mem_total));
     let val = |v: Option<u64>| v.map(fmt_bytes).unwrap_or_else(|| "—".into());
+    let g = th.chart_glyphs();
     let mut spans = vec![
         Span::styled(format!("Memory {} ", app.window.label()), th.title()),
         Span::styled(
-            format!("⣿ MemAvailable {}", val(now.and_then(|s| s.mem_available))),
+            format!(
+                "{} MemAvailable {}",
+                g.line_mark,
+                val(now.and_then(|s| s.mem_available))
+            ),
             th.mem_available(),
         ),
         Span::styled(
-            format!("  • MemFree {}", val(now.map(|s| s.mem_free))),
+            format!("  {} MemFree {}", g.dot_mark, val(now.map(|s| s.mem_free))),
             th.mem_free(),
         ),
     ];
@@ -449,7 +501,7 @@ pub fn render_memory(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     // On a narrow screen with highmem, the split replaces MemTotal (the controls line has it).
     if let Some(t) = total.filter(|_| highmem.is_none() || area.width >= 120) {
         spans.push(Span::styled(
-            format!("  ≤ MemTotal {} ", fmt_bytes(t)),
+            format!("  {} MemTotal {} ", g.at_most, fmt_bytes(t)),
             th.dim(),
         ));
     }
@@ -476,18 +528,21 @@ pub fn render_memory(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         .map(mib_f64)
         .or_else(|| app.history.max_in(x0, x1, mib_of(|s| Some(s.mem_total))))
         .unwrap_or(1024.0);
+    let (line, dot) = markers(th);
     render_chart(f, area, app, th, Line::from(spans), y_max, |w| {
         vec![
             // MemAvailable last: it wins the cells the two lines share.
             Series {
                 segments: app.history.series(x0, x1, w, mib_of(|s| Some(s.mem_free))),
                 style: th.mem_free(),
-                marker: Marker::Dot,
+                marker: dot,
+                thick: false,
             },
             Series {
                 segments: app.history.series(x0, x1, w, mib_of(|s| s.mem_available)),
                 style: th.mem_available(),
-                marker: Marker::Braille,
+                marker: line,
+                thick: th.thick_lines(),
             },
         ]
     });
@@ -502,7 +557,8 @@ pub fn render_vmalloc(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         Span::styled("vmalloc ", th.title()),
         Span::styled(
             format!(
-                "⣿ VmallocUsed {}",
+                "{} VmallocUsed {}",
+                th.chart_glyphs().line_mark,
                 now.map(|s| fmt_bytes(s.vmalloc_used))
                     .unwrap_or_else(|| "—".into())
             ),
@@ -534,13 +590,15 @@ pub fn render_vmalloc(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         Some(s) if s.vmalloc_total <= 4 * GIB => mib_f64(s.vmalloc_total),
         _ => nice_ceiling((used_max * 1.25).max(64.0)),
     };
+    let (line, _) = markers(th);
     render_chart(f, area, app, th, Line::from(spans), y_max, |w| {
         vec![Series {
             segments: app
                 .history
                 .series(x0, x1, w, mib_of(|s| Some(s.vmalloc_used))),
             style: th.vmalloc_used(),
-            marker: Marker::Braille,
+            marker: line,
+            thick: th.thick_lines(),
         }]
     });
 }
@@ -592,6 +650,7 @@ mod tests {
                 segments: vec![first.to_vec(), rest.to_vec()],
                 style: Style::new().fg(Color::Yellow),
                 marker: Marker::Dot,
+                thick: false,
             },
             Series {
                 segments: vec![
@@ -600,6 +659,7 @@ mod tests {
                 ],
                 style: Style::new().fg(Color::Cyan),
                 marker: Marker::Braille,
+                thick: false,
             },
         ];
         let axis_style = Style::new().fg(Color::DarkGray).add_modifier(Modifier::DIM);
@@ -623,6 +683,7 @@ mod tests {
                                     .marker(match s.marker {
                                         Marker::Braille => ratatui::symbols::Marker::Braille,
                                         Marker::Dot => ratatui::symbols::Marker::Dot,
+                                        other => panic!("{other:?} has no ratatui marker"),
                                     })
                                     .graph_type(if seg.len() == 1 {
                                         GraphType::Scatter
@@ -651,7 +712,9 @@ mod tests {
                     let mut theirs = Buffer::empty(whole);
                     chart.render(area, &mut theirs);
                     let mut ours = Buffer::empty(whole);
-                    if let Some(graph) = draw_axes(&mut ours, area, &x_lines, &y_lines, axis_style)
+                    let braille = super::super::theme::Theme::new(false).chart_glyphs();
+                    if let Some(graph) =
+                        draw_axes(&mut ours, area, &x_lines, &y_lines, axis_style, &braille)
                     {
                         plot(&mut ours, graph, [0.0, 30.0], [0.0, 1024.0], &series);
                     }
@@ -665,7 +728,8 @@ mod tests {
         let mut big = Buffer::empty(Rect::new(0, 0, 78, 27));
         let y_lines: Vec<Line> = y_sets[0].iter().map(|&l| Line::from(l)).collect();
         let whole = big.area;
-        let graph = draw_axes(&mut big, whole, &[], &y_lines, axis_style).expect("graph");
+        let braille = super::super::theme::Theme::new(false).chart_glyphs();
+        let graph = draw_axes(&mut big, whole, &[], &y_lines, axis_style, &braille).expect("graph");
         plot(&mut big, graph, [0.0, 30.0], [0.0, 1024.0], &series);
         let drawn = big
             .content

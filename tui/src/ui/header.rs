@@ -52,7 +52,8 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         ));
     }
     if let (Some(b), Some(secs)) = (&app.busy, app.busy_for()) {
-        let frame = sym::SPINNER[((secs * 4.0) as usize) % sym::SPINNER.len()];
+        let frames = th.spinner();
+        let frame = frames[((secs * 4.0) as usize) % frames.len()];
         spans.push(sep());
         spans.push(Span::styled(
             format!("{frame} {}… {secs:.1} s", b.what),

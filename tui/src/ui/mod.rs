@@ -384,7 +384,7 @@ pub fn draw_after_samples(f: &mut Frame, app: &App) -> Vec<Rect> {
 
 /// Draw every part of the dashboard but those whose area is in `skip`.
 fn draw_parts(f: &mut Frame, app: &App, skip: &[Rect]) {
-    let th = Theme::new(app.no_color);
+    let th = Theme::of(app);
     let area = f.area();
     if let Some(need) = too_small(app, area) {
         render_too_small(f, area, need, &th);

@@ -235,6 +235,110 @@ fn snapshot_failure_banner() {
     snap("failure", &failure());
 }
 
+/// The styles a screen wears, each once in order of appearance, with the first text in it:
+/// what a theme changes, for review (the text snapshot alone cannot show colours).
+fn styles_of(buf: &ratatui::buffer::Buffer) -> String {
+    let mut seen: Vec<(ratatui::style::Style, String)> = Vec::new();
+    for y in buf.area.top()..buf.area.bottom() {
+        for x in buf.area.left()..buf.area.right() {
+            let c = &buf[(x, y)];
+            let style = c.style();
+            match seen.iter_mut().find(|(s, _)| *s == style) {
+                Some((_, text)) if text.chars().count() < 24 => text.push_str(c.symbol()),
+                Some(_) => {}
+                None => seen.push((style, c.symbol().to_string())),
+            }
+        }
+    }
+    seen.iter()
+        .map(|(s, text)| {
+            let fg =
+                s.fg.map(|c| format!("{c:?}"))
+                    .unwrap_or_else(|| "default".into());
+            format!(
+                "fg={fg:<9} {:<22} {:?}\n",
+                format!("{:?}", s.add_modifier),
+                text.trim()
+            )
+        })
+        .collect()
+}
+
+/// `--theme light|projector` and `--glyphs block|ascii` at 80x24 (the dark theme with
+/// braille is every other snapshot): the screen of a failure, in colour, and the styles it
+/// wears.
+#[test]
+fn snapshot_themes_and_glyphs() {
+    use crate::cli::{Glyphs, ThemeName};
+    for (name, theme, glyphs) in [
+        ("theme_light", ThemeName::Light, Glyphs::Braille),
+        ("theme_projector", ThemeName::Projector, Glyphs::Braille),
+        ("glyphs_block", ThemeName::Dark, Glyphs::Block),
+        ("glyphs_ascii", ThemeName::Dark, Glyphs::Ascii),
+    ] {
+        let mut a = failure();
+        a.theme = theme;
+        a.glyphs = glyphs;
+        a.no_color = false;
+        let mut term = Terminal::new(TestBackend::new(80, 24)).expect("test terminal");
+        term.draw(|f| draw(f, &a)).expect("draw");
+        let buf = term.backend().buffer();
+        let text = format!(
+            "{}--- styles ---\n{}",
+            buffer_to_string(buf),
+            styles_of(buf)
+        );
+        insta::assert_snapshot!(format!("{name}_80x24"), text);
+        // What each promises, checked on the cells themselves.
+        let symbols: String = buf.content.iter().map(|c| c.symbol()).collect();
+        let braille = symbols
+            .chars()
+            .any(|c| ('\u{2800}'..='\u{28ff}').contains(&c));
+        match (theme, glyphs) {
+            (_, Glyphs::Ascii) => {
+                let charts: String = symbols
+                    .chars()
+                    .filter(|c| "|-_'*^vX!:+".contains(*c))
+                    .collect();
+                assert!(!braille && charts.len() > 100, "ASCII charts");
+            }
+            (_, Glyphs::Block) => {
+                assert!(!braille && symbols.contains('▄') || symbols.contains('▀'))
+            }
+            (ThemeName::Projector, _) => assert!(buf
+                .content
+                .iter()
+                .all(|c| !c.modifier.contains(ratatui::style::Modifier::DIM))),
+            (ThemeName::Light, _) => assert!(buf.content.iter().all(|c| !matches!(
+                c.fg,
+                ratatui::style::Color::Yellow | ratatui::style::Color::Cyan
+            ))),
+            _ => {}
+        }
+    }
+}
+
+/// The projector's thick lines: every column of a line has its dot and the one below.
+#[test]
+fn projector_lines_are_thick() {
+    let mut a = failure();
+    let thin = render(&a, 80, 24);
+    a.theme = crate::cli::ThemeName::Projector;
+    let thick = render(&a, 80, 24);
+    let dots = |s: &str| -> u32 {
+        s.chars()
+            .filter(|c| ('\u{2801}'..='\u{28ff}').contains(c))
+            .map(|c| (u32::from(c) - 0x2800).count_ones())
+            .sum()
+    };
+    assert!(
+        dots(&thick) > dots(&thin) * 3 / 2,
+        "{} dots thick, {} thin",
+        dots(&thick),
+        dots(&thin)
+    );
+}
+
 #[test]
 fn snapshot_why() {
     let mut a = failure();

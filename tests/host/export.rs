@@ -1,0 +1,325 @@
+//! Issue 20 on the build host: the pictures, plots and report as a person gets them (the
+//! report opened in a real browser, headless Chromium, and its screenshot decoded), the
+//! screen saved from the dashboard with `s`, bad recordings and bad settings refused with one
+//! line and nothing left behind.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::common::tmux::Tmux;
+use crate::common::{repo, run, temp_dir, vmtop};
+
+/// The lab recording committed as a fixture (`vmtop record` in the 6.12 lab VM while vmtop
+/// loaded 64 MiB, unloaded, and failed 5000 MiB and 8 MiB kmalloc: tests/lab/record.rs).
+fn lab_recording() -> std::path::PathBuf {
+    repo().join("tui/testdata/record-lab-6.12.jsonl")
+}
+
+/// RGB pixels of a PNG file, with its size.
+fn decode(path: &Path) -> (u32, u32, Vec<u8>) {
+    let f = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut r = png::Decoder::new(std::io::BufReader::new(f))
+        .read_info()
+        .expect("a PNG");
+    let mut buf = vec![0; r.output_buffer_size().expect("size")];
+    let info = r.next_frame(&mut buf).expect("a frame");
+    let rgb = match info.color_type {
+        png::ColorType::Rgb => buf,
+        png::ColorType::Rgba => buf.chunks(4).flat_map(|p| [p[0], p[1], p[2]]).collect(),
+        other => panic!("{other:?}"),
+    };
+    (info.width, info.height, rgb)
+}
+
+/// Pixels within a few levels of `rgb`.
+fn count(px: &[u8], rgb: [u8; 3]) -> usize {
+    px.chunks(3)
+        .filter(|p| p.iter().zip(rgb).all(|(a, b)| a.abs_diff(b) <= 6))
+        .count()
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .expect("list")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Headless Chromium from Debian's package (make test installs it), in a profile of its own,
+/// with nothing that would reach the network.
+fn chromium(profile: &Path, args: &[&str]) {
+    let o = run(Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args));
+    assert_eq!(o.status, 0, "chromium {args:?}: {}", o.stderr);
+}
+
+#[test]
+fn the_report_renders_in_chromium_and_prints() {
+    let tmp = temp_dir("report");
+    let html = tmp.path().join("report.html");
+    let o = run(Command::new(vmtop())
+        .arg("report")
+        .arg(lab_recording())
+        .arg("--out")
+        .arg(&html));
+    assert_eq!(o.status, 0, "{}", o.stderr);
+    let page = std::fs::read_to_string(&html).expect("the page");
+    assert!(page.contains("Linux 6.12.95+deb12-amd64"));
+    let profile = tmp.path().join("profile");
+    std::fs::create_dir(&profile).expect("profile dir");
+    let shot = tmp.path().join("report.png");
+    chromium(
+        &profile,
+        &[
+            "--window-size=1280,2400",
+            &format!("--screenshot={}", shot.display()),
+            &format!("file://{}", html.display()),
+        ],
+    );
+    let (w, h, px) = decode(&shot);
+    assert_eq!((w, h), (1280, 2400));
+    // What Chromium drew: the failures' red border (CSS), the chart's VmallocUsed line and the
+    // failure markers (inline SVG), on the white page.
+    assert!(
+        count(&px, [0xc1, 0x27, 0x2d]) > 2000,
+        "the failure boxes' red"
+    );
+    assert!(
+        count(&px, [0x82, 0x50, 0xdf]) > 300,
+        "the chart's VmallocUsed purple"
+    );
+    assert!(
+        count(&px, [255, 255, 255]) > px.len() / 3 / 2,
+        "a white page"
+    );
+    // Print: the print CSS gives pages (A4 by default), the chart among them.
+    let pdf = tmp.path().join("report.pdf");
+    chromium(
+        &profile,
+        &[
+            "--no-pdf-header-footer",
+            &format!("--print-to-pdf={}", pdf.display()),
+            &format!("file://{}", html.display()),
+        ],
+    );
+    let bytes = std::fs::read(&pdf).expect("the PDF");
+    assert!(bytes.starts_with(b"%PDF"));
+    let pages = bytes
+        .windows(b"/Type /Page\n".len())
+        .filter(|w| w.starts_with(b"/Type /Page") && !w.starts_with(b"/Type /Pages"))
+        .count();
+    assert!((2..=6).contains(&pages), "{pages} pages");
+}
+
+#[test]
+fn plot_writes_svg_and_png_of_the_asked_size() {
+    let tmp = temp_dir("plot");
+    for (name, size) in [("chart.svg", "1600x900"), ("chart.png", "1280x720")] {
+        let out = tmp.path().join(name);
+        let o = run(Command::new(vmtop())
+            .arg("plot")
+            .arg(lab_recording())
+            .args(["--out"])
+            .arg(&out)
+            .args(["--size", size]));
+        assert_eq!(o.status, 0, "{}", o.stderr);
+        if name.ends_with(".png") {
+            let (w, h, px) = decode(&out);
+            assert_eq!((w, h), (1280, 720));
+            // The failures' red lines and the load's green one are drawn.
+            assert!(count(&px, [0xc1, 0x27, 0x2d]) > 200, "red failure lines");
+            assert!(count(&px, [0x1a, 0x7f, 0x37]) > 200, "green load line");
+        } else {
+            let svg = std::fs::read_to_string(&out).expect("svg");
+            assert!(svg.contains("5000 MiB: more than all RAM"), "{svg}");
+            // plotters writes the apostrophe as an entity.
+            assert!(
+                svg.contains("8 MiB kmalloc: above kmalloc&apos;s limit"),
+                "{svg}"
+            );
+            assert!(svg.contains("64 MiB") && svg.contains("unload"));
+        }
+    }
+    assert_eq!(files_in(tmp.path()), ["chart.png", "chart.svg"]);
+}
+
+/// A file that is not a recording: one line naming the line and what was expected, exit 2,
+/// and no output file, not even a temporary one.
+#[test]
+fn not_a_recording_is_one_line_and_nothing_is_written() {
+    let tmp = temp_dir("badrec");
+    let good = std::fs::read_to_string(lab_recording()).expect("fixture");
+    let cut = &good[..good.match_indices('\n').nth(9).expect("ten lines").0 + 40];
+    let cases: [(&str, &[u8], &str); 4] = [
+        ("empty.jsonl", b"", "line 1: expected a vmtop recording"),
+        (
+            "truncated.jsonl",
+            cut.as_bytes(),
+            "line 11: expected a line {\"type\"",
+        ),
+        (
+            "picture.png",
+            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
+            "line 1: expected text (UTF-8)",
+        ),
+        (
+            "other.csv",
+            b"name,age\nada,36\n",
+            "line 1: expected a vmtop recording",
+        ),
+    ];
+    for (name, bytes, want) in cases {
+        let file = tmp.path().join(name);
+        std::fs::write(&file, bytes).expect("write");
+        for cmd in ["plot", "report"] {
+            let out = tmp
+                .path()
+                .join(if cmd == "plot" { "out.svg" } else { "out.html" });
+            let o = run(Command::new(vmtop())
+                .arg(cmd)
+                .arg(&file)
+                .arg("--out")
+                .arg(&out));
+            assert_eq!(o.status, 2, "{cmd} {name}: {}", o.stderr);
+            let lines: Vec<&str> = o.stderr.lines().collect();
+            assert_eq!(lines.len(), 1, "one line: {}", o.stderr);
+            assert!(
+                lines[0].starts_with(&format!("vmtop: {}: {want}", file.display())),
+                "{cmd} {name}: {}",
+                lines[0]
+            );
+            assert!(!out.exists());
+        }
+    }
+    let left = files_in(tmp.path());
+    assert_eq!(
+        left,
+        ["empty.jsonl", "other.csv", "picture.png", "truncated.jsonl"]
+    );
+    // An output that is neither .svg nor .png.
+    let o = run(Command::new(vmtop())
+        .arg("plot")
+        .arg(lab_recording())
+        .args(["--out", "chart.jpg"]));
+    assert_eq!(o.status, 2);
+    assert!(
+        o.stderr.contains("name a .svg or .png file"),
+        "{}",
+        o.stderr
+    );
+}
+
+/// A bad settings file stops the dashboard before the terminal is touched: one line,
+/// FILE:LINE:COLUMN, the accepted values, exit 2 (no terminal here: a good file would end in
+/// "the dashboard needs a terminal" instead).
+#[test]
+fn a_bad_settings_file_is_one_line_before_the_terminal() {
+    let tmp = temp_dir("settings");
+    let cfg = tmp.path().join("config.toml");
+    std::fs::write(&cfg, "interval = \"100ms\"\ntheme = \"neon\"\n").expect("write");
+    let o = run(Command::new(vmtop())
+        .arg("--config")
+        .arg(&cfg)
+        .stdin(std::process::Stdio::null()));
+    assert_eq!(o.status, 2, "{}", o.stderr);
+    assert_eq!(
+        o.stderr.trim(),
+        format!(
+            "vmtop: {}:2:9: theme = \"neon\": use one of dark, light, projector",
+            cfg.display()
+        )
+    );
+    std::fs::write(&cfg, "theme = \"projector\"\n").expect("write");
+    let o = run(Command::new(vmtop())
+        .arg("--config")
+        .arg(&cfg)
+        .stdin(std::process::Stdio::null()));
+    assert!(
+        o.stderr.contains("needs a terminal"),
+        "a good file: {}",
+        o.stderr
+    );
+    // What it gives, and that vmtop never wrote it.
+    let o = run(Command::new(vmtop()).args(["config", "--config"]).arg(&cfg));
+    assert_eq!(o.status, 0, "{}", o.stderr);
+    assert!(
+        o.stdout.contains("theme = \"projector\"    # the file"),
+        "{}",
+        o.stdout
+    );
+    assert_eq!(
+        std::fs::read_to_string(&cfg).expect("read"),
+        "theme = \"projector\"\n"
+    );
+    let o = run(Command::new(vmtop())
+        .args(["config", "--config"])
+        .arg(tmp.path().join("none.toml")));
+    assert_eq!(o.status, 2, "{}", o.stderr);
+    assert!(o.stderr.contains("no such file"), "{}", o.stderr);
+    // The default file is the one the tests parse uncommented; here it is printed whole.
+    let o = run(Command::new(vmtop()).args(["config", "--default"]));
+    assert_eq!(o.status, 0);
+    assert!(o.stdout.contains("\n#theme = \"dark\"\n"), "{}", o.stdout);
+}
+
+/// `s` in the dashboard (read-only here) saves the screen as SVG and PNG in
+/// --screenshot-dir and says where in the footer.
+#[test]
+fn s_saves_the_screen_as_svg_and_png() {
+    let tmp = temp_dir("shots");
+    let t = Tmux::start(
+        "vmtop-shot",
+        100,
+        30,
+        &format!(
+            "{} --screenshot-dir {} --glyphs block; echo EXITED=$?",
+            vmtop(),
+            tmp.path().display()
+        ),
+    );
+    t.wait_for("the dashboard", 10, |s| s.contains("VmallocUsed"));
+    t.keys(&["s"]);
+    let s = t.wait_for("the footer's answer", 10, |s| s.contains("» screen saved:"));
+    let files = files_in(tmp.path());
+    assert_eq!(files.len(), 2, "{files:?}\n{s}");
+    assert!(
+        files[0].starts_with("vmtop-") && files[0].ends_with(".png"),
+        "{files:?}"
+    );
+    assert!(files[1].ends_with(".svg"));
+    assert!(s.contains(&files[1]), "the footer names the file:\n{s}");
+    let svg = std::fs::read_to_string(tmp.path().join(&files[1])).expect("svg");
+    assert!(svg.starts_with("<svg"));
+    assert!(
+        svg.contains(">VmallocUsed") || svg.contains("VmallocUsed "),
+        "text stays text"
+    );
+    assert!(
+        svg.contains(r#"width="1200" height="720""#),
+        "100x30 cells of 12x24"
+    );
+    let (w, h, px) = decode(&tmp.path().join(&files[0]));
+    assert_eq!((w, h), (1200, 720));
+    assert!(
+        px.chunks(3).any(|p| p != [0x15, 0x17, 0x1c]),
+        "something drawn on the dark background"
+    );
+    t.keys(&["q"]);
+    // The pane may be gone before its last line shows (as in tests/host/dashboard.rs).
+    let s = t.wait_for("vmtop to end", 10, |s| s.contains("EXITED=") || t.dead());
+    assert!(t.dead_status() == Some(0) || s.contains("EXITED=0"), "{s}");
+}
