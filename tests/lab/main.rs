@@ -17,11 +17,13 @@ mod foundation;
 mod helper;
 mod install;
 mod kmsg;
+mod lessons;
 mod record;
 mod safe_mode;
 
 /// Tests that pick their kernels themselves: `make test` runs them once, not per kernel.
 mod once {
     mod lab32;
+    mod lesson_disagrees;
     mod root_lab;
 }

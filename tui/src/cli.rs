@@ -385,7 +385,7 @@ pub enum Cmd {
     Config(ConfigArgs),
     /// Boot a sandbox VM with a real Debian kernel and run vmtop inside it
     #[command(
-        after_help = "Examples:\n  vmtop lab\n  vmtop lab --mem 512 --append lockdown=integrity\n  vmtop lab --exec 'vmtop load --memsize 64; grep Vmalloc /proc/meminfo'\n\nInside the VM the module is at /lab/alloc_large_mem.ko (also $VMTOP_MODULE)."
+        after_help = "Examples:\n  vmtop lab\n  vmtop lab --mem 512 --append lockdown=integrity\n  vmtop lab --arch i386 --mem 384 --swap 512M\n  vmtop lab --lesson article-2009\n  vmtop lab --exec 'vmtop load --memsize 64; grep Vmalloc /proc/meminfo'\n\nInside the VM the module is at /lab/alloc_large_mem.ko (also $VMTOP_MODULE)."
     )]
     Lab(LabArgs),
     /// Rerun the 2009 article's experiment in 32-bit lab VMs and explain each failure
@@ -397,9 +397,9 @@ pub enum Cmd {
         #[arg(long)]
         json: bool,
     },
-    /// Check and list lessons: a teacher's script run against the live kernel (docs/lessons.md)
+    /// A lesson for a class: narration, questions and the live kernel's answers (docs/lessons.md)
     #[command(
-        after_help = "Examples:\n  vmtop lesson --list\n  vmtop lesson --check my-lesson.toml\n  vmtop lesson --check why-vmalloc\n\nExit code 2: the file cannot run (FILE:LINE:COLUMN says why and what is accepted)."
+        after_help = "Keys in a lesson: n or Space runs the step's action or goes on, b goes back, B opens the buddyinfo pane; the dashboard's other keys work as usual (loads made with them are noted as off script).\nParts that need a lab machine are skipped here, with the command that runs them.\n\nExamples:\n  vmtop lesson --list\n  sudo vmtop lesson why-vmalloc\n  sudo vmtop lesson my-lesson.toml --transcript class.jsonl\n  vmtop lab --lesson article-2009          (each part in its own VM)\n  vmtop lesson --check my-lesson.toml\n\nExit code 2: the lesson cannot run (FILE:LINE:COLUMN says why and what is accepted)."
     )]
     Lesson(LessonArgs),
     /// (internal) read or write a file as the user behind sudo: root's dashboard saves its
@@ -521,15 +521,38 @@ pub enum RecordFormat {
 }
 
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("what").required(true).args(["check", "list"])))]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["lesson", "check", "list"])))]
 pub struct LessonArgs {
-    /// Check a lesson (a .toml file or a bundled name) without running it: `ok` and exit 0,
-    /// or FILE:LINE:COLUMN, what is wrong and what is accepted, and exit 2
+    /// The lesson to run beside the live charts: a bundled name (vmtop lesson --list) or a
+    /// .toml file (docs/lessons.md)
+    #[arg(value_name = "NAME|FILE", conflicts_with_all = ["check", "list"])]
+    pub lesson: Option<String>,
+    /// Check a lesson (a .toml file or a bundled name) without running it: `ok` and its
+    /// steps, exit 0; or FILE:LINE:COLUMN, what is wrong and what is accepted, exit 2
     #[arg(long, value_name = "FILE")]
     pub check: Option<String>,
     /// List the bundled lessons, one line each: name, steps, where they run, title
     #[arg(long)]
     pub list: bool,
+    /// Run the steps one after another without keys (a kiosk screen, tests): in the
+    /// dashboard when there is a terminal, else one line per step
+    #[arg(long, requires = "lesson")]
+    pub auto: bool,
+    /// With --auto, how long each page stays before the next
+    #[arg(long, default_value = "3s", value_parser = parse_duration, requires = "auto")]
+    pub step_delay: std::time::Duration,
+    /// Write one JSON line per step to FILE: part, step, machine, action, outcome, cause,
+    /// expected, agreed
+    #[arg(long, value_name = "FILE", requires = "lesson")]
+    pub transcript: Option<PathBuf>,
+    /// Run only part K (1-based)
+    #[arg(long, value_name = "K", requires = "lesson")]
+    pub part: Option<usize>,
+    /// (internal) this is the lab VM booted for --part: its machine is the part's
+    #[arg(long, hide = true, requires = "part")]
+    pub in_lab: bool,
+    #[command(flatten)]
+    pub module: ModuleArgs,
 }
 
 #[derive(Debug, Args)]
@@ -577,6 +600,26 @@ pub struct LabArgs {
     /// make, gcc, sudo, a user `dev`, the kernel's headers, this checkout at /src)
     #[arg(long, value_enum, default_value_t = crate::lab::Root::Busybox)]
     pub root: crate::lab::Root,
+    /// Real swap in the VM: a virtio disk of SIZE (300, 512M, 1G), made swap at boot
+    #[arg(long, value_name = "SIZE", value_parser = parse_memsize)]
+    pub swap: Option<u64>,
+    /// Run a lesson (a bundled name or a .toml file): each part boots its own machine in
+    /// turn (architecture, RAM, swap, kernel arguments), the dashboard and the lesson inside
+    #[arg(long, value_name = "NAME|FILE", conflicts_with_all = ["exec", "json"])]
+    pub lesson: Option<String>,
+    /// With --lesson: only part K (1-based)
+    #[arg(long, value_name = "K", requires = "lesson")]
+    pub part: Option<usize>,
+    /// With --lesson: run the steps one after another without keys (with no terminal, one
+    /// line per step instead of the dashboard)
+    #[arg(long, requires = "lesson")]
+    pub auto: bool,
+    /// With --lesson --auto: how long each page stays before the next
+    #[arg(long, default_value = "3s", value_parser = parse_duration, requires = "auto")]
+    pub step_delay: std::time::Duration,
+    /// With --lesson: one JSON line per step of every part to FILE
+    #[arg(long, value_name = "FILE", requires = "lesson")]
+    pub transcript: Option<PathBuf>,
     /// Print a JSON summary (with --exec)
     #[arg(long)]
     pub json: bool,

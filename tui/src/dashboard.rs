@@ -63,6 +63,8 @@ pub enum Msg {
     Progress(String),
     /// The worker finished a command.
     Idle,
+    /// What the kernel answered to a lesson step's action (from the worker).
+    LessonDone(crate::lesson::run::Observation),
     /// A message for the footer.
     Notice(String),
     /// One kernel log line.
@@ -97,6 +99,18 @@ pub fn run(opts: DashboardOptions) -> anyhow::Result<()> {
     };
     let mut app = App::new(kernel, module_path, opts.app_config());
     app.no_color = crate::ui::theme::no_color_requested();
+    // The transcript is opened before the screen is taken: a path that cannot be written is
+    // said on the terminal, not lost behind the dashboard.
+    // Written as the lesson goes (`write_transcript`, appending).
+    if let Some(path) = opts.lesson.as_ref().and_then(|l| l.transcript.as_ref()) {
+        std::fs::File::create(path)
+            .with_context(|| format!("creating the transcript {}", path.display()))?;
+    }
+    if let Some(l) = opts.lesson {
+        let mut state = crate::app::lesson::LessonState::new(l.run, l.auto);
+        state.transcript = l.transcript;
+        app.lesson = Some(state);
+    }
     match initial_status {
         Ok(s) => app.on_status(s),
         Err(e) => app.on_notice(format!("module status unknown: {e:#}")),
@@ -234,6 +248,13 @@ fn main_loop(
     loop {
         lp.sample_if_due(app, sampler, interval);
         app.on_tick(start.elapsed().as_secs_f64());
+        // A lesson's wait or pause may be over, or --auto's next page due.
+        let (lesson_changed, cmd) = app.lesson_due();
+        messages |= lesson_changed;
+        if let Some(cmd) = cmd {
+            lp.send(app, cmd);
+        }
+        write_transcript(app);
         term.draw(app, !messages)?;
         messages = false;
         if !trimmed {
@@ -332,6 +353,13 @@ impl Loop<'_> {
             while self.next_sample <= now {
                 self.next_sample += interval;
             }
+            // A lesson's wait watches a /proc/meminfo figure the samples do not carry.
+            if let Some(name) = app.lesson_figure_wanted() {
+                let v = std::fs::read_to_string("/proc/meminfo")
+                    .ok()
+                    .and_then(|t| crate::lesson::run::figure_mib(&t, &name));
+                app.on_lesson_figure(v);
+            }
         }
         let wants_buddy = app.wants_buddyinfo();
         if wants_buddy && (sampled || !self.wanted_buddy) {
@@ -382,6 +410,10 @@ impl Loop<'_> {
                 app.on_progress(what);
                 None
             }
+            Msg::LessonDone(o) => {
+                app.on_lesson_done(o);
+                None
+            }
             Msg::Idle => {
                 // The quit the user waited for goes on now.
                 if let Some(cmd) = app.on_idle() {
@@ -415,6 +447,35 @@ impl Loop<'_> {
             self.send(app, cmd);
         }
         Ok(None)
+    }
+}
+
+/// The lesson's new transcript lines, appended to its file (`--transcript`, created before
+/// the screen was taken); a write that fails is said once, in the footer, and writing stops.
+fn write_transcript(app: &mut App) {
+    let Some(l) = app.lesson.as_mut() else {
+        return;
+    };
+    let text: String = l
+        .run
+        .take_new_records()
+        .iter()
+        .filter_map(|r| serde_json::to_string(r).ok())
+        .map(|line| line + "\n")
+        .collect();
+    let Some(path) = l.transcript.clone().filter(|_| !text.is_empty()) else {
+        return;
+    };
+    let written = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| f.write_all(text.as_bytes()));
+    if let Err(e) = written {
+        l.transcript = None;
+        app.on_notice(format!(
+            "the transcript {} cannot be written: {e}",
+            path.display()
+        ));
     }
 }
 
@@ -696,6 +757,12 @@ fn worker(mut engine: Engine, rx: Receiver<Command>, tx: Sender<Msg>) {
                 send(Msg::EngineEvent(engine.unload()));
             }
             Command::Probe { oom_safe } => run_probe(&mut engine, oom_safe, &tx),
+            Command::Lesson(action) => {
+                let o = crate::lesson::exec::perform(&mut engine, &action, &mut |e| {
+                    let _ = tx.send(Msg::EngineEvent(e.clone()));
+                });
+                send(Msg::LessonDone(o));
+            }
             Command::Quit { .. } | Command::CancelAndQuit => {
                 let unload = !matches!(cmd, Command::Quit { unload: false });
                 if unload && engine.status().is_ok_and(|s| s.loaded) {

@@ -50,10 +50,14 @@ pub enum Action {
     Cancel,
     /// The terminal changed size (redraw only).
     Resize,
+    /// Lesson: run the step's action, or go on to the next page (`n`, Space).
+    LessonNext,
+    /// Lesson: show the page before (`b`; nothing is rerun).
+    LessonBack,
 }
 
 /// What the worker thread (owner of the `Engine`) must do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     Load(LoadRequest),
     /// Unload, then load with this request.
@@ -63,6 +67,9 @@ pub enum Command {
     Probe {
         oom_safe: bool,
     },
+    /// A lesson step's action (not a wait or pause: the app times those); the worker answers
+    /// with `Msg::LessonDone`.
+    Lesson(crate::lesson::Action),
     /// Stop the worker, unloading the module first when `unload` (and it is loaded).
     Quit {
         unload: bool,

@@ -41,6 +41,8 @@ pub struct DashboardOptions {
     pub screenshot_dir: PathBuf,
     /// `--record FILE`.
     pub record: Option<PathBuf>,
+    /// The lesson to run beside the charts (`vmtop lesson`).
+    pub lesson: Option<super::lesson::LessonLaunch>,
 }
 
 impl DashboardOptions {
@@ -64,6 +66,7 @@ impl DashboardOptions {
             kernel_log: args.kernel_log,
             screenshot_dir: args.screenshot_dir,
             record: args.record,
+            lesson: None,
         }
     }
 

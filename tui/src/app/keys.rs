@@ -15,6 +15,8 @@ use super::action::Action;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Normal,
+    /// A lesson runs (`vmtop lesson`): its keys first, then every key of `Normal` but `b`.
+    Lesson,
     /// Typing a memsize.
     Typing,
     /// A y/N dialog is open.
@@ -60,6 +62,9 @@ pub enum Group {
     Help,
     Quit,
     Dismiss,
+    // In a lesson.
+    LessonNext,
+    LessonBack,
     // In the other modes.
     Yes,
     No,
@@ -138,6 +143,19 @@ const NORMAL: &[Binding] = &[
     b(&[Key(KeyCode::Esc)], Action::Cancel, Group::Dismiss),
 ];
 
+/// A lesson's keys, before the dashboard's (the first binding that takes a key wins): `n`
+/// and Space go on, `b` goes back, so the buddyinfo pane moves to `B` (a step can also open
+/// it itself: `show = ["buddyinfo"]`).
+const LESSON: &[Binding] = &[
+    b(
+        &[Key(Char('n')), Key(Char(' '))],
+        Action::LessonNext,
+        Group::LessonNext,
+    ),
+    b(&[Plain(Char('b'))], Action::LessonBack, Group::LessonBack),
+    b(&[Key(Char('B'))], Action::ToggleBuddy, Group::Buddy),
+];
+
 const CONFIRM: &[Binding] = &[
     b(
         &[Key(Char('y')), Key(Char('Y'))],
@@ -183,14 +201,16 @@ const TYPING: &[Binding] = &[
 ];
 
 /// The key table of `mode`.
-pub fn table(mode: Mode) -> &'static [Binding] {
-    match mode {
-        Mode::Normal => NORMAL,
-        Mode::Typing => TYPING,
-        Mode::Confirm => CONFIRM,
-        Mode::Help => HELP,
-        Mode::Why => WHY,
-    }
+pub fn table(mode: Mode) -> Vec<&'static Binding> {
+    let t: &[&[Binding]] = match mode {
+        Mode::Normal => &[NORMAL],
+        Mode::Lesson => &[LESSON, NORMAL],
+        Mode::Typing => &[TYPING],
+        Mode::Confirm => &[CONFIRM],
+        Mode::Help => &[HELP],
+        Mode::Why => &[WHY],
+    };
+    t.iter().flat_map(|t| t.iter()).collect()
 }
 
 /// How a group's keys are written on screen.
@@ -218,7 +238,11 @@ pub fn glyphs(group: Group, mode: Mode) -> Glyphs {
         Group::Probe => same("p"),
         Group::Mode => same("m"),
         Group::Alloc => same("a"),
+        // In a lesson `b` goes back a page: the pane is `B` there.
+        Group::Buddy if mode == Mode::Lesson => same("B"),
         Group::Buddy => same("b"),
+        Group::LessonNext => g("n", "n Space", ""),
+        Group::LessonBack => same("b"),
         Group::Freeze => same("f"),
         Group::Window => same("z"),
         Group::Why => same("w"),

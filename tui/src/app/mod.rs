@@ -4,6 +4,7 @@ pub mod action;
 pub mod config;
 pub mod history;
 pub mod keys;
+pub mod lesson;
 pub mod state;
 
 pub use action::{Action, Command};

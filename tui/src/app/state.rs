@@ -202,6 +202,8 @@ pub struct App {
     pub screenshot_dir: PathBuf,
     /// `s` was pressed: the main loop saves the screen and says where (`on_screenshot`).
     pub screenshot_asked: bool,
+    /// The lesson being run (`vmtop lesson`), if any.
+    pub lesson: Option<super::lesson::LessonState>,
 }
 
 impl App {
@@ -242,12 +244,14 @@ impl App {
             kernel_log: cfg.kernel_log,
             screenshot_dir: cfg.screenshot_dir,
             screenshot_asked: false,
+            lesson: None,
         }
     }
 
     /// What the keyboard is talking to.
     pub fn mode(&self) -> Mode {
         match self.overlay {
+            Overlay::None if self.lesson.is_some() => Mode::Lesson,
             Overlay::None => Mode::Normal,
             Overlay::Typing(_) => Mode::Typing,
             Overlay::Help => Mode::Help,
@@ -409,7 +413,7 @@ impl App {
     }
 
     /// The banner goes, and the whole diagnosis with it: a later failure must not open it.
-    fn clear_failure(&mut self) {
+    pub(super) fn clear_failure(&mut self) {
         self.failure = None;
         match &mut self.overlay {
             o @ Overlay::Why => *o = Overlay::None,
@@ -419,6 +423,7 @@ impl App {
     }
 
     pub fn on_event(&mut self, e: Event) {
+        self.lesson_on_event(&e);
         if e.failed() {
             self.failure = Some(e.clone());
         } else if matches!(e.kind, EventKind::Load | EventKind::Adopt) {
@@ -517,6 +522,11 @@ impl App {
             }
             // A dialog waits for its answer: nothing else happens meanwhile.
             _ if self.pending().is_some() => None,
+            Action::LessonNext => self.lesson_next(),
+            Action::LessonBack => {
+                self.lesson_back();
+                None
+            }
             Action::Digit(_) | Action::Backspace | Action::SubmitMemsize => {
                 self.type_memsize(action);
                 None
@@ -722,7 +732,7 @@ impl App {
         None
     }
 
-    fn start_busy(&mut self, what: String, op: Op) {
+    pub(super) fn start_busy(&mut self, what: String, op: Op) {
         self.busy = Some(Busy {
             what,
             since_ms: (self.now * 1000.0).round() as u64,

@@ -32,12 +32,14 @@ pub(super) fn options(args: LabArgs, size: (u16, u16)) -> LabOptions {
         vmtop_args: args.vmtop_args,
         vmtop: None,
         files: args.copy,
+        swap_mib: args.swap.unwrap_or(0),
+        transcript: None,
     }
 }
 
 /// What `vmtop lab` with no options boots: the command line's defaults (`cli::LabArgs`),
 /// the one place they are written.
-pub(super) fn defaults() -> LabOptions {
+pub(crate) fn defaults() -> LabOptions {
     use clap::Parser as _;
     match crate::cli::Cli::try_parse_from(["vmtop", "lab"]).map(|c| c.command) {
         Ok(Some(crate::cli::Cmd::Lab(args))) => options(args, DEFAULT_SIZE),
@@ -59,12 +61,23 @@ pub(super) fn lab(args: LabArgs) -> anyhow::Result<i32> {
         && args.kdir.is_none()
         && args.arch.is_none();
     let json = args.json;
+    let lesson = args.lesson.clone().map(|l| {
+        (
+            l,
+            args.part,
+            args.auto.then_some(args.step_delay),
+            args.transcript.clone(),
+        )
+    });
     let mut opts = options(args, size);
     if from_env {
         opts.kernel_release = std::env::var(crate::lab::kernel::KERNEL_ENV)
             .ok()
             .filter(|p| !p.is_empty())
             .map(|p| (p, crate::lab::ReleaseFrom::Env));
+    }
+    if let Some((lesson, part, auto, transcript)) = lesson {
+        return lesson_in_lab(lesson, part, auto, transcript, &opts);
     }
     if opts.exec.is_some() {
         let mut stdout = std::io::stdout();
@@ -87,6 +100,66 @@ pub(super) fn lab(args: LabArgs) -> anyhow::Result<i32> {
     } else {
         crate::lab::run_interactive(&opts)
     }
+}
+
+/// `vmtop lab --lesson`: each part in its machine; the transcript gathered from every VM.
+fn lesson_in_lab(
+    lesson: String,
+    part: Option<usize>,
+    auto: Option<std::time::Duration>,
+    transcript: Option<std::path::PathBuf>,
+    base: &crate::lab::LabOptions,
+) -> anyhow::Result<i32> {
+    use std::io::IsTerminal as _;
+    // A bad lesson is said before anything boots.
+    let l = match crate::lesson::open(&lesson) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("vmtop: {e}");
+            return Ok(exit::USAGE);
+        }
+    };
+    if let Some(k) = part.filter(|k| !(1..=l.parts.len()).contains(k)) {
+        eprintln!(
+            "vmtop: --part {k}: {} has parts 1 to {}",
+            l.source,
+            l.parts.len()
+        );
+        return Ok(exit::USAGE);
+    }
+    let terminal = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
+    if !terminal && auto.is_none() {
+        eprintln!("vmtop: a lesson runs in the dashboard, which needs a terminal: add --auto to run it unattended (one line per step)");
+        return Ok(exit::USAGE);
+    }
+    let mut file = match &transcript {
+        Some(p) => Some(
+            std::fs::File::create(p)
+                .with_context(|| format!("creating the transcript {}", p.display()))?,
+        ),
+        None => None,
+    };
+    let spec = crate::lesson::lab::LabLesson {
+        arg: lesson,
+        part: part.map(|k| k - 1),
+        auto,
+        unattended: !terminal,
+    };
+    let mut stdout = std::io::stdout();
+    let runs = crate::lesson::lab::run(&spec, base, &mut stdout, &mut |records| {
+        if let Some(f) = file.as_mut() {
+            for r in records {
+                writeln!(f, "{r}").context("writing the transcript")?;
+            }
+            f.flush().context("writing the transcript")?;
+        }
+        Ok(())
+    })?;
+    Ok(runs
+        .iter()
+        .map(|r| r.status)
+        .find(|s| *s != 0)
+        .unwrap_or(exit::OK))
 }
 
 /// One kernel a line: release, architecture, image, headers; the one a plain `vmtop lab`
@@ -133,8 +206,13 @@ mod tests {
         let ids: Vec<&str> = d.keys().map(String::as_str).collect();
         assert_eq!(
             ids,
-            ["accel", "cpus", "root", "timeout"],
+            ["accel", "cpus", "root", "step_delay", "timeout"],
             "an option with a default: check it here"
+        );
+        // --lesson --auto's pause between pages is `vmtop lesson`'s.
+        assert_eq!(
+            d["step_delay"],
+            crate::cli::tests::defaults_of(Some("lesson"))["step_delay"]
         );
         let o = defaults();
         assert_eq!(o.cpus.to_string(), d["cpus"]);

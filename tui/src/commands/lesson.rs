@@ -22,8 +22,97 @@ pub fn run(args: LessonArgs) -> anyhow::Result<i32> {
             }
         });
     }
-    // clap requires one of them (the "what" group).
-    Ok(exit::USAGE)
+    match args.lesson.clone() {
+        Some(name) => run_lesson(&name, args),
+        // clap requires one of them (the "what" group).
+        None => Ok(exit::USAGE),
+    }
+}
+
+/// `vmtop lesson NAME|FILE`: in the dashboard, or unattended without a terminal.
+fn run_lesson(name: &str, args: LessonArgs) -> anyhow::Result<i32> {
+    use std::io::IsTerminal as _;
+    let lesson = match crate::lesson::open(name) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("vmtop: {e}");
+            return Ok(exit::USAGE);
+        }
+    };
+    let only_part = match args.part {
+        None => None,
+        Some(k) if (1..=lesson.parts.len()).contains(&k) => Some(k - 1),
+        Some(k) => {
+            eprintln!(
+                "vmtop: --part {k}: {} has parts 1 to {}",
+                lesson.source,
+                lesson.parts.len()
+            );
+            return Ok(exit::USAGE);
+        }
+    };
+    let kernel = crate::system::host::KernelInfo::detect();
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let here = crate::lesson::run::Here {
+        in_lab: args.in_lab,
+        only_part,
+        facts: crate::lesson::run::MachineFacts::here(&meminfo, &kernel.machine),
+        kernel: kernel.release.clone(),
+        lesson_arg: name.to_string(),
+    };
+    let run = crate::lesson::run::LessonRun::new(lesson, here);
+    let terminal = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
+    if !terminal && !args.auto {
+        eprintln!("vmtop: a lesson runs in the dashboard, which needs a terminal: add --auto to run it unattended (one line per step)");
+        return Ok(exit::USAGE);
+    }
+    if !terminal {
+        return unattended(run, &args);
+    }
+    let opts = crate::app::config::DashboardOptions {
+        module: args.module.module.clone(),
+        allow_unsafe_file: args.module.allow_unsafe_file,
+        lesson: Some(crate::app::lesson::LessonLaunch {
+            run,
+            auto: args.auto.then_some(args.step_delay),
+            transcript: args.transcript.clone(),
+        }),
+        ..Default::default()
+    };
+    crate::dashboard::run(opts)?;
+    Ok(exit::OK)
+}
+
+/// Every step in turn, one line each on standard output.
+fn unattended(mut run: crate::lesson::run::LessonRun, args: &LessonArgs) -> anyhow::Result<i32> {
+    use anyhow::Context as _;
+    use std::io::Write as _;
+    let mut file = match &args.transcript {
+        Some(p) => Some(
+            std::fs::File::create(p)
+                .with_context(|| format!("creating the transcript {}", p.display()))?,
+        ),
+        None => None,
+    };
+    let mut engine =
+        crate::engine::Engine::new(std::time::Instant::now(), args.module.module.clone())
+            .allow_unsafe_file(args.module.allow_unsafe_file);
+    let mut out = std::io::stdout();
+    let (_, disagreed, _) =
+        crate::lesson::headless::run(&mut run, &mut engine, &mut out, &mut |line| {
+            if let Some(f) = file.as_mut() {
+                writeln!(f, "{line}")
+                    .and_then(|()| f.flush())
+                    .context("writing the transcript")?;
+            }
+            Ok(())
+        })?;
+    // Disagreements are results, not errors: the exit code says whether they happened.
+    Ok(if disagreed == 0 {
+        exit::OK
+    } else {
+        exit::FAILED
+    })
 }
 
 /// `ok: NAME: N parts, M steps (machines)`.

@@ -95,7 +95,7 @@ impl Arch {
 }
 
 /// Where a choice of kernel release came from, for error messages.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReleaseFrom {
     Flag,
     Env,

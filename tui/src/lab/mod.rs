@@ -13,6 +13,7 @@ pub mod accel;
 pub mod initramfs;
 pub mod kernel;
 pub mod private;
+pub mod swap;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -64,6 +65,10 @@ pub struct LabOptions {
     pub files: Vec<(PathBuf, String)>,
     /// The VM's root file system.
     pub root: Root,
+    /// Real swap, MiB (a virtio disk; 0: none).
+    pub swap_mib: u64,
+    /// A host file the guest's transcript serial port writes to (`transcript_tty`).
+    pub transcript: Option<PathBuf>,
 }
 
 /// What the lab VM boots into.
@@ -89,8 +94,6 @@ impl Root {
 /// What an `--exec` run produced.
 #[derive(Debug)]
 pub struct ExecResult {
-    /// The command's output (the serial console, with the boot noise and marker removed).
-    pub output: String,
     pub status: i32,
     pub boot_to_exit: Duration,
     pub kernel: String,
@@ -444,6 +447,7 @@ echo 1 > /proc/sys/kernel/printk
 # the largest free range of the vmalloc space.
 echo 1 > /proc/sys/kernel/kptr_restrict
 hostname vmtop-lab
+{swap}
 if [ -f /lab/exec.sh ]; then
 	sh /lab/exec.sh </dev/null >/dev/console 2>&1
 	echo "{exit_marker}$?" >/dev/console
@@ -464,6 +468,7 @@ sync
 /// `INIT_RUN` with the interactive command and the exit marker filled in.
 fn init_run(interactive: &str) -> String {
     INIT_RUN
+        .replace("{swap}", swap::INIT.trim())
         .replace("{interactive}", interactive)
         .replace("{exit_marker}", EXIT_MARKER)
 }
@@ -513,6 +518,8 @@ pub struct Prepared {
     pub qemu: PathBuf,
     /// FIFO pair `winch.in`/`winch.out` (the guest's ttyS1) for window-size changes.
     pub winch: PathBuf,
+    /// The swap disk's image (`--swap`).
+    pub swap: Option<PathBuf>,
     _tmp: TempDir,
 }
 
@@ -556,6 +563,9 @@ pub fn prepare(opts: &LabOptions) -> anyhow::Result<Prepared> {
         },
     )?;
     if opts.root == Root::Debian {
+        if opts.swap_mib > 0 {
+            bail!("--swap works with the busybox root only: drop --root debian or --swap");
+        }
         return prepare_debian(opts, &copies, kernel, arch, accel, qemu, &userland.vmtop);
     }
     let module = build_module(&kernel.kdir, &kernel.release, arch, &work)?;
@@ -588,6 +598,15 @@ pub fn prepare(opts: &LabOptions) -> anyhow::Result<Prepared> {
     a.copy(&module.ko, GUEST_MODULE)?;
     drop(module);
     add_copies(&mut a, &copies)?;
+    if opts.swap_mib > 0 {
+        for (i, (name, bytes)) in swap::modules(&kernel)?.into_iter().enumerate() {
+            a.file(
+                &format!("{}/{i:02}-{name}.ko", swap::GUEST_DIR),
+                0o644,
+                &bytes,
+            );
+        }
+    }
     a.file("/init", 0o755, busybox_init().as_bytes());
     if let Some(cmd) = &opts.exec {
         a.file("/lab/exec.sh", 0o755, cmd.as_bytes());
@@ -596,7 +615,11 @@ pub fn prepare(opts: &LabOptions) -> anyhow::Result<Prepared> {
     a.file("/lab/args", 0o644, args.join(" ").as_bytes());
     a.file("/lab/env", 0o644, guest_env().as_bytes());
 
-    finish(kernel, arch, accel, qemu, &[], a)
+    let mut p = finish(kernel, arch, accel, qemu, &[], a)?;
+    if opts.swap_mib > 0 {
+        p.swap = Some(swap::disk(&p._tmp.path, opts.swap_mib)?);
+    }
+    Ok(p)
 }
 
 /// Write the initramfs (the `parts` archives, then `a`) and the window-size FIFOs.
@@ -639,6 +662,7 @@ fn finish(
         initrd,
         qemu,
         winch,
+        swap: None,
         _tmp: tmp,
     })
 }
@@ -754,7 +778,7 @@ fn guest_env() -> String {
     env
 }
 
-fn shell_quote(s: &str) -> String {
+pub(crate) fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
@@ -801,7 +825,29 @@ fn qemu_command(p: &Prepared, opts: &LabOptions, interactive: bool) -> Command {
             .arg(format!("pipe,id=winch,path={}", p.winch.display()))
             .args(["-serial", "chardev:winch"]);
     }
+    if let Some(t) = &opts.transcript {
+        // The next serial port (`transcript_tty`): what the guest writes there lands in `t`.
+        c.arg("-chardev")
+            .arg(format!("file,id=transcript,path={}", t.display()))
+            .args(["-serial", "chardev:transcript"]);
+    }
+    if let Some(disk) = &p.swap {
+        c.arg("-drive").arg(format!(
+            "file={},if=virtio,format=raw,cache=unsafe",
+            disk.display()
+        ));
+    }
     c
+}
+
+/// The guest's serial port that writes to `LabOptions::transcript`: after the console and,
+/// in interactive mode, the window-size channel.
+pub fn transcript_tty(interactive: bool) -> &'static str {
+    if interactive {
+        "/dev/ttyS2"
+    } else {
+        "/dev/ttyS1"
+    }
 }
 
 /// Send the host terminal's size to the guest on every SIGWINCH, over the serial port
@@ -943,7 +989,6 @@ pub fn run_exec(opts: &LabOptions, out: &mut dyn Write) -> anyhow::Result<ExecRe
         );
     };
     Ok(ExecResult {
-        output,
         status,
         boot_to_exit: start.elapsed(),
         kernel: p.kernel.release.clone(),

@@ -604,10 +604,17 @@ impl Checker<'_> {
             }
         }
         let action = raw.action.map(|a| self.action(a, machine)).transpose()?;
+        let notice_span = raw.notice.as_ref().map(|n| n.span());
         let notice = raw
             .notice
             .map(|n| self.text(n, "notice", MAX_NOTICE))
             .transpose()?;
+        if let (Some(span), Some(_), None) = (notice_span, &action, &raw.expect) {
+            return self.err(
+                span,
+                "a notice after an action is said only when the kernel agreed with the step's expect: add expect = { outcome = ... }, or remove the notice",
+            );
+        }
         let expect =
             match raw.expect {
                 None => None,

@@ -14,7 +14,11 @@ use crate::lab::kernel::Arch;
 use crate::module::alloc::Allocator;
 
 pub(crate) mod bundled;
+pub(crate) mod exec;
 pub(crate) mod file;
+pub(crate) mod headless;
+pub(crate) mod lab;
+pub(crate) mod run;
 
 pub(crate) use file::LessonError;
 
@@ -109,7 +113,7 @@ impl Question {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     Load(Load),
     Unload,

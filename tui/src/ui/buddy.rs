@@ -61,11 +61,20 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     let title = Line::from(vec![
         Span::styled("Free blocks per order ", th.title()),
         Span::styled(
-            if wide {
-                "/proc/buddyinfo · none free · largest free order bold · b hides "
-            } else {
-                "/proc/buddyinfo · none · b hides "
-            },
+            format!(
+                "{}{} hides ",
+                if wide {
+                    "/proc/buddyinfo · none free · largest free order bold · "
+                } else {
+                    "/proc/buddyinfo · none · "
+                },
+                // In a lesson `b` goes back a page and `B` is this pane's key.
+                if app.mode() == crate::app::Mode::Lesson {
+                    "B"
+                } else {
+                    "b"
+                }
+            ),
             th.dim(),
         ),
     ]);

@@ -36,7 +36,9 @@ fn item(g: Group, app: &App) -> Option<(&'static str, String)> {
         Group::Window => app.window.next().label().into(),
         // Only while there is a failure to explain.
         Group::Why if app.failure.is_some() => "why".into(),
-        Group::Screenshot if mode != Mode::Normal => return None,
+        Group::LessonNext => lesson_next_word(app).into(),
+        Group::LessonBack => "back".into(),
+        Group::Screenshot if !matches!(mode, Mode::Normal | Mode::Lesson) => return None,
         Group::Screenshot => "save screen".into(),
         Group::Help => "help".into(),
         Group::Quit if mode == Mode::Confirm => return None,
@@ -52,6 +54,19 @@ fn item(g: Group, app: &App) -> Option<(&'static str, String)> {
         Group::Why | Group::Type | Group::Dismiss => return None,
     };
     Some((glyphs(g, mode).footer, words))
+}
+
+/// What `n` does on the lesson's page: run the step's action, or go on.
+fn lesson_next_word(app: &App) -> &'static str {
+    let Some(l) = &app.lesson else { return "next" };
+    if l.run.running.is_some() {
+        return "running";
+    }
+    match l.run.step() {
+        Some((p, s, step)) if step.action.is_some() && l.run.answer(p, s).is_none() => "run step",
+        _ if l.run.finished() => "end",
+        _ => "next",
+    }
 }
 
 /// (key, what it does) for the current mode.
@@ -81,6 +96,19 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             .map(|(_, k, w)| k.chars().count() + w.chars().count() + 3)
             .sum()
     };
+    // In a lesson its own keys stay longest: the dashboard's go first (all are in the help).
+    let lesson_drops: &[Group] = if app.mode() == Mode::Lesson {
+        &[
+            Group::Step,
+            Group::Alloc,
+            Group::Mode,
+            Group::Buddy,
+            Group::Load,
+            Group::Unload,
+        ]
+    } else {
+        &[]
+    };
     for drop in [
         Group::Screenshot,
         Group::Freeze,
@@ -88,7 +116,11 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         Group::Probe,
         Group::Reload,
         Group::BigStep,
-    ] {
+    ]
+    .iter()
+    .chain(lesson_drops)
+    .copied()
+    {
         if width(&items) <= usize::from(area.width) + 2 {
             break;
         }

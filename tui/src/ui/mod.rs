@@ -18,9 +18,12 @@ pub mod footer;
 pub mod header;
 pub mod help;
 pub mod kmsg;
+pub mod lesson;
 pub mod theme;
 pub mod why;
 
+#[cfg(test)]
+mod lesson_tests;
 #[cfg(test)]
 mod tests;
 
@@ -235,6 +238,8 @@ struct Areas {
     events: Rect,
     /// Empty when the terminal is too small for the kernel log.
     kmsg: Rect,
+    /// Empty unless a lesson runs.
+    lesson: Rect,
     footer: Rect,
 }
 
@@ -247,8 +252,13 @@ impl Areas {
 
 fn layout(app: &App, area: Rect) -> Areas {
     let wide = area.width >= 120 && area.height >= 30;
-    // A failure's explanation outranks the kernel log pane on a small terminal.
-    let banner_max = if wide || app.failure.is_some() { 5 } else { 3 };
+    // A failure's explanation outranks the kernel log pane on a small terminal; in a lesson
+    // the lesson pane says the step's diagnosis, and the banner keeps to its first lines.
+    let banner_max = if wide || (app.failure.is_some() && app.lesson.is_none()) {
+        5
+    } else {
+        3
+    };
     let full = layout_with(app, area, banner_max);
     if full.charts_fit() || full.banner.height <= 1 {
         return full;
@@ -315,6 +325,22 @@ fn layout_with(app: &App, area: Rect, banner_max: u16) -> Areas {
     } else {
         0
     };
+    if app.lesson.is_some() {
+        let (memory, vmalloc, buddy, events, kmsg, lesson) = lesson_body(app, body, wide, buddy_h);
+        return Areas {
+            header,
+            controls,
+            buffer,
+            banner,
+            memory,
+            vmalloc,
+            buddy,
+            events,
+            kmsg,
+            lesson,
+            footer,
+        };
+    }
 
     let (memory, vmalloc, buddy, events, kmsg) = if wide {
         let bottom_h = (body.height / 3).clamp(6, 14);
@@ -364,8 +390,68 @@ fn layout_with(app: &App, area: Rect, banner_max: u16) -> Areas {
         buddy,
         events,
         kmsg,
+        lesson: Rect::default(),
         footer,
     }
+}
+
+/// Smallest chart height beside a lesson.
+const LESSON_MIN_CHARTS: u16 = 6;
+
+/// The body of the screen while a lesson runs: (memory, vmalloc, buddy, events, kmsg,
+/// lesson). Wide: the lesson pane is a column on the right, over the kernel log; the charts,
+/// stacked, keep the left with the buddyinfo pane and the event log. Small (80x24): the
+/// charts side by side on top, the lesson pane below them, as tall as its text needs.
+fn lesson_body(
+    app: &App,
+    body: Rect,
+    wide: bool,
+    buddy_h: u16,
+) -> (Rect, Rect, Rect, Rect, Rect, Rect) {
+    let th = Theme::new(app.no_color);
+    if wide {
+        let pane_w = (body.width * 2 / 5).clamp(48, 72);
+        let [left, right] = Layout::horizontal([Constraint::Fill(1), Constraint::Length(pane_w)])
+            .spacing(2)
+            .areas(body);
+        let kmsg_h = if right.height >= 24 {
+            (right.height / 4).min(10)
+        } else {
+            0
+        };
+        let [lesson, kmsg] =
+            Layout::vertical([Constraint::Fill(1), Constraint::Length(kmsg_h)]).areas(right);
+        let events_h = (left.height / 5).clamp(4, 8);
+        let [charts, buddy, events] = Layout::vertical([
+            Constraint::Fill(1),
+            Constraint::Length(buddy_h),
+            Constraint::Length(events_h),
+        ])
+        .areas(left);
+        let [memory, vmalloc] =
+            Layout::vertical([Constraint::Fill(1), Constraint::Fill(1)]).areas(charts);
+        return (memory, vmalloc, buddy, events, kmsg, lesson);
+    }
+    let room = body.height.saturating_sub(LESSON_MIN_CHARTS);
+    let lesson_h = lesson::height(app, body.width, &th).clamp(4, room.max(4));
+    let buddy_h = buddy_h.min(room.saturating_sub(lesson_h));
+    let [charts, buddy, lesson] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(buddy_h),
+        Constraint::Length(lesson_h),
+    ])
+    .areas(body);
+    let [memory, vmalloc] = Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)])
+        .spacing(1)
+        .areas(charts);
+    (
+        memory,
+        vmalloc,
+        buddy,
+        Rect::default(),
+        Rect::default(),
+        lesson,
+    )
 }
 
 /// Draw the whole dashboard.
@@ -421,6 +507,9 @@ fn draw_parts(f: &mut Frame, app: &App, skip: &[Rect]) {
     if draw(&a.kmsg) {
         kmsg::render(f, a.kmsg, app, &th);
     }
+    if draw(&a.lesson) {
+        lesson::render(f, a.lesson, app, &th);
+    }
 
     help::render(f, area, app, &th);
     why::render(f, area, app, &th);
@@ -442,6 +531,11 @@ pub fn unchanged_by_samples(app: &App, area: Rect) -> Vec<Rect> {
     }
     let a = layout(app, area);
     let mut fixed = vec![a.buffer, a.banner, a.events, a.kmsg, a.footer];
+    // The lesson pane changes with messages, and with time only while a wait or pause counts
+    // down (or --auto waits for its next page, which a message then brings).
+    if app.lesson.as_ref().is_some_and(|l| l.timer.is_none()) {
+        fixed.push(a.lesson);
+    }
     // The buddyinfo pane changes with a reading that differs from the last one.
     if !app.buddy_changed {
         fixed.push(a.buddy);

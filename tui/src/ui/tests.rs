@@ -43,7 +43,7 @@ fn kernel_i686() -> KernelInfo {
     }
 }
 
-fn app_with(kernel: KernelInfo) -> App {
+pub(super) fn app_with(kernel: KernelInfo) -> App {
     let module = format!("/lib/modules/{}/extra/alloc_large_mem.ko", kernel.release);
     let mut a = App::new(
         kernel,
@@ -61,7 +61,7 @@ fn app_with(kernel: KernelInfo) -> App {
 
 /// 60 s of samples every 250 ms; `held(t)` gives the MiB the module holds at t; a read
 /// failure (gap) from 50.0 to 51.0 s.
-fn fill(app: &mut App, held: impl Fn(f64) -> u64) {
+pub(super) fn fill(app: &mut App, held: impl Fn(f64) -> u64) {
     for i in 0..=240 {
         let t = i as f64 * 0.25;
         let mut s = base();
@@ -179,7 +179,7 @@ fn loaded_status(mib: u64) -> ModuleStatus {
     }
 }
 
-fn render(app: &App, w: u16, h: u16) -> String {
+pub(super) fn render(app: &App, w: u16, h: u16) -> String {
     let mut term = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
     term.draw(|f| draw(f, app)).expect("draw");
     buffer_to_string(term.backend().buffer())

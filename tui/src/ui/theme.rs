@@ -14,6 +14,8 @@ pub mod sym {
     pub const LOAD: &str = "▲";
     pub const UNLOAD: &str = "▼";
     pub const FAIL: &str = "✗";
+    /// A lesson step the kernel agreed with.
+    pub const AGREE: &str = "✓";
     pub const ADOPT: &str = "◆";
     pub const LOADED: &str = "●";
     pub const NOT_LOADED: &str = "○";

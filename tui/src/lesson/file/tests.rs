@@ -499,6 +499,18 @@ fn questions_need_a_checked_answer() {
 }
 
 #[test]
+fn a_notice_after_an_action_needs_an_expectation() {
+    fails_at(
+        "[[part.step]]\nsay = \"a\"\naction = { load = \"4M\" }\nnotice = \"it loaded\"\n",
+        "notice",
+        &["expect"],
+    );
+    // Without an action the notice is said at once.
+    let text = format!("{HEAD}[[part.step]]\nsay = \"a\"\nnotice = \"look\"\n");
+    assert!(parse_text(&text).is_ok());
+}
+
+#[test]
 fn texts_must_fit_the_pane() {
     let long = "word ".repeat(80);
     fails_at(
