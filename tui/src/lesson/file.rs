@@ -36,6 +36,9 @@ pub const MAX_MEM_MIB: u64 = 65536;
 pub const MAX_SWAP_MIB: u64 = 65536;
 /// Largest page order on x86 with 4 KiB pages (MAX_ORDER - 1 on 6.1, MAX_PAGE_ORDER on 6.12).
 pub const MAX_FRAGMENT_ORDER: u32 = 10;
+/// The pageblock order on x86 with 4 KiB pages: below it the module refuses fragment_order
+/// (the held pages would sit in every pageblock; `vmtop load --fragment-order` says so).
+pub const MIN_FRAGMENT_ORDER: u32 = 9;
 
 /// /proc/meminfo figures a `wait` can watch.
 pub const FIGURES: &[&str] = &[
@@ -712,10 +715,10 @@ impl Checker<'_> {
 
     fn fragment_order(&self, s: &Spanned<u32>) -> R<u32> {
         let k = *s.get_ref();
-        if !(1..=MAX_FRAGMENT_ORDER).contains(&k) {
+        if !(MIN_FRAGMENT_ORDER..=MAX_FRAGMENT_ORDER).contains(&k) {
             return self.err(
                 s.span(),
-                format!("fragment_order = {k}: use 1 to {MAX_FRAGMENT_ORDER} (the largest order on x86 with 4 KiB pages), or leave it out"),
+                format!("fragment_order = {k}: use {MIN_FRAGMENT_ORDER} (the pageblock order on x86 with 4 KiB pages; the module refuses below it) to {MAX_FRAGMENT_ORDER} (the largest order), or leave it out"),
             );
         }
         Ok(k)

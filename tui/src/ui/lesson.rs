@@ -134,8 +134,14 @@ fn answered(step: &Step, a: &Answer, th: &Theme) -> Vec<Line<'static>> {
     v
 }
 
-/// The pane's text for `width` columns (no title: `render` draws it).
+/// The pane's text (no title: `render` draws it).
 pub fn lines(app: &App, th: &Theme) -> Vec<Line<'static>> {
+    text(app, th, true)
+}
+
+/// The pane's text; without what the teacher said (`say`) once the kernel has answered, when
+/// the pane is short of rows: the answer matters more then, and it was said already.
+fn text(app: &App, th: &Theme, say: bool) -> Vec<Line<'static>> {
     let Some(l) = &app.lesson else {
         return Vec::new();
     };
@@ -205,8 +211,10 @@ pub fn lines(app: &App, th: &Theme) -> Vec<Line<'static>> {
             if let Some(t) = &step.title {
                 v.push(Line::from(Span::styled(t.clone(), th.title())));
             }
-            v.push(Line::from(step.say.clone()));
             let answer = run.answer(p, s);
+            if say || answer.is_none() || step.action.is_none() {
+                v.push(Line::from(step.say.clone()));
+            }
             let running = run.running.is_some_and(|(at, _)| at == (p, s));
             match (answer, &step.action) {
                 (Some(a), Some(_)) => v.extend(answered(step, a, th)),
@@ -290,9 +298,12 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     if body.is_empty() {
         return;
     }
+    let mut text = lines(app, th);
+    if super::boxed_height(&text, body.width.saturating_add(2)).saturating_sub(2) > body.height {
+        text = self::text(app, th, false);
+    }
     f.render_widget(
-        ratatui::widgets::Paragraph::new(lines(app, th))
-            .wrap(ratatui::widgets::Wrap { trim: true }),
+        ratatui::widgets::Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: true }),
         body,
     );
 }

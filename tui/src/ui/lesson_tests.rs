@@ -18,11 +18,16 @@ use crate::system::meminfo::Delta;
 use crate::units::MIB;
 
 fn with_lesson(name: &str) -> App {
+    lesson_app(name, false)
+}
+
+/// `name` in the dashboard; `in_lab`: as in the lab VM, every part runs.
+fn lesson_app(name: &str, in_lab: bool) -> App {
     let mut a = app_with(kernel(true, true));
     fill(&mut a, |_| 0);
     let lesson = crate::lesson::open(name).expect("bundled lesson");
     let here = Here {
-        in_lab: false,
+        in_lab,
         only_part: None,
         facts: MachineFacts {
             arch: "x86_64".into(),
@@ -261,4 +266,104 @@ fn off_script_loads_are_noted() {
         .and_then(|l| l.run.records.last())
         .expect("a line");
     assert!(r.off_script);
+}
+
+/// Every bundled step, answered as its lesson expects (the longest the pane gets: the verdict,
+/// the answer and the notice), shows its whole text at 80x24, the failure banner included.
+#[test]
+fn every_bundled_step_fits_the_pane_at_80x24() {
+    use crate::lesson::run::Page;
+    for b in crate::lesson::bundled::ALL {
+        let mut a = lesson_app(b.name, true);
+        let lesson = a.lesson.as_ref().expect("lesson").run.lesson.clone();
+        for (p, part) in lesson.parts.iter().enumerate() {
+            for (s, step) in part.steps.iter().enumerate() {
+                let l = a.lesson.as_mut().expect("lesson");
+                l.run.at = l
+                    .run
+                    .pages
+                    .iter()
+                    .position(|x| *x == Page::Step(p, s))
+                    .expect("every step has its page in the lab");
+                if let (Some(action), Some(e)) = (&step.action, &step.expect) {
+                    // What the kernel answers when it agrees: each figure mid-range.
+                    let mid = |r: Option<crate::lesson::Range>| {
+                        r.map_or(0, |r| ((r.low + r.high) / 2.0 * MIB as f64) as i64)
+                    };
+                    let mut o = Observation::bare(e.outcome);
+                    o.cause = e.cause;
+                    o.summary = Some("x".repeat(60));
+                    o.delta = Some(Delta {
+                        mem_free: mid(e.mem_free_mib),
+                        mem_available: mid(e.mem_available_mib),
+                        vmalloc_used: mid(e.vmalloc_used_mib),
+                    });
+                    o.largest_mib = e.largest_mib.map(|r| ((r.low + r.high) / 2.0) as u64);
+                    o.largest_loaded_mib = e.largest_loaded_mib.clone();
+                    l.run.running = Some(((p, s), 0.0));
+                    l.run.on_observation(o);
+                    // A failure expected: the banner shows too, as it would.
+                    if e.outcome == crate::lesson::Outcome::Failed {
+                        a.on_event(event(EventKind::Load, 8, Allocator::Kmalloc, e.cause, 0));
+                    }
+                    let _ = action;
+                    let agreed = a
+                        .lesson
+                        .as_ref()
+                        .and_then(|l| l.run.answer(p, s))
+                        .and_then(|x| x.verdict.as_ref())
+                        .is_some_and(|v| v.agreed);
+                    assert!(agreed, "{} part {} step {}", b.name, p + 1, s + 1);
+                }
+                let screen = render(&a, 80, 24);
+                let last_words: String = step
+                    .notice
+                    .as_deref()
+                    .filter(|_| step.expect.is_some() || step.action.is_none())
+                    .unwrap_or(&step.say)
+                    .split_whitespace()
+                    .rev()
+                    .take(2)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let flat = screen.split_whitespace().collect::<Vec<_>>().join(" ");
+                assert!(
+                    flat.contains(&last_words),
+                    "{} part {} step {}: {last_words:?} cut off:\n{screen}",
+                    b.name,
+                    p + 1,
+                    s + 1
+                );
+                a.failure = None;
+                // The kernel answering otherwise: the disagreement and what was expected show.
+                if let (Some(_), Some(e)) = (&step.action, &step.expect) {
+                    let other = if e.outcome == crate::lesson::Outcome::Loaded {
+                        crate::lesson::Outcome::Failed
+                    } else {
+                        crate::lesson::Outcome::Loaded
+                    };
+                    let mut o = Observation::bare(other);
+                    o.summary = Some("y".repeat(70));
+                    let l = a.lesson.as_mut().expect("lesson");
+                    l.run.answers[p][s] = None;
+                    l.run.running = Some(((p, s), 0.0));
+                    l.run.on_observation(o);
+                    let screen = render(&a, 80, 24);
+                    let flat = screen.split_whitespace().collect::<Vec<_>>().join(" ");
+                    for want in ["answered differently", "The lesson expected:", "yyyy"] {
+                        assert!(
+                            flat.contains(want),
+                            "{} part {} step {}: {want:?} cut off:\n{screen}",
+                            b.name,
+                            p + 1,
+                            s + 1
+                        );
+                    }
+                }
+            }
+        }
+    }
 }

@@ -444,11 +444,16 @@ fn impossible_steps_are_refused_before_anything_runs() {
         "force",
         &["OOM killer", "lab VM"],
     );
-    // fragment_order beyond the largest order.
+    // fragment_order beyond the largest order, or below the pageblock order.
+    fails_at(
+        "[[part.step]]\nsay = \"a\"\naction = { load = \"4M\",\n fragment_order = 8 }\n",
+        "fragment_order",
+        &["use 9", "pageblock"],
+    );
     fails_at(
         "[[part.step]]\nsay = \"a\"\naction = { load = \"4M\",\n fragment_order = 11 }\n",
         "fragment_order",
-        &["1 to 10"],
+        &["use 9", "to 10"],
     );
     // An outcome the action cannot have, a cause that contradicts it.
     fails_at(
