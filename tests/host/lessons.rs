@@ -190,3 +190,15 @@ fn an_unattended_lesson_here_says_what_it_could_not_do() {
         "{skipped}"
     );
 }
+
+/// The lesson's dashboard takes `vmtop`'s options after `--`, checked before anything runs.
+#[test]
+fn dashboard_options_after_the_lesson_are_checked() {
+    let (code, _, err) = run(&["lesson", "why-vmalloc", "--", "--theme", "neon"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("dark, light, projector"), "{err}");
+    let (code, _, err) = run(&["lesson", "why-vmalloc", "--", "load", "--memsize", "8"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("not a command"), "{err}");
+}

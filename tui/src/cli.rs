@@ -399,7 +399,7 @@ pub enum Cmd {
     },
     /// A lesson for a class: narration, questions and the live kernel's answers (docs/lessons.md)
     #[command(
-        after_help = "Keys in a lesson: n or Space runs the step's action or goes on, b goes back, B opens the buddyinfo pane; the dashboard's other keys work as usual (loads made with them are noted as off script).\nParts that need a lab machine are skipped here, with the command that runs them.\n\nExamples:\n  vmtop lesson --list\n  sudo vmtop lesson why-vmalloc\n  sudo vmtop lesson my-lesson.toml --transcript class.jsonl\n  vmtop lab --lesson article-2009          (each part in its own VM)\n  vmtop lesson --check my-lesson.toml\n\nExit code 2: the lesson cannot run (FILE:LINE:COLUMN says why and what is accepted)."
+        after_help = "Keys in a lesson: n or Space runs the step's action or goes on, b goes back, B opens the buddyinfo pane; the dashboard's other keys work as usual (loads made with them are noted as off script).\nParts that need a lab machine are skipped here, with the command that runs them.\n\nExamples:\n  vmtop lesson --list\n  sudo vmtop lesson why-vmalloc\n  sudo vmtop lesson why-vmalloc -- --theme projector\n  sudo vmtop lesson my-lesson.toml --transcript class.jsonl\n  vmtop lab --lesson article-2009          (each part in its own VM)\n  vmtop lesson --check my-lesson.toml\n\nExit code 2: the lesson cannot run (FILE:LINE:COLUMN says why and what is accepted)."
     )]
     Lesson(LessonArgs),
     /// (internal) read or write a file as the user behind sudo: root's dashboard saves its
@@ -553,6 +553,10 @@ pub struct LessonArgs {
     pub in_lab: bool,
     #[command(flatten)]
     pub module: ModuleArgs,
+    /// Options for the lesson's dashboard, after -- (as `vmtop`'s: --theme projector,
+    /// --glyphs block, --screenshot-dir DIR...); the settings file applies as to `vmtop`
+    #[arg(last = true, value_name = "DASHBOARD OPTIONS")]
+    pub dashboard_args: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -51,6 +51,32 @@ fn run_lesson(name: &str, args: LessonArgs) -> anyhow::Result<i32> {
             return Ok(exit::USAGE);
         }
     };
+    // The dashboard as `vmtop` would start it with the options after `--`: the settings
+    // file's (themes, glyphs...) first, those given winning; checked before the screen.
+    let argv: Vec<std::ffi::OsString> = std::iter::once("vmtop".to_string())
+        .chain(args.dashboard_args.iter().cloned())
+        .map(Into::into)
+        .collect();
+    let with_settings = crate::settings::parse(&argv, &[])
+        .map_err(anyhow::Error::from)
+        .and_then(|cli| {
+            if cli.command.is_some() {
+                anyhow::bail!(
+                    "after -- come the dashboard's options (--theme, --glyphs, ...), not a command"
+                );
+            }
+            crate::settings::apply(&argv, cli.dashboard.config.as_deref()).map(|(c, _)| c)
+        });
+    let cli = match with_settings {
+        Ok(c) => c,
+        Err(e) => {
+            match e.downcast_ref::<clap::Error>() {
+                Some(c) => eprintln!("vmtop: {}", super::usage_line(c)),
+                None => eprintln!("vmtop: {e:#}"),
+            }
+            return Ok(exit::USAGE);
+        }
+    };
     let kernel = crate::system::host::KernelInfo::detect();
     let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
     let here = crate::lesson::run::Here {
@@ -69,16 +95,16 @@ fn run_lesson(name: &str, args: LessonArgs) -> anyhow::Result<i32> {
     if !terminal {
         return unattended(run, &args);
     }
-    let opts = crate::app::config::DashboardOptions {
-        module: args.module.module.clone(),
-        allow_unsafe_file: args.module.allow_unsafe_file,
-        lesson: Some(crate::app::lesson::LessonLaunch {
-            run,
-            auto: args.auto.then_some(args.step_delay),
-            transcript: args.transcript.clone(),
-        }),
-        ..Default::default()
-    };
+    let mut opts = crate::app::config::DashboardOptions::from_args(cli.dashboard);
+    if args.module.module.is_some() {
+        opts.module = args.module.module.clone();
+    }
+    opts.allow_unsafe_file |= args.module.allow_unsafe_file;
+    opts.lesson = Some(crate::app::lesson::LessonLaunch {
+        run,
+        auto: args.auto.then_some(args.step_delay),
+        transcript: args.transcript.clone(),
+    });
     crate::dashboard::run(opts)?;
     Ok(exit::OK)
 }

@@ -150,6 +150,12 @@ pub fn run(
             lesson.parts[p].machine.describe()
         )?;
         let (status, kernel, boot_to_exit) = if interactive {
+            // `vmtop lab --lesson X -- --theme projector`: the dashboard's options, after --.
+            let mut args = args;
+            if !base.vmtop_args.is_empty() {
+                args.push("--".into());
+                args.extend(base.vmtop_args.iter().cloned());
+            }
             o.vmtop_args = args;
             let status = crate::lab::run_interactive(&o)?;
             (status, String::new(), None)
