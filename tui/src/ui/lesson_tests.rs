@@ -367,3 +367,34 @@ fn every_bundled_step_fits_the_pane_at_80x24() {
         }
     }
 }
+
+/// On a machine that cannot load, a step's action still goes to the engine, which answers
+/// "not attempted" with its cause: the lesson shows that rather than stall (`--auto` too).
+#[test]
+fn a_read_only_machine_gets_its_answer_not_a_stall() {
+    let mut a = lesson_app("why-vmalloc", false);
+    a.kernel = kernel(true, false);
+    for _ in 0..3 {
+        press(&mut a, 'n');
+    }
+    let cmd = press(&mut a, 'n');
+    let refused = Event {
+        outcome: Outcome::Failed {
+            diagnosis: Diagnosis {
+                cause: Cause::NoModuleSupport,
+                confidence: Confidence::Certain,
+                summary: "Kernel 6.1.0-56-amd64 cannot load modules".into(),
+                detail: String::new(),
+                evidence: vec![],
+            },
+        },
+        ..event(EventKind::Load, 4, Allocator::Kmalloc, None, 0)
+    };
+    answer(&mut a, cmd, refused);
+    let s = render(&a, 80, 24);
+    assert!(
+        s.contains("What happened: not attempted (no_module_support"),
+        "{s}"
+    );
+    assert!(s.contains("answered differently"), "{s}");
+}
