@@ -34,6 +34,7 @@ pub(super) fn plot(args: PlotArgs) -> anyhow::Result<i32> {
         series: args.series,
         title: args.title,
         theme: args.theme,
+        titled: true,
     };
     let bytes = match kind {
         Kind::Svg => crate::export::plot::svg(&rec, &opts)?.into_bytes(),

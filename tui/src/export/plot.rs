@@ -19,6 +19,8 @@ pub struct PlotOptions {
     pub series: Vec<Series>,
     pub title: Option<String>,
     pub theme: ThemeName,
+    /// Draw the title and its line (a page that has its own title leaves them out).
+    pub titled: bool,
 }
 
 /// The chart as SVG.
@@ -255,28 +257,37 @@ type SeriesLine<'a> = (&'a str, RGBColor, bool, Vec<Vec<(f64, f64)>>);
 type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
 /// Rows for event labels at pixel `xs` (sorted): each label goes on the first of three
-/// rows where it does not run into the one before; with no room, the marker alone goes on
-/// the row that ends first. Returns (event, row, words shown).
+/// rows where it does not run into the one before, its words right of the marker, or left of
+/// it where they would pass `right_edge`; with no room, the marker alone goes on the row that
+/// ends first. Returns (event, row, words shown, words on the left).
 fn layout_labels(
     xs: &[(i32, usize)],
     words: impl Fn(usize) -> String,
     text_w: &dyn Fn(&str) -> i32,
     marker: i32,
     gap: i32,
-) -> Vec<(usize, usize, String)> {
+    right_edge: i32,
+) -> Vec<(usize, usize, String, bool)> {
     let mut row_end = [i32::MIN; 3];
     let mut out = Vec::new();
     for &(x, i) in xs {
         let w = words(i);
-        match (0..3).find(|&r| row_end[r].saturating_add(gap) <= x) {
+        let need = marker + text_w(&w);
+        let left = x + need > right_edge;
+        let (start, end) = if left {
+            (x - need, x + marker / 2)
+        } else {
+            (x - marker / 2, x + need)
+        };
+        match (0..3).find(|&r| row_end[r].saturating_add(gap) <= start) {
             Some(r) => {
-                row_end[r] = x + marker + text_w(&w);
-                out.push((i, r, w));
+                row_end[r] = end;
+                out.push((i, r, w, left));
             }
             None => {
                 let r = (0..3).min_by_key(|&r| row_end[r]).unwrap_or(0);
                 row_end[r] = row_end[r].max(x + marker);
-                out.push((i, r, String::new()));
+                out.push((i, r, String::new(), false));
             }
         }
     }
@@ -302,13 +313,18 @@ fn draw<DB: DrawingBackend>(
     root.fill(&c.bg)?;
 
     let (title, sub) = titles(rec, o.title.as_deref());
-    root.draw(&Text::new(title, (px(40.0), px(24.0)), bold(34.0)))?;
-    root.draw(&Text::new(
-        sub,
-        (px(40.0), px(70.0)),
-        ("sans-serif", 19.0 * k).into_font().color(&c.total),
-    ))?;
-    let (_, body) = root.split_vertically(px(110.0) as u32);
+    let top = if o.titled {
+        root.draw(&Text::new(title, (px(40.0), px(24.0)), bold(34.0)))?;
+        root.draw(&Text::new(
+            sub,
+            (px(40.0), px(70.0)),
+            ("sans-serif", 19.0 * k).into_font().color(&c.total),
+        ))?;
+        px(110.0)
+    } else {
+        px(10.0)
+    };
+    let (_, body) = root.split_vertically(top as u32);
 
     // The time axis: the samples' span (and any event outside it).
     let samples: Vec<_> = rec.points.iter().collect();
@@ -366,8 +382,13 @@ fn draw<DB: DrawingBackend>(
         &text_w,
         px(22.0),
         px(10.0),
+        w as i32 - px(8.0),
     );
-    let rows = layout.iter().map(|(_, row, _)| row + 1).max().unwrap_or(1);
+    let rows = layout
+        .iter()
+        .map(|(_, row, _, _)| row + 1)
+        .max()
+        .unwrap_or(1);
     let band = px(rows as f64 * 26.0 + 12.0);
     let (labels_area, charts) = body.split_vertically(band as u32);
     let panels: Vec<DrawingArea<DB, Shift>> = match (memory, vmalloc) {
@@ -570,7 +591,7 @@ fn draw<DB: DrawingBackend>(
     // Event labels in the band: the marker above its line, its words beside it.
     let row_h = px(26.0);
     let band_y = labels_area.get_base_pixel().1;
-    for (i, row, words) in &layout {
+    for (i, row, words, left) in &layout {
         let ev = &rec.events[*i].event;
         let x = xs.iter().find(|(_, j)| j == i).map_or(0, |(x, _)| *x);
         let (sym, _) = event_label(ev);
@@ -597,9 +618,14 @@ fn draw<DB: DrawingBackend>(
             _ => root.draw(&Cross::new((x, y), s, rgb.stroke_width(px(3.0) as u32)))?,
         }
         if !words.is_empty() {
+            let tx = if *left {
+                x - px(14.0) - text_w(words)
+            } else {
+                x + px(14.0)
+            };
             root.draw(&Text::new(
                 words.clone(),
-                (x + px(14.0), y - px(10.0)),
+                (tx, y - px(10.0)),
                 ("sans-serif", 18.0 * k).into_font().color(&rgb),
             ))?;
         }
@@ -692,6 +718,7 @@ pub(crate) mod tests {
             series: vec![Series::Memory, Series::Vmalloc],
             title: None,
             theme: ThemeName::Light,
+            titled: true,
         }
     }
 
@@ -742,6 +769,25 @@ pub(crate) mod tests {
         rec.points.iter_mut().for_each(|p| p.sample = None);
         let e = svg(&rec, &opts()).expect_err("no samples");
         assert!(crate::refused::Refused::in_chain(&e), "{e:#}");
+    }
+
+    /// A label that would pass the right edge goes left of its marker; crowded labels take
+    /// the next row, and with no row left, the marker goes alone.
+    #[test]
+    fn labels_stay_inside_and_apart() {
+        let w = |s: &str| s.len() as i32 * 10;
+        let xs = [(100, 0), (110, 1), (120, 2), (130, 3), (1580, 4)];
+        let words = |i: usize| ["aaaa", "bbbb", "cccc", "dddd", "unload"][i].to_string();
+        let l = layout_labels(&xs, words, &w, 20, 10, 1592);
+        let rows: Vec<usize> = l.iter().map(|(_, r, _, _)| *r).collect();
+        assert_eq!(rows, [0, 1, 2, 0, 0]);
+        assert_eq!(l[3].2, "", "no room: the marker alone");
+        assert_eq!(
+            (l[4].2.as_str(), l[4].3),
+            ("unload", true),
+            "left of its marker"
+        );
+        assert!(!l[0].3);
     }
 
     #[test]

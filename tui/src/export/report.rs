@@ -171,6 +171,7 @@ pub fn html(
             series: vec![Series::Memory, Series::Vmalloc],
             title: Some(main.clone()),
             theme: ThemeName::Light,
+            titled: false,
         },
     )?;
     let mut o = String::new();
@@ -267,7 +268,12 @@ pub fn html(
                     .map(|x| fmt_delta_mib(f(x)))
                     .unwrap_or_else(|| "–".into())
             };
-            let ns = |v: Option<u64>| v.map(fmt_ns).unwrap_or_else(|| "–".into());
+            // An unload carries the timings of the load it undid: not its own.
+            let ns = |v: Option<u64>| {
+                v.filter(|_| e.kind == EventKind::Load)
+                    .map(fmt_ns)
+                    .unwrap_or_else(|| "–".into())
+            };
             let _ = writeln!(
                 o,
                 "<tr><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{} MiB</td><td>{}</td><td>{}</td><td class=\"{class}\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",

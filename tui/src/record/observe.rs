@@ -120,7 +120,9 @@ impl Observer {
             _ => Outcome::Ok,
         };
         Event {
-            t,
+            // When the operation began, as the engine's events say: a load took alloc_ns +
+            // fill_ns before its line.
+            t: (t - took).max(0.0),
             kind: match m.kind {
                 ModuleEventKind::Unload => EventKind::Unload,
                 _ => EventKind::Load,
@@ -251,8 +253,13 @@ mod tests {
         let delta = load.delta.expect("figures before and after");
         assert_eq!(delta.vmalloc_used, 256 * crate::units::MIB as i64);
         assert_eq!(events[6].module_line, None, "an unload has no figures line");
-        // Times are the kernel's (seconds since boot here).
-        assert!((load.t - 34.099511).abs() < 1e-6, "{}", load.t);
+        // Times are the kernel's (seconds since boot here), at the start of the load: its line
+        // came alloc_ns + fill_ns after.
+        assert!(
+            (load.t - (34.099511 - 0.843_060_130 - 1.478_750_910)).abs() < 1e-6,
+            "{}",
+            load.t
+        );
     }
 
     #[test]
