@@ -323,3 +323,84 @@ fn s_saves_the_screen_as_svg_and_png() {
     let s = t.wait_for("vmtop to end", 10, |s| s.contains("EXITED=") || t.dead());
     assert!(t.dead_status() == Some(0) || s.contains("EXITED=0"), "{s}");
 }
+
+/// Under sudo, the settings file is read and the pictures written as the user who ran sudo,
+/// by a child vmtop with that user's uid: a settings file only root may read is refused by
+/// the kernel (its text never shows in an error), and what is written belongs to the user.
+/// Simulated as root with the variables sudo sets (SUDO_COMMAND naming this vmtop); not
+/// root, there is no one else to read or write as.
+#[test]
+fn under_sudo_files_are_read_and_written_as_the_user() {
+    use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+    let tmp = temp_dir("sudo");
+    let dir = tmp.path().join("shared");
+    std::fs::create_dir(&dir).expect("mkdir");
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let secret = dir.join("secret.toml");
+    std::fs::write(&secret, "theme = \"neon-SECRET\"\n").expect("write");
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let root = nix::unistd::geteuid().is_root();
+    let as_sudo = |args: &[&str]| {
+        let mut c = Command::new(vmtop());
+        c.args(args)
+            .env("SUDO_UID", "65534")
+            .env("SUDO_GID", "65534")
+            .env("SUDO_USER", "nobody")
+            .env("SUDO_COMMAND", format!("{} {}", vmtop(), args.join(" ")));
+        run(&mut c)
+    };
+    let secret_arg = secret.display().to_string();
+    // As root itself: root's own file, read (its bad value shown, as for any file of one's own).
+    let o = run(Command::new(vmtop()).args(["config", "--config", &secret_arg]));
+    assert_eq!(o.status, 2, "{}", o.stderr);
+    if !root {
+        // Not root: the file is not readable at all; nothing more to compare.
+        assert!(o.stderr.contains("ermission denied"), "{}", o.stderr);
+        return;
+    }
+    assert!(
+        o.stderr.contains("neon-SECRET"),
+        "root reads root's file: {}",
+        o.stderr
+    );
+    // Through sudo: read as uid 65534, who may not read it.
+    let o = as_sudo(&["config", "--config", &secret_arg]);
+    assert_ne!(o.status, 0);
+    assert!(o.stderr.contains("ermission denied"), "{}", o.stderr);
+    assert!(
+        !o.stderr.contains("SECRET") && !o.stdout.contains("SECRET"),
+        "{}",
+        o.stderr
+    );
+
+    // Writes: where the user may not write, nothing is written (root could have); where the
+    // user may, the picture is the user's.
+    let rec = dir.join("rec.jsonl");
+    std::fs::copy(lab_recording(), &rec).expect("copy");
+    let chart = dir.join("chart.svg");
+    let o = as_sudo(&[
+        "plot",
+        &rec.display().to_string(),
+        "--out",
+        &chart.display().to_string(),
+    ]);
+    assert_ne!(o.status, 0, "{}", o.stderr);
+    assert!(o.stderr.contains("cannot write in"), "{}", o.stderr);
+    assert!(!chart.exists());
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let o = as_sudo(&[
+        "plot",
+        &rec.display().to_string(),
+        "--out",
+        &chart.display().to_string(),
+    ]);
+    assert_eq!(o.status, 0, "{}", o.stderr);
+    let meta = std::fs::metadata(&chart).expect("written");
+    assert_eq!((meta.uid(), meta.gid()), (65534, 65534), "the user's file");
+    assert_eq!(
+        files_in(&dir),
+        ["chart.svg", "rec.jsonl", "secret.toml"],
+        "no temporary file left"
+    );
+}

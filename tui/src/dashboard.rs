@@ -78,6 +78,9 @@ pub enum Msg {
 
 /// Run the dashboard until the user quits or a signal arrives.
 pub fn run(opts: DashboardOptions) -> anyhow::Result<()> {
+    if let Some(path) = &opts.record {
+        crate::record::Live::format_of(path)?;
+    }
     anyhow::ensure!(
         std::io::stdout().is_terminal() && std::io::stdin().is_terminal(),
         "the dashboard needs a terminal; for a log of samples use `vmtop record`"

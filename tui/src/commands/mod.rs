@@ -55,8 +55,6 @@ pub fn main() -> i32 {
                 | Cmd::Compare { .. }
                 | Cmd::Lesson(_)
                 | Cmd::Config(_)
-                | Cmd::Plot(_)
-                | Cmd::Report(_)
         )
     ) {
         default_sigpipe();
@@ -248,7 +246,9 @@ fn first_line(e: &clap::Error) -> String {
 /// Rust ignores SIGPIPE, so `vmtop record | head` would end in an EPIPE error (or a panic
 /// in println!). Printing commands end quietly instead, as `cat` does. Their output comes
 /// after each kernel change (probe prints after unloading), so dying there leaves nothing
-/// half-done. Not for the dashboard or the lab, which clean up on exit.
+/// half-done. Not for the dashboard or the lab, which clean up on exit; nor for `plot` and
+/// `report`: under sudo they write through a child (`files::save`), and a child that refused
+/// the file must be an error said, not a SIGPIPE that ends vmtop silently.
 fn default_sigpipe() {
     use nix::sys::signal::{signal, SigHandler, Signal};
     // SAFETY: SIG_DFL installs no handler code; done before any thread is spawned.

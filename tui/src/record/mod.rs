@@ -472,12 +472,7 @@ impl Live {
     /// Create FILE (and its events file for CSV) and write the header: before the terminal
     /// is touched, so that a path that cannot be written is one line on the command line.
     pub fn start(path: &Path) -> anyhow::Result<Live> {
-        let format = Format::from_path(path).ok_or_else(|| {
-            crate::refused::Refused(format!(
-                "--record {}: name a .csv or .jsonl file, e.g. --record class.jsonl",
-                path.display()
-            ))
-        })?;
+        let format = Live::format_of(path)?;
         let out = crate::files::Stream::create(path)?;
         let events = match format {
             Format::Csv => Some(crate::files::Stream::create(&events_path(path))?),
@@ -490,6 +485,16 @@ impl Live {
             writer: Some(writer),
             path: path.to_path_buf(),
             stopped: None,
+        })
+    }
+
+    /// The format `--record FILE` names by its extension, or the one-line refusal.
+    pub fn format_of(path: &Path) -> Result<Format, crate::refused::Refused> {
+        Format::from_path(path).ok_or_else(|| {
+            crate::refused::Refused(format!(
+                "--record {}: name a .csv or .jsonl file, e.g. --record class.jsonl",
+                path.display()
+            ))
         })
     }
 
