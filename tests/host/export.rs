@@ -125,6 +125,64 @@ fn the_report_renders_in_chromium_and_prints() {
     assert!((2..=6).contains(&pages), "{pages} pages");
 }
 
+/// A lesson's transcript, as `vmtop lesson --auto --transcript` writes it here (this machine
+/// cannot load: every action answers not_attempted), becomes the report's lesson table.
+#[test]
+fn the_report_carries_a_lessons_transcript() {
+    let tmp = temp_dir("transcript");
+    let t = tmp.path().join("lesson.jsonl");
+    let o = run(Command::new(vmtop())
+        .args([
+            "lesson",
+            "why-vmalloc",
+            "--auto",
+            "--step-delay",
+            "50ms",
+            "--transcript",
+        ])
+        .arg(&t)
+        .stdin(std::process::Stdio::null()));
+    let lines = std::fs::read_to_string(&t)
+        .expect("the transcript")
+        .lines()
+        .count();
+    assert!(lines >= 5, "{lines} lines: {}", o.stdout);
+    let html = tmp.path().join("report.html");
+    let o = run(Command::new(vmtop())
+        .arg("report")
+        .arg(lab_recording())
+        .arg("--transcript")
+        .arg(&t)
+        .arg("--out")
+        .arg(&html));
+    assert_eq!(o.status, 0, "{}", o.stderr);
+    assert!(
+        o.stderr.contains(&format!("{lines} transcript lines")),
+        "{}",
+        o.stderr
+    );
+    let page = std::fs::read_to_string(&html).expect("page");
+    assert!(page.contains("<h2>The lesson: why-vmalloc</h2>"), "{page}");
+    assert!(page.contains("<td>load 4 MiB kmalloc, safe</td>"), "{page}");
+    // A transcript that is not one: the line, exit 2, no page.
+    std::fs::write(&t, "{\"lesson\":\"x\"}\nnot json\n").expect("write");
+    std::fs::remove_file(&html).expect("rm");
+    let o = run(Command::new(vmtop())
+        .arg("report")
+        .arg(lab_recording())
+        .arg("--transcript")
+        .arg(&t)
+        .arg("--out")
+        .arg(&html));
+    assert_eq!(o.status, 2, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("line 2: expected a transcript line"),
+        "{}",
+        o.stderr
+    );
+    assert!(!html.exists());
+}
+
 #[test]
 fn plot_writes_svg_and_png_of_the_asked_size() {
     let tmp = temp_dir("plot");

@@ -34,6 +34,8 @@ pub fn escape(s: &str) -> String {
 /// fields the page shows; others are kept out.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TranscriptLine {
+    /// The lesson's name.
+    pub lesson: String,
     pub where_: String,
     pub title: String,
     pub action: String,
@@ -76,12 +78,17 @@ pub fn read_transcript(text: &str) -> Result<Vec<TranscriptLine>, crate::record:
         if let Some(c) = o.get("cause").and_then(Value::as_str) {
             outcome = format!("{outcome} ({c})");
         }
+        let mut summary = s("summary");
+        if let Some(cmd) = o.get("run_with").and_then(Value::as_str) {
+            summary = format!("{summary} (runs with: {cmd})").trim().to_string();
+        }
         out.push(TranscriptLine {
+            lesson: s("lesson"),
             where_,
             title: s("title"),
             action: s("action"),
             outcome,
-            summary: s("summary"),
+            summary,
             agreed: o.get("agreed").and_then(Value::as_bool),
             differences: o
                 .get("differences")
@@ -358,7 +365,12 @@ pub fn html(
     o.push_str("</section>\n");
 
     if let Some(t) = transcript {
-        o.push_str("<section id=\"transcript\">\n<h2>The lesson</h2>\n");
+        let name = t.iter().map(|l| l.lesson.as_str()).find(|n| !n.is_empty());
+        let _ = writeln!(
+            o,
+            "<section id=\"transcript\">\n<h2>The lesson{}</h2>",
+            name.map(|n| format!(": {}", escape(n))).unwrap_or_default()
+        );
         if t.is_empty() {
             o.push_str("<p class=\"none\">The transcript is empty.</p>\n");
         } else {
@@ -475,7 +487,7 @@ mod tests {
         assert_eq!(t[0].where_, "1.2");
         assert_eq!(t[0].outcome, "failed (kmalloc_above_max)");
         let p = page(Some(&t));
-        assert!(p.contains("<h2>The lesson</h2>"));
+        assert!(p.contains("<h2>The lesson: why-vmalloc</h2>"), "{p}");
         assert!(p.contains("<td>load 8 MiB kmalloc</td>"), "{p}");
         assert!(p.contains("✗ no</span>: expected loaded"));
         assert!(p.contains("(off script)"));
