@@ -31,9 +31,10 @@ BUILD_DEPS := build-essential pkg-config libkmod-dev libclang-dev kmod dwarves
 # dkms, xz-utils, zstd: the installed-module lab test (DKMS, compression as distributions do).
 # groff-base, openssl, util-linux (setpriv): the man-page, signing and privilege tests.
 # gcc-multilib: linking vmtop for i686 (the 32-bit lab; its libkmod comes from the lab's sysroot).
+# tmux, htop, btop: the dashboard tests and `make bench` (vmtop beside htop and btop).
 # debootstrap: the lab's Debian root (scripts/build-lab-root.sh).
 # chromium: the report page opened in a real browser (tests/host/export.rs).
-LAB_DEPS := debootstrap qemu-system-x86 busybox-static cpio tmux htop dkms xz-utils zstd groff-base openssl util-linux gcc-multilib chromium
+LAB_DEPS := debootstrap qemu-system-x86 busybox-static cpio tmux htop btop dkms xz-utils zstd groff-base openssl util-linux gcc-multilib chromium
 
 # Lab kernels: Debian's kernel from the host's own apt sources (6.1 on bookworm) and the
 # one from its backports (6.12), each fetched by scripts/fetch-lab-kernel.sh.
