@@ -3,13 +3,14 @@
 //! A `Sample` holds the six figures vmtop plots, in bytes. A read that fails is a gap
 //! (`None` in the history), never a zero.
 //!
-//! The text is parsed by the procfs crate. The dashboard reads it up to 20 times a second, so
-//! `MeminfoReader` keeps the file open and its buffer between reads (seek to 0, one read);
-//! procfs's parse (a map of the ~55 lines) is what remains, and it is small next to drawing
-//! (see tests/bench.sh).
+//! The dashboard reads it up to 20 times a second, so `MeminfoReader` keeps the file open and
+//! its buffer between reads (one `pread` from the start), and `Sample::parse_str` looks at the
+//! ten lines vmtop uses and skips the others (a map of all ~55 lines, as the procfs crate
+//! parses it, cost 130 000 instructions a sample; see docs/performance.md).
 
 use std::fs::File;
-use std::io::{BufRead, Read as _, Seek as _, SeekFrom};
+use std::io::BufRead;
+use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -76,14 +77,89 @@ impl Highmem {
     }
 }
 
-/// The lines vmtop cannot do without.
-const REQUIRED: [&str; 5] = [
+/// The lines vmtop reads: MemTotal, MemFree and the three Vmalloc lines must be there.
+const WANTED: [&str; 10] = [
     "MemTotal",
     "MemFree",
+    "MemAvailable",
     "VmallocTotal",
     "VmallocUsed",
     "VmallocChunk",
+    "LowTotal",
+    "LowFree",
+    "HighTotal",
+    "HighFree",
 ];
+
+/// A line's name and figure.
+type Figure<'a> = (&'a [u8], u64);
+
+/// Which of `WANTED` a line's name is.
+fn wanted(name: &[u8]) -> Option<usize> {
+    Some(match name {
+        b"MemTotal" => 0,
+        b"MemFree" => 1,
+        b"MemAvailable" => 2,
+        b"VmallocTotal" => 3,
+        b"VmallocUsed" => 4,
+        b"VmallocChunk" => 5,
+        b"LowTotal" => 6,
+        b"LowFree" => 7,
+        b"HighTotal" => 8,
+        b"HighFree" => 9,
+        _ => return None,
+    })
+}
+
+/// The first line of `text` (/proc/meminfo): its name and its figure in bytes, from
+/// "Name:   1234 kB" (KiB, as the kernel prints them) or "Name: 1234" (a count), and the text
+/// after it (empty lines skipped); None for anything else. Byte by byte, once over the line:
+/// the dashboard reads the file ten times a second.
+fn meminfo_line(text: &[u8]) -> Option<(Figure<'_>, &[u8])> {
+    let colon = text.iter().position(|&b| b == b':' || b == b'\n')?;
+    if text[colon] != b':' {
+        return None;
+    }
+    let (name, mut rest) = (&text[..colon], &text[colon + 1..]);
+    let skip_blanks = |r: &mut &[u8]| {
+        while let [b' ' | b'\t' | b'\r', tail @ ..] = *r {
+            *r = tail;
+        }
+    };
+    skip_blanks(&mut rest);
+    let mut n: u64 = 0;
+    let mut digits = 0;
+    while let [d @ b'0'..=b'9', tail @ ..] = rest {
+        n = n.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+        rest = tail;
+        digits += 1;
+    }
+    if digits == 0 {
+        return None;
+    }
+    let before_unit = rest.len();
+    skip_blanks(&mut rest);
+    if let Some(tail) = rest.strip_prefix(b"kB") {
+        if rest.len() == before_unit {
+            // "12kB": not the kernel's.
+            return None;
+        }
+        n = n.checked_mul(1024)?;
+        rest = tail;
+        skip_blanks(&mut rest);
+    }
+    match rest {
+        [] => Some(((name, n), rest)),
+        [b'\n', tail @ ..] => {
+            let mut tail = tail;
+            while let [b'\n', t @ ..] = tail {
+                tail = t;
+            }
+            Some(((name, n), tail))
+        }
+        _ => None,
+    }
+}
 
 impl Sample {
     /// Parse /proc/meminfo text (used on captured text in tests, and by `read`).
@@ -94,36 +170,41 @@ impl Sample {
         Self::parse_str(&text)
     }
 
-    /// Parse /proc/meminfo text through the procfs crate. MemTotal, MemFree and the three
-    /// Vmalloc lines must be present (a truncated file is an error, not zeros); MemAvailable
-    /// may be missing (before 3.14).
+    /// Parse /proc/meminfo text: lines "Name:   value kB" (or a bare count), in any order,
+    /// of which vmtop keeps ten (lines it does not use may come and go with kernels, but a
+    /// line that is not of that shape is an error that quotes it: this is not meminfo).
+    /// MemTotal, MemFree and the three Vmalloc lines must be present (a truncated file is an
+    /// error, not zeros); MemAvailable may be missing (before 3.14), the highmem lines are
+    /// there on 32-bit kernels only.
     pub fn parse_str(text: &str) -> anyhow::Result<Sample> {
-        use procfs::FromBufRead as _;
-        let m = procfs::Meminfo::from_buf_read(text.as_bytes()).map_err(|e| {
-            // procfs says "Internal Unwrap Error: NoneError" for a missing line: name it.
-            let missing = REQUIRED
-                .iter()
-                .find(|k| !text.lines().any(|l| l.split(':').next() == Some(**k)));
-            // ... and a value it cannot read: quote the line.
-            let bad = text.lines().find(|l| {
-                let mut f = l.split_ascii_whitespace().skip(1);
-                f.next().is_none_or(|v| v.parse::<u64>().is_err())
-            });
-            match (missing, bad) {
-                (Some(k), _) => anyhow::anyhow!("parsing /proc/meminfo: no {k} line"),
-                (None, Some(l)) => anyhow::anyhow!("parsing /proc/meminfo: cannot read {l:?}"),
-                (None, None) => anyhow::anyhow!("parsing /proc/meminfo: {e}"),
+        let mut v = [None; WANTED.len()];
+        let mut rest = text.trim_start_matches('\n').as_bytes();
+        while !rest.is_empty() {
+            let line = rest;
+            let ((name, n), tail) = meminfo_line(rest).ok_or_else(|| {
+                let end = line.iter().position(|&b| b == b'\n').unwrap_or(line.len());
+                anyhow::anyhow!(
+                    "parsing /proc/meminfo: cannot read {:?}",
+                    String::from_utf8_lossy(&line[..end])
+                )
+            })?;
+            rest = tail;
+            if let Some(i) = wanted(name) {
+                v[i] = Some(n);
             }
-        })?;
+        }
+        let need = |i: usize| {
+            v[i].ok_or_else(|| anyhow::anyhow!("parsing /proc/meminfo: no {} line", WANTED[i]))
+        };
         Ok(Sample {
-            mem_total: m.mem_total,
-            mem_free: m.mem_free,
-            mem_available: m.mem_available,
-            vmalloc_total: m.vmalloc_total,
-            vmalloc_used: m.vmalloc_used,
-            vmalloc_chunk: m.vmalloc_chunk,
+            mem_total: need(0)?,
+            mem_free: need(1)?,
+            mem_available: v[2],
+            vmalloc_total: need(3)?,
+            vmalloc_used: need(4)?,
+            vmalloc_chunk: need(5)?,
             // The kernel prints the four lines together, under CONFIG_HIGHMEM.
-            highmem: match (m.low_total, m.low_free, m.high_total, m.high_free) {
+            highmem: match (v[6], v[7], v[8], v[9]) {
                 (Some(lt), Some(lf), Some(ht), Some(hf)) => Highmem::from_bytes(lt, lf, ht, hf),
                 _ => None,
             },
@@ -145,20 +226,25 @@ impl Sample {
     }
 }
 
-/// Read `file` from its current position to its end into `buf`, growing it as needed; returns
-/// the number of bytes read (`buf` keeps its size between calls, so nothing is allocated or
-/// cleared once it is large enough). Unlike `Read::read_to_end`, which asks for the file's
-/// size and position first (two more system calls per read, useless on /proc where sizes are
-/// 0), this only reads.
-fn read_all(file: &mut File, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+/// Read `file` from its start into `buf`, growing it as needed; returns the number of bytes
+/// read (`buf` keeps its size between calls, so nothing is allocated or cleared once it is
+/// large enough). One `pread` when the file fits: a read that leaves room in the buffer has
+/// reached the end (procfs's seq_file fills what it is given), where `Read::read_to_end` asks
+/// for the file's size and position first and reads once more to see the end.
+fn read_all(file: &File, buf: &mut Vec<u8>) -> std::io::Result<usize> {
     let mut len = 0;
     loop {
         if buf.len() == len {
             buf.resize(len + 4096, 0);
         }
-        match file.read(&mut buf[len..]) {
+        match file.read_at(&mut buf[len..], len as u64) {
             Ok(0) => return Ok(len),
-            Ok(n) => len += n,
+            Ok(n) => {
+                len += n;
+                if len < buf.len() {
+                    return Ok(len);
+                }
+            }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
@@ -185,12 +271,9 @@ impl MeminfoReader {
     }
 
     /// Read the file again from its start (procfs generates it afresh) and parse it: one
-    /// lseek and two reads (the second returns 0), nothing else.
+    /// `pread`, nothing else.
     pub fn read(&mut self) -> anyhow::Result<Sample> {
-        let len = self
-            .file
-            .seek(SeekFrom::Start(0))
-            .and_then(|_| read_all(&mut self.file, &mut self.buf))
+        let len = read_all(&self.file, &mut self.buf)
             .with_context(|| format!("reading {}", self.path.display()))?;
         let text = std::str::from_utf8(&self.buf[..len])
             .with_context(|| format!("{} is not text", self.path.display()))?;
@@ -457,12 +540,41 @@ pub(crate) mod tests {
             let e = Sample::parse_str(&text).expect_err(bad);
             assert!(format!("{e:#}").contains("MemFree"), "{bad}: {e:#}");
         }
-        // Lines vmtop does not use may come and go (procfs keeps what it knows).
-        let more = format!("{text}NewInSomeKernel:   42 kB\n");
+        // Lines vmtop does not use may come and go.
+        let more = format!("{text}NewInSomeKernel:   42 kB\nHugePages_New:    7\n");
         assert_eq!(
             Sample::parse_str(&more).expect("parse"),
             Sample::parse_str(&text).expect("parse")
         );
+    }
+
+    #[test]
+    fn meminfo_lines_as_the_kernel_prints_them() {
+        let ok = |l: &str| meminfo_line(l.as_bytes()).map(|((n, v), _)| (n.to_vec(), v));
+        assert_eq!(
+            ok("MemTotal:        1002084 kB"),
+            Some((b"MemTotal".to_vec(), 1_002_084 * 1024))
+        );
+        assert_eq!(
+            ok("HugePages_Total:       0"),
+            Some((b"HugePages_Total".to_vec(), 0))
+        );
+        assert_eq!(
+            ok("Active(anon):      12 kB\r"),
+            Some((b"Active(anon)".to_vec(), 12 * 1024))
+        );
+        for bad in [
+            "MemTotal: 12kB",
+            "MemTotal: 1 MB",
+            "MemTotal 5 kB",
+            "MemTotal: kB",
+            "MemTotal: 5 kB kB",
+            "MemTotal: 99999999999999999999 kB",
+            "MemTotal: 18014398509481984 kB",
+            "MemTotal\n: 5",
+        ] {
+            assert_eq!(ok(bad), None, "{bad}");
+        }
     }
 
     #[test]
