@@ -10,15 +10,24 @@
 //! mappings MADV_RANDOM (no read-ahead) and asks the kernel to reclaim them (MADV_PAGEOUT,
 //! Linux 5.4; MADV_DONTNEED before): what the loop runs is read back one page at a time on
 //! its next use, once, and nothing else stays mapped or cached for vmtop (0.5 MiB of .text).
+//! That was on 2026-12-01. On the build VM's kernel of 2026-12-05 (6.18, read-ahead 8 MiB,
+//! which executable mappings get whatever MADV_RANDOM says) the code the loop runs is back
+//! within a second in 64 KiB blocks: 1.3 MiB of a 2.4 MiB .text, about what was mapped
+//! before the trim (docs/performance.md).
 
 /// One malloc arena for every thread: glibc gives each thread that allocates an arena of its
 /// own (touched pages and free lists kept apart), and the dashboard's threads allocate only a
-/// little, rarely. Call before the first thread starts.
-pub fn single_malloc_arena() {
+/// little, rarely. And large blocks always in mappings of their own, given back when freed:
+/// glibc raises its threshold for that to the size of the last such block freed, so the
+/// whole-screen buffer a full frame draws into (280 KiB at 160x45, see `dashboard::Screen`)
+/// went to the heap after the first one and stayed there, 0.8 MiB of heap for one frame's
+/// buffer kept. Call before the first thread starts.
+pub fn tune_malloc() {
     #[cfg(target_env = "gnu")]
-    // SAFETY: mallopt only sets a glibc tunable; called before other threads exist.
+    // SAFETY: mallopt only sets glibc tunables; called before other threads exist.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 1);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 64 * 1024);
     }
 }
 
@@ -47,6 +56,13 @@ pub fn trim_code_pages() -> usize {
         if ok {
             advised += len;
         }
+    }
+    // Start-up's freed heap back too (what is free in the middle of the heap stays resident
+    // otherwise).
+    #[cfg(target_env = "gnu")]
+    // SAFETY: malloc_trim only returns free memory to the kernel.
+    unsafe {
+        libc::malloc_trim(0);
     }
     advised
 }

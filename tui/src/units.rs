@@ -92,6 +92,58 @@ pub fn fmt_bytes(bytes: u64) -> String {
     }
 }
 
+/// What `fmt_bytes` prints for a byte count, as a key: equal keys, equal text (but counts
+/// that print the same may have different keys: above 2^53 bytes, or one exactly halfway
+/// between two printed values and one not). Worked out in integers without formatting, so
+/// that a pane can tell whether the figures it shows changed for a few instructions each
+/// (`ui::damage`); `Absent` stands for a figure not shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum FigKey {
+    #[default]
+    Absent,
+    /// Printed whole: "{bytes} B", or too large for the rounding below to be exact.
+    Exact(u64),
+    /// `v` = bytes / 1024^unit, printed with `decimals`: `twice` is the integer part of
+    /// 2 v 10^decimals and `exact` whether that product is an integer. Either way the
+    /// rounding of v 10^decimals, the printed digits, follows from the two.
+    Rounded {
+        unit: u8,
+        decimals: u8,
+        twice: u64,
+        exact: bool,
+    },
+}
+
+/// `FigKey` of `fmt_bytes(bytes)`.
+pub fn fmt_bytes_key(bytes: u64) -> FigKey {
+    // The same unit and number of decimals as `fmt_bytes` picks (v is exact below 2^53: a
+    // division by 1024 only moves the exponent).
+    let mut v = bytes as f64;
+    let mut unit = 0u8;
+    while v >= 1024.0 && unit < 6 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 || bytes >= 1 << 53 {
+        return FigKey::Exact(bytes);
+    }
+    let decimals: u8 = if v >= 100.0 {
+        0
+    } else if v >= 10.0 {
+        1
+    } else {
+        2
+    };
+    let n = u128::from(bytes) * 10u128.pow(u32::from(decimals)) * 2;
+    let shift = 10 * u32::from(unit);
+    FigKey::Rounded {
+        unit,
+        decimals,
+        twice: (n >> shift) as u64,
+        exact: n & ((1u128 << shift) - 1) == 0,
+    }
+}
+
 /// Format a signed change in bytes as MiB with a sign, e.g. `+64.2 MiB`, `-205.0 MiB`.
 pub fn fmt_delta_mib(delta_bytes: i64) -> String {
     let mib = delta_bytes as f64 / MIB as f64;
@@ -255,5 +307,44 @@ mod tests {
         // 2026-12-05 09:30:12 UTC.
         assert_eq!(utc_stamp(1_796_463_012_000), "20261205-093012");
         assert_eq!(fmt_utc_minute(951_782_400_000), "2000-02-29 00:00 UTC");
+    }
+
+    /// Two counts with one key print the same: every count around the places where the
+    /// printed text changes (unit, decimals, each rounding step of a few MiB and GiB), and a
+    /// spread of others.
+    #[test]
+    fn equal_fig_keys_print_equal() {
+        let mut counts: Vec<u64> = Vec::new();
+        for unit in 1..6u32 {
+            let base = 1u64 << (10 * unit);
+            for m in [1u64, 9, 10, 99, 100, 1023] {
+                let c = m * base;
+                counts.extend(c.saturating_sub(3000)..c + 3000);
+            }
+            // Halfway points: 1.005, 10.05, 100.5 units.
+            for (num, den) in [(1005u64, 1000u64), (1005, 100), (1005, 10)] {
+                let c = base / den * num;
+                counts.extend(c.saturating_sub(3000)..c + 3000);
+            }
+        }
+        counts.extend(0..5000);
+        counts.extend((0..200_000u64).map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 20));
+        counts.extend([u64::MAX, 1 << 53, (1 << 53) - 1, 32 << 40]);
+        let mut seen: std::collections::HashMap<FigKey, (u64, String)> =
+            std::collections::HashMap::new();
+        let mut keys = std::collections::HashSet::new();
+        for c in counts {
+            let (key, text) = (fmt_bytes_key(c), fmt_bytes(c));
+            keys.insert(key);
+            let (first, first_text) = seen.entry(key).or_insert((c, text.clone()));
+            assert_eq!(*first_text, text, "{first} and {c} share {key:?}");
+        }
+        // Not one key for everything: keys tell texts apart.
+        assert!(keys.len() > 10_000, "{}", keys.len());
+        assert_ne!(fmt_bytes_key(1000 * MIB), fmt_bytes_key(1001 * MIB));
+        assert_eq!(
+            fmt_bytes_key(1000 * MIB + 4096),
+            fmt_bytes_key(1000 * MIB + 8192)
+        );
     }
 }

@@ -27,6 +27,8 @@ pub type Segment = Vec<(f64, f64)>;
 pub struct History {
     points: VecDeque<Point>,
     retention: Retention,
+    /// Points pushed so far (kept or not): how `ui::damage` finds the points it has not seen.
+    pushed: u64,
 }
 
 impl History {
@@ -34,6 +36,7 @@ impl History {
         History {
             points: VecDeque::new(),
             retention,
+            pushed: 0,
         }
     }
 
@@ -46,6 +49,7 @@ impl History {
             }
         }
         self.points.push_back(p);
+        self.pushed += 1;
         match self.retention {
             Retention::Seconds(s) => {
                 let oldest = p.t - s;
@@ -59,6 +63,12 @@ impl History {
     #[cfg(test)]
     fn len(&self) -> usize {
         self.points.len()
+    }
+
+    /// How many points were pushed so far, the ones the retention dropped included: the
+    /// newest `pushed() - n` points are those pushed after the first `n`.
+    pub fn pushed(&self) -> u64 {
+        self.pushed
     }
 
     pub fn points(&self) -> &VecDeque<Point> {
@@ -94,9 +104,7 @@ impl History {
 
     /// Points with `x0 <= t <= x1` (binary search: cost depends on the window, not the history).
     pub fn range(&self, x0: f64, x1: f64) -> impl DoubleEndedIterator<Item = &Point> {
-        let a = self.points.partition_point(|p| p.t < x0);
-        let b = self.points.partition_point(|p| p.t <= x1).max(a);
-        self.points.range(a..b)
+        self.points.range(self.window(x0, x1))
     }
 
     /// Largest value of a series in the window, ignoring gaps.
@@ -104,11 +112,24 @@ impl History {
         self.range(x0, x1).filter_map(f).reduce(f64::max)
     }
 
+    /// Indices of the points with `x0 <= t <= x1`, for `series_in` and `point`.
+    pub fn window(&self, x0: f64, x1: f64) -> std::ops::Range<usize> {
+        let a = self.points.partition_point(|p| p.t < x0);
+        let b = self.points.partition_point(|p| p.t <= x1).max(a);
+        a..b
+    }
+
+    /// The point at `index` (as `window` counts).
+    pub fn point(&self, index: usize) -> Option<&Point> {
+        self.points.get(index)
+    }
+
     /// The series `f` over `[x0, x1]`, decimated for a chart `width` cells wide: the window is
     /// cut into `width / 2` buckets, each giving at most its minimum and its maximum (in time
     /// order), so the result has at most `width` points whatever the history length.
     /// A gap (`f` returns None) ends a segment; a bucket holding a gap ends its segment after
     /// the bucket's values.
+    #[cfg(test)]
     pub fn series(
         &self,
         x0: f64,
@@ -116,15 +137,21 @@ impl History {
         width: usize,
         f: impl Fn(&Point) -> Option<f64>,
     ) -> Vec<Segment> {
-        let buckets = (width / 2).max(1);
-        let span = x1 - x0;
-        let bucket_of = |t: f64| -> usize {
-            if span <= 0.0 {
-                0
-            } else {
-                (((t - x0) / span * buckets as f64) as usize).min(buckets - 1)
-            }
-        };
+        self.series_in(self.window(x0, x1), x0, x1, width, f)
+    }
+
+    /// `series` over the points at `indices` only (a part of `window(x0, x1)` made of whole
+    /// buckets), cut into the buckets of the whole window: what `series` gives there, for
+    /// drawing a few columns of a chart again (`ui::damage`).
+    pub fn series_in(
+        &self,
+        indices: std::ops::Range<usize>,
+        x0: f64,
+        x1: f64,
+        width: usize,
+        f: impl Fn(&Point) -> Option<f64>,
+    ) -> Vec<Segment> {
+        let grid = Buckets::new(x0, x1, width);
 
         #[derive(Clone, Copy)]
         struct Bucket {
@@ -134,7 +161,8 @@ impl History {
             gap: bool,
         }
         let mut out: Vec<Segment> = Vec::new();
-        let mut seg: Segment = Vec::new();
+        // At most two values a bucket.
+        let mut seg: Segment = Vec::with_capacity(indices.len().min(2 * grid.count));
         let flush = |b: Bucket, seg: &mut Segment, out: &mut Vec<Segment>| {
             match (b.min, b.max) {
                 (Some(lo), Some(hi)) if lo.0 == hi.0 => seg.push(lo),
@@ -154,8 +182,9 @@ impl History {
         };
 
         let mut cur: Option<Bucket> = None;
-        for p in self.range(x0, x1) {
-            let idx = bucket_of(p.t);
+        let end = indices.end.min(self.points.len());
+        for p in self.points.range(indices.start.min(end)..end) {
+            let idx = grid.of(p.t);
             if let Some(b) = cur {
                 if b.idx != idx {
                     flush(b, &mut seg, &mut out);
@@ -187,6 +216,35 @@ impl History {
             out.push(seg);
         }
         out
+    }
+}
+
+/// The buckets `History::series` cuts a window into.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Buckets {
+    x0: f64,
+    span: f64,
+    /// How many.
+    pub count: usize,
+}
+
+impl Buckets {
+    /// The buckets of `series(x0, x1, width, ..)`.
+    pub fn new(x0: f64, x1: f64, width: usize) -> Buckets {
+        Buckets {
+            x0,
+            span: x1 - x0,
+            count: (width / 2).max(1),
+        }
+    }
+
+    /// The bucket of time `t`.
+    pub fn of(&self, t: f64) -> usize {
+        if self.span <= 0.0 {
+            0
+        } else {
+            (((t - self.x0) / self.span * self.count as f64) as usize).min(self.count - 1)
+        }
     }
 }
 

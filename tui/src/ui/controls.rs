@@ -6,7 +6,7 @@ use ratatui::Frame;
 
 use super::theme::{sym, Theme};
 use crate::app::App;
-use crate::units::{fmt_bytes, MIB};
+use crate::units::{fmt_bytes, fmt_bytes_key, FigKey, MIB};
 
 pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     let mut spans = vec![Span::styled("memsize ", th.bold())];
@@ -23,7 +23,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
                 th.dim(),
             ));
         }
-        f.render_widget(Line::from(spans), area);
+        super::render_line(f.buffer_mut(), area, &Line::from(spans));
         return;
     }
 
@@ -38,30 +38,69 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         ));
     }
 
-    if let Some(s) = app.latest() {
-        let asked = app.memsize_mib.saturating_mul(MIB);
-        if asked > s.mem_total {
+    if let Some(fig) = figures(app) {
+        if let Some(what) = fig.more_than {
             spans.push(Span::styled(
-                format!(" {} more than MemTotal", sym::WARN),
-                th.warn(),
-            ));
-        } else if asked > s.available() {
-            spans.push(Span::styled(
-                format!(" {} more than MemAvailable", sym::WARN),
+                format!(" {} more than {what}", sym::WARN),
                 th.warn(),
             ));
         }
         spans.push(Span::styled(" │ ", th.dim()));
-        let avail_name = if s.mem_available.is_some() {
+        spans.push(Span::raw(format!(
+            "{} {} of MemTotal {}",
+            fig.avail_name,
+            fmt_bytes(fig.avail),
+            fmt_bytes(fig.total)
+        )));
+    }
+    super::render_line(f.buffer_mut(), area, &Line::from(spans));
+}
+
+/// What the line shows of the latest sample: what the memsize is more than (a warning), the
+/// figure it is compared with (MemAvailable, or MemFree before Linux 3.14) and MemTotal, in
+/// bytes.
+struct Figures {
+    more_than: Option<&'static str>,
+    avail_name: &'static str,
+    avail: u64,
+    total: u64,
+}
+
+fn figures(app: &App) -> Option<Figures> {
+    let s = app.latest()?;
+    let asked = app.memsize_mib.saturating_mul(MIB);
+    Some(Figures {
+        more_than: if asked > s.mem_total {
+            Some("MemTotal")
+        } else if asked > s.available() {
+            Some("MemAvailable")
+        } else {
+            None
+        },
+        avail_name: if s.mem_available.is_some() {
             "MemAvailable"
         } else {
             "MemFree"
-        };
-        spans.push(Span::raw(format!(
-            "{avail_name} {} of MemTotal {}",
-            fmt_bytes(s.available()),
-            fmt_bytes(s.mem_total)
-        )));
+        },
+        avail: s.available(),
+        total: s.mem_total,
+    })
+}
+
+/// What samples change on the line (the rest changes with keys): `ui::damage` draws it
+/// again when this differs from the last frame's.
+pub(crate) type SampleKey = Option<(Option<&'static str>, &'static str, FigKey, FigKey)>;
+
+pub(crate) fn sample_key(app: &App) -> SampleKey {
+    if app.typing().is_some() {
+        return None;
     }
-    f.render_widget(Line::from(spans), area);
+    figures(app).map(|f| {
+        (
+            f.more_than,
+            f.avail_name,
+            fmt_bytes_key(f.avail),
+            fmt_bytes_key(f.total),
+        )
+    })
 }

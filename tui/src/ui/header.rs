@@ -100,5 +100,5 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     if width > usize::from(area.width) {
         spans.drain(interval_at..interval_at + 2);
     }
-    f.render_widget(Line::from(spans), area);
+    super::render_line(f.buffer_mut(), area, &Line::from(spans));
 }

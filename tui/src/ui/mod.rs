@@ -13,6 +13,7 @@ pub mod buffer;
 pub mod charts;
 pub mod confirm;
 pub mod controls;
+pub mod damage;
 pub mod events;
 pub mod footer;
 pub mod header;
@@ -72,12 +73,59 @@ pub fn title_rule(f: &mut Frame, area: Rect, title: Line, th: &Theme) -> Rect {
         height: 1,
         ..area
     };
-    f.render_widget(title, title_area);
+    render_line(f.buffer_mut(), title_area, &title);
     Rect {
         y: area.y + 1,
         height: area.height - 1,
         ..area
     }
+}
+
+/// Render `line` in the first row of `area` as `Line`'s `Widget` does (left-aligned), cell for
+/// cell. When every character of it is one the fast path knows (`one_cell`: ASCII and the
+/// symbols vmtop prints, each its own grapheme one cell wide), each goes in its cell directly:
+/// the widget splits the text into graphemes and measures each, which was most of the cost of
+/// drawing a chart's title again after a sample.
+pub fn render_line(buf: &mut ratatui::buffer::Buffer, area: Rect, line: &Line) {
+    let simple = line.style == ratatui::style::Style::default()
+        && line.alignment.is_none()
+        && line.spans.iter().all(|s| s.content.chars().all(one_cell));
+    if !simple {
+        ratatui::widgets::Widget::render(line, area, buf);
+        return;
+    }
+    let area = area.intersection(buf.area);
+    if area.is_empty() {
+        return;
+    }
+    let (mut x, y) = (area.x, area.y);
+    for span in &line.spans {
+        let style = ratatui::style::Style::default().patch(span.style);
+        for c in span.content.chars() {
+            if x >= area.right() {
+                return;
+            }
+            buf[(x, y)].set_char(c).set_style(style);
+            x += 1;
+        }
+    }
+}
+
+/// Whether `c` is, alone, a grapheme one cell wide that no neighbour can join: printable
+/// ASCII, general punctuation, arrows, mathematical operators, box drawing, blocks,
+/// geometric shapes, braille, ⚠ and the check marks (`render_line`'s fast path).
+fn one_cell(c: char) -> bool {
+    matches!(c,
+        ' '..='~'
+        | '\u{2010}'..='\u{2027}'
+        | '\u{2030}'..='\u{205E}'
+        | '\u{2190}'..='\u{21FF}'
+        | '\u{2200}'..='\u{22FF}'
+        | '\u{2500}'..='\u{259F}'
+        | '\u{25A0}'..='\u{25FC}'
+        | '\u{26A0}'
+        | '\u{2713}'..='\u{2718}'
+        | '\u{2800}'..='\u{28FF}')
 }
 
 /// Rows a bordered box `width` wide needs for `lines` once word-wrapped (borders included).
@@ -225,6 +273,7 @@ pub fn render_wrapped(f: &mut Frame, area: Rect, lines: Vec<Line>) {
 }
 
 /// Where the parts of the dashboard go.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 struct Areas {
     header: Rect,
     controls: Rect,
@@ -456,20 +505,6 @@ fn lesson_body(
 
 /// Draw the whole dashboard.
 pub fn draw(f: &mut Frame, app: &App) {
-    draw_parts(f, app, &[]);
-}
-
-/// Draw what new samples and the passing of time can have changed since the last frame, and
-/// return the areas left undrawn (`unchanged_by_samples`): the caller keeps what the terminal
-/// shows there. Drawing those panes (text, wrapped) was a quarter of a frame's cost at 10 Hz.
-pub fn draw_after_samples(f: &mut Frame, app: &App) -> Vec<Rect> {
-    let unchanged = unchanged_by_samples(app, f.area());
-    draw_parts(f, app, &unchanged);
-    unchanged
-}
-
-/// Draw every part of the dashboard but those whose area is in `skip`.
-fn draw_parts(f: &mut Frame, app: &App, skip: &[Rect]) {
     let th = Theme::of(app);
     let area = f.area();
     if let Some(need) = too_small(app, area) {
@@ -481,7 +516,7 @@ fn draw_parts(f: &mut Frame, app: &App, skip: &[Rect]) {
         return;
     }
     let a = layout(app, area);
-    let draw = |r: &Rect| !r.is_empty() && !skip.contains(r);
+    let draw = |r: &Rect| !r.is_empty();
 
     if draw(&a.header) {
         header::render(f, a.header, app, &th);
@@ -514,35 +549,4 @@ fn draw_parts(f: &mut Frame, app: &App, skip: &[Rect]) {
     help::render(f, area, app, &th);
     why::render(f, area, app, &th);
     confirm::render(f, area, app, &th);
-}
-
-/// The parts of a frame `area` wide that a new sample or the passing of time cannot change:
-/// everything but the charts, the controls line (it shows MemAvailable), the buddyinfo pane
-/// after a reading that changed it, and, while an operation runs, the header (its spinner
-/// and timer). The rest changes only with messages
-/// (keys, events, status, kernel log lines) or a resize. Nothing while the help or a
-/// confirmation is open: they cover the charts.
-pub fn unchanged_by_samples(app: &App, area: Rect) -> Vec<Rect> {
-    use crate::app::Mode;
-    if matches!(app.mode(), Mode::Help | Mode::Confirm | Mode::Why)
-        || too_small(app, area).is_some()
-    {
-        return Vec::new();
-    }
-    let a = layout(app, area);
-    let mut fixed = vec![a.buffer, a.banner, a.events, a.kmsg, a.footer];
-    // The lesson pane changes with messages, and with time only while a wait or pause counts
-    // down (or --auto waits for its next page, which a message then brings).
-    if app.lesson.as_ref().is_some_and(|l| l.timer.is_none()) {
-        fixed.push(a.lesson);
-    }
-    // The buddyinfo pane changes with a reading that differs from the last one.
-    if !app.buddy_changed {
-        fixed.push(a.buddy);
-    }
-    if app.busy.is_none() {
-        fixed.push(a.header);
-    }
-    fixed.retain(|r| !r.is_empty());
-    fixed
 }

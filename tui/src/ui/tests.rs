@@ -1010,10 +1010,10 @@ fn no_color_draws_no_colour_and_colour_marks_failures_red() {
     assert!(buf.content().iter().all(|c| c.bg == Color::Reset));
 }
 
-/// `unchanged_by_samples` names only cells that new samples and the passing of time leave
-/// as they were: the dashboard does not compare them after a sample.
+/// After a sample (and 1.5 s), every cell that differs from the frame before lies in a part
+/// `damage::after_samples` names: the dashboard draws only those.
 #[test]
-fn samples_and_time_change_nothing_outside_charts_controls_and_busy_header() {
+fn sample_damage_covers_every_cell_a_sample_changes() {
     let mut busy = idle();
     busy.yes = true;
     busy.now = 56.8;
@@ -1033,6 +1033,9 @@ fn samples_and_time_change_nothing_outside_charts_controls_and_busy_header() {
     let mut buddy_same = buddy.clone();
     lab_buddyinfo(&mut buddy_same, crate::system::buddyinfo::tests::LAB_6_1);
     assert!(buddy.buddy_changed && !buddy_same.buddy_changed);
+    let mut all = loaded();
+    press(&mut all, "zzz");
+    assert_eq!(all.window, crate::app::state::Window::All);
     let states = [
         ("idle", idle()),
         ("loaded", loaded()),
@@ -1043,6 +1046,7 @@ fn samples_and_time_change_nothing_outside_charts_controls_and_busy_header() {
         ("busy", busy),
         ("logged", logged),
         ("read_only", read_only),
+        ("all", all),
     ];
     for (name, before) in states {
         for (w, h) in [(80, 24), (160, 45), (120, 30), (100, 40), (40, 12)] {
@@ -1063,21 +1067,93 @@ fn samples_and_time_change_nothing_outside_charts_controls_and_busy_header() {
             if w >= 80 {
                 assert_ne!(a, b, "{name} {w}x{h}: the sample shows");
             }
-            let fixed = super::unchanged_by_samples(&after, a.area);
-            assert_eq!(fixed, super::unchanged_by_samples(&before, a.area));
-            for r in fixed {
-                for pos in r.positions() {
-                    assert_eq!(a[pos], b[pos], "{name} {w}x{h} at {pos:?} in {r:?}");
+            let mut drawn = super::damage::Drawn::default();
+            super::damage::after_full(&before, a.area, &mut drawn);
+            let parts = super::damage::after_samples(&after, a.area, &mut drawn);
+            if super::too_small(&before, a.area).is_some() {
+                // The one line that says so is drawn whole.
+                assert!(parts.is_none(), "{name} {w}x{h}: too small, drawn whole");
+                continue;
+            }
+            let parts = parts.unwrap_or_else(|| panic!("{name} {w}x{h}: parts, not whole"));
+            for pos in a.area.positions() {
+                if a[pos] != b[pos] {
+                    assert!(
+                        parts.iter().any(|p| p.rect.contains(pos)),
+                        "{name} {w}x{h}: {pos:?} changed outside {:?}",
+                        parts.iter().map(|p| p.rect).collect::<Vec<_>>()
+                    );
                 }
             }
         }
     }
-    // Overlays cover the charts: everything is compared.
+    // Overlays cover the charts: the whole screen is drawn.
     let mut help = idle();
+    let area = ratatui::layout::Rect::new(0, 0, 160, 45);
+    let mut drawn = super::damage::Drawn::default();
+    super::damage::after_full(&help, area, &mut drawn);
     help.update(Action::ToggleHelp);
-    assert!(
-        super::unchanged_by_samples(&help, ratatui::layout::Rect::new(0, 0, 160, 45)).is_empty()
-    );
+    assert!(super::damage::after_samples(&help, area, &mut drawn).is_none());
+    // So is a screen never drawn whole, or of another size.
+    let idle = idle();
+    assert!(super::damage::after_samples(&idle, area, &mut Default::default()).is_none());
+    super::damage::after_full(&idle, area, &mut drawn);
+    assert!(super::damage::after_samples(
+        &idle,
+        ratatui::layout::Rect::new(0, 0, 80, 24),
+        &mut drawn
+    )
+    .is_none());
+}
+
+/// A sample that moves nothing visible draws nothing: flat lines over a full window at
+/// 10 Hz, each new sample a few KiB off the last (the same dot rows, the same figures). The
+/// lines' ends still move now and then (the end buckets keep other samples): those samples
+/// draw something, and only there.
+#[test]
+fn a_sample_that_moves_nothing_visible_draws_nothing() {
+    let mut app = app_with(kernel(true, true));
+    let sample = |i: u64| {
+        let mut s = base();
+        s.mem_free -= (i % 3) * 4 * KIB;
+        s.vmalloc_used += (i % 2) * 8 * KIB;
+        s
+    };
+    let point = |i: u64| Point {
+        t: i as f64 * 0.1,
+        unix_ms: 1_700_000_000_000 + i * 100,
+        sample: Some(sample(i)),
+        vmalloc_largest_free: Some(1 << 40),
+    };
+    for i in 0..400 {
+        app.on_sample(point(i));
+    }
+    let mut still = 0;
+    for (w, h) in [(160, 45), (80, 24), (120, 30)] {
+        let area = ratatui::layout::Rect::new(0, 0, w, h);
+        let mut drawn = super::damage::Drawn::default();
+        let mut now = app.clone();
+        super::damage::after_full(&now, area, &mut drawn);
+        for i in 400..460 {
+            let before = render_buffer(&now, w, h);
+            now.on_sample(point(i));
+            now.on_tick(i as f64 * 0.1 + 0.000_05);
+            let after = render_buffer(&now, w, h);
+            let parts = super::damage::after_samples(&now, area, &mut drawn).expect("parts");
+            let rects: Vec<_> = parts.iter().map(|p| p.rect).collect();
+            if before == after {
+                still += 1;
+                assert!(rects.is_empty(), "{w}x{h} sample {i}: {rects:?}");
+            } else {
+                // Only the columns at the lines' ends, a cell or two.
+                assert!(
+                    rects.iter().all(|r| r.width <= 2),
+                    "{w}x{h} sample {i}: {rects:?}"
+                );
+            }
+        }
+    }
+    assert!(still >= 90, "{still} of 180 samples moved nothing");
 }
 
 #[test]
@@ -1106,4 +1182,58 @@ fn buffer_to_string(buf: &ratatui::buffer::Buffer) -> String {
         out.push('\n');
     }
     out
+}
+
+/// `render_line` draws what `Line`'s widget draws: every character its fast path takes, in
+/// spans of several styles, cut at the area's edge, and a line it leaves to the widget.
+#[test]
+fn render_line_is_the_line_widget() {
+    use ratatui::buffer::Buffer;
+    use ratatui::layout::Rect;
+    use ratatui::style::{Color, Modifier, Style};
+    use ratatui::text::{Line, Span};
+    use ratatui::widgets::Widget as _;
+
+    let fast: Vec<char> = (0..0x3000u32)
+        .filter_map(char::from_u32)
+        .filter(|&c| super::one_cell(c))
+        .collect();
+    assert!(fast.len() > 1000, "{}", fast.len());
+    let mut lines: Vec<Line> = fast
+        .chunks(40)
+        .map(|chunk| {
+            let text: String = chunk.iter().collect();
+            let (a, b) = text.split_at(text.char_indices().nth(15).map_or(0, |(i, _)| i));
+            Line::from(vec![
+                Span::styled(a.to_string(), Style::new().fg(Color::Cyan)),
+                Span::raw(""),
+                Span::styled(
+                    b.to_string(),
+                    Style::new().add_modifier(Modifier::DIM).bg(Color::Red),
+                ),
+            ])
+        })
+        .collect();
+    // Not for the fast path: a wide character, a combining accent, a styled line.
+    lines.push(Line::from("日本 e\u{301} ok"));
+    lines.push(Line::from(vec![Span::raw("x"), Span::raw("\u{2705}")]));
+    lines.push(Line::styled("styled", Style::new().fg(Color::Green)));
+    for line in &lines {
+        for width in [3u16, 17, 40, 60] {
+            let area = Rect::new(2, 1, width, 1);
+            let whole = Rect::new(0, 0, 70, 3);
+            let (mut ours, mut theirs) = (Buffer::empty(whole), Buffer::empty(whole));
+            // Something underneath, as on a title rule.
+            for b in [&mut ours, &mut theirs] {
+                for x in 0..70 {
+                    b[(x, 1)]
+                        .set_symbol("─")
+                        .set_style(Style::new().fg(Color::DarkGray));
+                }
+            }
+            super::render_line(&mut ours, area, line);
+            line.render(area, &mut theirs);
+            assert_eq!(ours, theirs, "{line:?} in {width}");
+        }
+    }
 }
