@@ -1191,11 +1191,37 @@ mod tests {
         };
         let mut partial_frames = 0;
         let mut drawn_nothing = 0;
-        for (seed, (w, h), retention, highmem) in [
-            (1u64, (160u16, 45u16), 3600.0, false),
-            (2, (80, 24), 3600.0, false),
-            (3, (160, 45), 90.0, false),
-            (4, (100, 40), 400.0, true),
+        use crate::cli::{Glyphs, ThemeName};
+        for (seed, (w, h), retention, highmem, theme, glyphs) in [
+            (
+                1u64,
+                (160u16, 45u16),
+                3600.0,
+                false,
+                ThemeName::Dark,
+                Glyphs::Braille,
+            ),
+            (2, (80, 24), 3600.0, false, ThemeName::Dark, Glyphs::Braille),
+            (3, (160, 45), 90.0, false, ThemeName::Light, Glyphs::Braille),
+            (4, (100, 40), 400.0, true, ThemeName::Dark, Glyphs::Braille),
+            // Thick lines (a dot and the one below), half blocks, ASCII.
+            (
+                5,
+                (120, 30),
+                3600.0,
+                false,
+                ThemeName::Projector,
+                Glyphs::Braille,
+            ),
+            (
+                6,
+                (100, 40),
+                3600.0,
+                false,
+                ThemeName::Projector,
+                Glyphs::Block,
+            ),
+            (7, (160, 45), 3600.0, false, ThemeName::Dark, Glyphs::Ascii),
         ] {
             let mut rng = Rng(seed);
             let mut machine = Machine {
@@ -1220,6 +1246,8 @@ mod tests {
                     ..crate::app::config::AppConfig::default()
                 },
             );
+            app.theme = theme;
+            app.glyphs = glyphs;
             // Twelve minutes of history first, so that every window is full.
             let (mut t, mut i) = (0.0f64, 0u64);
             let sample = |app: &mut App, t: f64, i: &mut u64, machine: &mut Machine| {
@@ -1237,12 +1265,12 @@ mod tests {
             }
             let mut screen = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
             let mut state = Screen::new(Rect::new(0, 0, w, h));
-            // Each window in turn (the `z` key), 100 frames each, one run frozen for a while.
+            // Each window in turn (the `z` key), 60 frames each, one run frozen for a while.
             for window in 0..4 {
                 if window > 0 {
                     app.update(Action::CycleWindow);
                 }
-                for frame in 0..100u64 {
+                for frame in 0..60u64 {
                     let mut message = frame == 0;
                     // Time passes: a sample 50 ms to 1.2 s on (now and then a stall of 20 s),
                     // or an operation's progress tick.
@@ -1302,7 +1330,7 @@ mod tests {
                             }),
                         };
                     }
-                    if window == 1 && (frame == 30 || frame == 70) {
+                    if window == 1 && (frame == 20 || frame == 45) {
                         message = true;
                         app.update(Action::Freeze);
                     }
