@@ -206,16 +206,29 @@ fn plot(
             }
             for pair in seg.windows(2) {
                 let (a, b) = (pair[0], pair[1]);
-                let window =
-                    line_clipping::Window::new(x_bounds[0], x_bounds[1], y_bounds[0], y_bounds[1]);
-                let line = line_clipping::LineSegment::new(
-                    line_clipping::Point::new(a.0, a.1),
-                    line_clipping::Point::new(b.0, b.1),
-                );
-                let Some(c) = line_clipping::cohen_sutherland::clip_line(line, window) else {
-                    continue;
+                // Both ends inside the axes (nearly always): the clipping keeps the line as
+                // it is, skip it.
+                let (p1, p2) = match (dot_of(a.0, a.1), dot_of(b.0, b.1)) {
+                    (Some(p1), Some(p2)) => (Some(p1), Some(p2)),
+                    _ => {
+                        let window = line_clipping::Window::new(
+                            x_bounds[0],
+                            x_bounds[1],
+                            y_bounds[0],
+                            y_bounds[1],
+                        );
+                        let line = line_clipping::LineSegment::new(
+                            line_clipping::Point::new(a.0, a.1),
+                            line_clipping::Point::new(b.0, b.1),
+                        );
+                        let Some(c) = line_clipping::cohen_sutherland::clip_line(line, window)
+                        else {
+                            continue;
+                        };
+                        (dot_of(c.p1.x, c.p1.y), dot_of(c.p2.x, c.p2.y))
+                    }
                 };
-                if let (Some(p1), Some(p2)) = (dot_of(c.p1.x, c.p1.y), dot_of(c.p2.x, c.p2.y)) {
+                if let (Some(p1), Some(p2)) = (p1, p2) {
                     for_each_line_dot(p1, p2, &mut paint);
                 }
             }
