@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Cost of the dashboard: CPU % of one core and memory, read-only, in a 160x45 tmux, for
 # SECONDS each, one program after the other in the same run:
-#   vmtop --interval 100ms, 250ms (the default) and 1s;
+#   vmtop --interval 100ms, 250ms (the default) and 1s; at 100ms and 1s with the areas
+#   pane open (`v` typed into it);
 #   htop -d 1 (100 ms) and -d 10 (1 s);
 #   btop with update_ms=100 (Debian's package; a private config directory, never the user's).
 # VMTOP_BEFORE=/path/to/an/older/vmtop adds its three vmtop rows to the same run, for a
@@ -39,9 +40,11 @@ declare -A cpu pss
 # RSS and threads. PSS charges each shared page to the processes that map it in equal
 # parts, so shared libraries cost what they really cost; RSS counts them whole.
 measure() {
-	local key=$1 name=$2 cmd=$3 s=bench-$$ pid t0 t1 c0 c1 hwm p priv threads
+	local key=$1 name=$2 cmd=$3 keys=${4:-} s=bench-$$ pid t0 t1 c0 c1 hwm p priv threads
 	tmux new-session -d -s "$s" -x 160 -y 45 "exec env XDG_CONFIG_HOME=$conf $cmd"
 	sleep 2 # start-up is not the steady state
+	# KEYS typed once started (v: the areas pane), then a second for what they open.
+	if [ -n "$keys" ]; then tmux send-keys -t "$s" "$keys"; sleep 1; fi
 	pid=$(tmux display-message -p -t "$s" '#{pane_pid}')
 	c0=$(cpu_ns "$pid")
 	t0=$(date +%s%N)
@@ -69,6 +72,10 @@ for iv in 100ms 250ms 1s; do
 		measure "before-$iv" "before: vmtop --interval $iv" "$before --interval $iv"
 	fi
 done
+# The areas pane open (v): /proc/vmallocinfo read and grouped once a second (as root; as a
+# user the pane says the file is root's and reads nothing).
+measure areas-100ms "vmtop 100ms, areas pane (v)" "$vmtop --interval 100ms" v
+measure areas-1s "vmtop 1s, areas pane (v)" "$vmtop --interval 1s" v
 measure htop1 "htop -d 1 (100 ms)" "htop -d 1"
 measure htop10 "htop -d 10 (1 s)" "htop -d 10"
 measure btop "btop update_ms=100" "btop"

@@ -10,6 +10,7 @@ mod common;
 
 mod accel;
 mod alloc;
+mod areas;
 mod copy;
 mod dashboard;
 mod engine;
@@ -23,6 +24,7 @@ mod safe_mode;
 
 /// Tests that pick their kernels themselves: `make test` runs them once, not per kernel.
 mod once {
+    mod areas;
     mod lab32;
     mod lesson_disagrees;
     mod root_lab;

@@ -21,7 +21,7 @@ pub mod exit {
 /// `vmtop load --force` in safe mode.
 pub const FORCE_NEEDS_UNSAFE: &str = "--force only applies with --mode unsafe (it skips the unsafe-mode check of MemAvailable minus the reserve); safe mode never needs it: drop --force, or add --mode unsafe";
 
-const EXAMPLES: &str = "Examples:\n  sudo vmtop                      dashboard\n  sudo vmtop load --memsize 300M  load 300 MiB, print what changed\n  sudo vmtop unload\n  vmtop status --json\n  sudo vmtop probe --to 2G        largest memsize that loads\n  vmtop record --duration 30s --interval 250ms --format csv --out mem.csv\n  vmtop lab                       the dashboard in a sandbox VM\n  vmtop lab --exec 'vmtop load --memsize 64 && vmtop status'";
+const EXAMPLES: &str = "Examples:\n  sudo vmtop                      dashboard\n  sudo vmtop load --memsize 300M  load 300 MiB, print what changed\n  sudo vmtop unload\n  vmtop status --json\n  sudo vmtop probe --to 2G        largest memsize that loads\n  sudo vmtop areas --once         who holds the vmalloc address space\n  vmtop record --duration 30s --interval 250ms --format csv --out mem.csv\n  vmtop lab                       the dashboard in a sandbox VM\n  vmtop lab --exec 'vmtop load --memsize 64 && vmtop status'";
 
 /// The codes of `exit`, for --help and the man page.
 const EXIT_STATUS: &str = "Exit status:\n  0  success\n  1  the operation failed (the message names the errno and vmtop's diagnosis)\n  2  bad command line or value, or a file vmtop will not trust or use (a module file or helper others could change, a helper that gave no answer): nothing was done\n  3  this kernel cannot load modules (built without CONFIG_MODULES)\n  4  not permitted: no CAP_SYS_MODULE (or only in a user namespace, or kernel.modules_disabled=1)";
@@ -345,6 +345,36 @@ pub enum Cmd {
         /// Print the kernel's limits and every attempt (layout, cause, log line) as JSON
         #[arg(long)]
         json: bool,
+    },
+    /// Who holds the vmalloc address space: /proc/vmallocinfo by caller and kind (root)
+    #[command(
+        after_help = "Examples:\n  sudo vmtop areas                    live (q quits, o changes the order, m draws the map)\n  sudo vmtop areas --once --sort count\n  sudo vmtop areas --once --kind ioremap --json\n  sudo vmtop areas --once --map       the vmalloc window as a strip (the default on 32-bit)\n\n/proc/vmallocinfo is root's. With kernel.kptr_restrict=0 its addresses are hashed and 2 hides them: the table still works, the map needs kptr_restrict=1 and root."
+    )]
+    Areas {
+        /// Order of the rows
+        #[arg(long, value_enum, default_value_t)]
+        sort: crate::system::vmareas::SortBy,
+        /// Only one kind: vmalloc, vmap, ioremap, user, vpages, unpurged, vm_map_ram, sparse, dma-coherent, other
+        #[arg(long, value_parser = crate::system::vmareas::KindFilter::parse)]
+        kind: Option<crate::system::vmareas::KindFilter>,
+        /// Print once and exit (the default when standard output is not a terminal)
+        #[arg(long)]
+        once: bool,
+        /// Draw the vmalloc window as a map of used and free ranges (the default on 32-bit kernels)
+        #[arg(long)]
+        map: bool,
+        /// Rows of the table at most (0: every group)
+        #[arg(long, default_value_t = 20)]
+        top: usize,
+        /// Print totals, kinds, groups (and with --map the ranges) as JSON; implies --once
+        #[arg(long)]
+        json: bool,
+        /// Read a saved copy of /proc/vmallocinfo instead (a capture from another machine)
+        #[arg(long, value_name = "PATH")]
+        file: Option<PathBuf>,
+        /// Refresh interval of the live view (minimum 50ms)
+        #[arg(long, default_value = "1s", value_parser = parse_interval)]
+        interval: std::time::Duration,
     },
     /// Record memory samples for plotting elsewhere
     #[command(

@@ -89,7 +89,11 @@ pub fn run(opts: DashboardOptions) -> anyhow::Result<()> {
     crate::footprint::tune_malloc();
     let sampler = Sampler::new();
     let start = sampler.start();
-    let engine = Engine::new(start, opts.module.clone()).allow_unsafe_file(opts.allow_unsafe_file);
+    let mut engine =
+        Engine::new(start, opts.module.clone()).allow_unsafe_file(opts.allow_unsafe_file);
+    // vmtop's tracefs instance for the session (the kernel's vmap-area events during loads),
+    // a crashed vmtop's removed first; removed on quit, signal and panic (`tracefs::cleanup`).
+    let stale_trace = engine.prepare_tracing();
     let kernel = KernelInfo::detect();
     let module_path = engine.module_path().map_err(|e| format!("{e:#}"));
     let initial_status = engine.status();
@@ -126,6 +130,13 @@ pub fn run(opts: DashboardOptions) -> anyhow::Result<()> {
         }
         app.on_event(adopted);
     }
+    if let Some(n) = stale_trace {
+        app.on_notice(n);
+    }
+    // The areas pane's "since vmtop started": one read now (root only; nothing otherwise).
+    let total = crate::system::meminfo::Sample::read().map_or(0, |s| s.vmalloc_total);
+    app.areas
+        .refresh(crate::module::sysfs::buffer_hint(), total);
 
     let (tx, rx) = mpsc::channel::<Msg>();
     spawn_signals(tx.clone())?;
@@ -176,6 +187,10 @@ pub fn run(opts: DashboardOptions) -> anyhow::Result<()> {
             }
         }
     }
+
+    // The worker is done or stopped: vmtop's tracefs instance goes (the worker's engine may
+    // not be dropped before the process ends).
+    crate::tracefs::cleanup();
 
     // After the terminal is back: say what was left behind.
     let mut err = std::io::stderr();
@@ -260,6 +275,7 @@ fn main_loop(
         write_transcript(app);
         term.draw(app, !messages)?;
         messages = false;
+        app.areas_changed = false;
         if !trimmed {
             // Start-up is over: unmap the code it alone ran (see `footprint`).
             crate::footprint::trim_code_pages();
@@ -345,7 +361,8 @@ struct Loop<'a> {
 }
 
 impl Loop<'_> {
-    /// A sample when one is due, and /proc/buddyinfo with it while the app wants it.
+    /// A sample when one is due, and /proc/buddyinfo with it while the app wants it;
+    /// /proc/vmallocinfo while the areas pane is open, at most once a second.
     fn sample_if_due(&mut self, app: &mut App, sampler: &Sampler, interval: Duration) {
         let now = Instant::now();
         let sampled = now >= self.next_sample;
@@ -353,6 +370,9 @@ impl Loop<'_> {
             let p = sampler.sample();
             self.record(app, |r| r.point(&p));
             app.on_sample(p);
+            // Kernel memory (from the same /proc/meminfo read) and PSI (one small read).
+            app.areas_changed |= app.areas.on_sample(sampler.kernel_memory());
+            app.on_pressure();
             while self.next_sample <= now {
                 self.next_sample += interval;
             }
@@ -369,6 +389,12 @@ impl Loop<'_> {
             app.on_buddyinfo(self.buddy.read());
         }
         self.wanted_buddy = wants_buddy;
+        if app.wants_areas(now) {
+            let total = app.latest().map_or(0, |s| s.vmalloc_total);
+            app.areas
+                .refresh(crate::module::sysfs::buffer_hint(), total);
+            app.areas_changed = true;
+        }
     }
 
     /// Into the recording (`--record`); a write that fails stops it and says so in the
@@ -500,6 +526,14 @@ fn send_command(
     if matches!(cmd, Command::Quit { unload: true }) {
         *waiting_for_worker = true;
     }
+    // The areas pane's "since the load": a reading just before it (root only).
+    if matches!(
+        cmd,
+        Command::Load(_) | Command::Reload(_) | Command::Probe { .. }
+    ) {
+        app.areas
+            .before_load(app.now, crate::module::sysfs::buffer_hint());
+    }
     if cmd_tx.send(cmd).is_err() {
         // The worker is gone: nothing can act on the kernel.
         app.on_worker_exited();
@@ -542,6 +576,8 @@ fn install_panic_hook() {
         let main = std::thread::current().name() == Some("main");
         let _frozen = (!main).then(|| DRAWING.lock().unwrap_or_else(|e| e.into_inner()));
         restore_terminal();
+        // vmtop's tracefs instance: the thread that owns it may never drop it now.
+        crate::tracefs::cleanup();
         previous(info);
         if !main {
             crate::helper::cancel_from_panic();
@@ -1011,7 +1047,7 @@ mod tests {
             // Now and then a message: kernel log lines, keys (the help covers the charts), a
             // failed load (the banner grows: the layout moves), an operation running (its
             // header moves with time) and ending.
-            let message = i % 25 == 0 || [30, 61, 70, 80, 90, 95, 112].contains(&i);
+            let message = i % 25 == 0 || [30, 40, 61, 70, 80, 90, 95, 112].contains(&i);
             if i % 25 == 0 {
                 app.on_kmsg(format!("[ {t:>10.6}] alloc_large_mem: line {i}"));
             }
@@ -1024,6 +1060,28 @@ mod tests {
             app.on_buddyinfo(Ok(crate::system::buddyinfo::tests::capture(buddy)));
             if i == 30 {
                 app.update(Action::ToggleBuddy);
+            }
+            // The areas pane, open from frame 40 (the 32-bit lab's reading, with its map); its
+            // kernel-memory line reads differently every 5th sample; a pressure mark from
+            // frame 100 (the charts are drawn whole while it shows).
+            if i == 40 {
+                use crate::system::vmareas::tests::{body, I686_100M};
+                app.areas
+                    .refresh_from_text(&body(I686_100M), None, 120 * crate::units::MIB);
+                app.update(Action::ToggleAreas);
+            }
+            let kernel = crate::system::meminfo::KernelMemory {
+                slab: (9 + i / 5) * crate::units::MIB,
+                s_unreclaim: Some(3 * crate::units::MIB),
+                kernel_stack: Some(448 * 1024),
+                page_tables: Some(104 * 1024),
+                percpu: Some(264 * 1024),
+                vmalloc_used: 100 * crate::units::MIB,
+            };
+            app.areas.set_figures(Some(kernel), None);
+            app.areas_changed = i % 5 == 0;
+            if i == 100 {
+                app.pressure_marks.push((t, 3.0));
             }
             match i {
                 61 => {
@@ -1066,6 +1124,7 @@ mod tests {
                 _ => {}
             }
             draw_frame(&mut screen, &mut state, &app, i > 0 && !message).expect("frame");
+            app.areas_changed = false;
             assert_eq!(shown(&screen), full(&app), "frame {i}");
         }
     }

@@ -14,6 +14,7 @@ use crate::module::sysfs::{self, ModuleStatus};
 use crate::module::{reserve_mib, Params, MODULE_NAME};
 use crate::system::host::KernelInfo;
 use crate::system::meminfo::{Delta, Sample};
+use crate::system::vmap_trace::VmapTrace;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -147,6 +148,8 @@ pub struct Engine {
     /// Load module files that others could have changed (`--allow-unsafe-file`).
     allow_unsafe_file: bool,
     kernel: KernelInfo,
+    /// vmtop's tracefs instance: the kernel's vmap-area events during each load.
+    recorder: crate::tracefs::Recorder,
 }
 
 /// A load, and what it learnt on the way that its caller may want.
@@ -164,6 +167,9 @@ pub struct Loaded {
     /// The signal that killed the loader after the module's init had returned: loaded all
     /// the same (/proc/modules lists it), and unloadable as any other load.
     pub loader_killed_after_load: Option<i32>,
+    /// The kernel's vmalloc:alloc_vmap_area failures during the load (6.2+), or why they
+    /// could not be recorded; None when the kernel was not asked.
+    pub vmap_trace: Option<VmapTrace>,
 }
 
 impl Loaded {
@@ -175,6 +181,7 @@ impl Loaded {
             figures: None,
             allocated: Some(false),
             loader_killed_after_load: None,
+            vmap_trace: None,
         }
     }
 }
@@ -188,6 +195,8 @@ struct Attempt {
     module_signed: Option<bool>,
     /// The process that called init_module.
     loader_pid: Option<u32>,
+    /// What the kernel's vmap-area event recorded during the attempt.
+    vmap_trace: Option<VmapTrace>,
 }
 
 /// What the insert helper's run left behind.
@@ -209,6 +218,7 @@ impl Engine {
             module,
             allow_unsafe_file: false,
             kernel: KernelInfo::detect(),
+            recorder: crate::tracefs::Recorder::default(),
         }
     }
 
@@ -216,6 +226,12 @@ impl Engine {
     pub fn allow_unsafe_file(mut self, allow: bool) -> Engine {
         self.allow_unsafe_file = allow;
         self
+    }
+
+    /// Make vmtop's tracefs instance now rather than at the first load (the dashboard keeps
+    /// it for the session). Returns a notice when a stale one (a crashed vmtop's) was removed.
+    pub fn prepare_tracing(&mut self) -> Option<String> {
+        self.recorder.prepare(&self.kernel.release)
     }
 
     pub fn kernel(&self) -> &KernelInfo {
@@ -305,6 +321,7 @@ impl Engine {
             module_signed: a.module_signed,
             vmalloc_largest_free: a.largest_free,
             loader_pid: a.loader_pid,
+            vmap_trace: a.vmap_trace.clone(),
         })
     }
 
@@ -325,13 +342,17 @@ impl Engine {
                 .and_then(|b| crate::system::vmallocinfo::largest_free_now(b.vmalloc_total)),
             module_signed: None,
             loader_pid: None,
+            vmap_trace: None,
         };
         let (module, checked) = match self.may_load(req, &a) {
             Ok(m) => m,
             Err((end, diagnosis)) => return Loaded::failed(event, end, diagnosis),
         };
         a.module_signed = file::is_signed(&module.path);
+        // The kernel's vmap-area events, in vmtop's own tracefs instance, for this load only.
+        self.recorder.start(&self.kernel.release);
         let ins = insert(&checked.file, req, before.as_ref());
+        a.vmap_trace = Some(self.recorder.finish());
         event.wall_ns = started.elapsed().as_nanos() as u64;
         let figures = ins
             .log
@@ -416,6 +437,7 @@ impl Engine {
             end,
             figures,
             loader_killed_after_load,
+            vmap_trace: a.vmap_trace,
         }
     }
 

@@ -16,6 +16,7 @@
 //!   (`log`, the one parser), its sysfs files (`sysfs`, the one reader), its file (`file`).
 //! - `diagnose/`: why a load failed: the kernel's checks (`checks`), recognition of the
 //!   kernel's lines (`facts`), the rules and their words (`memory`, `refusals`, `signals`).
+//! - `tracefs`: vmtop's own trace instance, the kernel's vmap-area events during each load.
 //! - `engine` (load and unload as events), `probe` (the largest memsize that loads),
 //!   `record` (the sample formats).
 //! - `lab/`: the sandbox (QEMU + initramfs); `replay` (the 2009 article in the 32-bit lab).
@@ -42,6 +43,7 @@ pub(crate) mod engine;
 pub(crate) mod probe;
 pub mod record;
 pub(crate) mod replay;
+pub(crate) mod tracefs;
 
 pub(crate) mod lab;
 

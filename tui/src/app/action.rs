@@ -37,6 +37,10 @@ pub enum Action {
     CycleAlloc,
     /// Show/hide the buddyinfo pane (free blocks per order and zone).
     ToggleBuddy,
+    /// Show/hide the areas pane (who holds the vmalloc address space).
+    ToggleAreas,
+    /// The areas pane's next order: size, count, caller.
+    CycleAreasSort,
     ToggleHelp,
     /// Open/close the whole diagnosis of the last failure (the banner shows its start).
     ToggleWhy,

@@ -55,6 +55,8 @@ pub enum Group {
     Mode,
     Alloc,
     Buddy,
+    Areas,
+    AreasSort,
     Freeze,
     Window,
     Why,
@@ -130,6 +132,8 @@ const NORMAL: &[Binding] = &[
     b(&[Key(Char('m'))], Action::ToggleMode, Group::Mode),
     b(&[Key(Char('a'))], Action::CycleAlloc, Group::Alloc),
     b(&[Key(Char('b'))], Action::ToggleBuddy, Group::Buddy),
+    b(&[Key(Char('v'))], Action::ToggleAreas, Group::Areas),
+    b(&[Key(Char('o'))], Action::CycleAreasSort, Group::AreasSort),
     b(&[Key(Char('f'))], Action::Freeze, Group::Freeze),
     b(&[Key(Char('z'))], Action::CycleWindow, Group::Window),
     b(&[Key(Char('w'))], Action::ToggleWhy, Group::Why),
@@ -243,6 +247,8 @@ pub fn glyphs(group: Group, mode: Mode) -> Glyphs {
         Group::Buddy => same("b"),
         Group::LessonNext => g("n", "n Space", ""),
         Group::LessonBack => same("b"),
+        Group::Areas => same("v"),
+        Group::AreasSort => same("o"),
         Group::Freeze => same("f"),
         Group::Window => same("z"),
         Group::Why => same("w"),
@@ -336,6 +342,14 @@ mod tests {
         assert_eq!(
             map_key(key(KeyCode::Char('b')), n),
             Some(Action::ToggleBuddy)
+        );
+        assert_eq!(
+            map_key(key(KeyCode::Char('v')), n),
+            Some(Action::ToggleAreas)
+        );
+        assert_eq!(
+            map_key(key(KeyCode::Char('o')), n),
+            Some(Action::CycleAreasSort)
         );
         assert_eq!(map_key(key(KeyCode::Char('f')), n), Some(Action::Freeze));
         assert_eq!(

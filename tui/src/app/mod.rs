@@ -1,6 +1,7 @@
 //! Dashboard state, the actions that change it, the keys that ask for them, and the
 //! settings it starts with.
 pub mod action;
+pub mod areas;
 pub mod config;
 pub mod history;
 pub mod keys;

@@ -164,6 +164,18 @@ pub struct App {
     pub buddy_error: Option<String>,
     /// The last reading differed from the one before (the pane must be drawn again).
     pub buddy_changed: bool,
+    /// The areas pane is open.
+    pub areas_pane: bool,
+    /// Who holds the vmalloc space (read while the pane is open), kernel memory and PSI.
+    pub areas: crate::app::areas::AreasView,
+    /// The areas pane shows something new since the last frame (a reading, or the kernel
+    /// memory line reads differently): drawn again after samples only then.
+    pub areas_changed: bool,
+    /// PSI `some avg10` when the load in flight started, and whether it was marked since.
+    pressure_at_load: Option<(f32, bool)>,
+    /// Session times at which memory pressure rose during a load, with `some avg10` then:
+    /// marked on the charts.
+    pub pressure_marks: Vec<(f64, f32)>,
     /// Skip the engine's unsafe-mode guard.
     pub force: bool,
     pub interval: Duration,
@@ -220,6 +232,11 @@ impl App {
             buddy: BuddyInfo::default(),
             buddy_error: None,
             buddy_changed: false,
+            areas_pane: false,
+            areas: crate::app::areas::AreasView::default(),
+            areas_changed: false,
+            pressure_at_load: None,
+            pressure_marks: Vec::new(),
             force: cfg.force,
             interval: cfg.interval,
             window: Window::default(),
@@ -378,6 +395,34 @@ impl App {
             Some(Pending::Load(r) | Pending::Reload(r)) if r.alloc.contiguous()
         );
         self.buddy_pane || contiguous || (self.buddy.zones.is_empty() && self.buddy_error.is_none())
+    }
+
+    /// Whether the loop should read /proc/vmallocinfo now: while the areas pane is open, at
+    /// most once per `areas::PERIOD` (and at once when it opens).
+    pub fn wants_areas(&self, now: std::time::Instant) -> bool {
+        self.areas_pane && self.areas.due(now)
+    }
+
+    /// After a sample's kernel-memory and PSI figures (`AreasView::on_sample`): while a load
+    /// runs, a rise of PSI `some avg10` by `PRESSURE_RISE` points or more over its value at
+    /// the start is marked on the charts, once per load.
+    pub fn on_pressure(&mut self) {
+        let now = self.areas.some_avg10();
+        let loading = matches!(
+            self.busy.as_ref().map(|b| &b.op),
+            Some(Op::Load(_) | Op::Reload { .. } | Op::Probe)
+        );
+        match (loading, self.pressure_at_load, now) {
+            (true, None, Some(p)) => self.pressure_at_load = Some((p, false)),
+            (true, Some((start, false)), Some(p))
+                if p >= start + crate::app::areas::PRESSURE_RISE =>
+            {
+                self.pressure_marks.push((self.now, p));
+                self.pressure_at_load = Some((start, true));
+            }
+            (false, Some(_), _) => self.pressure_at_load = None,
+            _ => {}
+        }
     }
 
     // ---- messages from the threads ----
@@ -566,6 +611,16 @@ impl App {
             }
             Action::ToggleBuddy => {
                 self.buddy_pane = !self.buddy_pane;
+                None
+            }
+            Action::ToggleAreas => {
+                self.areas_pane = !self.areas_pane;
+                None
+            }
+            Action::CycleAreasSort => {
+                if self.areas_pane {
+                    self.areas.sort = self.areas.sort.next();
+                }
                 None
             }
             Action::ToggleMode => {

@@ -21,6 +21,7 @@ pub(super) fn load(
         event: e,
         end,
         allocated,
+        vmap_trace,
         loader_killed_after_load,
         ..
     } = engine.load(&req);
@@ -64,6 +65,9 @@ pub(super) fn load(
             // parameter); null when the module's line does not say (an older module).
             "allocated": allocated,
             "asked_kernel": asked_kernel(&e, end),
+            // The kernel's vmalloc:alloc_vmap_area failures during the load (6.2+), or why
+            // they could not be recorded.
+            "vmap_trace": vmap_trace,
         }))?;
         return Ok(if e.failed() {
             failure_code(&e)

@@ -5,6 +5,7 @@
 use anyhow::Context as _;
 use clap::Parser;
 
+mod areas;
 mod compare;
 mod config;
 mod generate;
@@ -55,6 +56,8 @@ pub fn main() -> i32 {
                 | Cmd::Compare { .. }
                 | Cmd::Lesson(_)
                 | Cmd::Config(_)
+                | Cmd::Areas { json: true, .. }
+                | Cmd::Areas { once: true, .. }
         )
     ) {
         default_sigpipe();
@@ -169,6 +172,25 @@ pub fn main() -> i32 {
                 Err(e) => Err(e),
             }
         }
+        Some(Cmd::Areas {
+            sort,
+            kind,
+            once,
+            map,
+            top,
+            json,
+            file,
+            interval,
+        }) => areas::areas(areas::AreasArgs {
+            sort,
+            kind,
+            once,
+            map,
+            top,
+            json,
+            file,
+            interval,
+        }),
         Some(Cmd::Record {
             duration,
             interval,

@@ -25,6 +25,9 @@ pub(super) fn status(module: crate::cli::ModuleArgs, json: bool) -> anyhow::Resu
         Ok((_, c)) => (Some(c.format), Some(c.vermagic.clone())),
         Err(_) => (None, None),
     };
+    // Whether a load records the kernel's vmap-area events (vmtop's tracefs instance).
+    let vmap_events =
+        crate::tracefs::unavailable_reason(crate::tracefs::root().as_deref(), &k.release);
     let code = if !k.module_support {
         exit::NO_MODULE_SUPPORT
     } else {
@@ -41,6 +44,10 @@ pub(super) fn status(module: crate::cli::ModuleArgs, json: bool) -> anyhow::Resu
             "module_file_problem": problem,
             "meminfo": sample,
             "address_space": &space,
+            "vmap_events": match &vmap_events {
+                None => serde_json::json!({ "recorded": true }),
+                Some(why) => serde_json::json!({ "recorded": false, "reason": why }),
+            },
         }))?;
         return Ok(code);
     }
@@ -105,6 +112,15 @@ pub(super) fn status(module: crate::cli::ModuleArgs, json: bool) -> anyhow::Resu
             "largest free vmalloc range {} (VmallocChunk reads 0 since Linux 4.4; from /proc/vmallocinfo)",
             fmt_bytes(g)
         );
+    }
+    if k.module_support {
+        match &vmap_events {
+            None => println!(
+                "kernel vmap events: vmalloc:alloc_vmap_area is recorded during each load (tracefs instance instances/{})",
+                crate::tracefs::INSTANCE
+            ),
+            Some(why) => println!("kernel vmap events: not recorded: {why}"),
+        }
     }
     if let (Some(lt), Some(ht)) = (space.low_total, space.high_total) {
         println!(

@@ -38,6 +38,8 @@ pub(super) struct Facts<'a> {
     pub(super) order_warning: Option<&'a str>,
     /// The module's line naming the accepted alloc= values.
     pub(super) param_alloc: Option<&'a str>,
+    /// No room for a module's code or data (6.10+, mm/execmem.c).
+    pub(super) execmem_failed: Option<&'a str>,
 }
 
 impl<'a> Facts<'a> {
@@ -101,6 +103,8 @@ impl<'a> Facts<'a> {
                 f.limits.get_or_insert((l, lim));
             } else if l.contains("WARNING:") && l.contains("__alloc_pages") {
                 f.order_warning.get_or_insert(l);
+            } else if l.contains("execmem: unable to allocate memory") {
+                f.execmem_failed.get_or_insert(l);
             }
         }
         f

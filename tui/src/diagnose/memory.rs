@@ -64,6 +64,11 @@ pub(super) fn no_memory(cx: &Ctx) -> Diagnosis {
     if let Some(d) = contiguous_failure(cx) {
         return d;
     }
+    // 0c. The kernel traced the failure itself (vmalloc:alloc_vmap_area failed=1): certain,
+    // whatever the log says (its warnings are rate-limited, or silenced by __GFP_NOWARN).
+    if let Some(d) = traced_address_space(cx) {
+        return d;
+    }
     // 1. The kernel's first check: more pages than all RAM.
     let over_ram = cx
         .mem_total()
@@ -261,6 +266,7 @@ fn address_space_exhausted(cx: &Ctx, over_space: bool, gap: Option<u64>) -> Diag
     if f.vm_struct_failed.is_none() && f.vmap_failed.is_none() {
         detail.push_str(nowarn_note(cx));
     }
+    detail.push_str(&trace_note(cx));
     let mut ev = lines(&[f.vmap_failed, f.vm_struct_failed]);
     ev.extend(cx.module_lines());
     diag(
@@ -329,11 +335,128 @@ fn physical_memory_short(cx: &Ctx) -> Diagnosis {
     if let Some(counted) = f.module_fail.and_then(|m| counted_at_call(&m)) {
         detail.push_str(&counted);
     }
+    if cx.trace_shows_no_failure() {
+        detail.push_str(
+            " The kernel's vmalloc:alloc_vmap_area event, recorded during the load, shows no failed \
+             allocation of address space: the addresses were found, the pages were not.",
+        );
+    } else if small_space {
+        detail.push_str(&trace_note(cx));
+    }
     detail.push_str(" Try a smaller size, or `vmtop probe` to find the largest that loads now.");
     let mut ev = lines(&[f.pages_failed]);
     ev.extend(f.oom_lines());
     ev.extend(cx.module_lines());
     diag(Cause::PhysicalMemoryShort, confidence, summary, detail, ev)
+}
+
+/// " (The kernel's vmalloc:alloc_vmap_area event, which would settle it, was not recorded:
+/// REASON.)" when vmtop tried; empty otherwise.
+fn trace_note(cx: &Ctx) -> String {
+    cx.trace_unavailable()
+        .map(|why| {
+            format!(" (The kernel's vmalloc:alloc_vmap_area event, which would settle it, was not recorded: {why}.)")
+        })
+        .unwrap_or_default()
+}
+
+/// The kernel traced a failed vmap-area allocation by the loader: no free range of `size`
+/// between `vstart` and `vend`. The module's buffer when the size is the request's (plus a
+/// guard page, or a huge page's rounding); otherwise something the kernel allocated while
+/// loading the module: on x86_64 the module's code and data come from the module area
+/// (MODULES_VADDR..MODULES_END, about 1 GiB), a range apart from the vmalloc area.
+fn traced_address_space(cx: &Ctx) -> Option<Diagnosis> {
+    let e = cx.traced_failure()?;
+    let f = &cx.facts;
+    let asked = cx.asked();
+    let range = e.range_bytes();
+    let vt = cx.vmalloc_total();
+    let the_buffer = e.size >= cx.req && e.size - cx.req <= 2 * crate::units::MIB + 64 * 1024;
+    // The vmalloc area, or a range of its own (within a MiB of VmallocTotal, which is rounded
+    // to KiB and may count VMALLOC_END inclusively).
+    let vmalloc_area = vt.is_some_and(|t| range.abs_diff(t) <= crate::units::MIB);
+    let between = format!(
+        "between 0x{:x} and 0x{:x} ({})",
+        e.vstart,
+        e.vend,
+        fmt_bytes(range)
+    );
+    let (summary, mut detail) = if the_buffer {
+        (
+            format!(
+                "Asked {asked}, but no free range of {} of address space was left {between}: the kernel traced the failure",
+                fmt_bytes(e.size)
+            ),
+            format!(
+                "vmalloc needs one contiguous range of kernel virtual addresses as big as the request \
+                 plus a guard page ({} in all), even though the pages behind it can be scattered. The kernel's \
+                 vmalloc:alloc_vmap_area trace event, recorded while the module loaded, says it found \
+                 none {between}{}. This is the classic 32-bit limit (a vmalloc area of ~120-640 MiB); \
+                 ask for less than the largest free range (`vmtop areas --map` draws it), or boot a \
+                 32-bit kernel with a bigger vmalloc=<size>.",
+                fmt_bytes(e.size),
+                if vmalloc_area {
+                    ", the whole vmalloc area"
+                } else {
+                    ""
+                }
+            ),
+        )
+    } else {
+        let module_area = !vmalloc_area && vt.is_some_and(|t| range < t);
+        (
+            format!(
+                "Asked {asked}, but {} had no free range of {} {between}: the kernel traced the failure",
+                if module_area {
+                    "the module area (module code and data, not the vmalloc area)"
+                } else {
+                    "the kernel"
+                },
+                fmt_bytes(e.size)
+            ),
+            format!(
+                "The kernel's vmalloc:alloc_vmap_area trace event, recorded while the module loaded, \
+                 says an allocation of {} of address space failed {between}. It is not the module's \
+                 buffer ({asked} asked): the kernel made it while loading the module, before its init \
+                 ran.{} Nothing was wrong with RAM (MemAvailable {}).",
+                fmt_bytes(e.size),
+                if module_area {
+                    format!(
+                        " That range is narrower than the vmalloc area (VmallocTotal {}): on x86_64 it is \
+                         the module area (MODULES_VADDR..MODULES_END, about 1 GiB), where the kernel places \
+                         every module's code and data. The module file's sections (code, data, .bss) need \
+                         more than it has free: check the module's size with `size {}.ko`.",
+                        vt.map(fmt_bytes).unwrap_or_default(),
+                        crate::module::MODULE_NAME
+                    )
+                } else {
+                    String::new()
+                },
+                cx.available()
+                    .map(fmt_bytes)
+                    .unwrap_or_else(|| "unknown".into())
+            ),
+        )
+    };
+    if f.vm_struct_failed.is_none() && f.vmap_failed.is_none() {
+        detail.push_str(
+            " The kernel log has no warning of it (rate-limited, or __GFP_NOWARN): the event is the kernel's only word.",
+        );
+    }
+    let mut ev = vec![e.line.clone()];
+    ev.extend(lines(&[
+        f.vmap_failed,
+        f.vm_struct_failed,
+        f.execmem_failed,
+    ]));
+    ev.extend(cx.module_lines());
+    Some(diag(
+        Cause::AddressSpaceExhausted,
+        Confidence::Certain,
+        summary,
+        detail,
+        ev,
+    ))
 }
 
 /// The page size when the module's limits line is missing (4 KiB, as on x86).

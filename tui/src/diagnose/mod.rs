@@ -26,8 +26,12 @@
 //! | `alloc_large_mem: limits page_size=N kmalloc_max_size=N max_order=N allocators=…` | kmod-src/alloc_large_mem.c |
 //! | `WARNING: CPU: N PID: N at mm/page_alloc.c:N __alloc_pages+…` (order above the largest, without __GFP_NOWARN; once per boot) | mm/page_alloc.c `__alloc_pages` `WARN_ON_ONCE_GFP(order > MAX_ORDER…)` |
 //!
+//! | `execmem: unable to allocate memory` (6.10+: no room for a module's code or data) | mm/execmem.c `execmem_vmalloc` |
+//!
 //! `__GFP_NOWARN` (safe mode) silences every vmalloc and vmap warning above, so in safe mode
-//! the cause is decided from the figures and the confidence says so.
+//! the cause is decided from the figures and the confidence says so, unless the kernel's
+//! `vmalloc:alloc_vmap_area` trace event (6.2+, recorded by the `tracefs` module during the load)
+//! reports the failed range: then it is certain, with the event as evidence.
 
 use serde::{Deserialize, Serialize};
 
@@ -260,6 +264,9 @@ pub struct FailureInput {
     /// PID of the process that called init_module (the loader child), to recognise it in
     /// "Killed process PID (comm)" lines.
     pub loader_pid: Option<u32>,
+    /// The kernel's vmalloc:alloc_vmap_area events recorded during the attempt (Linux 6.2+,
+    /// the `tracefs` module), or why none could be; None when nobody tried (tests, old callers).
+    pub vmap_trace: Option<crate::system::vmap_trace::VmapTrace>,
 }
 
 struct Ctx<'a> {
@@ -308,6 +315,27 @@ impl Ctx<'_> {
         v
     }
     /// A largest-free-gap figure smaller than the request plus its guard page.
+    /// The loader's failed vmap-area allocation, as the kernel traced it.
+    fn traced_failure(&self) -> Option<&crate::system::vmap_trace::VmapEvent> {
+        self.input
+            .vmap_trace
+            .as_ref()?
+            .failure_for(self.input.loader_pid)
+    }
+    /// Why the kernel's event was not recorded (for the words of an inferred diagnosis).
+    fn trace_unavailable(&self) -> Option<&str> {
+        match self.input.vmap_trace.as_ref()? {
+            crate::system::vmap_trace::VmapTrace::Unavailable { reason } => Some(reason),
+            crate::system::vmap_trace::VmapTrace::Recorded { .. } => None,
+        }
+    }
+    /// The event was recorded and shows no failed allocation of the loader.
+    fn trace_shows_no_failure(&self) -> bool {
+        matches!(
+            self.input.vmap_trace,
+            Some(crate::system::vmap_trace::VmapTrace::Recorded { .. })
+        ) && self.traced_failure().is_none()
+    }
     fn gap_too_small(&self) -> Option<u64> {
         self.input
             .vmalloc_largest_free

@@ -66,6 +66,7 @@ fn input(end: LoaderEnd, mib: u64, safe: bool, log: Vec<String>) -> FailureInput
         module_signed: Some(false),
         vmalloc_largest_free: None,
         loader_pid: None,
+        vmap_trace: None,
     }
 }
 
@@ -1143,4 +1144,132 @@ fn fragment_order_below_the_floor_and_bad_reserve_name_the_range() {
         "alloc_large_mem rejected a parameter (EINVAL): reserve_mib must be -1 (the default \
          reserve), 0 (none) or a size in MiB, not -2"
     );
+}
+
+/// The 6.12 lab (2 GiB): the module built with 1.5 GiB of .bss, more than the module area
+/// holds; the kernel log says only "execmem: unable to allocate memory" and the figures say
+/// nothing is short. The kernel's vmalloc:alloc_vmap_area event, recorded during the load,
+/// is the evidence (scripts/capture-fixtures.sh case module-area).
+fn module_area_input(trace: Option<crate::system::vmap_trace::VmapTrace>) -> FailureInput {
+    let log: Vec<String> = include_str!("../../testdata/kmsg-6.12-module-area.txt")
+        .lines()
+        .filter_map(crate::system::kmsg::parse_record)
+        .map(|r| r.text)
+        .collect();
+    let two_gib = Sample {
+        mem_total: 2_019_148 * KIB,
+        mem_free: 1_900_000 * KIB,
+        mem_available: Some(1_880_000 * KIB),
+        vmalloc_total: 13_743_895_347_199 * KIB,
+        vmalloc_used: 9_000 * KIB,
+        vmalloc_chunk: 0,
+        highmem: None,
+    };
+    let mut i = input(ENOMEM, 8, true, log);
+    i.before = Some(two_gib);
+    i.after = Some(two_gib);
+    i.loader_pid = Some(172);
+    i.vmap_trace = trace;
+    i
+}
+
+fn module_area_trace() -> crate::system::vmap_trace::VmapTrace {
+    let events =
+        crate::system::vmap_trace::parse(include_str!("../../testdata/trace-6.12-module-area.txt"));
+    assert_eq!(events.len(), 2, "the failure, before and after the purge");
+    crate::system::vmap_trace::VmapTrace::Recorded { failed: events }
+}
+
+#[test]
+fn a_traced_failure_is_certain_and_quoted() {
+    let d = diagnose(&module_area_input(Some(module_area_trace())));
+    assert_eq!(d.cause, Cause::AddressSpaceExhausted);
+    assert_eq!(d.confidence, Confidence::Certain);
+    // The event's figures: size, range, and what the range is.
+    assert!(d.summary.contains("Asked 8 MiB"), "{}", d.summary);
+    assert!(d.summary.contains("1.50 GiB"), "{}", d.summary);
+    assert!(
+        d.summary
+            .contains("between 0xffffffffc033c000 and 0xffffffffff000000"),
+        "{}",
+        d.summary
+    );
+    assert!(d.summary.contains("module area"), "{}", d.summary);
+    assert!(d.detail.contains("not the module's"), "{}", d.detail);
+    assert!(d.detail.contains("kernel's only word"), "{}", d.detail);
+    // The event quoted first, then the kernel's one line.
+    assert!(
+        d.evidence[0].contains("alloc_vmap_area: va_start:") && d.evidence[0].ends_with("failed=1"),
+        "{:?}",
+        d.evidence
+    );
+    assert!(
+        d.evidence[0].contains("size=1610633216 align=4096"),
+        "{:?}",
+        d.evidence
+    );
+    assert!(d
+        .evidence
+        .iter()
+        .any(|l| l == "execmem: unable to allocate memory"));
+}
+
+#[test]
+fn without_the_event_the_same_failure_is_misread_and_says_why() {
+    // Recorded, but another pid's: not this load's.
+    let mut other = module_area_input(Some(module_area_trace()));
+    other.loader_pid = Some(999);
+    assert_ne!(diagnose(&other).confidence, Confidence::Certain);
+    // 6.1: no such event. The diagnosis stays what it was (figures), and says the event is missing.
+    let reason =
+        "kernel 6.1.0-57-amd64 has no vmalloc:alloc_vmap_area trace event (Linux 6.2 added it)";
+    let mut i = input(ENOMEM, 300, true, vec![]);
+    i.before = Some(i686());
+    i.vmalloc_largest_free = Some(80 * MIB);
+    let today = diagnose(&i);
+    i.vmap_trace = Some(crate::system::vmap_trace::VmapTrace::Unavailable {
+        reason: reason.into(),
+    });
+    let d = diagnose(&i);
+    assert_eq!((d.cause, d.confidence), (today.cause, today.confidence));
+    assert_eq!(d.summary, today.summary);
+    assert!(d.detail.contains(reason), "{}", d.detail);
+}
+
+#[test]
+fn a_recorded_trace_without_failure_clears_the_address_space() {
+    let mut i = input(ENOMEM, 900, true, log(ENOMEM_SAFE));
+    i.vmap_trace = Some(crate::system::vmap_trace::VmapTrace::Recorded { failed: vec![] });
+    let d = diagnose(&i);
+    assert_eq!(d.cause, Cause::PhysicalMemoryShort);
+    assert!(
+        d.detail
+            .contains("shows no failed allocation of address space"),
+        "{}",
+        d.detail
+    );
+}
+
+/// A 32-bit failure of the buffer itself, as the event would report it on a kernel that has
+/// it (the i386 lab's 6.1 does not: the event line is made from the window of its capture).
+#[test]
+fn a_traced_buffer_failure_names_the_vmalloc_area() {
+    let line = "vmtop-kmod-90 [000] ..... 5.0: alloc_vmap_area: va_start: 4286570496 size=314576896 align=1 vstart=0xf77fe000 vend=0xfeffe000 failed=1";
+    let e = crate::system::vmap_trace::parse_line(line).expect("event");
+    let mut i = input(ENOMEM, 300, true, vec![]);
+    i.before = Some(i686());
+    i.loader_pid = Some(90);
+    i.vmap_trace = Some(crate::system::vmap_trace::VmapTrace::Recorded { failed: vec![e] });
+    let d = diagnose(&i);
+    assert_eq!(
+        (d.cause, d.confidence),
+        (Cause::AddressSpaceExhausted, Confidence::Certain)
+    );
+    assert!(
+        d.summary.contains("no free range of 300 MiB"),
+        "{}",
+        d.summary
+    );
+    assert!(d.detail.contains("the whole vmalloc area"), "{}", d.detail);
+    assert!(d.detail.contains("vmtop areas --map"), "{}", d.detail);
 }

@@ -483,6 +483,8 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
+# tracefs, as systemd mounts it: vmtop records the kernel's vmap-area events (6.2+) there.
+mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
 [ -f /lab/.copy.sh ] && . /lab/.copy.sh
 export PATH=/bin:/sbin HOME=/root {module_env}={guest_module}
 "#;
@@ -748,6 +750,8 @@ mkdir -p /dev/pts /dev/shm
 mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
 mount -t tmpfs -o mode=755 tmpfs /run
 mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
+# tracefs, as systemd mounts it: vmtop records the kernel's vmap-area events (6.2+) there.
+mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
 [ -f /lab/.copy.sh ] && . /lab/.copy.sh
 grep -qs vmtop-lab /etc/hosts || echo "127.0.1.1 vmtop-lab" >> /etc/hosts
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8

@@ -104,6 +104,16 @@ pub fn layout() -> Option<Layout> {
     })
 }
 
+/// What tells the module's buffer apart in /proc/vmallocinfo: its name and results/bytes
+/// (None when it is not loaded or holds nothing).
+pub fn buffer_hint() -> Option<crate::system::vmareas::ModuleHint> {
+    let bytes: u64 = value("results/bytes")?;
+    (bytes > 0).then_some(crate::system::vmareas::ModuleHint {
+        name: MODULE_NAME,
+        bytes,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -115,6 +115,8 @@ impl Observer {
                     module_signed: None,
                     vmalloc_largest_free: before.and_then(|(_, _, l)| *l),
                     loader_pid: None,
+                    // A load seen from outside: vmtop recorded no trace of it.
+                    vmap_trace: None,
                 }),
             },
             _ => Outcome::Ok,

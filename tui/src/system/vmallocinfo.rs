@@ -82,7 +82,7 @@ fn hex(s: &str) -> Option<u64> {
 /// reads the file line by line). None when no usable range is listed (empty text, hidden
 /// addresses) or `vmalloc_total` is 0.
 #[cfg(test)]
-fn analyze(text: &str, vmalloc_total: u64) -> Option<Layout> {
+pub(crate) fn analyze(text: &str, vmalloc_total: u64) -> Option<Layout> {
     let mut ranges = Vec::new();
     let mut candidates = 0usize;
     for line in text.lines() {
@@ -101,8 +101,9 @@ fn collect_range(line: &str, ranges: &mut Vec<(u64, u64)>, candidates: &mut usiz
     }
 }
 
-/// The analysis proper, on the ranges collected from `candidates` range lines.
-fn analyze_ranges(
+/// The analysis proper, on the ranges collected from `candidates` range lines (also the
+/// areas map's window, `super::vmareas`).
+pub(crate) fn analyze_ranges(
     ranges: &mut [(u64, u64)],
     candidates: usize,
     vmalloc_total: u64,

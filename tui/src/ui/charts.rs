@@ -784,7 +784,8 @@ pub(crate) fn render_columns(
         None,
     );
     paint(buf, graph, &grid, &series, cols.clone());
-    draw_markers(buf, graph, x[0], x[1], &app.events, th, cols);
+    draw_markers(buf, graph, x[0], x[1], &app.events, th, cols.clone());
+    draw_pressure_marks(buf, graph, x[0], x[1], &app.pressure_marks, th, cols);
 }
 
 /// What `render_columns` plots in columns `cols` before it draws: row-major, `cols.len()`
@@ -885,7 +886,8 @@ pub(crate) fn paint_columns(
         .map(|d| d.series(th, Vec::new()))
         .collect();
     paint(buf, graph, grid, &series, cols.clone());
-    draw_markers(buf, graph, x[0], x[1], &app.events, th, cols);
+    draw_markers(buf, graph, x[0], x[1], &app.events, th, cols.clone());
+    draw_pressure_marks(buf, graph, x[0], x[1], &app.pressure_marks, th, cols);
 }
 
 /// Chart `which`'s lines, decimated, from the points that can draw in columns `cols`.
@@ -1022,6 +1024,31 @@ fn draw_markers(
             if cell.symbol() == " " {
                 cell.set_symbol(line).set_style(style);
             }
+        }
+    }
+}
+
+/// `P` on the top row where memory pressure (PSI `some avg10`) rose during a load
+/// (`App::on_pressure`), in the graph's columns `cols`: after the load markers, so that it
+/// shows beside them. While one shows, `damage` draws the chart whole.
+fn draw_pressure_marks(
+    buf: &mut Buffer,
+    graph: Rect,
+    x0: f64,
+    x1: f64,
+    marks: &[(f64, f32)],
+    th: &Theme,
+    cols: std::ops::Range<usize>,
+) {
+    if graph.width == 0 || graph.height == 0 || x1 <= x0 {
+        return;
+    }
+    for &(t, _) in marks.iter().filter(|(t, _)| *t >= x0 && *t <= x1) {
+        let c = ((t - x0) / (x1 - x0) * f64::from(graph.width - 1)).round() as u16;
+        if cols.contains(&usize::from(c)) {
+            buf[(graph.x + c, graph.y)]
+                .set_symbol(super::theme::sym::PRESSURE)
+                .set_style(th.warn());
         }
     }
 }

@@ -53,7 +53,32 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             fmt_bytes(fig.total)
         )));
     }
+    // Kernel memory at a glance where the line has room (the areas pane shows it otherwise).
+    if let Some(mut text) = kernel_text(app) {
+        let used: usize = spans.iter().map(|s| s.width()).sum();
+        let room = usize::from(area.width).saturating_sub(used + 3);
+        if room >= 40 {
+            if text.chars().count() > room {
+                text = text.chars().take(room - 1).collect::<String>() + "…";
+            }
+            spans.push(Span::styled(" │ ", th.dim()));
+            spans.push(Span::styled(text, th.dim()));
+        }
+    }
     super::render_line(f.buffer_mut(), area, &Line::from(spans));
+}
+
+/// The kernel-memory figures and PSI, as the line ends with them (None: not read, or the
+/// areas pane, which shows them, is open).
+fn kernel_text(app: &App) -> Option<String> {
+    if app.areas_pane {
+        return None;
+    }
+    let mut text = app.areas.kernel?.line();
+    if let Some(Ok(p)) = &app.areas.pressure {
+        text.push_str(&format!(" · PSI {}", p.short()));
+    }
+    Some(text)
 }
 
 /// What the line shows of the latest sample: what the memsize is more than (a warning), the
@@ -89,18 +114,22 @@ fn figures(app: &App) -> Option<Figures> {
 
 /// What samples change on the line (the rest changes with keys): `ui::damage` draws it
 /// again when this differs from the last frame's.
-pub(crate) type SampleKey = Option<(Option<&'static str>, &'static str, FigKey, FigKey)>;
+pub(crate) type SampleKey = (
+    Option<(Option<&'static str>, &'static str, FigKey, FigKey)>,
+    Option<String>,
+);
 
 pub(crate) fn sample_key(app: &App) -> SampleKey {
     if app.typing().is_some() {
-        return None;
+        return (None, None);
     }
-    figures(app).map(|f| {
+    let figures = figures(app).map(|f| {
         (
             f.more_than,
             f.avail_name,
             fmt_bytes_key(f.avail),
             fmt_bytes_key(f.total),
         )
-    })
+    });
+    (figures, kernel_text(app))
 }

@@ -9,6 +9,8 @@
 //! - the header, while an operation runs (its spinner and timer): drawn again;
 //! - the controls line: when the figures it prints differ (`controls::sample_key`);
 //! - the buddyinfo pane: when the reading changed (`App::buddy_changed`);
+//! - the areas pane: after a reading, or when its kernel-memory line reads differently
+//!   (`App::areas_changed`);
 //! - each chart's title: when the figures it prints differ (`Chart::title_key`);
 //! - each chart's plot: the columns that can differ, found from the lines' shape at the
 //!   chart's pixel scale (below). A change of scale (the y axis's top) or of the x labels
@@ -39,7 +41,7 @@ use ratatui::Frame;
 
 use super::charts::{self, Chart, DotScale, TitleKey};
 use super::theme::Theme;
-use super::{buddy, controls, header, layout, Areas};
+use super::{areas, buddy, controls, header, layout, Areas};
 use crate::app::history::Buckets;
 use crate::app::{App, Mode};
 
@@ -50,6 +52,8 @@ pub struct Drawn {
     frame: Option<(Rect, Areas)>,
     /// The buddyinfo pane's height then (0: closed).
     buddy_h: u16,
+    /// The areas pane's height then (0: closed).
+    areas_h: u16,
     controls: controls::SampleKey,
     memory: ChartMemo,
     vmalloc: ChartMemo,
@@ -112,6 +116,7 @@ pub fn after_full(app: &App, area: Rect, drawn: &mut Drawn) {
     } else {
         0
     };
+    drawn.areas_h = areas_height(app, area);
     drawn.controls = controls::sample_key(app);
     drawn.memory.redrawn(Chart::Memory, app, areas.memory);
     drawn.vmalloc.redrawn(Chart::Vmalloc, app, areas.vmalloc);
@@ -136,6 +141,10 @@ pub fn after_samples(app: &App, area: Rect, drawn: &mut Drawn) -> Option<Vec<Par
     if app.buddy_pane && buddy::height(app) != drawn.buddy_h {
         return None;
     }
+    // ...and the areas pane's (a map row appears once VmallocTotal is known).
+    if areas_height(app, area) != drawn.areas_h {
+        return None;
+    }
     let mut parts = Vec::new();
     let pane = |rect: Rect, draw| Part {
         rect,
@@ -152,6 +161,9 @@ pub fn after_samples(app: &App, area: Rect, drawn: &mut Drawn) -> Option<Vec<Par
     if app.buddy_pane && app.buddy_changed && !a.buddy.is_empty() {
         parts.push(pane(a.buddy, buddy::render));
     }
+    if app.areas_pane && app.areas_changed && !a.areas.is_empty() {
+        parts.push(pane(a.areas, areas::render_pane));
+    }
     drawn
         .memory
         .damage(Chart::Memory, app, a.memory, &mut parts);
@@ -159,6 +171,15 @@ pub fn after_samples(app: &App, area: Rect, drawn: &mut Drawn) -> Option<Vec<Par
         .vmalloc
         .damage(Chart::Vmalloc, app, a.vmalloc, &mut parts);
     Some(parts)
+}
+
+/// The areas pane's height on a screen `area` large (0: closed).
+fn areas_height(app: &App, area: Rect) -> u16 {
+    if app.areas_pane {
+        areas::height(&app.areas, area.width >= 120 && area.height >= 30)
+    } else {
+        0
+    }
 }
 
 /// Draw `part` (its rect is blank) for `app`, which `drawn` describes: a part that is not
@@ -337,7 +358,12 @@ impl ChartMemo {
             self.used.prune(app, x0);
         }
         let y_max = which.y_max(app, x0, x1, self.used_max(which, app, x1));
-        if y_max.to_bits() != self.y_max.to_bits() || moving_x_labels(app, x0, x1) != self.x_labels
+        // A memory-pressure mark (`P`, rare: PSI rose during a load) moves with the window:
+        // the chart is drawn whole while one shows.
+        let pressure = app.pressure_marks.iter().any(|(t, _)| *t >= x0 && *t <= x1);
+        if pressure
+            || y_max.to_bits() != self.y_max.to_bits()
+            || moving_x_labels(app, x0, x1) != self.x_labels
         {
             // Another scale: everything moves.
             self.redrawn(which, app, area);

@@ -27,6 +27,15 @@ fn item(g: Group, app: &App) -> Option<(&'static str, String)> {
             "buddy"
         }
         .into(),
+        Group::Areas => if app.areas_pane {
+            "hide areas"
+        } else {
+            "areas"
+        }
+        .into(),
+        // Only while the pane is open.
+        Group::AreasSort if app.areas_pane => format!("by {}", app.areas.sort.next().name()),
+        Group::AreasSort => return None,
         Group::Freeze => if app.frozen_at.is_some() {
             "unfreeze"
         } else {
@@ -110,6 +119,8 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         &[]
     };
     for drop in [
+        Group::AreasSort,
+        Group::Areas,
         Group::Screenshot,
         Group::Freeze,
         Group::Window,

@@ -32,6 +32,7 @@ fn line(g: Group, app: &App) -> Option<(&'static str, String)> {
                 .join(" ")
         ),
         Group::Buddy => "buddyinfo pane: free blocks per order and zone (· none)".into(),
+        Group::Areas => "areas pane: who holds the vmalloc space (root); o orders it".into(),
         Group::Freeze => "freeze the charts".into(),
         Group::Window => format!("chart window (now {})", app.window.label()),
         Group::Why => "why the last load failed: the whole diagnosis, its kernel lines".into(),
@@ -67,8 +68,9 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         Line::from(vec![
             Span::styled(format!("{} load  ", sym::LOAD), th.load_marker()),
             Span::styled(format!("{} unload  ", sym::UNLOAD), th.unload_marker()),
-            Span::styled(format!("{} failure", sym::FAIL), th.failure()),
-            Span::raw(": markers on both charts at that moment"),
+            Span::styled(format!("{} failure  ", sym::FAIL), th.failure()),
+            Span::styled(format!("{} PSI rose", sym::PRESSURE), th.warn()),
+            Span::raw(": markers on the charts"),
         ]),
         Line::raw("MemAvailable: what can be allocated without swapping; MemFree: unused."),
         Line::raw("VmallocChunk reads 0 since Linux 4.4: the largest free gap comes from /proc/vmallocinfo (root)."),

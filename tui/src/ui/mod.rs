@@ -7,6 +7,7 @@
 //! charts, a failure banner keeps only its first line; below the size the charts need, one
 //! centred line says that size instead of the dashboard.
 
+pub mod areas;
 pub mod banner;
 pub mod buddy;
 pub mod buffer;
@@ -284,6 +285,8 @@ struct Areas {
     vmalloc: Rect,
     /// Empty unless the buddyinfo pane is open.
     buddy: Rect,
+    /// Empty unless the areas pane is open.
+    areas: Rect,
     events: Rect,
     /// Empty when the terminal is too small for the kernel log.
     kmsg: Rect,
@@ -374,8 +377,14 @@ fn layout_with(app: &App, area: Rect, banner_max: u16) -> Areas {
     } else {
         0
     };
+    let areas_h = if app.areas_pane {
+        areas::height(&app.areas, wide)
+    } else {
+        0
+    };
     if app.lesson.is_some() {
-        let (memory, vmalloc, buddy, events, kmsg, lesson) = lesson_body(app, body, wide, buddy_h);
+        let (memory, vmalloc, buddy, areas, events, kmsg, lesson) =
+            lesson_body(app, body, wide, buddy_h, areas_h);
         return Areas {
             header,
             controls,
@@ -384,6 +393,7 @@ fn layout_with(app: &App, area: Rect, banner_max: u16) -> Areas {
             memory,
             vmalloc,
             buddy,
+            areas,
             events,
             kmsg,
             lesson,
@@ -391,11 +401,12 @@ fn layout_with(app: &App, area: Rect, banner_max: u16) -> Areas {
         };
     }
 
-    let (memory, vmalloc, buddy, events, kmsg) = if wide {
+    let (memory, vmalloc, buddy, areas, events, kmsg) = if wide {
         let bottom_h = (body.height / 3).clamp(6, 14);
-        let [charts, buddy, bottom] = Layout::vertical([
+        let [charts, buddy, areas, bottom] = Layout::vertical([
             Constraint::Fill(1),
             Constraint::Length(buddy_h),
+            Constraint::Length(areas_h),
             Constraint::Length(bottom_h),
         ])
         .areas(body);
@@ -406,28 +417,30 @@ fn layout_with(app: &App, area: Rect, banner_max: u16) -> Areas {
             Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)])
                 .spacing(2)
                 .areas(bottom);
-        (memory, vmalloc, buddy, events, kmsg)
+        (memory, vmalloc, buddy, areas, events, kmsg)
     } else {
-        let events_h = if body.height >= 20 && buddy_h == 0 {
+        let panes_h = buddy_h + areas_h;
+        let events_h = if body.height >= 20 && panes_h == 0 {
             5
         } else {
             4
         };
-        let kmsg_h = if body.height >= 17 && buddy_h == 0 {
+        let kmsg_h = if body.height >= 17 && panes_h == 0 {
             3
         } else {
             0
         };
-        let [charts, buddy, events, kmsg] = Layout::vertical([
+        let [charts, buddy, areas, events, kmsg] = Layout::vertical([
             Constraint::Fill(1),
             Constraint::Length(buddy_h),
+            Constraint::Length(areas_h),
             Constraint::Length(events_h),
             Constraint::Length(kmsg_h),
         ])
         .areas(body);
         let [memory, vmalloc] =
             Layout::vertical([Constraint::Fill(1), Constraint::Fill(1)]).areas(charts);
-        (memory, vmalloc, buddy, events, kmsg)
+        (memory, vmalloc, buddy, areas, events, kmsg)
     };
     Areas {
         header,
@@ -437,6 +450,7 @@ fn layout_with(app: &App, area: Rect, banner_max: u16) -> Areas {
         memory,
         vmalloc,
         buddy,
+        areas,
         events,
         kmsg,
         lesson: Rect::default(),
@@ -456,7 +470,8 @@ fn lesson_body(
     body: Rect,
     wide: bool,
     buddy_h: u16,
-) -> (Rect, Rect, Rect, Rect, Rect, Rect) {
+    areas_h: u16,
+) -> (Rect, Rect, Rect, Rect, Rect, Rect, Rect) {
     let th = Theme::new(app.no_color);
     if wide {
         let pane_w = (body.width * 2 / 5).clamp(48, 72);
@@ -471,22 +486,25 @@ fn lesson_body(
         let [lesson, kmsg] =
             Layout::vertical([Constraint::Fill(1), Constraint::Length(kmsg_h)]).areas(right);
         let events_h = (left.height / 5).clamp(4, 8);
-        let [charts, buddy, events] = Layout::vertical([
+        let [charts, buddy, areas, events] = Layout::vertical([
             Constraint::Fill(1),
             Constraint::Length(buddy_h),
+            Constraint::Length(areas_h),
             Constraint::Length(events_h),
         ])
         .areas(left);
         let [memory, vmalloc] =
             Layout::vertical([Constraint::Fill(1), Constraint::Fill(1)]).areas(charts);
-        return (memory, vmalloc, buddy, events, kmsg, lesson);
+        return (memory, vmalloc, buddy, areas, events, kmsg, lesson);
     }
     let room = body.height.saturating_sub(LESSON_MIN_CHARTS);
     let lesson_h = lesson::height(app, body.width, &th).clamp(4, room.max(4));
     let buddy_h = buddy_h.min(room.saturating_sub(lesson_h));
-    let [charts, buddy, lesson] = Layout::vertical([
+    let areas_h = areas_h.min(room.saturating_sub(lesson_h + buddy_h));
+    let [charts, buddy, areas, lesson] = Layout::vertical([
         Constraint::Fill(1),
         Constraint::Length(buddy_h),
+        Constraint::Length(areas_h),
         Constraint::Length(lesson_h),
     ])
     .areas(body);
@@ -497,6 +515,7 @@ fn lesson_body(
         memory,
         vmalloc,
         buddy,
+        areas,
         Rect::default(),
         Rect::default(),
         lesson,
@@ -535,6 +554,9 @@ pub fn draw(f: &mut Frame, app: &App) {
     charts::render_vmalloc(f, a.vmalloc, app, &th);
     if draw(&a.buddy) {
         buddy::render(f, a.buddy, app, &th);
+    }
+    if draw(&a.areas) {
+        areas::render_pane(f, a.areas, app, &th);
     }
     if draw(&a.events) {
         events::render(f, a.events, app, &th);

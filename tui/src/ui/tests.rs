@@ -145,6 +145,7 @@ fn failed_event(t: f64, mib: u64) -> Event {
         module_signed: Some(false),
         vmalloc_largest_free: None,
         loader_pid: Some(311),
+        vmap_trace: None,
     });
     Event {
         t,
@@ -485,6 +486,57 @@ fn snapshot_buddyinfo_pane_32bit() {
     press(&mut a, "b");
     let text = render(&a, 80, 24);
     insta::assert_snapshot!("buddyinfo_i686_80x24", text);
+}
+
+/// The areas pane from one lab boot's captures: /proc/vmallocinfo before and with the module
+/// holding 100 MiB, /proc/meminfo and PSI of that boot.
+fn with_areas(a: &mut App, before: &str, after: &str, meminfo: &str, pressure: &str, total: u64) {
+    use crate::system::vmareas::{tests::body, ModuleHint};
+    let hint = ModuleHint {
+        name: "alloc_large_mem",
+        bytes: 100 * MIB,
+    };
+    // Before the load the module is not loaded: no buffer to find (unless it is this reading).
+    let before_hint = (before == after).then_some(hint);
+    a.areas.refresh_from_text(&body(before), before_hint, total);
+    a.areas.mark_load(40.0);
+    a.areas.refresh_from_text(&body(after), Some(hint), total);
+    let k = crate::system::meminfo::KernelMemory::parse_str(&body(meminfo)).expect("meminfo");
+    let p = crate::system::pressure::Pressure::parse(&body(pressure)).expect("pressure");
+    a.areas.set_figures(Some(k), Some(p));
+    press(a, "v");
+}
+
+#[test]
+fn snapshot_areas_pane() {
+    use crate::system::vmareas::tests::X86_612_100M;
+    let mut a = loaded();
+    // No capture of the idle 6.12 lab: both baselines are the loaded reading (changes 0).
+    with_areas(
+        &mut a,
+        X86_612_100M,
+        X86_612_100M,
+        include_str!("../../testdata/meminfo-6.12-x86_64-100m.txt"),
+        include_str!("../../testdata/pressure-memory-6.12-x86_64.txt"),
+        13_743_895_347_199 * 1024,
+    );
+    snap("areas", &a);
+}
+
+#[test]
+fn snapshot_areas_pane_32bit_map() {
+    use crate::system::vmareas::tests::{I686_100M, I686_IDLE};
+    let mut a = loaded();
+    with_areas(
+        &mut a,
+        I686_IDLE,
+        I686_100M,
+        include_str!("../../testdata/meminfo-i686-100m.txt"),
+        include_str!("../../testdata/pressure-memory-i686.txt"),
+        122_880 * 1024,
+    );
+    press(&mut a, "o");
+    snap("areas_i686_by_count", &a);
 }
 
 /// Loaded with the buffer the lab's vmalloc 256 MiB load made (its log line).

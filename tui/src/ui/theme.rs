@@ -22,6 +22,8 @@ pub mod sym {
     pub const WARN: &str = "⚠";
     pub const MARK_LINE: &str = "┊";
     pub const FAIL_LINE: &str = "┃";
+    /// Memory pressure (PSI) rose during a load.
+    pub const PRESSURE: &str = "P";
     pub const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 }
 
