@@ -26,9 +26,10 @@ use crate::system::vmap_trace::{self, VmapEvent, VmapTrace};
 
 /// The instance's name under instances/.
 pub const INSTANCE: &str = "vmtop";
-/// Per-CPU buffer of the instance, KiB: failures are rare and filtered; the default (1.4 MiB
-/// per CPU) would be memory taken from the experiment.
-const BUFFER_KIB: u32 = 64;
+/// Per-CPU buffer of the instance, KiB (the kernel rounds up to a page): failures are rare
+/// and filtered, a page holds dozens; the default (1.4 MiB per CPU) would be memory taken
+/// from the experiment. A new instance is made with the default size, then shrunk.
+const BUFFER_KIB: u32 = 4;
 /// Only failures are recorded.
 const FILTER: &str = "failed != 0";
 
