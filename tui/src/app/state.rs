@@ -1268,4 +1268,66 @@ pub(crate) mod tests {
         a.on_idle();
         assert_eq!(a.busy_for(), None);
     }
+
+    /// PSI rising during a load is marked once, at the time it rose; before or after a load,
+    /// or by less than `PRESSURE_RISE`, nothing is marked.
+    #[test]
+    fn pressure_rising_during_a_load_is_marked_once() {
+        let psi = |some: f32| {
+            Some(Ok(crate::system::pressure::Pressure {
+                some_avg10: some,
+                full_avg10: 0.0,
+                some_total_us: 0,
+                full_total_us: 0,
+            }))
+        };
+        let mut a = app();
+        a.areas.pressure = psi(5.0);
+        a.on_pressure();
+        assert!(a.pressure_marks.is_empty(), "no load: no mark");
+        let req = LoadRequest {
+            memsize_mib: 900,
+            oom_safe: true,
+            force: false,
+            alloc: Allocator::Vmalloc,
+            fragment_order: 0,
+        };
+        a.busy = Some(Busy {
+            what: "loading".into(),
+            since_ms: 0,
+            op: Op::Load(req),
+        });
+        a.areas.pressure = psi(0.5);
+        a.on_pressure();
+        a.now = 3.0;
+        a.areas.pressure = psi(1.2);
+        a.on_pressure();
+        assert!(
+            a.pressure_marks.is_empty(),
+            "risen by 0.7 points: {:?}",
+            a.pressure_marks
+        );
+        a.now = 4.0;
+        a.areas.pressure = psi(2.0);
+        a.on_pressure();
+        a.now = 5.0;
+        a.areas.pressure = psi(9.0);
+        a.on_pressure();
+        assert_eq!(a.pressure_marks, vec![(4.0, 2.0)]);
+        // The load ends; the next one starts from its own value.
+        a.busy = None;
+        a.on_pressure();
+        a.busy = Some(Busy {
+            what: "loading".into(),
+            since_ms: 0,
+            op: Op::Load(req),
+        });
+        a.now = 9.0;
+        a.areas.pressure = psi(9.0);
+        a.on_pressure();
+        a.now = 10.0;
+        a.areas.pressure = psi(10.5);
+        a.on_pressure();
+        assert_eq!(a.pressure_marks, vec![(4.0, 2.0), (10.0, 10.5)]);
+    }
 }
