@@ -462,3 +462,61 @@ fn under_sudo_files_are_read_and_written_as_the_user() {
         "no temporary file left"
     );
 }
+
+/// `--record`: the dashboard's recording is readable while it runs (written as it goes) and
+/// whole after SIGTERM, which ends the dashboard cleanly; the header names this machine.
+#[test]
+fn the_dashboards_recording_survives_sigterm() {
+    let tmp = temp_dir("record");
+    let rec = tmp.path().join("class.jsonl");
+    let t = Tmux::start(
+        "vmtop-rec",
+        100,
+        30,
+        &format!(
+            "{} --interval 100ms --record {}; echo EXITED=$?; sleep 30",
+            vmtop(),
+            rec.display()
+        ),
+    );
+    t.wait_for("the dashboard", 10, |s| s.contains("VmallocUsed"));
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // Read while it grows: whole lines only.
+    let growing = std::fs::read_to_string(&rec).expect("the recording exists at once");
+    let partial = vmtop::record::read(&growing).expect("reads while recording");
+    assert!(
+        partial.points.len() >= 5,
+        "{} samples",
+        partial.points.len()
+    );
+    let pid = Command::new("pgrep")
+        // The dashboard itself, not the shell that started it.
+        .args(["-f", &format!("^{} .*--record {}", vmtop(), rec.display())])
+        .output()
+        .expect("pgrep");
+    let pid = String::from_utf8_lossy(&pid.stdout)
+        .lines()
+        .next()
+        .map(str::to_string)
+        .expect("the dashboard's pid");
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill")
+        .success());
+    let s = t.wait_for("the end", 10, |s| s.contains("EXITED="));
+    assert!(s.contains("vmtop: stopped by signal 15"), "{s}");
+    assert!(
+        s.contains(&format!("vmtop: recorded to {}", rec.display())),
+        "{s}"
+    );
+    let whole = vmtop::record::read(&std::fs::read_to_string(&rec).expect("read")).expect("whole");
+    // What was read while it ran is the start of the whole: nothing rewritten.
+    assert!(whole.points.starts_with(&partial.points));
+    assert_eq!(whole.header.source.as_deref(), Some("dashboard"));
+    let here = std::fs::read_to_string("/proc/sys/kernel/osrelease").expect("release");
+    assert_eq!(
+        whole.header.machine.map(|m| m.kernel),
+        Some(here.trim().to_string())
+    );
+}

@@ -28,4 +28,5 @@ mod once {
     mod lab32;
     mod lesson_disagrees;
     mod root_lab;
+    mod sudo_user_files;
 }
