@@ -181,11 +181,13 @@ fn allocators_limits_contiguity_and_fragmentation() {
             .sum()
     };
     assert!(high(&before) > 0, "{before:?}");
-    // The allocations saw none (max_free_order, below); by the time buddyinfo is read a block
-    // or two may have formed again from memory freed once the module had looked (as the load
-    // completes and the loader exits: 1 block in 1 of 8 runs on 6.1).
+    // The allocations saw none (max_free_order, below: the claim itself); by the time
+    // buddyinfo is read blocks may have formed again from memory freed once the module had
+    // looked (the loader's exit, pages back from the per-CPU lists; without the 6.16-only
+    // alloc_contig_range pass, 17 of 212 blocks on 6.1 in one run of 2026-12-05), so this
+    // asks only that most of them are still gone.
     assert!(
-        high(&after) * 16 < high(&before),
+        high(&after) * 4 < high(&before),
         "blocks of order 10 after: {after:?}, before: {before:?}"
     );
     let free_after: u64 = after
