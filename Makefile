@@ -1,7 +1,8 @@
 # vmtop: two commands do all set-up on a fresh Debian/Ubuntu machine.
-#   make run    install what is missing, build, run the dashboard
-#               (on this machine's kernel if it can load modules, else in the lab VM)
-#   make test   the same set-up plus the lab kernel, then every test
+#   make run    install what is missing, build, run the dashboard (on this machine's kernel if
+#               it can load modules, else in the lab VM with one kernel and the busybox root)
+#   make test   the same set-up plus everything the tests need (make lab), then every test
+#   make deb    the Debian packages vmtop and alloc-large-mem-dkms, in build/deb
 SHELL := /bin/bash
 CARGO ?= cargo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -24,6 +25,9 @@ VMTOP := $(CURDIR)/target/release/vmtop
 # dashboard's host test); `make vmtop` and `make install` build it without them.
 TEST_FEATURES := --features vmtop/test-hooks
 export VMTOP_LAB_DIR := $(LAB_DIR)
+# Where make deb puts the packages (the lab test once::packages installs them).
+DEB_DIR := $(CURDIR)/build/deb
+export VMTOP_DEB_DIR := $(DEB_DIR)
 
 # Debian packages: building vmtop (libkmod via bindgen), the lab VM, the module
 # (dwarves: pahole, which kernels with BTF for modules, like Debian's 6.12, run at link time).
@@ -35,6 +39,10 @@ BUILD_DEPS := build-essential pkg-config libkmod-dev libclang-dev kmod dwarves
 # debootstrap: the lab's Debian root (scripts/build-lab-root.sh).
 # chromium: the report page opened in a real browser (tests/host/export.rs).
 LAB_DEPS := debootstrap qemu-system-x86 busybox-static cpio tmux htop btop dkms xz-utils zstd groff-base openssl util-linux gcc-multilib chromium
+# What make run's lab needs beside BUILD_DEPS: QEMU and the busybox root's static busybox.
+RUN_LAB_DEPS := qemu-system-x86 busybox-static
+# make deb: Debian's own tools (dpkg-buildpackage, debhelper with dh-dkms) and lintian.
+DEB_DEPS := dpkg-dev debhelper dh-dkms lintian
 
 # Lab kernels: Debian's kernel from the host's own apt sources (6.1 on bookworm) and the
 # one from its backports (6.12), each fetched by scripts/fetch-lab-kernel.sh.
@@ -61,23 +69,31 @@ PASSED = awk '/^test result:/ { for (i = 1; i < NF; i++) if ($$(i + 1) ~ /^passe
 # 32-bit lab).
 LAB_KERNELS = $(VMTOP) lab --list-kernels | awk -F'\t' -v d="$(LAB_DIR)/" 'index($$3, d) == 1 { print $$1 "\t" $$4 "\t" $$2 }'
 
-.PHONY: all run test deps lab-deps lab module vmtop vmtop-i686 install uninstall clean check bench sudo-check
+.PHONY: all run run-lab test deps lab-deps run-lab-deps deb-deps lab module vmtop vmtop-i686 deb install uninstall clean check bench sudo-check
 
 all: vmtop
 
-# Installs only what is missing; apt-get runs through sudo when not root.
-deps:
-	@missing=$$(for p in $(BUILD_DEPS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+# $(call install-missing,PACKAGES): installs only those not installed; apt-get runs through
+# sudo when not root.
+define install-missing
+@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then echo "installing: $$missing"; \
 	  $(CHECK_SUDO) "make $(or $(MAKECMDGOALS),all)" "to install $$(echo $$missing)" && \
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; fi
+endef
+
+deps:
+	$(call install-missing,$(BUILD_DEPS))
 	@command -v cargo >/dev/null || { echo "cargo not found: install Rust from https://rustup.rs (or apt-get install cargo)" >&2; exit 1; }
 
 lab-deps:
-	@missing=$$(for p in $(LAB_DEPS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
-	if [ -n "$$missing" ]; then echo "installing: $$missing"; \
-	  $(CHECK_SUDO) "make $(or $(MAKECMDGOALS),all)" "to install $$(echo $$missing)" && \
-	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; fi
+	$(call install-missing,$(LAB_DEPS))
+
+run-lab-deps:
+	$(call install-missing,$(RUN_LAB_DEPS))
+
+deb-deps:
+	$(call install-missing,$(DEB_DEPS))
 
 # The lab kernels: Debian's kernels and headers, downloaded and unpacked (not installed).
 lab: lab-deps vmtop
@@ -127,8 +143,9 @@ check:
 # The module built W=1 for every lab kernel (no warning allowed: the compiler's "warning:" and
 # modpost's "WARNING:"); the unit, snapshot and host tests (what plain `cargo test` runs); then
 # the lab tests on each 64-bit lab kernel (each test boots the VM). Fails when any of these ran
-# no test at all.
-test: lab check
+# no test at all. The packages (make deb, before the test build) are installed, used, upgraded
+# and purged by the lab test once::packages (VMTOP_DEB_DIR).
+test: lab check deb
 	$(CARGO) build $(RELEASE) $(TEST_FEATURES)
 	@mkdir -p build && $(LAB_KERNELS) > build/lab-kernels.txt && [ -s build/lab-kernels.txt ] || \
 	  { echo "no lab kernel in $(LAB_DIR): run make lab" >&2; exit 1; }
@@ -153,6 +170,20 @@ test: lab check
 	  kernels=$$((kernels + 1)); skip="--skip once::"; \
 	done; \
 	[ $$kernels -gt 0 ] || { echo "make test: no 64-bit lab kernel in $(LAB_DIR), so no lab test ran: run make lab" >&2; exit 1; }
+
+# The Debian packages, built by Debian's tools from debian/ (dpkg-buildpackage, debhelper,
+# dh-dkms): build/deb/vmtop_VERSION_ARCH.deb and alloc-large-mem-dkms_VERSION_all.deb, with
+# their .buildinfo and .changes; then lintian, which must report no error. dpkg-buildpackage
+# writes to the parent folder by default: DEB_DESTDIR (debian/rules) and the -u options keep
+# everything in build/deb, and --post-clean leaves debian/ as it was. vmtop is the release
+# build `make vmtop` makes (not rebuilt when it is there).
+deb: deps deb-deps
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)
+	DEB_DESTDIR=$(DEB_DIR) CARGO=$(CARGO) dpkg-buildpackage -b -us -uc --post-clean \
+	  --buildinfo-option=-u$(DEB_DIR) --changes-option=-u$(DEB_DIR) \
+	  --buildinfo-file=$(DEB_DIR)/vmtop.buildinfo --changes-file=$(DEB_DIR)/vmtop.changes
+	lintian --fail-on error --display-info $(DEB_DIR)/vmtop.changes
+	@ls -1 $(DEB_DIR)/*.deb
 
 bench: vmtop lab-deps
 	VMTOP_BIN=$(VMTOP) tests/bench.sh

@@ -27,6 +27,7 @@ mod once {
     mod areas;
     mod lab32;
     mod lesson_disagrees;
+    mod packages;
     mod root_lab;
     mod sudo_user_files;
 }

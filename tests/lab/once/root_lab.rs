@@ -7,8 +7,8 @@
 
 use crate::common::{lab, section, Run};
 
-/// Poll the tmux pane of user dev for a string (inside the VM).
-const TMUX: &str = r#"
+/// Poll the tmux pane of user dev for a string (inside the VM). Also used by packages.rs.
+pub(super) const TMUX: &str = r#"
 T() { su dev -c "tmux $*"; }
 screen() { T capture-pane -p -t run > /tmp/screen; }
 w() { i=0; while [ $i -lt $2 ]; do screen; grep -q "$1" /tmp/screen && return 0; sleep 1; i=$((i+1)); done
