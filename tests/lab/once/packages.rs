@@ -7,11 +7,12 @@
 //! installed as the packages install them), as the user dev through sudo:
 //! `apt install ./vmtop_*.deb ./alloc-large-mem-dkms_*.deb` (DKMS builds and installs the
 //! module for the running kernel), `sudo vmtop load` finding that module by name and the
-//! installed helper, `sudo vmtop` (the dashboard, not read-only), the module package upgraded
-//! (rebuilt, the old version gone), and `apt purge` of both leaving no file behind (the whole
-//! file system listed before the install and after the purge).
+//! installed helper (trusted only while no one else can change it), `sudo vmtop` (the
+//! dashboard, not read-only), the module package upgraded (rebuilt, the old version gone),
+//! and `apt purge` of both leaving no file behind (the whole file system listed before the
+//! install and after the purge).
 
-use crate::common::{json_after, lab, repo, run_ok, temp_dir};
+use crate::common::{json_after, lab, repo, run_ok, section, temp_dir};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -167,6 +168,11 @@ mv /usr/libexec/vmtop/vmtop-kmod /root/vmtop-kmod
 echo "== no helper"; su dev -c 'sudo vmtop load --memsize 64' 2>&1; echo "nohelper_rc=$?"
 echo "nohelper_loaded=$(loaded)"
 mv /root/vmtop-kmod /usr/libexec/vmtop/vmtop-kmod
+mark "the installed helper made writable by others"
+chmod o+w /usr/libexec/vmtop/vmtop-kmod
+echo "== writable helper"; su dev -c 'sudo vmtop load --memsize 64' 2>&1; echo "writable_rc=$?"
+echo "writable_loaded=$(loaded)"
+chmod o-w /usr/libexec/vmtop/vmtop-kmod
 dpkg --verify vmtop; echo "verify_again_rc=$?"
 
 mark "sudo vmtop: the dashboard"
@@ -257,14 +263,25 @@ mark end
     assert!((65536..65536 + 4096).contains(&kb), "VmallocUsed +{kb} kB");
     assert_eq!(get("unload_rc"), "0", "{}", r.out);
     assert_eq!(get("loaded_after"), "0", "{}", r.out);
-    // The helper vmtop runs is the installed one: without it, vmtop names that path.
-    assert_ne!(get("nohelper_rc"), "0", "{}", r.out);
+    // The helper vmtop runs is the installed one, and it is trusted as root's: without it,
+    // vmtop says it is missing where the package puts it; writable by others, vmtop refuses
+    // to run it. Nothing is loaded either way.
+    let nohelper = section(&r.out, "== no helper");
     assert!(
-        crate::common::section(&r.out, "== no helper").contains("/libexec/vmtop/vmtop-kmod"),
-        "{}",
-        r.out
+        nohelper.contains("helper vmtop-kmod is missing")
+            && nohelper.contains("/libexec/vmtop/vmtop-kmod"),
+        "{nohelper}"
     );
+    assert_ne!(get("nohelper_rc"), "0", "{}", r.out);
     assert_eq!(get("nohelper_loaded"), "0", "{}", r.out);
+    let writable = section(&r.out, "== writable helper");
+    assert!(
+        writable.contains("refusing to run vmtop's libkmod helper as root")
+            && writable.contains("/usr/libexec/vmtop/vmtop-kmod is writable by others"),
+        "{writable}"
+    );
+    assert_ne!(get("writable_rc"), "0", "{}", r.out);
+    assert_eq!(get("writable_loaded"), "0", "{}", r.out);
     assert_eq!(get("verify_again_rc"), "0", "{}", r.out);
 
     // sudo vmtop: the dashboard, as root, not read-only; q quits it.
