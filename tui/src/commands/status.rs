@@ -95,7 +95,7 @@ pub(super) fn status(module: crate::cli::ModuleArgs, json: bool) -> anyhow::Resu
         (Some(_), Some(why), _) => println!("module file: {why}"),
         (Some(p), None, Some(f)) => println!("module file: {} ({})", p.display(), f.name()),
         (Some(p), None, None) => println!("module file: {}", p.display()),
-        (None, _, _) => println!("module file: none found (build it with `make module`, or install it with `make install`)"),
+        (None, _, _) => println!("module file: none found (install the package alloc-large-mem-dkms, or in a checkout build it with `make module` or install it with `make install`)"),
     }
     if let Some(s) = sample {
         println!(

@@ -380,7 +380,8 @@ pub fn diagnose(input: &FailureInput) -> Diagnosis {
             Confidence::Certain,
             "vmtop's libkmod helper vmtop-kmod could not run: nothing was loaded".into(),
             "Every libkmod call runs in the helper vmtop-kmod, installed beside vmtop or in \
-             PREFIX/libexec/vmtop. Reinstall vmtop (`make install`); the lines below say what failed."
+             PREFIX/libexec/vmtop. Reinstall vmtop (`sudo apt install --reinstall vmtop` for the Debian \
+             package, `make install` from a checkout); the lines below say what failed."
                 .into(),
             input.log.clone(),
         ),

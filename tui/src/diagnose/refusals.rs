@@ -508,8 +508,9 @@ pub(crate) fn helper_failed(p: &crate::helper::Problem) -> Diagnosis {
         Confidence::Certain,
         summary.into(),
         format!(
-            "{p}. Every libkmod call runs in the helper vmtop-kmod, installed by `make install` in \
-             PREFIX/libexec/vmtop (or built beside vmtop); vmtop runs it only when no user but \
+            "{p}. Every libkmod call runs in the helper vmtop-kmod, installed in \
+             PREFIX/libexec/vmtop (/usr/libexec/vmtop by the Debian package, /usr/local/libexec/vmtop \
+             by `make install`, or built beside vmtop); vmtop runs it only when no user but \
              root (or this vmtop's owner) could have changed it, and the two must come from the \
              same build."
         ),

@@ -33,7 +33,7 @@ pub enum ChildEnd {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Problem {
     /// Not found where vmtop looks for it.
-    #[error("vmtop's libkmod helper {} is missing (looked in {looked_in}): reinstall vmtop (`make install`), or build both binaries (`cargo build`)", protocol::HELPER)]
+    #[error("vmtop's libkmod helper {} is missing (looked in {looked_in}): reinstall vmtop (`sudo apt install --reinstall vmtop` for the Debian package, `make install` from a checkout), or build both binaries (`cargo build`)", protocol::HELPER)]
     Missing { looked_in: String },
     /// Found, but someone other than root (or this vmtop's owner) could have changed it.
     #[error("refusing to run vmtop's libkmod helper as root: {0}")]
@@ -51,7 +51,7 @@ pub enum Problem {
     },
     /// It could not be started, or ended without an answer of the protocol (crashed, killed,
     /// printed something else).
-    #[error("{} ({what}) {how}: {output}; reinstall vmtop (`make install`)", helper.display())]
+    #[error("{} ({what}) {how}: {output}; reinstall vmtop (`sudo apt install --reinstall vmtop` for the Debian package, `make install` from a checkout)", helper.display())]
     Broken {
         helper: PathBuf,
         what: String,
@@ -60,7 +60,7 @@ pub enum Problem {
     },
     /// It said it loaded the module (exit 0), and /proc/modules does not list it: vmtop
     /// believes the kernel (not vmtop's helper, another version, broken).
-    #[error("{} said it loaded the module (exit 0), but {module} is not in /proc/modules, so it did not: vmtop reports it not loaded; reinstall vmtop (`make install`), or point VMTOP_KMOD_HELPER at the vmtop-kmod built with this vmtop", helper.display())]
+    #[error("{} said it loaded the module (exit 0), but {module} is not in /proc/modules, so it did not: vmtop reports it not loaded; reinstall vmtop (`sudo apt install --reinstall vmtop` for the Debian package, `make install` from a checkout), or point VMTOP_KMOD_HELPER at the vmtop-kmod built with this vmtop", helper.display())]
     SaidLoaded { helper: PathBuf, module: String },
     /// The module file at `path` is not the one vmtop checked (re-pointed meanwhile).
     #[error("the module file {} changed after vmtop checked it (it is now the file {found}, not {checked}): nothing was read or loaded; run the command again", path.display())]

@@ -100,14 +100,17 @@ pub struct ExecResult {
     pub accel: accel::Choice,
 }
 
-/// The module source: `VMTOP_KMOD_SRC`, the checkout's kmod-src, or the installed copy.
+/// The module source: `VMTOP_KMOD_SRC`, the checkout's kmod-src, the copy `make install`
+/// puts in /usr/local/share/vmtop, or the one the package alloc-large-mem-dkms puts in
+/// /usr/src for DKMS (the newest version).
 pub fn module_source() -> anyhow::Result<PathBuf> {
     let mut tried = Vec::new();
     let candidates = std::env::var_os(crate::env::KMOD_SRC)
         .map(PathBuf::from)
         .into_iter()
         .chain(checkout_dir().map(|d| d.join("kmod-src")))
-        .chain([PathBuf::from("/usr/local/share/vmtop/kmod-src")]);
+        .chain([PathBuf::from("/usr/local/share/vmtop/kmod-src")])
+        .chain(dkms_sources(Path::new("/usr/src")));
     for c in candidates {
         if c.join("alloc_large_mem.c").is_file() {
             return Ok(c);
@@ -115,9 +118,27 @@ pub fn module_source() -> anyhow::Result<PathBuf> {
         tried.push(c.display().to_string());
     }
     bail!(
-        "cannot find the module source (alloc_large_mem.c) in {}: run from a checkout or `make install`",
-        tried.join(", ")
+        "cannot find the module source (alloc_large_mem.c) in {}/usr/src/alloc_large_mem-VERSION: run from a checkout, `make install`, or install the package alloc-large-mem-dkms",
+        tried.iter().map(|t| format!("{t}, ")).collect::<String>()
     )
+}
+
+/// The module's source folders DKMS packages install in `dir` (`alloc_large_mem-VERSION`),
+/// newest version first.
+fn dkms_sources(dir: &Path) -> Vec<PathBuf> {
+    let prefix = format!("{}-", crate::module::MODULE_NAME);
+    let mut found: Vec<(String, PathBuf)> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let version = name.strip_prefix(&prefix)?.to_string();
+            Some((version, e.path()))
+        })
+        .collect();
+    found.sort_by(|a, b| kernel::version_cmp(&b.0, &a.0));
+    found.into_iter().map(|(_, p)| p).collect()
 }
 
 /// A module built for the lab kernel. The build folder stays locked while this lives, so a
@@ -1059,6 +1080,33 @@ impl Drop for TempDir {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dkms_sources_newest_version_first() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        for d in [
+            "alloc_large_mem-0.1.0",
+            "alloc_large_mem-0.10.0",
+            "alloc_large_mem-0.9.1",
+            "linux-headers-6.1.0-57-amd64",
+            "alloc_large_memory-1.0",
+        ] {
+            std::fs::create_dir(tmp.path().join(d)).expect("mkdir");
+        }
+        let names: Vec<String> = dkms_sources(tmp.path())
+            .iter()
+            .filter_map(|p| p.file_name()?.to_str().map(str::to_string))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "alloc_large_mem-0.10.0",
+                "alloc_large_mem-0.9.1",
+                "alloc_large_mem-0.1.0"
+            ]
+        );
+        assert!(dkms_sources(&tmp.path().join("missing")).is_empty());
+    }
 
     #[test]
     fn both_inits_run_the_exec_script_or_their_interactive_command() {

@@ -83,7 +83,7 @@ impl Format {
 /// Why vmtop will not hand a module file to the kernel. Each names the file and the fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FileProblem {
-    #[error("no {MODULE_NAME} module found (not given with --module or VMTOP_MODULE, not built in a checkout, not installed for this kernel): build it with `make module`, install it with `make install`, or pass --module PATH")]
+    #[error("no {MODULE_NAME} module found (not given with --module or VMTOP_MODULE, not built in a checkout, not installed for this kernel): install the package alloc-large-mem-dkms (DKMS builds it for each kernel), build it with `make module` or install it with `make install` in a checkout, or pass --module PATH")]
     NotFound,
     #[error("module file {path} (from {from}) does not exist: check the path, or build it with `make module`")]
     Missing { path: PathBuf, from: String },
