@@ -120,18 +120,37 @@ vmtop:
 module:
 	$(MAKE) -C kmod-src KDIR=$(KDIR)
 
-# Host can load modules and has headers: run here (as root); can load modules but has no
-# headers: say which package, or the lab; cannot load modules: the lab.
-run: vmtop
-	@if [ -e /proc/modules ] && [ -f "$(KDIR)/Makefile" ]; then \
-	  $(CHECK_SUDO) "make run" "to load the module" && $(MAKE) --no-print-directory module && $(SUDO) $(VMTOP); \
-	elif [ -e /proc/modules ]; then \
-	  echo "no kernel headers for $$(uname -r) at $(KDIR): install them (sudo apt-get install linux-headers-$$(uname -r)) and run make run again, or run the dashboard in the lab VM: make lab && $(VMTOP) lab" >&2; \
-	  exit 1; \
+# make run starts only what the dashboard needs. Host can load modules and has headers: run
+# here (as root), no lab; can load modules but has no headers: say which package, or the lab;
+# cannot load modules: the lab with one kernel (the first of LAB_SUITES, from the host's apt
+# sources), fetched while vmtop builds, and the busybox root. make lab fetches the rest for the
+# tests (the second kernel, the Debian root, the i686 build).
+run:
+	@if [ -e /proc/modules ]; then \
+	  $(MAKE) --no-print-directory vmtop || exit 1; \
+	  if [ -f "$(KDIR)/Makefile" ]; then \
+	    $(CHECK_SUDO) "make run" "to load the module" && $(MAKE) --no-print-directory module && $(SUDO) $(VMTOP); \
+	  else \
+	    echo "no kernel headers for $$(uname -r) at $(KDIR): install them (sudo apt-get install linux-headers-$$(uname -r)) and run make run again, or run the dashboard in the lab VM: make run-lab && $(VMTOP) lab" >&2; \
+	    exit 1; \
+	  fi; \
 	else \
-	  echo "this kernel cannot load modules: starting the lab VM"; \
-	  $(MAKE) --no-print-directory lab && $(VMTOP) lab; \
+	  echo "this kernel cannot load modules: the dashboard runs in the lab VM (its kernel is fetched while vmtop builds)"; \
+	  $(MAKE) --no-print-directory run-lab-deps || exit 1; \
+	  if command -v $(CARGO) >/dev/null; then $(MAKE) --no-print-directory deps || exit 1; fi; \
+	  mkdir -p build; \
+	  $(MAKE) --no-print-directory run-lab >build/run-lab.log 2>&1 & fetch=$$!; \
+	  $(MAKE) --no-print-directory vmtop; built=$$?; \
+	  wait $$fetch; fetched=$$?; cat build/run-lab.log; \
+	  [ $$built = 0 ] || exit 1; \
+	  [ $$fetched = 0 ] || { echo "make run: fetching the lab kernel failed (build/run-lab.log, above)" >&2; exit 1; }; \
+	  $(VMTOP) lab; \
 	fi
+
+# The lab make run uses: one lab kernel (scripts/fetch-lab-kernel.sh skips one it already has);
+# QEMU and a static busybox come from run-lab-deps.
+run-lab: run-lab-deps
+	scripts/fetch-lab-kernel.sh $(LAB_DIR) $(firstword $(LAB_SUITES))
 
 # --test lab: the lab tests are not among --all-targets (test = false in tui/Cargo.toml).
 # Formatting, lints, and every path and link the docs name (scripts/check-doc-paths.sh).
