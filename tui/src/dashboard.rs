@@ -1078,8 +1078,8 @@ mod tests {
                 percpu: Some(264 * 1024),
                 vmalloc_used: 100 * crate::units::MIB,
             };
-            app.areas.set_figures(Some(kernel), None);
-            app.areas_changed = i % 5 == 0;
+            app.areas_changed = app.areas.set_figures(Some(kernel), None);
+            assert_eq!(app.areas_changed, i % 5 == 0, "frame {i}: the line's text");
             if i == 100 {
                 app.pressure_marks.push((t, 3.0));
             }
@@ -1163,9 +1163,44 @@ mod tests {
         /// 0: flat, 1: walk, 2: steps.
         mood: u64,
         highmem: bool,
+        /// Slab, for the kernel-memory line: a walk of a few KiB a sample, so that its text
+        /// (three figures) changes now and then, mostly when the charts do not.
+        slab_kib: u64,
+        psi: Option<crate::system::pressure::Pressure>,
     }
 
     impl Machine {
+        /// The kernel-memory line's figures (PSI's now and then).
+        fn kernel(
+            &mut self,
+        ) -> (
+            crate::system::meminfo::KernelMemory,
+            Option<crate::system::pressure::Pressure>,
+        ) {
+            use crate::units::KIB;
+            self.slab_kib = (self.slab_kib + self.rng.below(9)).saturating_sub(4);
+            let k = crate::system::meminfo::KernelMemory {
+                slab: self.slab_kib * KIB,
+                s_unreclaim: Some(self.slab_kib * KIB / 2),
+                kernel_stack: Some(448 * KIB),
+                page_tables: Some(104 * KIB),
+                percpu: Some(264 * KIB),
+                vmalloc_used: self.used_kib * KIB,
+            };
+            // PSI: some avg10 0.0 to 1.5 %, a new figure now and then, unread now and then.
+            if self.rng.chance(20) {
+                let some = self.rng.below(4) as f32 / 2.0;
+                self.psi = (!self.rng.chance(4)).then_some(crate::system::pressure::Pressure {
+                    some_avg10: some,
+                    full_avg10: some / 2.0,
+                    some_total_us: self.rng.below(1000),
+                    full_total_us: 0,
+                });
+            }
+            let psi = self.psi;
+            (k, psi)
+        }
+
         fn sample(&mut self) -> Option<crate::system::meminfo::Sample> {
             use crate::units::KIB;
             let r = &mut self.rng;
@@ -1290,6 +1325,8 @@ mod tests {
                 used_kib: 20_000,
                 mood: 0,
                 highmem,
+                slab_kib: 9 * 1024,
+                psi: None,
             };
             let mut app = App::new(
                 KernelInfo {
@@ -1317,6 +1354,14 @@ mod tests {
                     sample: machine.sample(),
                     vmalloc_largest_free: Some(1 << (30 + (t as u64 / 20) % 4)),
                 });
+                // The kernel-memory line on the controls line: PSI moves rarely.
+                let (k, psi) = machine.kernel();
+                let psi = psi.filter(|_| machine.rng.chance(20)).or(app
+                    .areas
+                    .pressure
+                    .clone()
+                    .and_then(Result::ok));
+                app.areas_changed |= app.areas.set_figures(Some(k), psi);
             };
             while t < 720.0 {
                 t += 0.05 + rng.below(1000) as f64 / 1000.0;

@@ -40,11 +40,16 @@ pub struct AreasView {
     last_at: Option<Instant>,
     /// Reads so far.
     pub reads: u64,
-    /// Kernel memory of the last sample.
+    /// Kernel memory of the last sample (set by `on_sample`, which keeps `line_version`).
     pub kernel: Option<KernelMemory>,
-    /// PSI memory, or why not.
+    /// PSI memory, or why not (set with `kernel`).
     pub pressure: Option<Result<Pressure, String>>,
     pressure_reader: PressureReader,
+    /// The kernel-memory line's text as `on_sample` last made it, and PSI's.
+    shown_text: (Option<String>, Option<Option<String>>),
+    /// Counts the changes of that text: what the controls line compares to know whether to
+    /// draw it again, without making the text.
+    line_version: u64,
     /// A saved copy of the file, grouped instead of reading /proc/vmallocinfo.
     saved: Option<String>,
 }
@@ -120,11 +125,15 @@ impl AreasView {
         self.reads += 1;
     }
 
-    /// The figures of the kernel-memory line, as a sample gives them (the UI's tests).
+    /// The figures of the kernel-memory line, as a sample gives them (the UI's tests);
+    /// whether the line reads differently now.
     #[cfg(test)]
-    pub fn set_figures(&mut self, kernel: Option<KernelMemory>, pressure: Option<Pressure>) {
-        self.kernel = kernel;
-        self.pressure = pressure.map(Ok);
+    pub fn set_figures(
+        &mut self,
+        kernel: Option<KernelMemory>,
+        pressure: Option<Pressure>,
+    ) -> bool {
+        self.set(kernel, pressure.map(Ok))
     }
 
     /// The baseline of "since the load" set to the current reading, at `t`.
@@ -158,20 +167,39 @@ impl AreasView {
     }
 
     /// The kernel-memory figures and PSI of a new sample (PSI: one small read). Returns
-    /// whether the line that shows them reads differently now.
+    /// whether the line that shows them reads differently now. The text is made only when a
+    /// figure it shows changed (an idle machine's sample formats nothing).
     pub fn on_sample(&mut self, kernel: Option<KernelMemory>) -> bool {
-        let shown = |v: &AreasView| {
-            (
-                v.kernel.map(|k| k.line()),
-                v.pressure
-                    .as_ref()
-                    .map(|p| p.as_ref().map(|p| p.short()).ok()),
-            )
-        };
-        let before = shown(self);
-        self.kernel = kernel;
-        self.pressure = Some(self.pressure_reader.read());
-        shown(self) != before
+        let pressure = self.pressure_reader.read();
+        self.set(kernel, Some(pressure))
+    }
+
+    fn set(
+        &mut self,
+        kernel: Option<KernelMemory>,
+        pressure: Option<Result<Pressure, String>>,
+    ) -> bool {
+        let kernel_before = std::mem::replace(&mut self.kernel, kernel);
+        let pressure_before = std::mem::replace(&mut self.pressure, pressure);
+        if self.kernel == kernel_before && shown(&self.pressure) == shown(&pressure_before) {
+            return false;
+        }
+        let text = (
+            self.kernel.map(|k| k.line()),
+            self.pressure
+                .as_ref()
+                .map(|p| p.as_ref().map(|p| p.short()).ok()),
+        );
+        let changed = text != self.shown_text;
+        self.shown_text = text;
+        self.line_version += u64::from(changed);
+        changed
+    }
+
+    /// Changes with the text of the kernel-memory figures and PSI (not with figures that
+    /// moved less than the text shows).
+    pub fn line_version(&self) -> u64 {
+        self.line_version
     }
 
     /// PSI `some avg10` now, if read.
@@ -181,6 +209,15 @@ impl AreasView {
             _ => None,
         }
     }
+}
+
+/// What the line shows of a PSI reading: the avg10 figures (the totals move with every
+/// stall but are not shown), or why there are none.
+fn shown(p: &Option<Result<Pressure, String>>) -> Option<Result<(f32, f32), &str>> {
+    p.as_ref().map(|p| match p {
+        Ok(p) => Ok((p.some_avg10, p.full_avg10)),
+        Err(e) => Err(e.as_str()),
+    })
 }
 
 #[cfg(test)]
@@ -199,6 +236,55 @@ mod tests {
 
     /// The 32-bit lab before and after the 100 MiB load: the start baseline, the load's
     /// baseline and the map.
+    /// A sample's figures redraw the line only when its text changes: a figure that moved
+    /// less than the text shows, or a PSI total (not shown), redraws nothing.
+    #[test]
+    fn a_sample_changes_the_line_only_when_its_text_changes() {
+        let psi = |some: &str, total: u64| {
+            format!(
+                "some avg10={some} avg60=0.00 avg300=0.00 total={total}\n\
+                 full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"
+            )
+        };
+        let path = file("pressure-memory", &psi("0.00", 5));
+        let mut v = AreasView {
+            pressure_reader: PressureReader::of_file(std::fs::File::open(&path).expect("open")),
+            ..AreasView::default()
+        };
+        let k = KernelMemory {
+            slab: 9 * MIB,
+            s_unreclaim: Some(8 * MIB),
+            kernel_stack: Some(984 * 1024),
+            page_tables: Some(96 * 1024),
+            percpu: Some(1200 * 1024),
+            vmalloc_used: 20 * MIB,
+        };
+        assert!(v.on_sample(Some(k)), "the first sample shows the line");
+        assert!(!v.on_sample(Some(k)), "the same figures");
+        std::fs::write(&path, psi("0.00", 999_999)).expect("write");
+        assert!(!v.on_sample(Some(k)), "only PSI's total moved");
+        assert_eq!(
+            v.pressure
+                .as_ref()
+                .map(|p| p.as_ref().map(|p| p.some_total_us)),
+            Some(Ok(999_999))
+        );
+        let one_byte_more = KernelMemory {
+            slab: k.slab + 1,
+            ..k
+        };
+        assert!(!v.on_sample(Some(one_byte_more)), "9.00 MiB either way");
+        let one_mib_more = KernelMemory {
+            slab: k.slab + MIB,
+            ..k
+        };
+        assert!(v.on_sample(Some(one_mib_more)), "9.00 MiB -> 10.0 MiB");
+        std::fs::write(&path, psi("1.50", 999_999)).expect("write");
+        assert!(v.on_sample(Some(one_mib_more)), "some avg10 0.00% -> 1.50%");
+        assert!(v.on_sample(None), "the line goes");
+        assert!(!v.on_sample(None));
+    }
+
     #[test]
     fn baselines_and_map_of_a_load() {
         let p = file("v", &body(I686_IDLE));

@@ -10,7 +10,6 @@
 
 use std::fs::File;
 use std::io::BufRead;
-use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -296,31 +295,6 @@ impl KernelMemory {
     }
 }
 
-/// Read `file` from its start into `buf`, growing it as needed; returns the number of bytes
-/// read (`buf` keeps its size between calls, so nothing is allocated or cleared once it is
-/// large enough). One `pread` when the file fits: a read that leaves room in the buffer has
-/// reached the end (procfs's seq_file fills what it is given), where `Read::read_to_end` asks
-/// for the file's size and position first and reads once more to see the end.
-fn read_all(file: &File, buf: &mut Vec<u8>) -> std::io::Result<usize> {
-    let mut len = 0;
-    loop {
-        if buf.len() == len {
-            buf.resize(len + 4096, 0);
-        }
-        match file.read_at(&mut buf[len..], len as u64) {
-            Ok(0) => return Ok(len),
-            Ok(n) => {
-                len += n;
-                if len < buf.len() {
-                    return Ok(len);
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-}
-
 /// /proc/meminfo kept open for repeated reads.
 pub struct MeminfoReader {
     path: PathBuf,
@@ -351,7 +325,7 @@ impl MeminfoReader {
     /// Read the file again from its start (procfs generates it afresh) and parse it: one
     /// `pread`, nothing else.
     pub fn read(&mut self) -> anyhow::Result<Sample> {
-        let len = read_all(&self.file, &mut self.buf)
+        let len = super::read_all(&self.file, &mut self.buf)
             .with_context(|| format!("reading {}", self.path.display()))?;
         let text = std::str::from_utf8(&self.buf[..len])
             .with_context(|| format!("{} is not text", self.path.display()))?;

@@ -12,7 +12,6 @@
 //! memory... and always was for memory (only the CPU file lacked it before 5.13).
 
 use std::fs::File;
-use std::io::{Read as _, Seek as _, SeekFrom};
 
 use serde::Serialize;
 
@@ -91,7 +90,7 @@ pub fn explain_error(e: &std::io::Error) -> String {
     }
 }
 
-/// /proc/pressure/memory kept open: one seek and one read per sample.
+/// /proc/pressure/memory kept open: one `pread` per sample (`super::read_all`).
 #[derive(Debug, Default)]
 pub struct PressureReader {
     file: Option<File>,
@@ -106,23 +105,31 @@ impl Clone for PressureReader {
 }
 
 impl PressureReader {
+    /// A reader of another file instead of /proc/pressure/memory (the tests).
+    #[cfg(test)]
+    pub fn of_file(file: File) -> PressureReader {
+        PressureReader {
+            file: Some(file),
+            buf: Vec::new(),
+        }
+    }
+
     /// A reading, or why there is none (`explain_error`).
     pub fn read(&mut self) -> Result<Pressure, String> {
         if self.file.is_none() {
             self.file = Some(File::open(PATH).map_err(|e| explain_error(&e))?);
         }
-        let Some(f) = self.file.as_mut() else {
+        let Some(f) = self.file.as_ref() else {
             return Err(format!("{PATH} is not open"));
         };
-        self.buf.clear();
-        let read = f
-            .seek(SeekFrom::Start(0))
-            .and_then(|_| f.read_to_end(&mut self.buf));
-        if let Err(e) = read {
-            self.file = None;
-            return Err(explain_error(&e));
-        }
-        let text = String::from_utf8_lossy(&self.buf);
+        let len = match super::read_all(f, &mut self.buf) {
+            Ok(len) => len,
+            Err(e) => {
+                self.file = None;
+                return Err(explain_error(&e));
+            }
+        };
+        let text = String::from_utf8_lossy(&self.buf[..len]);
         Pressure::parse(&text).ok_or_else(|| format!("{PATH} has no `some avg10=… total=…` line"))
     }
 }

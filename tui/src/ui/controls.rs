@@ -113,10 +113,11 @@ fn figures(app: &App) -> Option<Figures> {
 }
 
 /// What samples change on the line (the rest changes with keys): `ui::damage` draws it
-/// again when this differs from the last frame's.
+/// again when this differs from the last frame's. The kernel-memory text by its version
+/// (`AreasView::line_version`), which is cheaper than making it.
 pub(crate) type SampleKey = (
     Option<(Option<&'static str>, &'static str, FigKey, FigKey)>,
-    Option<String>,
+    Option<u64>,
 );
 
 pub(crate) fn sample_key(app: &App) -> SampleKey {
@@ -131,5 +132,6 @@ pub(crate) fn sample_key(app: &App) -> SampleKey {
             fmt_bytes_key(f.total),
         )
     });
-    (figures, kernel_text(app))
+    let kernel = (!app.areas_pane).then(|| app.areas.line_version());
+    (figures, kernel)
 }
