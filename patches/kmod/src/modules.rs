@@ -97,11 +97,9 @@ impl Module {
 
         let ret = unsafe { kmod_sys::kmod_module_insert_module(self.inner, flags, opts.as_ptr()) };
         if ret < 0 {
-            if errno::errno() == errno::Errno(0) {
-                Err(Error::InsertModuleUnknown)
-            } else {
-                Err(Error::InsertModule(errno::errno()))
-            }
+            // libkmod returns -errno of the failed call; errno itself may have been changed
+            // since by libkmod's cleanup (logging, closing and freeing the file).
+            Err(Error::InsertModule(errno::Errno(-ret)))
         } else {
             Ok(())
         }
@@ -112,7 +110,8 @@ impl Module {
     pub fn remove_module(&self, flags: u32) -> Result<()> {
         let ret = unsafe { kmod_sys::kmod_module_remove_module(self.inner, flags) };
         if ret < 0 {
-            Err(Error::RemoveModule(errno::errno()))
+            // -errno of delete_module, as for insert_module.
+            Err(Error::RemoveModule(errno::Errno(-ret)))
         } else {
             Ok(())
         }
