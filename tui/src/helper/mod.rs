@@ -11,6 +11,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 pub mod protocol;
 
@@ -134,12 +135,18 @@ struct HelperRun {
 }
 
 impl HelperRun {
-    /// The errno a failed call reported.
+    /// The errno a failed call reported: one marker line with a number, else none (two
+    /// markers are a garbled answer, not the first of them).
     fn errno(&self) -> Option<i32> {
-        self.stdout
+        let mut marks = self
+            .stdout
             .lines()
-            .find_map(|l| l.trim().strip_prefix(protocol::ERRNO_MARKER))
-            .and_then(|n| n.parse().ok())
+            .filter_map(|l| l.trim().strip_prefix(protocol::ERRNO_MARKER));
+        let first = marks.next()?;
+        if marks.next().is_some() {
+            return None;
+        }
+        first.parse().ok()
     }
 }
 
@@ -220,8 +227,23 @@ fn run_helper(call: &Call) -> Result<Option<HelperRun>, Problem> {
     run_helper_at(&helper_path()?, call)
 }
 
+/// How long a call other than `insert` may take before the helper is killed and reported
+/// broken: a lookup, a module's .modinfo or a removal (which frees the module's buffer) take
+/// well under a second on hardware and a few in the TCG lab. An insert has no limit (a load
+/// of gigabytes under memory pressure can take minutes); it can be cancelled instead.
+const CALL_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// `run_helper` with the helper at `helper`.
 fn run_helper_at(helper: &Path, call: &Call) -> Result<Option<HelperRun>, Problem> {
+    run_helper_within(helper, call, CALL_TIMEOUT)
+}
+
+/// `run_helper_at`, a call other than `insert` killed after `timeout`.
+fn run_helper_within(
+    helper: &Path,
+    call: &Call,
+    timeout: Duration,
+) -> Result<Option<HelperRun>, Problem> {
     use std::io::Read as _;
     use std::os::unix::process::CommandExt as _;
     let insert = matches!(call, Call::Insert { .. });
@@ -271,11 +293,34 @@ fn run_helper_at(helper: &Path, call: &Call) -> Result<Option<HelperRun>, Proble
         }
         s
     });
+    // A watchdog kills a helper that does not answer in time (not an insert). It can only
+    // signal the helper before it is reaped (the pid stays taken until `child.wait`).
+    let (done, watchdog) = if insert {
+        (None, None)
+    } else {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let dog = std::thread::spawn(move || {
+            let fired = matches!(
+                rx.recv_timeout(timeout),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout)
+            );
+            if fired {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid as i32),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+            fired
+        });
+        (Some(tx), Some(dog))
+    };
     let mut stdout = Vec::new();
     if let Some(p) = child.stdout.as_mut() {
         let _ = p.read_to_end(&mut stdout);
     }
     wait_exited(pid);
+    drop(done);
+    let timed_out = watchdog.is_some_and(|d| d.join().unwrap_or(false));
     if insert {
         running().pid = None;
     }
@@ -287,6 +332,19 @@ fn run_helper_at(helper: &Path, call: &Call) -> Result<Option<HelperRun>, Proble
     })?;
     let stderr = stderr_reader.join().unwrap_or_default();
     let stdout = String::from_utf8_lossy(&stdout).into_owned();
+    if timed_out {
+        return Err(Problem::Broken {
+            helper: helper.to_path_buf(),
+            what: call.verb().into(),
+            how: format!(
+                "(pid {pid}) did not answer within {} s and was killed",
+                timeout.as_secs()
+            ),
+            output: format!("{stdout}{}", String::from_utf8_lossy(&stderr))
+                .trim()
+                .to_string(),
+        });
+    }
     if matches!(
         status.code(),
         Some(protocol::EXIT_PROTOCOL | protocol::EXIT_USAGE)
@@ -436,12 +494,25 @@ pub fn modinfo(
     if let Err(errno) = errno_result(&run, &call)? {
         return Ok(Err(errno));
     }
-    Ok(Ok(run
-        .stdout
+    modinfo_pairs(&run, &call).map(Ok)
+}
+
+/// The helper's `KEY<TAB>VALUE` lines; any other line is a garbled answer (broken helper),
+/// never dropped: a .modinfo read short would be misread as a file without `vermagic=`.
+fn modinfo_pairs(run: &HelperRun, call: &Call) -> Result<Vec<(String, String)>, Problem> {
+    run.stdout
         .lines()
-        .filter_map(|l| l.split_once('\t'))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()))
+        .map(|l| {
+            l.split_once('\t')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .ok_or_else(|| Problem::Broken {
+                    helper: run.helper.clone(),
+                    what: call.verb().into(),
+                    how: "answered a line that is not KEY<TAB>VALUE".into(),
+                    output: l.to_string(),
+                })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -496,6 +567,93 @@ mod tests {
         };
         assert_eq!(theirs.as_deref(), Some("7"));
         assert!(e.to_string().contains("it speaks protocol 7"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A helper that does not answer is killed after the time allowed and reported broken
+    /// (it is gone when the call returns).
+    #[test]
+    fn a_helper_that_hangs_is_killed_and_named() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let t = tempfile::Builder::new()
+            .prefix("vmtop-hung-")
+            .tempdir()
+            .expect("temp dir");
+        let pidfile = t.path().join("pid");
+        let helper = t.path().join(protocol::HELPER);
+        std::fs::write(
+            &helper,
+            format!(
+                "#!/bin/sh\necho $$ > '{}'\nexec sleep 30\n",
+                pidfile.display()
+            ),
+        )
+        .expect("write");
+        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let e = run_helper_within(&helper, &modinfo_call(), Duration::from_secs(1))
+            .expect_err("killed");
+        let text = e.to_string();
+        assert!(matches!(e, Problem::Broken { .. }), "{e:?}");
+        assert!(
+            text.contains("did not answer within 1 s and was killed"),
+            "{text}"
+        );
+        let pid: i32 = std::fs::read_to_string(&pidfile)
+            .expect("the helper wrote its pid")
+            .trim()
+            .parse()
+            .expect("a pid");
+        // Reaped by the call: no such process any more.
+        assert_eq!(
+            nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
+            Err(nix::errno::Errno::ESRCH)
+        );
+    }
+
+    /// Two errno lines, or a .modinfo line that is not KEY<TAB>VALUE: a garbled answer,
+    /// reported as a broken helper with what it printed, not read in part.
+    #[test]
+    fn a_garbled_answer_is_a_broken_helper() {
+        let twice = format!("{m}12\n{m}17\n", m = protocol::ERRNO_MARKER);
+        let (dir, helper) = fake_helper("twice", &twice, protocol::EXIT_FAILED);
+        let call = modinfo_call();
+        let run = run_helper_at(&helper, &call)
+            .expect("ran")
+            .expect("not refused");
+        let e = errno_result(&run, &call).expect_err("broken");
+        assert!(e.to_string().contains("without reporting an errno"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+        // One errno line is the answer.
+        let once = format!("{}12\n", protocol::ERRNO_MARKER);
+        let (dir, helper) = fake_helper("once", &once, protocol::EXIT_FAILED);
+        let run = run_helper_at(&helper, &call)
+            .expect("ran")
+            .expect("not refused");
+        assert_eq!(errno_result(&run, &call).expect("an answer"), Err(12));
+        let _ = std::fs::remove_dir_all(&dir);
+        // .modinfo: every line a pair, or the whole answer is refused.
+        let (dir, helper) = fake_helper("pairs", "vermagic\t6.1.0 SMP\nlicense\tGPL\n", 0);
+        let run = run_helper_at(&helper, &call)
+            .expect("ran")
+            .expect("not refused");
+        assert_eq!(
+            modinfo_pairs(&run, &call).expect("pairs"),
+            vec![
+                ("vermagic".to_string(), "6.1.0 SMP".to_string()),
+                ("license".to_string(), "GPL".to_string())
+            ]
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        let (dir, helper) = fake_helper("garbled", "vermagic\t6.1.0 SMP\nlicense GPL\n", 0);
+        let run = run_helper_at(&helper, &call)
+            .expect("ran")
+            .expect("not refused");
+        let e = modinfo_pairs(&run, &call).expect_err("garbled");
+        let text = e.to_string();
+        assert!(
+            text.contains("not KEY<TAB>VALUE") && text.contains("license GPL"),
+            "{text}"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 
