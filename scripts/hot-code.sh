@@ -3,12 +3,17 @@
 # at link time so that the code it keeps resident is a few 64 KiB blocks, not 25 of them
 # (docs/hot-code.md).
 #
-# Builds an unstripped release vmtop in target/hot-prof (the release profile, symbols kept),
-# runs it at --interval 100ms in a 160x45 tmux under callgrind with instrumentation off,
-# switches it on after start-up (8 s) for 25 s, and writes one pattern per function callgrind
-# saw run in the vmtop binary (libc's are in libc.so, not ours to place). Run it after a
-# change to what the loop runs; it takes some 3 minutes of build and 40 s of run.
-#   scripts/hot-code.sh                 profile and write tui/hot-code.ld
+# Builds an unstripped release vmtop in target/hot-prof (the release profile with symbols and
+# line tables; VMTOP_HOT_CODE=0, so linked without tui/hot-code.ld, as valgrind names no function
+# outside .text), runs it at --interval 100ms in a 160x45 tmux under callgrind, zeroes the
+# counts when the dashboard trims its start-up code (malloc_trim, called only by
+# footprint::trim_code_pages after the first frame), dumps them 40 s later and writes one
+# pattern per function callgrind saw run in the vmtop binary in between (libc's are in
+# libc.so, not ours to place). Everything that runs after the trim counts, once or often: a
+# page touched once stays resident. Run it after a change to what the dashboard runs; the
+# first run builds the dependencies in target/hot-prof (some 10 minutes), later ones a
+# minute, plus 45 s of profiling.
+#   scripts/hot-code.sh                     profile and write tui/hot-code.ld
 #   scripts/hot-code.sh CALLGRIND.OUT BIN   only turn an existing profile of BIN into patterns
 # Needs valgrind (callgrind_control) and tmux.
 set -euo pipefail
@@ -21,27 +26,28 @@ else
 	for p in valgrind callgrind_control tmux; do
 		command -v $p >/dev/null || { echo "hot-code: $p is not installed (apt-get install valgrind tmux)" >&2; exit 1; }
 	done
-	CARGO_TARGET_DIR=target/hot-prof CARGO_PROFILE_RELEASE_STRIP=false cargo build --release --locked --bin vmtop
+	VMTOP_HOT_CODE=0 CARGO_TARGET_DIR=target/hot-prof CARGO_PROFILE_RELEASE_STRIP=false \
+		CARGO_PROFILE_RELEASE_DEBUG=line-tables-only cargo build --release --locked --bin vmtop
 	bin=$PWD/target/hot-prof/release/vmtop
 	dir=$(mktemp -d)
 	s=hot-code-$$
 	trap 'tmux kill-session -t "$s" 2>/dev/null || true; rm -rf "$dir"' EXIT
-	cg=$dir/callgrind.out
-	tmux new-session -d -s "$s" -x 160 -y 45 \
-		"exec valgrind --tool=callgrind --instr-atstart=no --demangle=no --callgrind-out-file=$cg $bin --interval 100ms"
-	sleep 8 # start-up (and the trim of its code) is not the steady state
-	pid=$(pgrep -f -n -- "--callgrind-out-file=$cg") || { echo "hot-code: callgrind did not start" >&2; exit 1; }
-	callgrind_control -i on "$pid" >/dev/null
-	sleep 25
-	callgrind_control -i off "$pid" >/dev/null
+	tmux new-session -d -s "$s" -x 160 -y 45 "exec valgrind --tool=callgrind --demangle=no \
+		--zero-before=malloc_trim --callgrind-out-file=$dir/out $bin --interval 100ms"
+	sleep 45 # start-up under valgrind, then 40 s or more of the steady state
+	pid=$(pgrep -f -n -- "--callgrind-out-file=$dir/out") || { echo "hot-code: callgrind did not start" >&2; exit 1; }
+	callgrind_control -d "$pid" >/dev/null # the counts so far to $dir/out.1, before quitting
+	cg=$dir/out.1
 	tmux send-keys -t "$s" q
 	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
 	[ -s "$cg" ] || { echo "hot-code: no profile written to $cg" >&2; exit 1; }
 fi
 
-# Function names (mangled) with cost in $bin, from callgrind's format: "ob=(N) path" and
-# "fn=(N) name" give a name the first time and only "(N)" after; "cfn=" names callees.
-# A name callgrind suffixes with 'N (a recursion level) is the same function.
+# Function names (mangled) that ran instructions of their own in $bin, from callgrind's format:
+# "ob=(N) path" and "fn=(N) name" give a name the first time and only "(N)" after ("cob=" and
+# "cfn=", a callee's, give names too); a cost line right after "calls=" is the callee's (inclusive), not the
+# function's: main, which only calls, is not listed. A name callgrind suffixes with 'N (a
+# recursion level) is the same function.
 names=$(awk -v obj="$bin" '
 	function ref(s, tbl,   id, rest) {
 		if (match(s, /^\([0-9]+\)/)) {
@@ -52,8 +58,12 @@ names=$(awk -v obj="$bin" '
 		return s
 	}
 	/^ob=/ { ob = ref(substr($0, 4), obn); next }
+	/^cob=/ { ref(substr($0, 5), obn); next }
 	/^cfn=/ { ref(substr($0, 5), fnn); next }
-	/^fn=/ { f = ref(substr($0, 4), fnn); if (ob == obj) print f }
+	/^fn=/ { f = ref(substr($0, 4), fnn); cur = (ob == obj) ? f : ""; next }
+	/^calls=/ { call = 1; next }
+	/^[0-9+*-]/ { if (!call && cur != "") ran[cur] = 1; call = 0; next }
+	END { for (f in ran) print f }
 ' "$cg" | sed "s/'[0-9]*$//" | sort -u)
 [ -n "$names" ] || { echo "hot-code: no function of $bin in $cg" >&2; exit 1; }
 
@@ -61,7 +71,8 @@ names=$(awk -v obj="$bin" '
 # features and toolchain. Legacy mangling (_ZN...17h<16 hex>E): the hash becomes *. v0
 # mangling (_R..., std's): crate disambiguators (Cs<base62>_) and back-references (B<base62>_,
 # offsets into the name that move when a disambiguator's length does) become *.
-patterns=$(sed -E -e 's/17h[0-9a-f]{16}E$/17h*E/' \
+# LLVM's suffix on a local copy (.427, .llvm.123) is a number of the build: it becomes * too.
+patterns=$(sed -E -e 's/(\.llvm)?\.[0-9]+$/*/' -e 's/17h[0-9a-f]{16}E/17h*E/' \
 	-e '/^_R/{s/Cs[0-9A-Za-z]+_/Cs*_/g; s/([A-Za-z_])B[0-9A-Za-z]*_/\1B*_/g}' <<<"$names" | sort -u)
 
 {
