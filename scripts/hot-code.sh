@@ -36,7 +36,7 @@ else
 		--zero-before=malloc_trim --callgrind-out-file=$dir/out $bin --interval 100ms"
 	sleep 45 # start-up under valgrind, then 40 s or more of the steady state
 	pid=$(pgrep -f -n -- "--callgrind-out-file=$dir/out") || { echo "hot-code: callgrind did not start" >&2; exit 1; }
-	callgrind_control -d "$pid" >/dev/null # the counts so far to $dir/out.1, before quitting
+	callgrind_control -d "$pid" >/dev/null 2>&1 # the counts so far to $dir/out.1, before quitting
 	cg=$dir/out.1
 	tmux send-keys -t "$s" q
 	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
