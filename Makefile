@@ -29,9 +29,10 @@ export VMTOP_LAB_DIR := $(LAB_DIR)
 DEB_DIR := $(CURDIR)/build/deb
 export VMTOP_DEB_DIR := $(DEB_DIR)
 
-# Debian packages: building vmtop (libkmod via bindgen), the lab VM, the module
+# Debian packages: building vmtop (linked with libkmod; its bindings are kept in
+# patches/kmod-sys, so no libclang), the lab VM, the module
 # (dwarves: pahole, which kernels with BTF for modules, like Debian's 6.12, run at link time).
-BUILD_DEPS := build-essential pkg-config libkmod-dev libclang-dev kmod dwarves
+BUILD_DEPS := build-essential pkg-config libkmod-dev kmod dwarves
 # dkms, xz-utils, zstd: the installed-module lab test (DKMS, compression as distributions do).
 # groff-base, openssl, util-linux (setpriv): the man-page, signing and privilege tests.
 # gcc-multilib: linking vmtop for i686 (the 32-bit lab; its libkmod comes from the lab's sysroot).
