@@ -850,6 +850,15 @@ fn spawn_kmsg_feed(tx: Sender<Msg>) -> std::io::Result<()> {
     Ok(())
 }
 
+/// A load's event, and a note in the footer when the loader was killed after the module's
+/// init had returned (loaded all the same: `u` unloads it).
+fn send_loaded(loaded: crate::engine::Loaded, tx: &Sender<Msg>) {
+    if let Some(note) = loaded.loader_killed_note("u") {
+        let _ = tx.send(Msg::Notice(note));
+    }
+    let _ = tx.send(Msg::EngineEvent(loaded.event));
+}
+
 /// The engine's thread: runs commands one at a time.
 fn worker(mut engine: Engine, rx: Receiver<Command>, tx: Sender<Msg>) {
     let send = |m: Msg| tx.send(m).is_ok();
@@ -874,14 +883,14 @@ fn worker(mut engine: Engine, rx: Receiver<Command>, tx: Sender<Msg>) {
         };
         match cmd {
             Command::Load(req) => {
-                send(Msg::EngineEvent(engine.load(&req).event));
+                send_loaded(engine.load(&req), &tx);
             }
             Command::Reload(req) => {
                 let unload = engine.unload();
                 let ok = !unload.failed();
                 send(Msg::EngineEvent(unload));
                 if ok {
-                    send(Msg::EngineEvent(engine.load(&req).event));
+                    send_loaded(engine.load(&req), &tx);
                 }
             }
             Command::Unload => {

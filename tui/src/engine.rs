@@ -173,6 +173,17 @@ pub struct Loaded {
 }
 
 impl Loaded {
+    /// What to tell the user when the loader was killed after the module's init had
+    /// returned (`unload`: how to unload it from where they are), else None.
+    pub fn loader_killed_note(&self, unload: &str) -> Option<String> {
+        self.loader_killed_after_load.map(|sig| {
+            format!(
+                "the loader (vmtop-kmod) was killed by {} after the module's init had returned: {MODULE_NAME} is loaded all the same (/proc/modules lists it); {unload} frees it",
+                crate::units::signal_name(sig)
+            )
+        })
+    }
+
     fn failed(mut event: Event, end: LoaderEnd, diagnosis: Diagnosis) -> Loaded {
         event.outcome = Outcome::Failed { diagnosis };
         Loaded {
@@ -587,6 +598,42 @@ mod tests {
 
     use super::*;
     use crate::diagnose::{Cause, Confidence};
+
+    /// A loader killed after the module's init returned: one line naming the signal, the
+    /// module loaded, and the caller's way to unload it; nothing otherwise.
+    #[test]
+    fn a_loader_killed_after_the_load_is_said() {
+        let mut loaded = Loaded {
+            event: Event {
+                t: 1.0,
+                kind: EventKind::Load,
+                memsize_mib: 64,
+                oom_safe: true,
+                outcome: Outcome::Ok,
+                wall_ns: 0,
+                alloc_ns: None,
+                fill_ns: None,
+                module_line: None,
+                delta: None,
+                alloc: None,
+            },
+            end: None,
+            figures: None,
+            allocated: Some(true),
+            loader_killed_after_load: None,
+            vmap_trace: None,
+        };
+        assert_eq!(loaded.loader_killed_note("u"), None);
+        loaded.loader_killed_after_load = Some(libc::SIGKILL);
+        let note = loaded.loader_killed_note("u").expect("a note");
+        assert!(note.contains("killed by SIGKILL"), "{note}");
+        assert!(
+            note.contains("alloc_large_mem is loaded all the same"),
+            "{note}"
+        );
+        assert!(note.ends_with("u frees it"), "{note}");
+        assert!(!note.contains('\n'), "{note}");
+    }
 
     /// Every cause, listed so that a new one must be added here to compile.
     fn every_cause() -> Vec<Cause> {

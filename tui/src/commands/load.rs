@@ -17,6 +17,10 @@ pub(super) fn load(
     // TERM, INT or HUP while loading stop the loader (the module's init gives its buffer back
     // on the fatal signal); what happened is reported either way, never a silent half.
     let signalled = stop_loader_on_signals()?;
+    let loaded = engine.load(&req);
+    if let Some(note) = loaded.loader_killed_note("vmtop unload") {
+        eprintln!("vmtop: {note}");
+    }
     let crate::engine::Loaded {
         event: e,
         end,
@@ -24,14 +28,8 @@ pub(super) fn load(
         vmap_trace,
         loader_killed_after_load,
         ..
-    } = engine.load(&req);
+    } = loaded;
     let killed_after = loader_killed_after_load.map(crate::units::signal_name);
-    if let Some(sig) = &killed_after {
-        eprintln!(
-            "vmtop: the loader (vmtop-kmod) was killed by {sig} after the module's init had returned: {} is loaded all the same (/proc/modules lists it); vmtop unload frees it",
-            crate::module::MODULE_NAME
-        );
-    }
     let stopped_by = match signalled.load(std::sync::atomic::Ordering::SeqCst) {
         0 => None,
         sig => Some(crate::units::signal_name(sig)),
