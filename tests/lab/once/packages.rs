@@ -218,6 +218,10 @@ mark end
         tmux = super::root_lab::TMUX
     );
     let r = lab(&args, &script);
+    // The transcript, kept for whoever reads the packages' behaviour (and the note).
+    let transcript = repo().join("build/lab-packages-transcript.txt");
+    std::fs::write(&transcript, &r.out)
+        .unwrap_or_else(|e| panic!("writing {}: {e}", transcript.display()));
     let get = |k: &str| r.get(k);
     let release = get("release");
     assert!(release.starts_with("6.1."), "{}", r.out);
