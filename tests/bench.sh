@@ -41,6 +41,10 @@ declare -A cpu pss
 # parts, so shared libraries cost what they really cost; RSS counts them whole.
 measure() {
 	local key=$1 name=$2 cmd=$3 keys=${4:-} s=bench-$$ pid t0 t1 c0 c1 hwm p priv threads
+	# A tmux server of its own for each program: the default one exits when its last session
+	# is killed, and a client that reaches it while it exits fails ("server exited
+	# unexpectedly"), which ended two runs on 2026-12-05.
+	tmux() { command tmux -L "bench-$$-$key" "$@"; }
 	tmux new-session -d -s "$s" -x 160 -y 45 "exec env XDG_CONFIG_HOME=$conf $cmd"
 	sleep 2 # start-up is not the steady state
 	# KEYS typed once started (v: the areas pane), then a second for what they open.
@@ -55,7 +59,7 @@ measure() {
 	p=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup")
 	priv=$(awk '/^Private_(Clean|Dirty):/ {n += $2} END {print n}' "/proc/$pid/smaps_rollup")
 	threads=$(awk '/^Threads:/ {print $2}' "/proc/$pid/status")
-	tmux kill-session -t "$s"
+	tmux kill-server
 	cpu[$key]=$(awk -v c=$((c1 - c0)) -v t=$((t1 - t0)) 'BEGIN {printf "%.4f", 100 * c / t}')
 	pss[$key]=$p
 	awk -v n="$name" -v c="${cpu[$key]}" -v pss="$p" -v priv="$priv" -v hwm="$hwm" -v th="$threads" \
