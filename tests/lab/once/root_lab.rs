@@ -225,7 +225,7 @@ mark end
         &[
             "Kernel lockdown (integrity) refuses unsigned modules (EPERM)",
             "the module file is not signed",
-            "install the module through DKMS (`sudo make install`)",
+            "install the module through DKMS (the alloc-large-mem-dkms package, or `sudo make install` from a checkout)",
         ],
     );
     assert_ne!(get("lock_checkout_rc"), "0", "{}", r.out);

@@ -226,7 +226,8 @@ pub(super) fn signing_remedy(cx: &Ctx, by: Enforcer, problem: SigProblem) -> Str
         ),
         SigProblem::Unsigned | SigProblem::Unknown => format!(
             " DKMS signs the modules it builds with its Machine Owner Key ({mok}), so install the \
-             module through DKMS (`sudo make install`) and enrol the key once: {enrol}."
+             module through DKMS (the alloc-large-mem-dkms package, or `sudo make install` from a \
+             checkout) and enrol the key once: {enrol}."
         ),
     });
     if s.secure_boot != SecureBoot::On {

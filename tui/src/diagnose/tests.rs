@@ -458,7 +458,7 @@ fn signature_rejected_names_the_state_and_the_way_out() {
         "the module file is not signed",
         // Where it comes from, and both ways out.
         "comes from the kernel command line (module.sig_enforce=1)",
-        "sudo make install",
+        "the alloc-large-mem-dkms package, or `sudo make install` from a checkout",
         "sudo mokutil --import /var/lib/dkms/mok.pub",
         "reboot",
         "vmtop lab",
