@@ -234,8 +234,6 @@ mod tests {
         p
     }
 
-    /// The 32-bit lab before and after the 100 MiB load: the start baseline, the load's
-    /// baseline and the map.
     /// A sample's figures redraw the line only when its text changes: a figure that moved
     /// less than the text shows, or a PSI total (not shown), redraws nothing.
     #[test]
@@ -285,6 +283,8 @@ mod tests {
         assert!(!v.on_sample(None));
     }
 
+    /// The 32-bit lab before and after the 100 MiB load: the start baseline, the load's
+    /// baseline and the map.
     #[test]
     fn baselines_and_map_of_a_load() {
         let p = file("v", &body(I686_IDLE));

@@ -379,10 +379,11 @@ pub fn diagnose(input: &FailureInput) -> Diagnosis {
             Cause::HelperFailed,
             Confidence::Certain,
             "vmtop's libkmod helper vmtop-kmod could not run: nothing was loaded".into(),
-            "Every libkmod call runs in the helper vmtop-kmod, installed beside vmtop or in \
-             PREFIX/libexec/vmtop. Reinstall vmtop (`sudo apt install --reinstall vmtop` for the Debian \
-             package, `make install` from a checkout); the lines below say what failed."
-                .into(),
+            format!(
+                "Every libkmod call runs in the helper vmtop-kmod, installed beside vmtop or in \
+                 PREFIX/libexec/vmtop. Reinstall vmtop ({}); the lines below say what failed.",
+                crate::helper::REINSTALL
+            ),
             input.log.clone(),
         ),
         // Built by the engine itself (the guard, `file_refused`); kept total for callers.

@@ -15,6 +15,11 @@ use std::time::Duration;
 
 pub mod protocol;
 
+/// How to get a matching helper back, for every message that says the helper is missing or
+/// not answering.
+pub(crate) const REINSTALL: &str =
+    "`sudo apt install --reinstall vmtop` for the Debian package, `make install` from a checkout";
+
 use protocol::Call;
 
 /// How a load attempt in the child ended.
@@ -34,7 +39,7 @@ pub enum ChildEnd {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Problem {
     /// Not found where vmtop looks for it.
-    #[error("vmtop's libkmod helper {} is missing (looked in {looked_in}): reinstall vmtop (`sudo apt install --reinstall vmtop` for the Debian package, `make install` from a checkout), or build both binaries (`cargo build`)", protocol::HELPER)]
+    #[error("vmtop's libkmod helper {} is missing (looked in {looked_in}): reinstall vmtop ({}), or build both binaries (`cargo build`)", protocol::HELPER, REINSTALL)]
     Missing { looked_in: String },
     /// Found, but someone other than root (or this vmtop's owner) could have changed it.
     #[error("refusing to run vmtop's libkmod helper as root: {0}")]
@@ -52,7 +57,7 @@ pub enum Problem {
     },
     /// It could not be started, or ended without an answer of the protocol (crashed, killed,
     /// printed something else).
-    #[error("{} ({what}) {how}: {output}; reinstall vmtop (`sudo apt install --reinstall vmtop` for the Debian package, `make install` from a checkout)", helper.display())]
+    #[error("{} ({what}) {how}: {output}; reinstall vmtop ({})", helper.display(), REINSTALL)]
     Broken {
         helper: PathBuf,
         what: String,
@@ -61,7 +66,7 @@ pub enum Problem {
     },
     /// It said it loaded the module (exit 0), and /proc/modules does not list it: vmtop
     /// believes the kernel (not vmtop's helper, another version, broken).
-    #[error("{} said it loaded the module (exit 0), but {module} is not in /proc/modules, so it did not: vmtop reports it not loaded; reinstall vmtop (`sudo apt install --reinstall vmtop` for the Debian package, `make install` from a checkout), or point VMTOP_KMOD_HELPER at the vmtop-kmod built with this vmtop", helper.display())]
+    #[error("{} said it loaded the module (exit 0), but {module} is not in /proc/modules, so it did not: vmtop reports it not loaded; reinstall vmtop ({}), or point VMTOP_KMOD_HELPER at the vmtop-kmod built with this vmtop", helper.display(), REINSTALL)]
     SaidLoaded { helper: PathBuf, module: String },
     /// The module file at `path` is not the one vmtop checked (re-pointed meanwhile).
     #[error("the module file {} changed after vmtop checked it (it is now the file {found}, not {checked}): nothing was read or loaded; run the command again", path.display())]
@@ -175,11 +180,16 @@ pub fn cancel() {
     let mut r = running();
     r.cancelled = true;
     if let Some(pid) = r.pid {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(pid as i32),
-            nix::sys::signal::Signal::SIGKILL,
-        );
+        sigkill(pid);
     }
+}
+
+/// SIGKILL to helper `pid` (not yet reaped, so the pid is still the helper's).
+fn sigkill(pid: u32) {
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    );
 }
 
 /// `cancel` from a panic hook: never waits for the lock (the panicking thread may hold it).
@@ -187,10 +197,7 @@ pub fn cancel_from_panic() {
     if let Ok(mut r) = RUNNING.try_lock() {
         r.cancelled = true;
         if let Some(pid) = r.pid {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid as i32),
-                nix::sys::signal::Signal::SIGKILL,
-            );
+            sigkill(pid);
         }
     }
 }
@@ -295,32 +302,30 @@ fn run_helper_within(
     });
     // A watchdog kills a helper that does not answer in time (not an insert). It can only
     // signal the helper before it is reaped (the pid stays taken until `child.wait`).
-    let (done, watchdog) = if insert {
-        (None, None)
-    } else {
-        let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let watchdog = (!insert).then(|| {
+        let (done, rx) = std::sync::mpsc::channel::<()>();
         let dog = std::thread::spawn(move || {
             let fired = matches!(
                 rx.recv_timeout(timeout),
                 Err(std::sync::mpsc::RecvTimeoutError::Timeout)
             );
             if fired {
-                let _ = nix::sys::signal::kill(
-                    nix::unistd::Pid::from_raw(pid as i32),
-                    nix::sys::signal::Signal::SIGKILL,
-                );
+                sigkill(pid);
             }
             fired
         });
-        (Some(tx), Some(dog))
-    };
+        (done, dog)
+    });
     let mut stdout = Vec::new();
     if let Some(p) = child.stdout.as_mut() {
         let _ = p.read_to_end(&mut stdout);
     }
     wait_exited(pid);
-    drop(done);
-    let timed_out = watchdog.is_some_and(|d| d.join().unwrap_or(false));
+    // Dropping `done` tells the watchdog the helper has exited.
+    let timed_out = watchdog.is_some_and(|(done, dog)| {
+        drop(done);
+        dog.join().unwrap_or(false)
+    });
     if insert {
         running().pid = None;
     }
